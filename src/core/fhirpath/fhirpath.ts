@@ -1,0 +1,69 @@
+import { compile } from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
+
+/** Variables visible to an expression as `%name` (pass the names without the `%`). */
+export type FhirPathEnv = Record<string, unknown>;
+
+/** A parsed expression, ready to run against any number of inputs. */
+export type CompiledFhirPath = (context: unknown, env?: FhirPathEnv) => unknown[];
+
+/** Raised for an expression that does not parse, or that fails while it runs. */
+export class FhirPathError extends Error {
+  constructor(
+    readonly expression: string,
+    readonly reason: string
+  ) {
+    super(`FHIRPath ${JSON.stringify(expression)}: ${reason}`);
+    this.name = 'FhirPathError';
+  }
+}
+
+const cache = new Map<string, CompiledFhirPath>();
+
+/**
+ * Compiles an expression once and caches it, so nothing is parsed per call.
+ * `base` names the FHIR type of the context node (e.g. `QuestionnaireResponse.item`) when the
+ * context is not a resource; fhirpath.js needs it to resolve choice elements such as `answer.value`.
+ * Evaluation uses the R4 model. See: https://hl7.org/fhirpath/N1/
+ */
+export function compileFhirPath(expression: string, base?: string): CompiledFhirPath {
+  const key = base ? `${base}\u0000${expression}` : expression;
+  const cached = cache.get(key);
+  if (cached) {
+    return cached;
+  }
+  let fn: (context: unknown, env?: FhirPathEnv) => unknown[];
+  try {
+    fn = compile(base ? { base, expression } : expression, r4) as typeof fn;
+  } catch (err) {
+    throw new FhirPathError(expression, describe(err));
+  }
+  const compiled: CompiledFhirPath = (context, env) => {
+    try {
+      return fn(context, env ?? {});
+    } catch (err) {
+      throw new FhirPathError(expression, describe(err));
+    }
+  };
+  cache.set(key, compiled);
+  return compiled;
+}
+
+/** Compiles (cached) and evaluates in one step. */
+export function evaluateFhirPath(
+  expression: string,
+  context: unknown,
+  env?: FhirPathEnv,
+  base?: string
+): unknown[] {
+  return compileFhirPath(expression, base)(context, env);
+}
+
+/** FHIRPath truthiness for conditions: a single `true` is true; empty, false or anything else is not. */
+export function isTrue(result: unknown[]): boolean {
+  return result.length === 1 && result[0] === true;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}

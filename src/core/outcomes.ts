@@ -1,0 +1,51 @@
+import { OperationOutcomeError } from '@medplum/core';
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+/**
+ * Why an operation failed. Adapters map it to a transport status:
+ * structural → 400 (not valid FHIR R4), conformance → 422 (valid FHIR that breaks its
+ * Questionnaire or profile), not-found → 404 (unknown canonical), internal → 500 (our bug).
+ */
+export type FailureKind = 'structural' | 'conformance' | 'not-found' | 'internal';
+
+export type IssueSeverity = OperationOutcomeIssue['severity'];
+export type IssueCode = OperationOutcomeIssue['code'];
+
+/** Builds one issue; `expression` is a FHIRPath location such as `QuestionnaireResponse.item[2].answer[0]`. */
+export function issue(
+  severity: IssueSeverity,
+  code: IssueCode,
+  text: string,
+  expression?: string | string[]
+): OperationOutcomeIssue {
+  const result: OperationOutcomeIssue = { severity, code, details: { text } };
+  if (expression !== undefined) {
+    result.expression = Array.isArray(expression) ? expression : [expression];
+  }
+  return result;
+}
+
+/** Wraps issues in an OperationOutcome; an empty list becomes a single informational "All OK". */
+export function outcome(issues: readonly OperationOutcomeIssue[]): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: issues.length > 0 ? [...issues] : [issue('information', 'informational', 'All OK')],
+  };
+}
+
+/** True when any issue is an error or fatal. */
+export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
+  return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+}
+
+/** An OperationOutcomeError that also says which kind of failure it is. */
+export class ReFhirError extends OperationOutcomeError {
+  constructor(
+    readonly kind: FailureKind,
+    issues: readonly OperationOutcomeIssue[],
+    cause?: unknown
+  ) {
+    super(outcome(issues), cause);
+    this.name = 'ReFhirError';
+  }
+}
