@@ -1,4 +1,4 @@
-import { compile } from 'fhirpath';
+import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 
 /** Variables visible to an expression as `%name` (pass the names without the `%`). */
@@ -19,6 +19,7 @@ export class FhirPathError extends Error {
 }
 
 const cache = new Map<string, CompiledFhirPath>();
+const nodeCache = new Map<string, CompiledFhirPath>();
 
 /**
  * Compiles an expression once and caches it, so nothing is parsed per call.
@@ -27,14 +28,55 @@ const cache = new Map<string, CompiledFhirPath>();
  * Evaluation uses the R4 model. See: https://hl7.org/fhirpath/N1/
  */
 export function compileFhirPath(expression: string, base?: string): CompiledFhirPath {
+  return compileCached(cache, expression, base, true);
+}
+
+/**
+ * Like {@link compileFhirPath}, but results keep fhirpath.js's typed nodes, so that a result can be
+ * the context of a later expression without losing its FHIR type (needed for choice elements).
+ * Convert results with {@link toPlainValues} before putting them into a resource.
+ */
+export function compileFhirPathNodes(expression: string, base?: string): CompiledFhirPath {
+  return compileCached(nodeCache, expression, base, false);
+}
+
+/** Converts results of {@link compileFhirPathNodes} into fresh plain JSON values (deep copies). */
+export function toPlainValues(results: unknown[]): unknown[] {
+  return (resolveInternalTypes(results) as unknown[]).map((v) =>
+    typeof v === 'object' && v !== null ? deepCopy(v) : v
+  );
+}
+
+function deepCopy(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.map(deepCopy);
+  }
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = deepCopy(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+function compileCached(
+  store: Map<string, CompiledFhirPath>,
+  expression: string,
+  base: string | undefined,
+  resolve: boolean
+): CompiledFhirPath {
   const key = base ? `${base}\u0000${expression}` : expression;
-  const cached = cache.get(key);
+  const cached = store.get(key);
   if (cached) {
     return cached;
   }
   let fn: (context: unknown, env?: FhirPathEnv) => unknown[];
   try {
-    fn = compile(base ? { base, expression } : expression, r4) as typeof fn;
+    fn = compile(base ? { base, expression } : expression, r4, {
+      resolveInternalTypes: resolve,
+    }) as typeof fn;
   } catch (err) {
     throw new FhirPathError(expression, describe(err));
   }
@@ -45,7 +87,7 @@ export function compileFhirPath(expression: string, base?: string): CompiledFhir
       throw new FhirPathError(expression, describe(err));
     }
   };
-  cache.set(key, compiled);
+  store.set(key, compiled);
   return compiled;
 }
 
