@@ -1,8 +1,13 @@
 import type { Resource } from '@medplum/fhirtypes';
+import questionnaireReEvaluation from '../../../profiles/Questionnaire-re-evaluation.json';
+import codeSystemReItem from '../../../valuesets/CodeSystem-re-item.json';
 
 // Every shipped artefact in profiles/ and valuesets/, imported statically so that bundlers
-// (the library build, the Medplum bot) inline them. test/core/conformance/content.test.ts fails
-// when a file on disk is missing here. Keep the list sorted by path.
+// (the library build, the Medplum bot) inline them. A conformance test fails when a file on disk
+// is missing here. Keep the imports and the list sorted by path.
 
 /** The shipped conformance resources (definitions and terminology; not the examples). */
-export const CONTENT: readonly Resource[] = [];
+export const CONTENT: readonly Resource[] = [
+  questionnaireReEvaluation as Resource,
+  codeSystemReItem as Resource,
+];

@@ -35,7 +35,7 @@ const REQUEST_FIELDS = ['ifNoneMatch', 'ifModifiedSince', 'ifMatch', 'ifNoneExis
  * SDC template-based extraction (`QuestionnaireResponse/$extract`): walks the Questionnaire alongside
  * the response and instantiates every `templateExtract` (root and items) and `templateExtractBundle`.
  * Pure: nothing is persisted. Expressions see `%resource` (the response), `%questionnaire`,
- * `%context` and the `extractAllocateId` variables, as SDC prescribes; Questionnaire `variable`s are
+ * `%context`, `%qitem` (on items) and the `extractAllocateId` variables, as SDC prescribes; Questionnaire `variable`s are
  * not visible to extraction (their results reach the templates through calculated items).
  *
  * A templateExtract on a group makes one resource per group instance; on a question, one per answer,
@@ -92,7 +92,7 @@ function walkItems(
         extractFrom(extractor, qItem.extension, itemLocation, {
           context,
           base: 'QuestionnaireResponse.item',
-          env: itemEnv,
+          env: { ...itemEnv, qitem: qItem },
         });
         walkItems(extractor, qItem.item ?? [], children, itemEnv, itemLocation);
       }

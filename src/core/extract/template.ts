@@ -82,17 +82,22 @@ function compileObject(obj: Record<string, unknown>, location: string): Template
   const context = expressionOf(own.get(SDC_EXTENSION.templateExtractContext), location);
   const value = expressionOf(own.get(SDC_EXTENSION.templateExtractValue), location);
 
+  // Fields keep the template's key order (with `extension` where the template has it).
   const fields: Field[] = [];
-  const keys = new Set<string>();
-  for (const key of Object.keys(obj)) {
-    keys.add(key.startsWith('_') ? key.slice(1) : key);
-  }
-  keys.delete('extension');
-  for (const key of keys) {
-    fields.push(compileField(obj, key, location));
-  }
-  if (rest.length > 0) {
-    fields.push({ key: 'extension', node: compileValue(rest, `${location}.extension`), isArray: true });
+  const seen = new Set<string>();
+  for (const rawKey of Object.keys(obj)) {
+    const key = rawKey.startsWith('_') ? rawKey.slice(1) : rawKey;
+    if (seen.has(key)) {
+      continue;
+    }
+    seen.add(key);
+    if (key === 'extension') {
+      if (rest.length > 0) {
+        fields.push({ key, node: compileValue(rest, `${location}.extension`), isArray: true });
+      }
+    } else {
+      fields.push(compileField(obj, key, location));
+    }
   }
 
   const isStatic =
