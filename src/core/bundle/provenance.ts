@@ -1,0 +1,79 @@
+import type { Device, Provenance, QuestionnaireResponse, Reference } from '@medplum/fhirtypes';
+import { CANONICAL_BASE, CONTENT_VERSION } from '../constants';
+import { nameUuid } from './uuid';
+
+const DEVICE_ID = 're-fhir';
+
+/**
+ * The Provenance of one extraction: the response is the source entity, this software (a contained
+ * Device) is the assembler, the response's author is the author, and every created resource is a
+ * target. Its id is a name-based UUID of the response's logical id and `authored` time, so a
+ * resubmission of the same response writes the same Provenance (`PUT Provenance/{id}`) while an
+ * amended response (a new `authored`) gets a Provenance of its own: the history of extractions
+ * stays visible.
+ * See: https://hl7.org/fhir/uv/sdc/STU4/extraction.html and https://hl7.org/fhir/R4/provenance.html
+ */
+export function buildProvenance(
+  response: QuestionnaireResponse,
+  targets: readonly string[],
+  recorded: Date
+): Provenance {
+  const device: Device = {
+    resourceType: 'Device',
+    id: DEVICE_ID,
+    deviceName: [{ name: 're-fhir', type: 'manufacturer-name' }],
+    version: [{ value: CONTENT_VERSION }],
+    url: CANONICAL_BASE,
+  };
+  const agents: Provenance['agent'] = [
+    {
+      type: agentType('assembler', 'Assembler'),
+      who: { reference: `#${DEVICE_ID}`, display: `re-fhir ${CONTENT_VERSION}` },
+    },
+  ];
+  if (response.author) {
+    agents.push({ type: agentType('author', 'Author'), who: copyReference(response.author) });
+  }
+  return {
+    resourceType: 'Provenance',
+    id: provenanceId(response),
+    meta: { profile: [`${CANONICAL_BASE}/StructureDefinition/re-provenance`] },
+    contained: [device],
+    target: targets.map((reference) => ({ reference })),
+    occurredDateTime: response.authored,
+    recorded: recorded.toISOString(),
+    activity: {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
+          code: 'CREATE',
+          display: 'create',
+        },
+      ],
+    },
+    agent: agents,
+    entity: [{ role: 'source', what: { reference: `QuestionnaireResponse/${response.id}` } }],
+  };
+}
+
+/** The deterministic Provenance id of a response version. */
+export function provenanceId(response: QuestionnaireResponse): string {
+  return nameUuid(`provenance|${response.id ?? ''}|${response.authored ?? ''}`);
+}
+
+function agentType(code: string, display: string): Provenance['agent'][number]['type'] {
+  return {
+    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code, display }],
+  };
+}
+
+// QuestionnaireResponse.author admits exactly the types Provenance.agent.who admits.
+function copyReference(ref: Reference): Provenance['agent'][number]['who'] {
+  const { reference, type, display, identifier } = ref;
+  return {
+    ...(reference ? { reference } : {}),
+    ...(type ? { type } : {}),
+    ...(identifier ? { identifier } : {}),
+    ...(display ? { display } : {}),
+  };
+}

@@ -1,0 +1,132 @@
+import type { BundleEntry, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { buildProvenance, provenanceId } from '../../../src/core/bundle/provenance';
+import { toIdempotentEntry, transactionBundle } from '../../../src/core/bundle/transaction';
+import { nameUuid } from '../../../src/core/bundle/uuid';
+
+const response: QuestionnaireResponse = {
+  resourceType: 'QuestionnaireResponse',
+  id: 'qr1',
+  status: 'completed',
+  authored: '2026-11-01T10:00:00Z',
+  author: { reference: 'Practitioner/dr', display: 'Dr X' },
+};
+
+describe('name-based UUIDs', () => {
+  test('are stable, version 5 and distinct per name', () => {
+    expect(nameUuid('a')).toBe(nameUuid('a'));
+    expect(nameUuid('a')).not.toBe(nameUuid('b'));
+    expect(nameUuid('a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('Provenance of an extraction', () => {
+  test('names the response as source, this software as assembler and the author, and targets every resource', () => {
+    const p = buildProvenance(response, ['urn:uuid:1', 'urn:uuid:2'], new Date('2026-11-02T00:00:00Z'));
+    expect(p).toEqual({
+      resourceType: 'Provenance',
+      id: provenanceId(response),
+      meta: { profile: ['http://re-fhir.org/fhir/StructureDefinition/re-provenance'] },
+      contained: [
+        {
+          resourceType: 'Device',
+          id: 're-fhir',
+          deviceName: [{ name: 're-fhir', type: 'manufacturer-name' }],
+          version: [{ value: '0.1.0' }],
+          url: 'http://re-fhir.org/fhir',
+        },
+      ],
+      target: [{ reference: 'urn:uuid:1' }, { reference: 'urn:uuid:2' }],
+      occurredDateTime: '2026-11-01T10:00:00Z',
+      recorded: '2026-11-02T00:00:00.000Z',
+      activity: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation',
+            code: 'CREATE',
+            display: 'create',
+          },
+        ],
+      },
+      agent: [
+        {
+          type: {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type',
+                code: 'assembler',
+                display: 'Assembler',
+              },
+            ],
+          },
+          who: { reference: '#re-fhir', display: 're-fhir 0.1.0' },
+        },
+        {
+          type: {
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type',
+                code: 'author',
+                display: 'Author',
+              },
+            ],
+          },
+          who: { reference: 'Practitioner/dr', display: 'Dr X' },
+        },
+      ],
+      entity: [{ role: 'source', what: { reference: 'QuestionnaireResponse/qr1' } }],
+    });
+  });
+
+  test('keeps its id for a resubmission and changes it for an amendment', () => {
+    expect(provenanceId({ ...response })).toBe(provenanceId(response));
+    expect(provenanceId({ ...response, status: 'amended', authored: '2026-11-05T10:00:00Z' })).not.toBe(
+      provenanceId(response)
+    );
+  });
+});
+
+describe('idempotent transaction entries', () => {
+  const condition = { resourceType: 'Condition', subject: { reference: 'Patient/p' } } as const;
+
+  test('turn a conditional create into a conditional update on the same search', () => {
+    const entry: BundleEntry = {
+      fullUrl: 'urn:uuid:1',
+      resource: condition,
+      request: { method: 'POST', url: 'Condition', ifNoneExist: 'identifier=s|qr1-R1' },
+    };
+    expect(toIdempotentEntry(entry)).toEqual({
+      fullUrl: 'urn:uuid:1',
+      resource: condition,
+      request: { method: 'PUT', url: 'Condition?identifier=s|qr1-R1' },
+    });
+  });
+
+  test('write a resource with an id by PUT to its id', () => {
+    const entry: BundleEntry = {
+      fullUrl: 'urn:uuid:2',
+      resource: { ...response },
+      request: { method: 'POST', url: 'X' },
+    };
+    expect(toIdempotentEntry(entry).request).toEqual({ method: 'PUT', url: 'QuestionnaireResponse/qr1' });
+  });
+
+  test('refuse a blind create', () => {
+    expect(() =>
+      toIdempotentEntry({
+        fullUrl: 'urn:uuid:3',
+        resource: condition,
+        request: { method: 'POST', url: 'Condition' },
+      })
+    ).toThrow('Entry urn:uuid:3 (Condition) has neither a conditional key nor an id');
+  });
+
+  test('assemble a transaction with a timestamp', () => {
+    const bundle = transactionBundle([], new Date('2026-11-02T00:00:00Z'));
+    expect(bundle).toEqual({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      timestamp: '2026-11-02T00:00:00.000Z',
+      entry: [],
+    });
+  });
+});
