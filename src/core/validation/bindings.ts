@@ -59,6 +59,9 @@ export function createBindingTier(trees: TreeRegistry, memberOf: MemberOf): Bind
       }
       return;
     }
+    if (typeof visit.value !== 'object' || visit.value === null) {
+      return;
+    }
     const codings: Coding[] =
       visit.type === 'Coding'
         ? [visit.value as Coding]
