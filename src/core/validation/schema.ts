@@ -64,6 +64,17 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
     }
   }
   definitions.ResourceList = { [NESTED_RESOURCE_KEYWORD]: true };
+  // The published R4 schema's fhirVersion enums stop at 4.0.0 and so reject R4's own "4.0.1".
+  for (const [name, definition] of Object.entries(definitions)) {
+    const properties = (definition as { properties?: Record<string, { enum?: string[] }> }).properties;
+    const fhirVersion = properties?.fhirVersion;
+    if (fhirVersion?.enum && !fhirVersion.enum.includes('4.0.1')) {
+      definitions[name] = {
+        ...(definition as object),
+        properties: { ...properties, fhirVersion: { ...fhirVersion, enum: [...fhirVersion.enum, '4.0.1'] } },
+      };
+    }
+  }
   // Resource definitions inline primitive patterns, so a failed pattern is named by its text.
   const primitiveByPattern = new Map<string, string>();
   for (const [name, definition] of Object.entries(definitions)) {

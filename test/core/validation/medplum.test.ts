@@ -115,7 +115,7 @@ function mutate(seed: Resource, mutations: Mutation[]): Resource {
       if (Array.isArray(target)) {
         target.splice(Number(last), 1);
       } else {
-        delete target[last];
+        Reflect.deleteProperty(target, last);
       }
     } else if (m.op === 'set') {
       target[last] = m.value;
