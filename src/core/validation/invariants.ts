@@ -1,0 +1,267 @@
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { compileFhirPath, isTrue } from '../fhirpath/fhirpath';
+import { issue } from '../outcomes';
+import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
+import { isInline } from './element-tree';
+import { childLocation } from './location';
+import type { TreeRegistry } from './trees';
+import type { ClassifiedIssues } from './types';
+import type { Visit } from './walk';
+import { walkResource } from './walk';
+
+/**
+ * FHIRPath functions that @medplum/core 4.5.2 implements. Its `repeat`, `children`,
+ * `descendants`, `trim`, `split`, `encode`, `decode`, `escape` and `unescape` are stubs that return
+ * empty, so they are absent here; an invariant calling any function not listed is silently passed
+ * by Medplum and evaluated by this tier instead.
+ */
+const MEDPLUM_FUNCTIONS = new Set(
+  (
+    'empty hasValue exists all allTrue anyTrue allFalse anyFalse subsetOf supersetOf count distinct isDistinct ' +
+    'where select ofType single first last tail skip take intersect exclude union combine htmlChecks iif ' +
+    'toBoolean convertsToBoolean toInteger convertsToInteger toDate convertsToDate toDateTime convertsToDateTime ' +
+    'toDecimal convertsToDecimal toQuantity convertsToQuantity toString convertsToString toTime convertsToTime ' +
+    'indexOf substring startsWith endsWith contains upper lower replace matches replaceMatches length toChars ' +
+    'join abs ceiling exp floor ln log power round sqrt truncate trace now timeOfDay today between is not ' +
+    'resolve as type conformsTo getResourceKey getReferenceKey extension'
+  ).split(' ')
+);
+
+/** Invariants Medplum skips by key (ele-1 is left out here too: the structural tiers cover empty elements). */
+const MEDPLUM_SKIPPED_KEYS = new Set(['dom-3', 'org-1', 'sdf-19']);
+const NOT_EVALUATED_KEYS = new Set(['ele-1']);
+
+/** True when Medplum cannot evaluate the expression (it calls a function Medplum lacks). */
+export function medplumCannotEvaluate(expression: string): boolean {
+  for (const match of expression.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
+    if (!MEDPLUM_FUNCTIONS.has(match[1]!)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Removes `.trace(...)` calls: trace returns its input unchanged, and fhirpath.js would print
+ * to the console (dom-3, ref-1 use it).
+ */
+export function withoutTrace(expression: string): string {
+  let result = expression;
+  for (let start = result.indexOf('.trace('); start >= 0; start = result.indexOf('.trace(')) {
+    let depth = 0;
+    let end = start + '.trace'.length;
+    let quote = '';
+    for (; end < result.length; end++) {
+      const c = result[end]!;
+      if (quote) {
+        if (c === '\\') {
+          end++;
+        } else if (c === quote) {
+          quote = '';
+        }
+      } else if (c === "'" || c === '"' || c === '`') {
+        quote = c;
+      } else if (c === '(') {
+        depth++;
+      } else if (c === ')' && --depth === 0) {
+        break;
+      }
+    }
+    result = result.slice(0, start) + result.slice(end + 1);
+  }
+  return result;
+}
+
+/**
+ * The expression as evaluated here: without `.trace(...)`, and with `descendants().as(T)` read as
+ * `descendants().ofType(T)`. R4's dom-3 applies `as()` to a collection, which FHIRPath N1 (and
+ * fhirpath.js) reject with an error; the intent there is a type filter.
+ */
+export function evaluableExpression(expression: string): string {
+  return withoutTrace(expression).replace(/descendants\(\)\.as\(/g, 'descendants().ofType(');
+}
+
+/** A cardinality Medplum does not enforce: a profile's change to an element inside a backbone element. */
+interface NestedCardinality {
+  readonly node: ElementNode;
+  readonly name: string;
+  readonly keys: readonly string[];
+}
+
+/** The invariant tier. */
+export interface InvariantTier {
+  /**
+   * Base mode: the base-definition invariants Medplum cannot evaluate (structural), and the
+   * invariants of known extension definitions, which Medplum never applies (conformance).
+   */
+  readonly validateBase: (resource: Resource) => ClassifiedIssues;
+  /**
+   * Profile mode: what Medplum misses of the profile itself (conformance): invariants the profile
+   * adds that use functions Medplum lacks or sit inside backbone elements (Medplum validates those
+   * with the base backbone types), and cardinalities the profile changes inside backbone elements.
+   */
+  readonly validateProfile: (resource: Resource, profile: StructureDefinition) => OperationOutcomeIssue[];
+}
+
+/**
+ * Creates the invariant tier (fhirpath.js through `src/core/fhirpath`; each expression compiled once).
+ * Only error-severity invariants are evaluated; warnings (dom-6 "should have narrative") are not.
+ * @param trees - Element trees.
+ * See: https://hl7.org/fhir/R4/conformance-rules.html#constraints
+ */
+export function createInvariantTier(trees: TreeRegistry): InvariantTier {
+  const selected = new WeakMap<ElementNode, readonly ConstraintDef[]>();
+  const nested = new WeakMap<ElementNode, readonly NestedCardinality[]>();
+
+  /** Constraints of a node to evaluate, chosen once per node. */
+  function constraintsOf(node: ElementNode, profileTree?: ElementTree): readonly ConstraintDef[] {
+    let list = selected.get(node);
+    if (!list) {
+      const tree = node.tree;
+      const candidates = node.constraints.filter(
+        (c) => c.severity === 'error' && !NOT_EVALUATED_KEYS.has(c.key)
+      );
+      if (tree.derivation === 'specialization') {
+        list = candidates.filter(
+          (c) => MEDPLUM_SKIPPED_KEYS.has(c.key) || medplumCannotEvaluate(c.expression)
+        );
+      } else {
+        const baseKeys = new Set(baseNode(node)?.constraints.map((c) => c.key) ?? []);
+        const medplumApplies = tree === profileTree;
+        list = candidates.filter(
+          (c) =>
+            !baseKeys.has(c.key) &&
+            (!medplumApplies ||
+              node.insideBackbone ||
+              MEDPLUM_SKIPPED_KEYS.has(c.key) ||
+              medplumCannotEvaluate(c.expression))
+        );
+      }
+      selected.set(node, list);
+    }
+    return list;
+  }
+
+  /** The element of the base definition at the same path (for a profile or extension node). */
+  function baseNode(node: ElementNode): ElementNode | undefined {
+    return trees.type(node.tree.type)?.byPath.get(node.path);
+  }
+
+  function evaluate(visit: Visit, constraints: readonly ConstraintDef[], out: OperationOutcomeIssue[]): void {
+    for (const constraint of constraints) {
+      const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
+      try {
+        const result = compileFhirPath(evaluableExpression(constraint.expression), base)(visit.value, {
+          resource: visit.resource,
+          rootResource: visit.rootResource,
+        });
+        if (!isTrue(result)) {
+          out.push(
+            issue(
+              'error',
+              'invariant',
+              `Constraint ${constraint.key} not met: ${constraint.human}`,
+              visit.location
+            )
+          );
+        }
+      } catch (err) {
+        out.push(
+          issue(
+            'error',
+            'processing',
+            `Constraint ${constraint.key} could not be evaluated: ${err instanceof Error ? err.message : String(err)}`,
+            visit.location
+          )
+        );
+      }
+    }
+  }
+
+  function nestedCardinalities(definition: ElementNode): readonly NestedCardinality[] {
+    let list = nested.get(definition);
+    if (!list) {
+      const byNode = new Map<ElementNode, string[]>();
+      for (const [key, child] of definition.children) {
+        if (!child.node.insideBackbone) {
+          continue;
+        }
+        const base = baseNode(child.node);
+        if (base && base.min === child.node.min && base.max === child.node.max) {
+          continue;
+        }
+        byNode.set(child.node, [...(byNode.get(child.node) ?? []), key]);
+      }
+      list = [...byNode].map(([node, keys]) => ({
+        node,
+        keys,
+        name: node.path.slice(node.path.lastIndexOf('.') + 1).replace('[x]', ''),
+      }));
+      nested.set(definition, list);
+    }
+    return list;
+  }
+
+  return {
+    validateBase: (resource) => {
+      const structural: OperationOutcomeIssue[] = [];
+      const conformance: OperationOutcomeIssue[] = [];
+      const tree = trees.type(resource.resourceType);
+      if (tree) {
+        walkResource(resource, tree, trees, (visit) => {
+          const list = constraintsOf(visit.node);
+          if (list.length > 0) {
+            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
+          }
+        });
+      }
+      return { structural, conformance };
+    },
+    validateProfile: (resource, profile) => {
+      const out: OperationOutcomeIssue[] = [];
+      const tree = trees.profile(profile);
+      walkResource(
+        resource,
+        tree,
+        trees,
+        (visit) => {
+          if (visit.node.tree === tree) {
+            const list = constraintsOf(visit.node, tree);
+            if (list.length > 0) {
+              evaluate(visit, list, out);
+            }
+          }
+        },
+        (visit, definition) => {
+          if (definition.tree !== tree || !isInline(definition)) {
+            return;
+          }
+          const record = visit.value as Record<string, unknown>;
+          for (const { node, keys, name } of nestedCardinalities(definition)) {
+            let count = 0;
+            for (const key of keys) {
+              const v = record[key];
+              count += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
+            }
+            if (count === 0 && node.min > 0) {
+              out.push(
+                issue('error', 'structure', 'Missing required property', childLocation(visit.location, name))
+              );
+            } else if (count < node.min || count > node.max) {
+              const max = Number.isFinite(node.max) ? String(node.max) : '*';
+              out.push(
+                issue(
+                  'error',
+                  'structure',
+                  `Invalid number of values: expected ${node.min}..${max}, but found ${count}`,
+                  childLocation(visit.location, name)
+                )
+              );
+            }
+          }
+        }
+      );
+      return out;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import type { DefinitionProvider } from './definitions';
+import type { ElementTree } from './element-tree';
+import { buildElementTree } from './element-tree';
+import type { TreeSource } from './walk';
+
+/**
+ * Element trees built once and cached: base trees from the definition provider, profile and
+ * extension trees from the profiles the validator was given.
+ */
+export class TreeRegistry implements TreeSource {
+  private readonly base = new Map<string, ElementTree | null>();
+  private readonly byCanonical = new Map<string, ElementTree>();
+  private readonly extensions = new Map<string, StructureDefinition>();
+  private readonly extensionTrees = new Map<string, ElementTree | null>();
+
+  /**
+   * @param provider - Base R4 definitions.
+   * @param profiles - Profiles and extension definitions (with snapshots) that may be applied.
+   */
+  constructor(
+    private readonly provider: DefinitionProvider,
+    profiles: readonly StructureDefinition[]
+  ) {
+    for (const sd of profiles) {
+      if (sd.type === 'Extension' && sd.derivation === 'constraint' && sd.url) {
+        this.extensions.set(sd.url, sd);
+      }
+    }
+  }
+
+  /** Base tree of a data type or resource type. */
+  type = (name: string): ElementTree | undefined => {
+    let tree = this.base.get(name);
+    if (tree === undefined) {
+      const sd = this.provider.structureDefinition(name);
+      tree = sd?.snapshot ? buildElementTree(sd) : null;
+      this.base.set(name, tree);
+    }
+    return tree ?? undefined;
+  };
+
+  /** Tree of a known extension definition, by its url. */
+  extension = (url: string): ElementTree | undefined => {
+    let tree = this.extensionTrees.get(url);
+    if (tree === undefined) {
+      const sd = this.extensions.get(url);
+      tree = sd?.snapshot ? buildElementTree(sd) : null;
+      this.extensionTrees.set(url, tree);
+    }
+    return tree ?? undefined;
+  };
+
+  /** Tree of a profile; built on first use and cached by `url|version`. */
+  profile(sd: StructureDefinition): ElementTree {
+    const key = `${sd.url ?? ''}|${sd.version ?? ''}`;
+    let tree = this.byCanonical.get(key);
+    if (!tree) {
+      tree = buildElementTree(sd);
+      this.byCanonical.set(key, tree);
+    }
+    return tree;
+  }
+}

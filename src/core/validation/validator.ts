@@ -1,0 +1,178 @@
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { hasErrors, issue } from '../outcomes';
+import { splitCanonical } from '../conformance/registry';
+import { createBindingTier } from './bindings';
+import type { DefinitionProvider } from './definitions';
+import { ensureIndexed } from './definitions';
+import { createInvariantTier } from './invariants';
+import { createMedplumTier } from './medplum';
+import type { FhirJsonSchema } from './schema';
+import { createSchemaTier } from './schema';
+import { TreeRegistry } from './trees';
+import type { MemberOf } from './types';
+
+/** Which tiers run; all default to on (the schema tier only when a schema is given). */
+export interface ValidationTiers {
+  readonly schema?: boolean;
+  readonly medplum?: boolean;
+  readonly invariants?: boolean;
+  readonly bindings?: boolean;
+}
+
+/** Options of {@link createValidator}. */
+export interface ValidatorOptions {
+  /** Base R4 StructureDefinitions (see `src/node/definitions.ts` for the Node loader). */
+  readonly definitions: DefinitionProvider;
+  /** The official R4 JSON schema; without it the schema tier is off (e.g. in the Medplum bot). */
+  readonly schema?: FhirJsonSchema;
+  /** Profiles and extension definitions (with snapshots) that may be applied. */
+  readonly profiles?: readonly StructureDefinition[];
+  /** ValueSet membership for required bindings; without it every binding is reported as unchecked. */
+  readonly memberOf?: MemberOf;
+  readonly tiers?: ValidationTiers;
+}
+
+/** What to validate against. */
+export interface ValidateOptions {
+  /** A profile canonical (`url` or `url|version`) among the validator's profiles, or the profile itself. */
+  readonly profile?: string | StructureDefinition;
+}
+
+/**
+ * The outcome: every issue found, and the kind of failure when there is an error:
+ * `structural` (not valid base FHIR R4; adapters answer 400) or `conformance` (breaks a profile,
+ * a required binding or an extension definition; 422).
+ */
+export interface ValidationResult {
+  readonly issues: OperationOutcomeIssue[];
+  readonly failure?: 'structural' | 'conformance';
+}
+
+/** A configured validator. */
+export interface Validator {
+  /**
+   * Validates a resource; never throws on bad input.
+   * @param resource - Any JSON value.
+   * @param options - The profile to apply, if any (`meta.profile` is not applied automatically).
+   */
+  readonly validate: (resource: unknown, options?: ValidateOptions) => ValidationResult;
+  /** Prepares the given resource types now (schema validators, indexed definitions) instead of on first use. */
+  readonly warm: (resourceTypes: readonly string[]) => void;
+}
+
+/**
+ * Creates a validator with four tiers:
+ * 1. schema (ajv, official R4 JSON schema): base structure, structural;
+ * 2. Medplum (`@medplum/core`): base definition (structural) and profile (conformance);
+ * 3. invariants (fhirpath.js): the constraints Medplum cannot evaluate;
+ * 4. required bindings, through `memberOf` (conformance).
+ * When a structural error is found, the conformance tiers are skipped: the resource is rejected anyway.
+ * @param options - Definitions, schema, profiles, membership and tier switches.
+ */
+export function createValidator(options: ValidatorOptions): Validator {
+  const tiers = options.tiers ?? {};
+  const schemaTier = options.schema && tiers.schema !== false ? createSchemaTier(options.schema) : undefined;
+  const medplumTier = tiers.medplum !== false ? createMedplumTier(options.definitions) : undefined;
+  const trees = new TreeRegistry(options.definitions, options.profiles ?? []);
+  const invariantTier = tiers.invariants !== false ? createInvariantTier(trees) : undefined;
+  const bindingTier =
+    tiers.bindings !== false ? createBindingTier(trees, options.memberOf ?? (() => undefined)) : undefined;
+  const profiles = new Map<string, StructureDefinition>();
+  for (const sd of options.profiles ?? []) {
+    if (sd.url) {
+      profiles.set(sd.url, sd);
+      if (sd.version) {
+        profiles.set(`${sd.url}|${sd.version}`, sd);
+      }
+    }
+  }
+
+  function resolveProfile(profile: string | StructureDefinition): StructureDefinition | undefined {
+    if (typeof profile !== 'string') {
+      return profile;
+    }
+    return profiles.get(profile) ?? profiles.get(splitCanonical(profile)[0]);
+  }
+
+  return {
+    warm: (resourceTypes) => {
+      schemaTier?.warm(resourceTypes);
+      ensureIndexed(options.definitions, resourceTypes);
+      for (const type of resourceTypes) {
+        trees.type(type);
+      }
+    },
+    validate: (input, validateOptions = {}) => {
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        return structural([issue('error', 'structure', 'Resource must be a JSON object', 'Resource')]);
+      }
+      if (typeof (input as { resourceType?: unknown }).resourceType !== 'string') {
+        return structural([issue('error', 'structure', 'Missing resourceType', 'Resource')]);
+      }
+      const resource = input as Resource;
+      const issues: OperationOutcomeIssue[] = [];
+
+      // 1-3: base R4; any error here is structural.
+      if (schemaTier) {
+        issues.push(...schemaTier.validate(resource));
+        if (hasErrors(issues)) {
+          return structural(issues);
+        }
+      }
+      if (medplumTier) {
+        issues.push(...medplumTier.validateBase(resource));
+      }
+      const conformance: OperationOutcomeIssue[] = [];
+      if (invariantTier && !hasErrors(issues)) {
+        const found = invariantTier.validateBase(resource);
+        issues.push(...found.structural);
+        conformance.push(...found.conformance);
+      }
+      if (hasErrors(issues)) {
+        return structural(issues);
+      }
+
+      // 4: profile, bindings and extension definitions; errors here are conformance failures.
+      let profile: StructureDefinition | undefined;
+      if (validateOptions.profile !== undefined) {
+        profile = resolveProfile(validateOptions.profile);
+        if (!profile) {
+          conformance.push(issue('error', 'not-found', `Unknown profile ${String(validateOptions.profile)}`));
+        } else if (profile.type !== resource.resourceType) {
+          conformance.push(
+            issue(
+              'error',
+              'invalid',
+              `Profile ${profile.url} applies to ${profile.type}, not ${resource.resourceType}`
+            )
+          );
+          profile = undefined;
+        }
+      }
+      if (profile) {
+        if (medplumTier) {
+          const seen = new Set(issues.map(key));
+          conformance.push(
+            ...medplumTier.validateProfile(resource, profile).filter((i) => !seen.has(key(i)))
+          );
+        }
+        if (invariantTier) {
+          conformance.push(...invariantTier.validateProfile(resource, profile));
+        }
+      }
+      if (bindingTier) {
+        conformance.push(...bindingTier.validate(resource, profile));
+      }
+      issues.push(...conformance);
+      return hasErrors(conformance) ? { issues, failure: 'conformance' } : { issues };
+    },
+  };
+}
+
+function structural(issues: OperationOutcomeIssue[]): ValidationResult {
+  return { issues, failure: 'structural' };
+}
+
+function key(i: OperationOutcomeIssue): string {
+  return `${i.severity}\u0000${i.code}\u0000${i.details?.text ?? ''}\u0000${(i.expression ?? []).join(',')}`;
+}
