@@ -73,12 +73,17 @@ export function withoutTrace(expression: string): string {
 }
 
 /**
- * The expression as evaluated here: without `.trace(...)`, and with `descendants().as(T)` read as
- * `descendants().ofType(T)`. R4's dom-3 applies `as()` to a collection, which FHIRPath N1 (and
- * fhirpath.js) reject with an error; the intent there is a type filter.
+ * The expression as evaluated here: without `.trace(...)`, with `descendants().as(T)` read as
+ * `descendants().ofType(T)`, and with `is Boolean` read as `is boolean`.
+ * - R4's dom-3 applies `as()` to a collection, which FHIRPath N1 (and fhirpath.js) reject with an
+ *   error; the intent there is a type filter.
+ * - R4's que-7 tests `answer is Boolean`: a FHIR `boolean` is not a System.Boolean for `is`, so a
+ *   strict engine fails every valid `exists` enableWhen; the intent is the FHIR type.
  */
 export function evaluableExpression(expression: string): string {
-  return withoutTrace(expression).replace(/descendants\(\)\.as\(/g, 'descendants().ofType(');
+  return withoutTrace(expression)
+    .replace(/descendants\(\)\.as\(/g, 'descendants().ofType(')
+    .replace(/\bis Boolean\b/g, 'is boolean');
 }
 
 /** A cardinality Medplum does not enforce: a profile's change to an element inside a backbone element. */
