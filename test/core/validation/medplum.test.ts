@@ -118,9 +118,11 @@ function mutate(seed: Resource, mutations: Mutation[]): Resource {
         Reflect.deleteProperty(target, last);
       }
     } else if (m.op === 'set') {
-      target[last] = m.value;
+      // A copy: fast-check shares constant values between mutations and runs, and a shared object
+      // set in one place and extended in another would become cyclic.
+      target[last] = structuredClone(m.value);
     } else if (typeof target[last] === 'object' && target[last] !== null && !Array.isArray(target[last])) {
-      (target[last] as Record<string, unknown>)[m.name] = m.value;
+      (target[last] as Record<string, unknown>)[m.name] = structuredClone(m.value);
     }
   }
   return copy as unknown as Resource;
