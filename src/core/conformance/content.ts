@@ -1,5 +1,12 @@
 import type { Resource } from '@medplum/fhirtypes';
 import questionnaireReEvaluation from '../../../profiles/Questionnaire-re-evaluation.json';
+import structureDefinitionReCareplan from '../../../profiles/StructureDefinition-re-careplan.json';
+import structureDefinitionReCondition from '../../../profiles/StructureDefinition-re-condition.json';
+import structureDefinitionReEvidenceBasis from '../../../profiles/StructureDefinition-re-evidence-basis.json';
+import structureDefinitionReObservation from '../../../profiles/StructureDefinition-re-observation.json';
+import structureDefinitionReProvenance from '../../../profiles/StructureDefinition-re-provenance.json';
+import structureDefinitionReQuestionnaireresponse from '../../../profiles/StructureDefinition-re-questionnaireresponse.json';
+import structureDefinitionReRule from '../../../profiles/StructureDefinition-re-rule.json';
 import codeSystemReActivity from '../../../valuesets/CodeSystem-re-activity.json';
 import codeSystemReAnswer from '../../../valuesets/CodeSystem-re-answer.json';
 import codeSystemReEvidenceBasis from '../../../valuesets/CodeSystem-re-evidence-basis.json';
@@ -35,6 +42,13 @@ import valueSetReWhoEdition from '../../../valuesets/ValueSet-re-who-edition.jso
 /** The shipped conformance resources (definitions and terminology; not the examples). */
 export const CONTENT: readonly Resource[] = [
   questionnaireReEvaluation,
+  structureDefinitionReCareplan,
+  structureDefinitionReCondition,
+  structureDefinitionReEvidenceBasis,
+  structureDefinitionReObservation,
+  structureDefinitionReProvenance,
+  structureDefinitionReQuestionnaireresponse,
+  structureDefinitionReRule,
   codeSystemReActivity,
   codeSystemReAnswer,
   codeSystemReEvidenceBasis,

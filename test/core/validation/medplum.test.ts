@@ -38,8 +38,15 @@ function profiles(): StructureDefinition[] {
 }
 
 const seeds: Record<string, Resource> = {
+  // Each seed satisfies both the test profiles and the shipped ones, so mutations yield both outcomes.
   Condition: {
     resourceType: 'Condition',
+    extension: [
+      {
+        url: 'http://re-fhir.org/fhir/StructureDefinition/re-rule',
+        valueCoding: { system: 'http://re-fhir.org/fhir/CodeSystem/re-rule', code: 'R1' },
+      },
+    ],
     identifier: [{ system: 'http://re-fhir.org/fhir/sid/extraction', value: 'qr-1-R1-re' }],
     clinicalStatus: {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
@@ -62,6 +69,16 @@ const seeds: Record<string, Resource> = {
   },
   CarePlan: {
     resourceType: 'CarePlan',
+    extension: [
+      {
+        url: 'http://re-fhir.org/fhir/StructureDefinition/re-rule',
+        valueCoding: { system: 'http://re-fhir.org/fhir/CodeSystem/re-rule', code: 'R1' },
+      },
+    ],
+    identifier: [{ system: 'http://re-fhir.org/fhir/sid/extraction', value: 'qr-1-careplan' }],
+    instantiatesCanonical: ['http://re-fhir.org/fhir/PlanDefinition/re-management-pathway|0.1.0'],
+    category: [{ text: 'assess-plan' }],
+    text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">RE work-up</div>' },
     status: 'active',
     intent: 'plan',
     title: 'RE work-up',
