@@ -14,7 +14,9 @@ import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
 import { withVariables } from './expression';
-import type { ApplyDeps, ApplyParameters } from './types';
+import type { ActivityRequest, ApplyDeps, ApplyParameters } from './types';
+
+export type { ActivityRequest } from './types';
 
 /** The request kinds this processor can create from an ActivityDefinition. */
 export const SUPPORTED_KINDS = [
@@ -26,9 +28,6 @@ export const SUPPORTED_KINDS = [
 
 /** One of {@link SUPPORTED_KINDS}. */
 export type RequestKind = (typeof SUPPORTED_KINDS)[number];
-
-/** A request created from an ActivityDefinition. */
-export type ActivityRequest = ServiceRequest | MedicationRequest | CommunicationRequest | Task;
 
 /** Everything `instantiateActivity` needs besides the definition. */
 export interface ActivityContext {

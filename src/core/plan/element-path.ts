@@ -233,6 +233,9 @@ function step(
       return `${segment.name} holds a non-array value`;
     }
     const array = list ?? [];
+    if (!create && index >= array.length) {
+      return undefined;
+    }
     if (index > array.length) {
       return `index ${index} is beyond the end of ${segment.name} (length ${array.length})`;
     }
@@ -281,7 +284,7 @@ function assign(
     return `${segment.name} holds a non-array value`;
   }
   const array = (existing as unknown[] | undefined) ?? [];
-  if (index > array.length) {
+  if (!remove && index > array.length) {
     return `index ${index} is beyond the end of ${segment.name} (length ${array.length})`;
   }
   if (remove) {

@@ -10,7 +10,6 @@ import type {
   Reference,
   RequestGroup,
   RequestGroupAction,
-  Resource,
 } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { isTrue } from '../fhirpath/fhirpath';
@@ -49,9 +48,10 @@ interface Run {
   readonly environment: ApplyEnvironment;
   readonly authoredOn: string;
   readonly maxDepth: number;
+  readonly requestExtensionUrls: readonly string[];
   readonly issues: OperationOutcomeIssue[];
   readonly trace: Mutable<ActionTrace>[];
-  readonly requests: (Resource & { id: string })[];
+  readonly requests: (ActivityRequest & { id: string })[];
   /** Canonicals of the PlanDefinitions being applied, outermost first, to stop cycles. */
   readonly stack: string[];
 }
@@ -100,6 +100,7 @@ export function applyPlanDefinition(
     environment,
     authoredOn: now,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    requestExtensionUrls: options.requestExtensionUrls ?? [],
     issues: [],
     trace: [],
     requests: [],
@@ -255,6 +256,13 @@ function applyAction(
         issues: run.issues,
       });
       if (request) {
+        const stamped = copied.filter((e) => run.requestExtensionUrls.includes(e.url));
+        if (stamped.length > 0) {
+          request.extension = dedupe([
+            ...(request.extension ?? []),
+            ...stamped.map((e) => structuredClone(e)),
+          ]);
+        }
         const id = run.deps.newId();
         const stored = Object.assign(request, { id });
         run.requests.push(stored);

@@ -2,11 +2,15 @@ import type {
   Bundle,
   CarePlan,
   CodeableConcept,
+  CommunicationRequest,
   Extension,
   Goal,
+  MedicationRequest,
   OperationOutcomeIssue,
   RequestGroup,
   Resource,
+  ServiceRequest,
+  Task,
 } from '@medplum/fhirtypes';
 import type { Clock, IdGenerator } from '../types';
 
@@ -15,6 +19,9 @@ import type { Clock, IdGenerator } from '../types';
  * `ConformanceRegistry.resolve` fits: `(c) => registry.resolve(c)`.
  */
 export type CanonicalResolver = (canonical: string) => Resource | undefined;
+
+/** A request created from an ActivityDefinition. */
+export type ActivityRequest = ServiceRequest | MedicationRequest | CommunicationRequest | Task;
 
 /** What `$apply` needs from outside: canonical look-up, clock and id generator. */
 export interface ApplyDeps {
@@ -66,6 +73,11 @@ export interface ApplyOptions {
    */
   readonly carePlanExtensionUrls?: readonly string[];
   /**
+   * Extension URLs copied from a PlanDefinition action onto the request its ActivityDefinition
+   * creates (after the request's own extensions), so that a request read alone still names its rule.
+   */
+  readonly requestExtensionUrls?: readonly string[];
+  /**
    * Elements placed on the CarePlan before the generated ones (generated elements win), e.g. `meta`,
    * `category` or `identifier` required by a profile.
    */
@@ -110,7 +122,7 @@ export interface AppliedPlan {
   /** Goals from `PlanDefinition.goal`, referenced from `CarePlan.goal`. */
   readonly goals: readonly (Goal & { id: string })[];
   /** The requests created from ActivityDefinitions, each referenced from exactly one RequestGroup action. */
-  readonly requests: readonly (Resource & { id: string })[];
+  readonly requests: readonly (ActivityRequest & { id: string })[];
   readonly issues: readonly OperationOutcomeIssue[];
   readonly trace: readonly ActionTrace[];
 }

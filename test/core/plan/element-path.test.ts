@@ -84,6 +84,8 @@ describe('setPathValues', () => {
     expect(target).toEqual({ note: [{ text: 'b' }] });
     const empty: Record<string, unknown> = {};
     expect(setPathValues(empty, 'ServiceRequest', 'code.text', [])).toBeUndefined();
+    expect(setPathValues(empty, 'ServiceRequest', 'note[3].text', [])).toBeUndefined();
+    expect(setPathValues(empty, 'ServiceRequest', 'note[3]', [])).toBeUndefined();
     expect(empty).toEqual({});
   });
 

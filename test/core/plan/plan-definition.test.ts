@@ -466,6 +466,17 @@ describe('applyPlanDefinition', () => {
     expect(applyPlanDefinition(plan, params, depsOver([])).carePlan.extension).toBeUndefined();
   });
 
+  test('stamps the configured action extensions on the request the action creates', () => {
+    const other = { url: 'http://example.org/other', valueString: 'x' };
+    const stamped = ad('stamped', 'Task', { extension: [other] });
+    const plan = pd('stamp', [
+      { title: 'a', extension: [rule('R7'), other], definitionCanonical: stamped.url },
+    ]);
+    const applied = applyPlanDefinition(plan, params, depsOver([stamped]), { requestExtensionUrls: [RULE] });
+    expect(applied.requests[0]?.extension).toEqual([rule('R7')]); // only the configured URL; definition extensions stay on the definition
+    expect(applyPlanDefinition(plan, params, depsOver([stamped])).requests[0]?.extension).toBeUndefined();
+  });
+
   test('creates proposed Goals from PlanDefinition.goal and links them from the CarePlan', () => {
     const plan = pd('goals', [], {
       goal: [
