@@ -321,7 +321,7 @@ class ItemChecker {
       );
     }
     if (!this.enabled.node(node)) {
-      if (hasAnsweredContent(node)) {
+      if (hasRespondentAnswers(node)) {
         this.report(
           issue('error', 'business-rule', `item '${q.linkId}' is answered but not enabled`, node.expression)
         );
@@ -615,6 +615,14 @@ class ItemChecker {
       );
     }
   }
+}
+
+/** Answers given by the respondent in or below a node (calculated items' answers excluded). */
+function hasRespondentAnswers(node: ResponseNode): boolean {
+  if (!node.q?.calculated && arrayOf(node.item.answer).some(hasValue)) {
+    return true;
+  }
+  return node.containers.some((c) => c.children.some(hasRespondentAnswers));
 }
 
 function show(tv: TypedValue): string {

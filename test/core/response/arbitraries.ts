@@ -156,7 +156,52 @@ const mutatedValid: fc.Arbitrary<QuestionnaireResponse> = fc
     return qr;
   });
 
-/** Arbitrary FHIR-shaped responses for the intake form. */
+/** Items whose parts may be any JSON at all (lists that are not lists, linkIds that are numbers, ...). */
+const chaosItem: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  item: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue(),
+    fc.record(
+      {
+        linkId: fc.oneof(fc.constantFrom(...LINK_IDS), fc.jsonValue()),
+        answer: fc.oneof(
+          fc.jsonValue(),
+          fc.array(
+            fc.oneof(
+              answerValue,
+              fc.jsonValue(),
+              fc.record({ item: fc.array(tie('item'), { maxLength: 3 }) })
+            ),
+            {
+              maxLength: 3,
+            }
+          )
+        ),
+        item: fc.oneof(fc.jsonValue(), fc.array(tie('item'), { maxLength: 4 })),
+      },
+      { requiredKeys: [] }
+    )
+  ),
+})).item;
+
+/** A response with the right resourceType and anything JSON elsewhere. */
+const chaosResponse = fc.record(
+  {
+    resourceType: fc.constant('QuestionnaireResponse'),
+    id: fc.jsonValue(),
+    status: fc.jsonValue(),
+    questionnaire: fc.jsonValue(),
+    subject: fc.jsonValue(),
+    item: fc.oneof(fc.jsonValue(), fc.array(chaosItem, { maxLength: 6 })),
+  },
+  { requiredKeys: ['resourceType'] }
+) as unknown as fc.Arbitrary<QuestionnaireResponse>;
+
+/** Arbitrary responses for the intake form: mostly FHIR-shaped, some malformed JSON. */
 export function arbitraryResponse(): fc.Arbitrary<QuestionnaireResponse> {
-  return fc.oneof(randomResponse, mutatedValid);
+  return fc.oneof(
+    { weight: 3, arbitrary: randomResponse },
+    { weight: 3, arbitrary: mutatedValid },
+    { weight: 1, arbitrary: chaosResponse }
+  );
 }

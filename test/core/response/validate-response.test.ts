@@ -651,6 +651,29 @@ describe('validateResponse', () => {
       ]);
     });
 
+    test('are not reported when answered while disabled, since calculation removes the answer', () => {
+      const gated = questionnaire([
+        { linkId: 'on', type: 'boolean' },
+        {
+          linkId: 'g',
+          type: 'group',
+          enableWhen: [{ question: 'on', operator: '=', answerBoolean: true }],
+          item: [
+            { linkId: 'c', type: 'integer', extension: [expressionExtension('calculatedExpression', '1')] },
+          ],
+        },
+      ]);
+      const qr = response([
+        { linkId: 'on', answer: [{ valueBoolean: false }] },
+        { linkId: 'g', item: [{ linkId: 'c', answer: [{ valueInteger: 1 }] }] },
+      ]);
+      expect(validateResponse(qr, gated)).toEqual([]);
+      qr.item![1]!.item!.push({ linkId: 'u', answer: [{ valueInteger: 2 }] });
+      expect(summary(validateResponse(qr, gated))).toEqual([
+        ['error', 'business-rule', 'QuestionnaireResponse.item[1]'],
+      ]);
+    });
+
     test('use a calculated response passed in instead of calculating again', () => {
       const qr = response([
         { linkId: 'a', answer: [{ valueInteger: 1 }] },
