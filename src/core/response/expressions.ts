@@ -1,0 +1,376 @@
+import type { OperationOutcomeIssue, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { compileFhirPath, FhirPathError } from '../fhirpath/fhirpath';
+import type { CompiledFhirPath, FhirPathEnv } from '../fhirpath/fhirpath';
+import { issue } from '../outcomes';
+import type { Clock } from '../types';
+import type { CompiledQuestionnaire, ExpressionDef } from './questionnaire-model';
+import { CLOCK_VARIABLE } from './questionnaire-model';
+import type { ResponseNode, ResponseTree } from './response-tree';
+import { isObject } from './values';
+
+/** Options shared by everything that evaluates Questionnaire expressions. */
+export interface ExpressionOptions {
+  /**
+   * Clock for `today()`, `now()` and `timeOfDay()` (UTC). Without it, an expression that calls
+   * one of them fails with an issue instead of reading the system clock.
+   */
+  readonly clock?: Clock;
+}
+
+/** An expression result with what it depends on. */
+interface Tracked {
+  /** The result; undefined when the evaluation failed. */
+  readonly value: unknown[] | undefined;
+  /** linkIds whose items it reads (through look-ups, directly or via variables). */
+  readonly deps: ReadonlySet<string>;
+  /** True when it (or a variable it uses) reads the response or item in an untracked way. */
+  readonly volatile: boolean;
+}
+
+/**
+ * Results carried from one evaluation pass to the next: a result is reused while none of the
+ * linkIds it depends on changed and it does not read the response in an untracked way.
+ */
+export class EvaluationMemo {
+  private readonly entries = new Map<string, Tracked>();
+  private active = false;
+
+  /**
+   * Starts the next pass. Drops every result that depends on a changed linkId or is volatile.
+   * @param changed - linkIds of items written (or created, or removed) since the last pass,
+   *   with the linkIds of their enclosing items.
+   */
+  nextPass(changed: ReadonlySet<string>): void {
+    this.active = true;
+    for (const [key, t] of this.entries) {
+      if (t.volatile || [...t.deps].some((d) => changed.has(d))) {
+        this.entries.delete(key);
+      }
+    }
+  }
+
+  /** A reusable result (never in the first pass). */
+  get(key: string): Tracked | undefined {
+    return this.active ? this.entries.get(key) : undefined;
+  }
+
+  /** Records a result. */
+  set(key: string, t: Tracked): void {
+    this.entries.set(key, t);
+  }
+}
+
+/** Marks a variable under evaluation (cycle detection). */
+const PENDING = Symbol('pending');
+
+interface Scope {
+  readonly parent: Scope | undefined;
+  /** The item whose variables these are; undefined at Questionnaire level. */
+  readonly node: ResponseNode | undefined;
+  readonly defs: ReadonlyMap<string, ExpressionDef>;
+  readonly values: Map<string, Tracked | typeof PENDING>;
+}
+
+const ITEM_BASE = 'QuestionnaireResponse.item';
+const NO_DEPS: ReadonlySet<string> = new Set();
+
+/**
+ * Evaluates the Questionnaire's SDC expressions against one state of a response, following
+ * https://hl7.org/fhir/uv/sdc/STU4/expressions.html: `%resource` is the response, `%questionnaire`
+ * the Questionnaire, the context (and `%context`) the response item the expression's item stands
+ * for (the response itself at Questionnaire level), `%qitem` the Questionnaire item. Variables are
+ * visible on their node and its descendants; a descendant may override a name. Variables are
+ * evaluated lazily (only those an expression names) and once per item instance; a variable may use
+ * any other in scope, and a cycle is reported rather than followed.
+ * One session serves one state of the response: build a new one after changing the response.
+ */
+export class ExpressionSession {
+  private readonly scopes = new Map<ResponseNode | undefined, Scope>();
+  private readonly lookups: { repeat?: Map<string, unknown[]>; descendants?: Map<string, unknown[]> } = {};
+  private clockValues: Record<string, string> | undefined;
+  private readonly reported = new Set<string>();
+
+  /**
+   * @param cq - compiled Questionnaire.
+   * @param tree - the response aligned with it; expressions run on `tree.response`, which must be
+   *   a private copy (fhirpath.js adds hidden properties to the objects it returns).
+   * @param options - clock.
+   * @param report - receives each problem once.
+   * @param memo - results carried over from an earlier pass of the same calculation.
+   */
+  constructor(
+    private readonly cq: CompiledQuestionnaire,
+    private readonly tree: ResponseTree,
+    private readonly options: ExpressionOptions,
+    private readonly report: (issue: OperationOutcomeIssue) => void,
+    private readonly memo?: EvaluationMemo
+  ) {}
+
+  /** The response the expressions see as `%resource`. */
+  get response(): QuestionnaireResponse {
+    return this.tree.response;
+  }
+
+  /**
+   * Evaluates an expression defined on `node`'s Questionnaire item (or at Questionnaire level when
+   * `node` is undefined) for that item instance.
+   * @param def - the expression.
+   * @param node - the item instance (may be virtual).
+   * @returns the result, or undefined when it failed (the failure is reported).
+   */
+  evaluate(def: ExpressionDef, node: ResponseNode | undefined): unknown[] | undefined {
+    return this.run(def, node, this.scopeFor(node)).value;
+  }
+
+  private run(def: ExpressionDef, node: ResponseNode | undefined, scope: Scope): Tracked {
+    const memoKey = `${def.location}\u0000${node?.key ?? ''}`;
+    const cached = this.memo?.get(memoKey);
+    if (cached) {
+      return cached;
+    }
+    const result = this.compute(def, node, scope);
+    this.memo?.set(memoKey, result);
+    return result;
+  }
+
+  private compute(def: ExpressionDef, node: ResponseNode | undefined, scope: Scope): Tracked {
+    if (def.problem) {
+      return this.fail(def, def.problem);
+    }
+    const constant = def.isConstant ? this.cq.constants.get(def.location) : undefined;
+    if (constant) {
+      return { value: constant, deps: NO_DEPS, volatile: false };
+    }
+    let fn: CompiledFhirPath;
+    try {
+      fn = compileFhirPath(def.source, node ? ITEM_BASE : undefined);
+    } catch (err) {
+      return this.fail(def, err instanceof FhirPathError ? err.reason : String(err));
+    }
+    const env: FhirPathEnv = { resource: this.tree.response, questionnaire: this.cq.questionnaire };
+    if (node?.q) {
+      env.qitem = node.q.item;
+    }
+    const deps = new Set<string>();
+    let volatile = def.readsContext;
+    for (const name of def.refs) {
+      const v = this.variable(name, scope);
+      if (v) {
+        env[name] = v.value ?? [];
+        v.deps.forEach((d) => deps.add(d));
+        volatile ||= v.volatile;
+      }
+    }
+    for (const lookup of def.lookups) {
+      env[lookup.varName] = this.lookup(lookup.axis).get(lookup.linkId) ?? [];
+      deps.add(lookup.linkId);
+    }
+    if (def.clock.length > 0) {
+      const clock = this.clock();
+      if (!clock) {
+        return this.fail(
+          def,
+          `it calls ${def.clock.map((c) => `${c}()`).join(', ')} but no clock was injected`
+        );
+      }
+      Object.assign(env, clock);
+    }
+    try {
+      const value = fn(node ? node.item : this.tree.response, env);
+      if (def.isConstant) {
+        this.cq.constants.set(def.location, value);
+      }
+      return { value, deps, volatile };
+    } catch (err) {
+      const failed = this.fail(def, err instanceof FhirPathError ? err.reason : String(err));
+      return { ...failed, deps, volatile };
+    }
+  }
+
+  /** Value of `%name` seen from a scope: the nearest definition, evaluated on first use. */
+  private variable(name: string, from: Scope): Tracked | undefined {
+    for (let s: Scope | undefined = from; s; s = s.parent) {
+      const def = s.defs.get(name);
+      if (!def) {
+        continue;
+      }
+      const known = s.values.get(name);
+      if (known === PENDING) {
+        return { ...this.fail(def, `variable '${name}' depends on itself`), volatile: true };
+      }
+      if (known !== undefined) {
+        return known;
+      }
+      s.values.set(name, PENDING);
+      const value = this.run(def, s.node, s);
+      s.values.set(name, value);
+      return value;
+    }
+    // Unknown names are left to FHIRPath, which reports them only if the evaluation reaches them.
+    return undefined;
+  }
+
+  private scopeFor(node: ResponseNode | undefined): Scope {
+    const existing = this.scopes.get(node);
+    if (existing) {
+      return existing;
+    }
+    let scope: Scope;
+    if (!node) {
+      scope = { parent: undefined, node: undefined, defs: definitions(this.cq.variables), values: new Map() };
+    } else {
+      const parent = this.scopeFor(node.container.node);
+      const defs = node.q ? node.q.variables : [];
+      // Items without variables share their parent's scope, so values are computed once.
+      scope = defs.length > 0 ? { parent, node, defs: definitions(defs), values: new Map() } : parent;
+    }
+    this.scopes.set(node, scope);
+    return scope;
+  }
+
+  /**
+   * Response items by linkId, exactly as `%resource.repeat(item).where(linkId=...)` (or
+   * `descendants()`) selects them, built once per session. The items come from FHIRPath
+   * evaluations, so they keep fhirpath.js's type information when passed back as variables.
+   */
+  private lookup(axis: 'repeat' | 'descendants'): Map<string, unknown[]> {
+    const cached = this.lookups[axis];
+    if (cached) {
+      return cached;
+    }
+    const index = axis === 'repeat' ? this.repeatIndex() : this.descendantsIndex();
+    this.lookups[axis] = index;
+    return index;
+  }
+
+  /**
+   * `repeat(item)` without its cost: fhirpath.js's repeat() hashes every item to drop duplicates,
+   * which is far slower than plain navigation. So each level is read with `item`, `item.item`, ...
+   * (breadth first, as repeat() goes) and duplicates are dropped here with the same rule: an item
+   * equal (FHIRPath `=`, i.e. same JSON content) to one already collected is skipped. Only items
+   * with the same linkId can be equal, so only those are compared.
+   */
+  private repeatIndex(): Map<string, unknown[]> {
+    const index = new Map<string, unknown[]>();
+    const seen = new Map<string, Set<string>>();
+    let path = 'item';
+    for (let depth = 0; depth < 100; depth++) {
+      let level: unknown[];
+      try {
+        level = compileFhirPath(path)(this.tree.response);
+      } catch {
+        break;
+      }
+      if (level.length === 0) {
+        break;
+      }
+      for (const n of level) {
+        if (!isObject(n) || typeof n.linkId !== 'string') {
+          continue;
+        }
+        const list = index.get(n.linkId);
+        if (!list) {
+          index.set(n.linkId, [n]);
+          continue;
+        }
+        let keys = seen.get(n.linkId);
+        if (!keys) {
+          keys = new Set(list.map(canonicalJson));
+          seen.set(n.linkId, keys);
+        }
+        const key = canonicalJson(n);
+        if (!keys.has(key)) {
+          keys.add(key);
+          list.push(n);
+        }
+      }
+      path += '.item';
+    }
+    return index;
+  }
+
+  private descendantsIndex(): Map<string, unknown[]> {
+    const index = new Map<string, unknown[]>();
+    let nodes: unknown[] = [];
+    try {
+      nodes = compileFhirPath('descendants().where(linkId.exists())')(this.tree.response);
+    } catch {
+      nodes = [];
+    }
+    for (const n of nodes) {
+      if (isObject(n) && typeof n.linkId === 'string') {
+        const list = index.get(n.linkId);
+        if (list) {
+          list.push(n);
+        } else {
+          index.set(n.linkId, [n]);
+        }
+      }
+    }
+    return index;
+  }
+
+  private clock(): Record<string, string> | undefined {
+    if (!this.options.clock) {
+      return undefined;
+    }
+    if (!this.clockValues) {
+      const iso = this.options.clock().toISOString();
+      this.clockValues = {
+        [CLOCK_VARIABLE.now]: iso,
+        [CLOCK_VARIABLE.today]: iso.slice(0, 10),
+        [CLOCK_VARIABLE.timeOfDay]: iso.slice(11, 23),
+      };
+    }
+    return this.clockValues;
+  }
+
+  private fail(def: ExpressionDef, reason: string): Tracked {
+    const key = `${def.location}\u0000${reason}`;
+    if (!this.reported.has(key)) {
+      this.reported.add(key);
+      this.report(expressionIssue(def, reason));
+    }
+    return { value: undefined, deps: NO_DEPS, volatile: false };
+  }
+}
+
+function definitions(defs: readonly ExpressionDef[]): Map<string, ExpressionDef> {
+  const map = new Map<string, ExpressionDef>();
+  for (const d of defs) {
+    if (d.name !== undefined && !map.has(d.name)) {
+      map.set(d.name, d);
+    }
+  }
+  return map;
+}
+
+/** JSON with object keys sorted, so equal content gives equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (isObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The issue for an expression that cannot be evaluated: severity error, code `exception` (a fault
+ * in the Questionnaire's logic, not in the response), located in the Questionnaire, naming the item
+ * and carrying the expression text in `diagnostics`.
+ * @param def - the expression.
+ * @param reason - what went wrong.
+ */
+export function expressionIssue(def: ExpressionDef, reason: string): OperationOutcomeIssue {
+  const owner = def.linkId === undefined ? 'of the Questionnaire' : `of item '${def.linkId}'`;
+  const what = def.kind === 'variable' ? `variable '${def.name ?? '?'}'` : def.kind;
+  return {
+    ...issue('error', 'exception', `${what} ${owner} failed: ${reason}`, def.location),
+    diagnostics: def.text,
+  };
+}

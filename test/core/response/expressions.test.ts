@@ -1,0 +1,61 @@
+import type { QuestionnaireResponse } from '@medplum/fhirtypes';
+import fc from 'fast-check';
+import { evaluateFhirPath } from '../../../src/core/fhirpath/fhirpath';
+import { ExpressionSession } from '../../../src/core/response/expressions';
+import { compileQuestionnaire } from '../../../src/core/response/questionnaire-model';
+import { ResponseTree } from '../../../src/core/response/response-tree';
+import { arbitraryResponse } from './arbitraries';
+import { questionnaire, response, variable } from './support';
+
+const EXPRESSIONS = [
+  "%resource.repeat(item).where(linkId='medications')",
+  "%resource.repeat(item).where(linkId='medication').answer.value",
+  "%resource.repeat(item).where(linkId = 'stoppable').answer.value.count()",
+  "%resource.repeat(item).where(linkId='medications').item.where(linkId='stoppable').answer.value",
+  "%resource.repeat(item).where(linkId='weight').answer.value.first()",
+  "%resource.repeat(item).where(linkId='age').exists() and %resource.repeat(item).where(linkId='sex').exists().not()",
+  "%resource.descendants().where(linkId='name').answer.value",
+  "%resource.descendants().where(linkId='demographics').count()",
+];
+
+const q = questionnaire([], { extension: EXPRESSIONS.map((e, i) => variable(`v${i}`, e)) });
+const cq = compileQuestionnaire(q);
+
+describe('ExpressionSession', () => {
+  test('rewrites every test expression into a look-up', () => {
+    expect(cq.variables.every((v) => v.lookups.length > 0)).toBe(true);
+  });
+
+  test('a rewritten look-up gives exactly what fhirpath.js gives for the original expression', () => {
+    fc.assert(
+      fc.property(arbitraryResponse(), (qr: QuestionnaireResponse) => {
+        const tree = new ResponseTree(structuredClone(qr), cq);
+        const session = new ExpressionSession(cq, tree, {}, () => undefined);
+        cq.variables.forEach((def, i) => {
+          const copy = structuredClone(qr);
+          const expected = evaluateFhirPath(EXPRESSIONS[i]!, copy, { resource: copy });
+          expect([EXPRESSIONS[i], session.evaluate(def, undefined)]).toEqual([EXPRESSIONS[i], expected]);
+        });
+      }),
+      { numRuns: 200 }
+    );
+  });
+
+  test('duplicate group instances collapse as they do in repeat()', () => {
+    const twin = { linkId: 'g', item: [{ linkId: 'x', answer: [{ valueInteger: 1 }] }] };
+    const qr = response([
+      twin,
+      structuredClone(twin),
+      { linkId: 'g', item: [{ linkId: 'x', answer: [{ valueInteger: 2 }] }] },
+    ]);
+    const one = questionnaire([], {
+      extension: [variable('n', "%resource.repeat(item).where(linkId='g').count()")],
+    });
+    const c = compileQuestionnaire(one);
+    const session = new ExpressionSession(c, new ResponseTree(qr, c), {}, () => undefined);
+    expect(session.evaluate(c.variables[0]!, undefined)).toEqual([2]);
+    expect(
+      evaluateFhirPath("%resource.repeat(item).where(linkId='g').count()", qr, { resource: qr })
+    ).toEqual([2]);
+  });
+});
