@@ -43,3 +43,17 @@ export const SDC_EXTENSION = {
   unit: 'http://hl7.org/fhir/StructureDefinition/questionnaire-unit',
   responseAuthor: 'http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author',
 } as const;
+
+/** Identifier system of everything the engine writes: the conditional key of each resource. */
+export const KEY_SYSTEM = `${CANONICAL_BASE}/sid/extraction`;
+
+/** Extension naming the decision rule (R1–R12) behind a generated resource or action. */
+export const RULE_EXTENSION = `${CANONICAL_BASE}/StructureDefinition/re-rule`;
+
+/** The PlanDefinition applied after extraction. */
+export const MANAGEMENT_PATHWAY = `${CANONICAL_BASE}/PlanDefinition/re-management-pathway|${CONTENT_VERSION}`;
+
+export const PROFILE = {
+  questionnaireResponse: `${CANONICAL_BASE}/StructureDefinition/re-questionnaireresponse`,
+  carePlan: `${CANONICAL_BASE}/StructureDefinition/re-careplan`,
+} as const;

@@ -24,6 +24,7 @@ import activityDefinitionReAdRelationshipCounselling from '../../../profiles/Act
 import activityDefinitionReAdSemenAnalysis from '../../../profiles/ActivityDefinition-re-ad-semen-analysis.json';
 import activityDefinitionReAdSeminalFructose from '../../../profiles/ActivityDefinition-re-ad-seminal-fructose.json';
 import activityDefinitionReAdStopOrSwitchCulpritDrug from '../../../profiles/ActivityDefinition-re-ad-stop-or-switch-culprit-drug.json';
+import activityDefinitionReAdSympathomimeticContraindicated from '../../../profiles/ActivityDefinition-re-ad-sympathomimetic-contraindicated.json';
 import activityDefinitionReAdTestosterone from '../../../profiles/ActivityDefinition-re-ad-testosterone.json';
 import activityDefinitionReAdTransrectalUltrasound from '../../../profiles/ActivityDefinition-re-ad-transrectal-ultrasound.json';
 import activityDefinitionReAdUrinarySpermRetrieval from '../../../profiles/ActivityDefinition-re-ad-urinary-sperm-retrieval.json';
@@ -109,6 +110,7 @@ export const CONTENT: readonly Resource[] = [
   activityDefinitionReAdSemenAnalysis,
   activityDefinitionReAdSeminalFructose,
   activityDefinitionReAdStopOrSwitchCulpritDrug,
+  activityDefinitionReAdSympathomimeticContraindicated,
   activityDefinitionReAdTestosterone,
   activityDefinitionReAdTransrectalUltrasound,
   activityDefinitionReAdUrinarySpermRetrieval,

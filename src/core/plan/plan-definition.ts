@@ -49,6 +49,7 @@ interface Run {
   readonly authoredOn: string;
   readonly maxDepth: number;
   readonly requestExtensionUrls: readonly string[];
+  readonly requestIdentifier?: ApplyOptions['requestIdentifier'];
   readonly issues: OperationOutcomeIssue[];
   readonly trace: Mutable<ActionTrace>[];
   readonly requests: (ActivityRequest & { id: string })[];
@@ -101,6 +102,7 @@ export function applyPlanDefinition(
     authoredOn: now,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     requestExtensionUrls: options.requestExtensionUrls ?? [],
+    requestIdentifier: options.requestIdentifier,
     issues: [],
     trace: [],
     requests: [],
@@ -262,6 +264,10 @@ function applyAction(
             ...(request.extension ?? []),
             ...stamped.map((e) => structuredClone(e)),
           ]);
+        }
+        const identifier = run.requestIdentifier?.({ planDefinition: canonical, path });
+        if (identifier) {
+          request.identifier = [...(request.identifier ?? []), identifier];
         }
         const id = run.deps.newId();
         const stored = Object.assign(request, { id });

@@ -1,4 +1,5 @@
 import type {
+  Identifier,
   Bundle,
   CarePlan,
   CodeableConcept,
@@ -84,6 +85,15 @@ export interface ApplyOptions {
   readonly carePlanBase?: Partial<CarePlan>;
   /** Deepest PlanDefinition nesting followed before reporting an issue (default 16). */
   readonly maxDepth?: number;
+  /**
+   * Gives each request an identifier from where it was defined (the PlanDefinition's `url|version` and
+   * the action's location), which stays the same when the same action applies again: a caller can key
+   * idempotent writes on it.
+   */
+  readonly requestIdentifier?: (origin: {
+    readonly planDefinition: string;
+    readonly path: string;
+  }) => Identifier | undefined;
 }
 
 /** What happened to one PlanDefinition action, for audit and the clinician page. */

@@ -101,7 +101,7 @@ describe('management content', () => {
       ...Array(11).fill('eca-rule'),
       ...Array(3).fill('workflow-definition'),
     ]);
-    expect(activityDefinitions).toHaveLength(28);
+    expect(activityDefinitions).toHaveLength(29);
   });
 
   test.each(files)('%s is named for its resource and formatted canonically', (file) => {

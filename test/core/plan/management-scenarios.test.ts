@@ -269,7 +269,7 @@ describe('the management pathway applied to evaluations', () => {
     );
     expect(trial.slice(-3 - 4 + 4)).toEqual([
       '      Counselling before the drug trial [CommunicationRequest]',
-      '      No sympathomimetic: hypertension is uncontrolled',
+      '      No sympathomimetic: hypertension is uncontrolled [CommunicationRequest]',
       '      Antimuscarinic or tricyclic (choose at most one)',
     ]);
     expect(

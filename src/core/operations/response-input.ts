@@ -1,0 +1,170 @@
+import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { splitCanonical } from '../conformance/registry';
+import { hasErrors, issue, ReFhirError } from '../outcomes';
+import { calculateResponse, validateResponse } from '../response';
+import type { EngineDeps } from './engine';
+
+/** Input shared by the operations that read a QuestionnaireResponse. */
+export interface ResponseInput {
+  /** The Questionnaire, when the caller has it (SDC `$extract` `questionnaire` parameter); else resolved by canonical. */
+  readonly questionnaire?: Questionnaire;
+  /**
+   * Profiles the response must meet besides those it declares in `meta.profile` (e.g. the module's
+   * QuestionnaireResponse profile). Only profiles the registry holds are applied.
+   */
+  readonly responseProfiles?: readonly string[];
+}
+
+/** A response that passed every input check, completed by the SDC calculation. */
+export interface CheckedResponse {
+  readonly questionnaire: Questionnaire;
+  /** The response with its calculated items computed. */
+  readonly completed: QuestionnaireResponse;
+  /** Warnings and information from the checks and the calculation. */
+  readonly issues: OperationOutcomeIssue[];
+}
+
+/**
+ * Checks a QuestionnaireResponse, then completes it:
+ * 1. structure: valid FHIR R4 (else `structural`, 400);
+ * 2. its Questionnaire, by canonical `url|version` (else `not-found`, 404);
+ * 3. declared and required profiles, and the Questionnaire's rules: types, required items,
+ *    enableWhen, answer sets, cardinality, ranges, status, subject, id (else `conformance`, 422);
+ * 4. SDC calculation of the hidden calculated items.
+ * Throws a ReFhirError; never returns a partially checked response.
+ */
+export function checkResponse(
+  input: unknown,
+  deps: EngineDeps,
+  options: ResponseInput = {}
+): CheckedResponse {
+  const inspected = inspectResponse(input, deps, options);
+  if (inspected.failure) {
+    throw new ReFhirError(inspected.failure, inspected.issues);
+  }
+  const { questionnaire, completed } = inspected as Required<Inspection>;
+  if (hasErrors(completed.issues)) {
+    // A calculation that fails is a fault of the Questionnaire, not of the response.
+    throw new ReFhirError(isShipped(questionnaire, deps) ? 'internal' : 'conformance', completed.issues);
+  }
+  return { questionnaire, completed: completed.response, issues: [...inspected.issues, ...completed.issues] };
+}
+
+/** Every issue of a response, for `$validate`: never throws. */
+export function collectResponseIssues(
+  input: unknown,
+  deps: EngineDeps,
+  options: ResponseInput = {}
+): Inspection {
+  return inspectResponse(input, deps, options);
+}
+
+/** What the checks found; `completed` is the calculation's result when the Questionnaire was found. */
+export interface Inspection {
+  readonly issues: OperationOutcomeIssue[];
+  readonly failure?: 'structural' | 'not-found' | 'conformance';
+  readonly questionnaire?: Questionnaire;
+  readonly completed?: ReturnType<typeof calculateResponse>;
+}
+
+function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInput): Inspection {
+  if (!isObject(input) || input.resourceType !== 'QuestionnaireResponse') {
+    return {
+      issues: [
+        issue('error', 'structure', 'Expected a QuestionnaireResponse resource', 'QuestionnaireResponse'),
+      ],
+      failure: 'structural',
+    };
+  }
+  const base = deps.validator.validate(input);
+  if (base.failure === 'structural') {
+    return { issues: base.issues, failure: 'structural' };
+  }
+  const response = input as unknown as QuestionnaireResponse;
+  const resolved = resolveQuestionnaire(response, deps, options.questionnaire);
+  if ('issue' in resolved) {
+    return { issues: [...base.issues, resolved.issue], failure: 'not-found' };
+  }
+  const questionnaire = resolved.questionnaire;
+
+  const issues = [...base.issues];
+  for (const profile of profilesToApply(response, deps, options)) {
+    issues.push(...deps.validator.validate(response, { profile }).issues);
+  }
+  const completed = calculateResponse(response, questionnaire, { clock: deps.clock });
+  issues.push(
+    ...validateResponse(response, questionnaire, {
+      clock: deps.clock,
+      completed: completed.response,
+      memberOf: (valueSet, system, code) => deps.terminology.memberOf(valueSet, system, code),
+    })
+  );
+  return { issues, failure: hasErrors(issues) ? 'conformance' : undefined, questionnaire, completed };
+}
+
+function resolveQuestionnaire(
+  response: QuestionnaireResponse,
+  deps: EngineDeps,
+  given: Questionnaire | undefined
+): { questionnaire: Questionnaire } | { issue: OperationOutcomeIssue } {
+  const canonical = response.questionnaire;
+  if (given) {
+    if (canonical) {
+      const [url, version] = splitCanonical(canonical);
+      if (url !== given.url || (version !== undefined && version !== given.version)) {
+        return {
+          issue: issue(
+            'error',
+            'not-found',
+            `The response answers ${canonical}, not the Questionnaire given (${given.url ?? '?'}|${given.version ?? '?'})`,
+            'QuestionnaireResponse.questionnaire'
+          ),
+        };
+      }
+    }
+    return { questionnaire: given };
+  }
+  if (!canonical) {
+    return {
+      issue: issue(
+        'error',
+        'required',
+        'The response does not name its Questionnaire',
+        'QuestionnaireResponse.questionnaire'
+      ),
+    };
+  }
+  const found = deps.registry.resolve<Questionnaire>(canonical, 'Questionnaire');
+  if (!found) {
+    return {
+      issue: issue(
+        'error',
+        'not-found',
+        `Unknown Questionnaire ${canonical}`,
+        'QuestionnaireResponse.questionnaire'
+      ),
+    };
+  }
+  return { questionnaire: found };
+}
+
+function profilesToApply(
+  response: QuestionnaireResponse,
+  deps: EngineDeps,
+  options: ResponseInput
+): string[] {
+  const wanted = new Set([...(response.meta?.profile ?? []), ...(options.responseProfiles ?? [])]);
+  return [...wanted].filter((p) => deps.registry.resolve(p, 'StructureDefinition'));
+}
+
+/** True when the Questionnaire is the registry's own copy (its faults are ours, not the caller's). */
+export function isShipped(questionnaire: Questionnaire, deps: EngineDeps): boolean {
+  return (
+    questionnaire.url !== undefined &&
+    deps.registry.resolve(`${questionnaire.url}|${questionnaire.version}`) === questionnaire
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,46 @@
+import type { BundleEntry, Extension, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { RULE_EXTENSION } from '../constants';
+import { issue, ReFhirError } from '../outcomes';
+import type { EngineDeps } from './engine';
+
+/**
+ * Validates every generated resource against base R4 and each profile it claims that the registry
+ * holds. Any error is our bug: it fails the operation (`internal`, HTTP 500) naming the resource, the
+ * rule that produced it and the element, instead of returning invalid data.
+ */
+export function validateOutput(entries: readonly BundleEntry[], deps: EngineDeps): void {
+  const failures: OperationOutcomeIssue[] = [];
+  for (const entry of entries) {
+    const resource = entry.resource as Resource;
+    const profiles = (resource.meta?.profile ?? []).filter((p) =>
+      deps.registry.resolve(p, 'StructureDefinition')
+    );
+    const results =
+      profiles.length > 0
+        ? profiles.map((profile) => deps.validator.validate(resource, { profile }))
+        : [deps.validator.validate(resource)];
+    for (const result of results) {
+      for (const found of result.issues) {
+        if (found.severity === 'error' || found.severity === 'fatal') {
+          failures.push(
+            issue(
+              'error',
+              'exception',
+              `Generated ${resource.resourceType} ${entry.fullUrl ?? ''}${ruleOf(resource)} is invalid: ${found.details?.text ?? found.code}`,
+              found.expression
+            )
+          );
+        }
+      }
+    }
+  }
+  if (failures.length > 0) {
+    throw new ReFhirError('internal', failures);
+  }
+}
+
+function ruleOf(resource: Resource): string {
+  const extensions = (resource as { extension?: Extension[] }).extension ?? [];
+  const rules = extensions.filter((e) => e.url === RULE_EXTENSION).map((e) => e.valueCoding?.code);
+  return rules.length > 0 ? ` (rule ${rules.join(', ')})` : '';
+}
