@@ -131,15 +131,17 @@ export function applyPlanDefinition(
   requestGroup.text = requestGroupNarrative(requestGroup, title, items);
 
   const base = structuredClone(options.carePlanBase ?? {});
+  delete base.id;
   const extensions = dedupe([
     ...(base.extension ?? []),
     ...collectExtensions(actions, options.carePlanExtensionUrls ?? []),
   ]);
   const supportingInfo = params.supportingInfo ?? questionnaireResponseUrls(run);
+  // resourceType and id lead, as in FHIR's own JSON; the caller's base elements follow.
   const carePlan: CarePlan & { id: string } = {
-    ...base,
     resourceType: 'CarePlan',
     id: carePlanId,
+    ...base,
     ...(extensions.length > 0 ? { extension: extensions } : {}),
     instantiatesCanonical: [canonical],
     status: 'draft',

@@ -362,12 +362,12 @@ describe('the management pathway applied to evaluations', () => {
     });
   });
 
-  test('a failed drug trial with a fertility wish: R10 and the optional bladder-neck reconstruction (R11)', () => {
+  test('a failed drug trial with a fertility wish: no repeat trial (R9), R10 and the optional bladder-neck reconstruction (R11)', () => {
     const applied = apply({
       ...confirmedWithWish,
       features: { ...confirmedWithWish.features, 'feature-drug-trial-failed': true },
     });
-    expect(rulesOf(applied)).toEqual(['R5', 'R9', 'R11', 'R12', 'R10']);
+    expect(rulesOf(applied)).toEqual(['R5', 'R11', 'R12', 'R10']);
     const surgery = applied.requestGroup.action![1]!.action!.find((a) => a.title?.startsWith('Bladder-neck'))!
       .action![0]!;
     expect(surgery.requiredBehavior).toBe('could');
