@@ -1,1 +1,100 @@
-export { CANONICAL_BASE, CONTENT_VERSION, FHIR_PACKAGE_ID } from './core/constants';
+/**
+ * re-fhir: FHIR R4 content and engine for the evaluation and management of retrograde ejaculation.
+ *
+ * The functions at the top use the default Node engine (the shipped content, every validation tier,
+ * the system clock and random UUIDs). Pass `engine` to use other content, a fixed clock or other ids;
+ * `createNodeEngine` builds one. Every failure throws a ReFhirError whose `kind` says which
+ * (`structural`, `conformance`, `not-found`, `internal`) and whose `outcome` is the OperationOutcome.
+ */
+import type {
+  Bundle,
+  CarePlan,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  Parameters,
+  PlanDefinition,
+  Questionnaire,
+} from '@medplum/fhirtypes';
+import type { EngineDeps, EvaluateOptions, Evaluation } from './core/operations';
+import { applyOperation, collectResponseIssues, evaluateResponse, extractOperation } from './core/operations';
+import { outcome } from './core/outcomes';
+import type { ApplyParameters } from './core/plan';
+import { defaultEngine } from './node/engine';
+
+export interface EngineOption {
+  /** The engine to use (default: the shared Node engine over the shipped content). */
+  readonly engine?: EngineDeps;
+}
+
+/**
+ * Evaluates a completed QuestionnaireResponse: validation, SDC calculation and extraction, the
+ * management pathway's `$apply`, Provenance, output validation, and one transaction Bundle of
+ * idempotent writes. Nothing is persisted.
+ * @param response - The QuestionnaireResponse (any JSON: it is validated).
+ * @param options - Context (`encounter`, `practitioner`, …), an inline `questionnaire`, the engine.
+ * @returns The Bundle, the completed response, the Conditions, the CarePlan and the warnings.
+ */
+export function evaluate(response: unknown, options: EvaluateOptions & EngineOption = {}): Evaluation {
+  return evaluateResponse(response, options.engine ?? defaultEngine(), options);
+}
+
+/**
+ * SDC `QuestionnaireResponse/$extract` (template-based): the transaction Bundle the Questionnaire's
+ * templates produce, as an SDC Parameters resource with `return` and `issues`. Nothing is persisted.
+ * @param response - The QuestionnaireResponse.
+ * @param options - An inline `questionnaire` (else resolved by canonical), the engine.
+ */
+export function extract(
+  response: unknown,
+  options: { questionnaire?: Questionnaire } & EngineOption = {}
+): Parameters {
+  const { bundle, issues } = extractOperation(response, options.engine ?? defaultEngine(), options);
+  return extractParameters(bundle, issues);
+}
+
+/** The SDC `$extract` output Parameters: `return` (the Bundle) and `issues` (an OperationOutcome). */
+export function extractParameters(bundle: Bundle, issues: readonly OperationOutcomeIssue[]): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'return', resource: bundle },
+      { name: 'issues', resource: outcome(issues) },
+    ],
+  };
+}
+
+/**
+ * R4 `PlanDefinition/$apply`: a CarePlan with its RequestGroup and requests contained.
+ * @param planDefinition - A PlanDefinition, or the canonical of a shipped one.
+ * @param params - `subject` (required), `encounter`, `practitioner`, `organization`, CPG `data`, …
+ */
+export function apply(
+  planDefinition: PlanDefinition | string,
+  params: ApplyParameters,
+  options: EngineOption = {}
+): CarePlan {
+  return applyOperation(planDefinition, params, options.engine ?? defaultEngine()).carePlan;
+}
+
+/**
+ * Validates a QuestionnaireResponse in every tier and against its Questionnaire, and returns all
+ * issues (structural and conformance) in one OperationOutcome; never throws.
+ */
+export function validateQuestionnaireResponse(
+  response: unknown,
+  options: { questionnaire?: Questionnaire } & EngineOption = {}
+): OperationOutcome {
+  return outcome(collectResponseIssues(response, options.engine ?? defaultEngine(), options).issues);
+}
+
+export * from './core/constants';
+export { CONTENT } from './core/conformance/content';
+export { ConformanceRegistry, shippedRegistry, splitCanonical } from './core/conformance/registry';
+export * from './core/operations';
+export { ReFhirError, hasErrors, issue, outcome } from './core/outcomes';
+export type { FailureKind } from './core/outcomes';
+export * from './core/terminology';
+export type { ApplyParameters } from './core/plan';
+export type { Clock, IdGenerator } from './core/types';
+export { createNodeEngine, defaultEngine } from './node/engine';
+export type { NodeEngineOptions } from './node/engine';

@@ -1,19 +1,36 @@
 // Builds the library: ESM + CJS bundles with esbuild, declarations with tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
-rmSync('dist', { recursive: true, force: true });
+rmSync('dist/cjs', { recursive: true, force: true });
+rmSync('dist/esm', { recursive: true, force: true });
+rmSync('dist/types', { recursive: true, force: true });
+
+// Dependencies stay external, except JSON files inside them: in ESM those would need import
+// attributes, so they are inlined instead (ajv's draft-06 meta-schema).
+const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
+const require = createRequire(import.meta.url);
+const inlineDependencyJson = {
+  name: 'inline-dependency-json',
+  setup(b) {
+    b.onResolve({ filter: /^[^./].*\.json$/ }, (args) => ({ path: require.resolve(args.path) }));
+  },
+};
 
 const common = {
   entryPoints: ['src/index.ts'],
   bundle: true,
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: Object.keys(dependencies),
+  plugins: [inlineDependencyJson],
   sourcemap: true,
   logLevel: 'warning',
 };
-await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs' });
+// The Node loaders resolve data files with createRequire(__filename), which ESM lacks.
+const esmBanner = "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __filename = __fileURLToPath(import.meta.url);";
+await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs', banner: { js: esmBanner } });
 await build({ ...common, format: 'cjs', outfile: 'dist/cjs/index.cjs' });
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });

@@ -1,0 +1,42 @@
+import type { CarePlan, OperationOutcomeIssue, PlanDefinition } from '@medplum/fhirtypes';
+import { RULE_EXTENSION } from '../constants';
+import { hasErrors, ReFhirError } from '../outcomes';
+import type { ApplyParameters } from '../plan';
+import { applyPlanDefinition, containedCarePlan } from '../plan';
+import type { EngineDeps } from './engine';
+import { validateOutput } from './validate-output';
+
+/** The R4 `$apply` result: one CarePlan, its RequestGroup and requests contained. */
+export interface ApplyOutput {
+  readonly carePlan: CarePlan;
+  /** Warnings and information (e.g. why an action did not apply). */
+  readonly issues: OperationOutcomeIssue[];
+}
+
+/**
+ * `PlanDefinition/$apply` (R4): applies a PlanDefinition (a resource, or a canonical resolved in the
+ * registry) for one subject, with CPG-style `data`. Transient: nothing is persisted. The CarePlan is
+ * validated before it is returned; an expression error in the PlanDefinition fails the operation
+ * (`conformance` for a caller's PlanDefinition, `internal` for a shipped one).
+ * See: https://hl7.org/fhir/R4/plandefinition-operation-apply.html
+ */
+export function applyOperation(
+  planDefinition: PlanDefinition | string,
+  params: ApplyParameters,
+  deps: EngineDeps
+): ApplyOutput {
+  const applied = applyPlanDefinition(
+    planDefinition,
+    params,
+    { resolve: (canonical) => deps.registry.resolve(canonical), clock: deps.clock, newId: deps.newId },
+    { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }
+  );
+  if (hasErrors(applied.issues)) {
+    throw new ReFhirError(typeof planDefinition === 'string' ? 'internal' : 'conformance', [
+      ...applied.issues,
+    ]);
+  }
+  const carePlan = containedCarePlan(applied);
+  validateOutput([{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }], deps);
+  return { carePlan, issues: [...applied.issues] };
+}

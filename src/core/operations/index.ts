@@ -1,0 +1,10 @@
+export type { EngineDeps } from './engine';
+export { profilesOf } from './engine';
+export type { ApplyOutput } from './apply';
+export { applyOperation } from './apply';
+export type { EvaluateOptions, Evaluation } from './evaluate';
+export { evaluateResponse } from './evaluate';
+export type { ExtractOutput } from './extract';
+export { extractOperation } from './extract';
+export type { CheckedResponse, Inspection, ResponseInput } from './response-input';
+export { checkResponse, collectResponseIssues } from './response-input';
