@@ -30,7 +30,8 @@ const common = {
   logLevel: 'warning',
 };
 // The Node loaders resolve data files with createRequire(__filename), which ESM lacks.
-const esmBanner = "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __filename = __fileURLToPath(import.meta.url);";
+const esmBanner =
+  "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __filename = __fileURLToPath(import.meta.url);";
 await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs', banner: { js: esmBanner } });
 await build({ ...common, format: 'cjs', outfile: 'dist/cjs/index.cjs' });
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });
