@@ -81,6 +81,8 @@ interface Projection {
 
 /** The clinical content of an extracted resource, with references resolved to the identifiers they point at. */
 function project(entry: BundleEntry, bundle: Bundle): Projection {
+  // Extracted resources of several types are read loosely here, on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const r = entry.resource as Record<string, any>;
   const byFullUrl = new Map<string, Resource>();
   for (const e of bundle.entry ?? []) {
