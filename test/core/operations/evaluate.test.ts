@@ -59,3 +59,49 @@ describe('golden clinical scenarios', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('amendments', () => {
+  test('an amended response with a positive PEU updates the same Conditions and plan, now confirmed', () => {
+    const original = scenarios().find((s) => s.name === 'example-turp-tamsulosin')!.response;
+    const amended = structuredClone(original);
+    amended.status = 'amended';
+    amended.authored = '2026-11-25T10:00:00Z';
+    amended.item!.push({
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author',
+          valueReference: { reference: 'Practitioner/example-urologist' },
+        },
+      ],
+      linkId: 'investigations',
+      item: [{ linkId: 'peu', item: [{ linkId: 'peu-sperm-seen', answer: [{ valueBoolean: true }] }] }],
+    });
+
+    const before = evaluateResponse(original, testEngine()).bundle;
+    const after = evaluateResponse(amended, testEngine()).bundle;
+    const re = (b: Bundle): { url?: string; status?: string } => {
+      const entry = (b.entry ?? []).find((e) => e.request?.url?.endsWith('-R1-re'));
+      return {
+        url: entry?.request?.url,
+        status: (entry?.resource as { verificationStatus?: { coding?: { code?: string }[] } })
+          ?.verificationStatus?.coding?.[0]?.code,
+      };
+    };
+    expect(re(before)).toEqual({
+      url: 'Condition?identifier=http://re-fhir.org/fhir/sid/extraction|re-example-turp-tamsulosin-R1-re',
+      status: 'provisional',
+    });
+    expect(re(after)).toEqual({ url: re(before).url, status: 'confirmed' });
+
+    // The same keys for the plan: the CarePlan and RequestGroup are updated in place.
+    const planKeys = (b: Bundle): (string | undefined)[] =>
+      (b.entry ?? [])
+        .filter((e) => ['CarePlan', 'RequestGroup'].includes(e.resource!.resourceType))
+        .map((e) => e.request?.url);
+    expect(planKeys(after)).toEqual(planKeys(before));
+    // A new Provenance records the second extraction; the first stays.
+    const provenance = (b: Bundle): string | undefined =>
+      b.entry?.find((e) => e.resource?.resourceType === 'Provenance')?.request?.url;
+    expect(provenance(after)).not.toEqual(provenance(before));
+  });
+});
