@@ -31,6 +31,7 @@ const ORDER = [
   'ValueSet',
   'ConceptMap',
   'StructureDefinition',
+  'OperationDefinition',
   'ActivityDefinition',
   'PlanDefinition',
   'Questionnaire',

@@ -16,6 +16,7 @@ export interface Finding {
 }
 
 const CANONICAL_TYPES = new Set([
+  'OperationDefinition',
   'StructureDefinition',
   'ValueSet',
   'CodeSystem',
