@@ -4,13 +4,17 @@ import { nameUuid } from './uuid';
 
 const DEVICE_ID = 're-fhir';
 
+/** Tag system of the Provenance key (Provenance has no `identifier`, so the key is a tag). */
+export const PROVENANCE_KEY_SYSTEM = `${CANONICAL_BASE}/sid/provenance-key`;
+
 /**
  * The Provenance of one extraction: the response is the source entity, this software (a contained
  * Device) is the assembler, the response's author is the author, and every created resource is a
- * target. Its id is a name-based UUID of the response's logical id and `authored` time, so a
- * resubmission of the same response writes the same Provenance (`PUT Provenance/{id}`) while an
- * amended response (a new `authored`) gets a Provenance of its own: the history of extractions
- * stays visible.
+ * target. Its key is a name-based UUID of the response's logical id and `authored` time, carried as
+ * a `meta.tag` and written by conditional update on that tag: a resubmission of the same response
+ * rewrites the same Provenance, while an amended response (a new `authored`) gets a Provenance of its
+ * own, so the history of extractions stays visible. A conditional update rather than `PUT
+ * Provenance/{id}`: servers such as Medplum refuse ids chosen by the client.
  * See: https://hl7.org/fhir/uv/sdc/STU4/extraction.html and https://hl7.org/fhir/R4/provenance.html
  */
 export function buildProvenance(
@@ -36,8 +40,10 @@ export function buildProvenance(
   }
   return {
     resourceType: 'Provenance',
-    id: provenanceId(response),
-    meta: { profile: [`${CANONICAL_BASE}/StructureDefinition/re-provenance`] },
+    meta: {
+      profile: [`${CANONICAL_BASE}/StructureDefinition/re-provenance`],
+      tag: [{ system: PROVENANCE_KEY_SYSTEM, code: provenanceKey(response) }],
+    },
     contained: [device],
     target: targets.map((reference) => ({ reference })),
     occurredDateTime: response.authored,
@@ -56,8 +62,8 @@ export function buildProvenance(
   };
 }
 
-/** The deterministic Provenance id of a response version. */
-export function provenanceId(response: QuestionnaireResponse): string {
+/** The deterministic Provenance key of a response version (a UUID). */
+export function provenanceKey(response: QuestionnaireResponse): string {
   return nameUuid(`provenance|${response.id ?? ''}|${response.authored ?? ''}`);
 }
 

@@ -32,12 +32,11 @@ export function toIdempotentEntry(entry: BundleEntry): BundleEntry {
   );
 }
 
-/** Assembles a transaction Bundle from idempotent entries. */
+/** Assembles a transaction Bundle from idempotent entries; with none, it has no `entry` (FHIR arrays are never empty). */
 export function transactionBundle(entries: readonly BundleEntry[], timestamp: Date): Bundle {
-  return {
-    resourceType: 'Bundle',
-    type: 'transaction',
-    timestamp: timestamp.toISOString(),
-    entry: entries.map(toIdempotentEntry),
-  };
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', timestamp: timestamp.toISOString() };
+  if (entries.length > 0) {
+    bundle.entry = entries.map(toIdempotentEntry);
+  }
+  return bundle;
 }

@@ -8,7 +8,7 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { KEY_SYSTEM, MANAGEMENT_PATHWAY, PROFILE, RULE_EXTENSION } from '../constants';
-import { buildProvenance, provenanceId } from '../bundle/provenance';
+import { buildProvenance, PROVENANCE_KEY_SYSTEM, provenanceKey } from '../bundle/provenance';
 import { transactionBundle } from '../bundle/transaction';
 import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
@@ -74,23 +74,29 @@ export function evaluateResponse(
   const keySystem = options.keySystem ?? KEY_SYSTEM;
   const planEntries = applyPathway(response, extractedEntries, deps, options, keySystem, issues);
 
-  // 4. Provenance over everything written.
+  // 4. Provenance over everything written (nothing written, nothing to attest).
   const written = [...extractedEntries, ...planEntries];
-  const provenance = withNarrative(
-    buildProvenance(
-      response,
-      written.map((e) => e.fullUrl!),
-      deps.clock()
-    )
-  );
-  const provenanceEntry: BundleEntry = {
-    fullUrl: `urn:uuid:${provenanceId(response)}`,
-    resource: provenance,
-    request: { method: 'PUT', url: `Provenance/${provenance.id}` },
-  };
+  const all: BundleEntry[] = [...written];
+  if (written.length > 0) {
+    const key = provenanceKey(response);
+    all.push({
+      fullUrl: `urn:uuid:${key}`,
+      resource: withNarrative(
+        buildProvenance(
+          response,
+          written.map((e) => e.fullUrl!),
+          deps.clock()
+        )
+      ),
+      request: { method: 'POST', url: 'Provenance', ifNoneExist: `_tag=${PROVENANCE_KEY_SYSTEM}|${key}` },
+    });
+  } else {
+    issues.push(
+      issue('information', 'informational', 'Nothing to extract from this response: the Bundle is empty')
+    );
+  }
 
   // 5. Our output must meet our profiles.
-  const all = [...written, provenanceEntry];
   validateOutput(all, deps);
 
   if (response.status === 'amended') {

@@ -1,5 +1,5 @@
 import type { BundleEntry, QuestionnaireResponse } from '@medplum/fhirtypes';
-import { buildProvenance, provenanceId } from '../../../src/core/bundle/provenance';
+import { buildProvenance, PROVENANCE_KEY_SYSTEM, provenanceKey } from '../../../src/core/bundle/provenance';
 import { toIdempotentEntry, transactionBundle } from '../../../src/core/bundle/transaction';
 import { nameUuid } from '../../../src/core/bundle/uuid';
 
@@ -24,8 +24,10 @@ describe('Provenance of an extraction', () => {
     const p = buildProvenance(response, ['urn:uuid:1', 'urn:uuid:2'], new Date('2026-11-02T00:00:00Z'));
     expect(p).toEqual({
       resourceType: 'Provenance',
-      id: provenanceId(response),
-      meta: { profile: ['http://re-fhir.org/fhir/StructureDefinition/re-provenance'] },
+      meta: {
+        profile: ['http://re-fhir.org/fhir/StructureDefinition/re-provenance'],
+        tag: [{ system: PROVENANCE_KEY_SYSTEM, code: provenanceKey(response) }],
+      },
       contained: [
         {
           resourceType: 'Device',
@@ -77,10 +79,10 @@ describe('Provenance of an extraction', () => {
     });
   });
 
-  test('keeps its id for a resubmission and changes it for an amendment', () => {
-    expect(provenanceId({ ...response })).toBe(provenanceId(response));
-    expect(provenanceId({ ...response, status: 'amended', authored: '2026-11-05T10:00:00Z' })).not.toBe(
-      provenanceId(response)
+  test('keeps its key for a resubmission and changes it for an amendment', () => {
+    expect(provenanceKey({ ...response })).toBe(provenanceKey(response));
+    expect(provenanceKey({ ...response, status: 'amended', authored: '2026-11-05T10:00:00Z' })).not.toBe(
+      provenanceKey(response)
     );
   });
 });
@@ -120,13 +122,12 @@ describe('idempotent transaction entries', () => {
     ).toThrow('Entry urn:uuid:3 (Condition) has neither a conditional key nor an id');
   });
 
-  test('assemble a transaction with a timestamp', () => {
+  test('assemble a transaction with a timestamp, and no entry array when there is nothing to write', () => {
     const bundle = transactionBundle([], new Date('2026-11-02T00:00:00Z'));
     expect(bundle).toEqual({
       resourceType: 'Bundle',
       type: 'transaction',
       timestamp: '2026-11-02T00:00:00.000Z',
-      entry: [],
     });
   });
 });

@@ -105,3 +105,28 @@ describe('amendments', () => {
     expect(provenance(after)).not.toEqual(provenance(before));
   });
 });
+
+describe('a response with nothing to extract', () => {
+  test('gives an empty transaction without a Provenance, and says so', () => {
+    const none = scenarios().find((s) => s.name === 'no-findings')!.response;
+    const answeredOnlyRequired = structuredClone(none);
+    answeredOnlyRequired.item = answeredOnlyRequired.item!.filter((i) => i.linkId !== 'associated');
+    answeredOnlyRequired.item.push({
+      linkId: 'associated',
+      item: [{ linkId: 'bother', answer: [{ valueBoolean: false }] }],
+    });
+    const result = evaluateResponse(answeredOnlyRequired, testEngine());
+    expect(result.bundle).toEqual({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      timestamp: '2026-11-27T09:00:00.000Z',
+    });
+    expect(result.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          details: { text: 'Nothing to extract from this response: the Bundle is empty' },
+        }),
+      ])
+    );
+  });
+});
