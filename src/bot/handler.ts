@@ -1,7 +1,8 @@
 /**
  * The re-fhir Medplum bot: evaluates a QuestionnaireResponse of the RE evaluation Questionnaire
  * when a Subscription fires (status `completed` or `amended`) and writes the Conditions,
- * Observations, CarePlan, requests and Provenance in one transaction. Thin glue around
+ * Observations, CarePlan, requests and Provenance as conditional updates, in transactions of at
+ * most Medplum's 8 entries, each resource after what it references. Thin glue around
  * `evaluateResponse`, the operation the HTTP adapter runs too.
  * See: https://www.medplum.com/docs/bots/bot-basics
  */
@@ -13,7 +14,7 @@ import { evaluateResponse } from '../core/operations';
 import { issue, outcome, ReFhirError } from '../core/outcomes';
 import { createBotEngine } from './engine';
 import { chooseQuestionnaire } from './questionnaire';
-import { executeTransaction, forMedplum } from './write';
+import { forMedplum, writeTransaction } from './write';
 
 /** What the bot did with a response it evaluated. */
 export interface EvaluatedSummary {
@@ -28,7 +29,7 @@ export interface EvaluatedSummary {
   readonly conditions: string[];
   /** Id of the CarePlan written, when a management rule applied. */
   readonly carePlan?: string;
-  /** Number of resources written by the transaction. */
+  /** Number of resources written (created or updated), over all the transactions. */
   readonly written: number;
   /** Warnings and information from the evaluation (errors throw instead). */
   readonly issues: OperationOutcomeIssue[];
@@ -48,9 +49,11 @@ let engine: EngineDeps | undefined;
 
 /**
  * The Medplum bot entry point. Ignores responses of other Questionnaires; evaluates ours and writes
- * the result in one transaction of conditional writes, so that running it again on the same
- * response creates nothing new and an `amended` response updates the same resources.
+ * the result as conditional updates ({@link writeTransaction}), so that running it again on the
+ * same response creates nothing new and an `amended` response updates the same resources.
  * Invalid input throws an OperationOutcomeError (Medplum records the failure) and writes nothing.
+ * A transaction the server refuses throws its OperationOutcome; the transactions before it stay
+ * written, and running the bot again completes the rest.
  * @param medplum - The client Medplum gives the bot (the bot's own identity in its project).
  * @param event - The event; `input` is the QuestionnaireResponse that fired the Subscription.
  */
@@ -94,7 +97,7 @@ export async function evaluateAndWrite(
       deps,
       choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}
     );
-    const written = await executeTransaction(medplum, forMedplum(evaluation.bundle));
+    const written = await writeTransaction(medplum, forMedplum(evaluation.bundle));
     const idsOf = (type: string): string[] =>
       (evaluation.bundle.entry ?? [])
         .filter((e) => e.resource?.resourceType === type && e.fullUrl)

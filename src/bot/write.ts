@@ -3,6 +3,7 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { CANONICAL_BASE } from '../core/constants';
 import { issue, outcome } from '../core/outcomes';
+import { resolveWritten, splitTransaction } from './transaction-chunks';
 
 /**
  * Tag system that keeps the logical id the engine chose for a resource Medplum must name itself
@@ -37,6 +38,73 @@ function toMedplumEntry(entry: BundleEntry): BundleEntry {
     resource: { ...content, meta: { ...content.meta, tag: [...(content.meta?.tag ?? []), tag] } } as Resource,
     request: { method: 'PUT', url: `${resource.resourceType}?_tag=${ENGINE_ID_TAG_SYSTEM}|${id}` },
   };
+}
+
+/**
+ * The most entries Medplum accepts in a transaction that holds a conditional write, when the
+ * project runs transactions (feature `transaction-bundles`): @medplum/fhir-router's
+ * `maxSerializableTransactionEntries` (4.5.2 and later), above which it answers `400 Transaction
+ * requires strict isolation but has too many entries`. Every entry the bot writes is conditional.
+ */
+export const MEDPLUM_MAX_TRANSACTION_ENTRIES = 8;
+
+/**
+ * Writes a transaction Bundle as consecutive transactions of at most `maxEntries` entries, each
+ * resource after everything it references, rewriting the references of every later transaction
+ * to the `Type/id` the server gave the resources already written. A Bundle that fits is sent as
+ * one transaction. Returns where each entry was written, by `fullUrl`, as `Type/id`.
+ *
+ * A transaction that fails stops the write. Its error is thrown as it is when the Bundle was sent
+ * whole; otherwise it becomes the server's OperationOutcome (or an `exception` for a client error)
+ * followed by an `informational` issue saying which transaction failed and how many resources
+ * the ones before it wrote. With conditional updates only, running the same Bundle again writes
+ * the rest and duplicates nothing.
+ * @param medplum - The client.
+ * @param bundle - A transaction Bundle (see {@link forMedplum}).
+ * @param maxEntries - The most entries per transaction; Medplum's limit by default.
+ */
+export async function writeTransaction(
+  medplum: MedplumClient,
+  bundle: Bundle,
+  maxEntries: number = MEDPLUM_MAX_TRANSACTION_ENTRIES
+): Promise<Map<string, string>> {
+  const parts = splitTransaction(bundle, maxEntries);
+  const written = new Map<string, string>();
+  for (const [i, part] of parts.entries()) {
+    try {
+      for (const [fullUrl, where] of await executeTransaction(medplum, resolveWritten(part, written))) {
+        written.set(fullUrl, where);
+      }
+    } catch (error) {
+      throw parts.length === 1 ? error : partFailed(error, part, i, parts.length, written.size);
+    }
+  }
+  return written;
+}
+
+/** The server's outcome (or the client's error as an `exception`), and where the write stopped. */
+function partFailed(
+  error: unknown,
+  part: Bundle,
+  index: number,
+  count: number,
+  writtenBefore: number
+): OperationOutcomeError {
+  const stopped = issue(
+    'information',
+    'informational',
+    `Transaction ${index + 1} of ${count} failed` +
+      (index > 0 ? `, after the transactions before it wrote ${writtenBefore} resources` : '') +
+      (index < count - 1 ? '; the ones after it were not sent' : '') +
+      '. Running the bot again on the same response writes the rest and duplicates nothing ' +
+      '(every write is a conditional update).'
+  );
+  stopped.diagnostics = (part.entry ?? []).map((e) => `${e.request?.method} ${e.request?.url}`).join('\n');
+  if (error instanceof OperationOutcomeError) {
+    return new OperationOutcomeError({ ...error.outcome, issue: [...error.outcome.issue, stopped] }, error);
+  }
+  const failure = issue('error', 'exception', error instanceof Error ? error.message : String(error));
+  return new OperationOutcomeError(outcome([failure, stopped]), error);
 }
 
 /**
@@ -81,14 +149,18 @@ export async function executeTransaction(
   return written;
 }
 
-/** `Type/id` of a transaction-response entry: from its resource, else from its `location`. */
+/**
+ * `Type/id` of a transaction-response entry: from its `location` (where R4 puts it), else from the
+ * resource returned with it.
+ * See: https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.location
+ */
 function writtenAs(entry: BundleEntry | undefined): string | undefined {
-  const resource = entry?.resource;
-  if (resource?.id) {
-    return `${resource.resourceType}/${resource.id}`;
-  }
   const match = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(
     entry?.response?.location ?? ''
   );
-  return match ? `${match[1]}/${match[2]}` : undefined;
+  if (match) {
+    return `${match[1]}/${match[2]}`;
+  }
+  const resource = entry?.resource;
+  return resource?.id ? `${resource.resourceType}/${resource.id}` : undefined;
 }

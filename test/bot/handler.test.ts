@@ -1,5 +1,5 @@
 import type { WithId } from '@medplum/core';
-import { OperationOutcomeError } from '@medplum/core';
+import { getStatus, OperationOutcomeError } from '@medplum/core';
 import type {
   Bundle,
   Condition,
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { evaluateAndWrite, handler } from '../../src/bot/handler';
 import type { BotSummary, EvaluatedSummary } from '../../src/bot/handler';
 import { createBotEngine } from '../../src/bot/engine';
-import { ENGINE_ID_TAG_SYSTEM } from '../../src/bot/write';
+import { ENGINE_ID_TAG_SYSTEM, forMedplum } from '../../src/bot/write';
 import { shippedRegistry } from '../../src/core/conformance/registry';
 import { KEY_SYSTEM } from '../../src/core/constants';
 import type { EngineDeps } from '../../src/core/operations/engine';
@@ -36,11 +36,18 @@ const ALL = scenarios();
 const scenario = (name: string): QuestionnaireResponse =>
   structuredClone(ALL.find((s) => s.name === name)!.response);
 
+/** The client of the test running: {@link asShipped}, or {@link transactional} where a block says so. */
 let medplum: MockClient;
+/** MockClient as shipped: Medplum's router without transactions, so a transaction Bundle runs as a batch. */
+let asShipped: MockClient;
+/** Medplum's router with transactions, as for a project with the `transaction-bundles` feature. */
+let transactional: MockClient;
 let base: EngineDeps;
 
 beforeAll(async () => {
-  medplum = await indexedMockClient();
+  asShipped = await indexedMockClient();
+  transactional = await indexedMockClient({ transactions: true });
+  medplum = asShipped;
   base = createBotEngine();
 });
 
@@ -74,91 +81,111 @@ async function storedByKey(types: readonly string[]): Promise<Map<string, WithId
   return byKey;
 }
 
-describe('golden scenarios through the bot, read back from Medplum', () => {
-  test.each(ALL.map((s) => [s.name, s]))(
-    '%s: the store holds exactly the resources of the expected Bundle, with the same content',
-    async (_name, s) => {
-      const expected = JSON.parse(readFileSync(s.expectedFile, 'utf8')) as Bundle;
-      const response = await storeResponse(medplum, s.response);
+describe.each([
+  ['transactions off', false],
+  ['transactions on', true],
+])('on a Medplum project with %s', (_mode, transactions) => {
+  beforeAll(() => {
+    medplum = transactions ? transactional : asShipped;
+  });
 
-      const summary = evaluated(await evaluateAndWrite(medplum, response, goldenEngine()));
+  afterAll(() => {
+    medplum = asShipped;
+  });
 
-      // Nothing else was written: per type, the store holds the response plus the expected resources.
-      expect(await countByType(medplum)).toEqual({ ...typeCounts(expected), QuestionnaireResponse: 1 });
+  describe('golden scenarios through the bot, read back from Medplum', () => {
+    test.each(ALL.map((s) => [s.name, s]))(
+      '%s: the store holds exactly the resources of the expected Bundle, with the same content',
+      async (_name, s) => {
+        const expected = JSON.parse(readFileSync(s.expectedFile, 'utf8')) as Bundle;
+        const response = await storeResponse(medplum, s.response);
 
-      const expectedKeyByFullUrl = new Map((expected.entry ?? []).map((e) => [e.fullUrl!, e.request!.url]));
-      const stored = await storedByKey(Object.keys(typeCounts(expected)));
-      const storedKeyByReference = new Map([...stored].map(([key, r]) => [`${r.resourceType}/${r.id}`, key]));
-      for (const entry of expected.entry ?? []) {
-        const key = expectedKeyByFullUrl.get(entry.fullUrl!)!;
-        const resource = stored.get(key);
-        expect({ key, found: resource !== undefined }).toEqual({ key, found: true });
-        expect({ key, content: normalised(resource!, (ref) => storedKeyByReference.get(ref)) }).toEqual({
-          key,
-          content: normalised(entry.resource!, (ref) => expectedKeyByFullUrl.get(ref)),
-        });
+        const summary = evaluated(await evaluateAndWrite(medplum, response, goldenEngine()));
+
+        // Nothing else was written: per type, the store holds the response plus the expected resources.
+        expect(await countByType(medplum)).toEqual({ ...typeCounts(expected), QuestionnaireResponse: 1 });
+
+        const expectedKeyByFullUrl = new Map((expected.entry ?? []).map((e) => [e.fullUrl!, e.request!.url]));
+        const stored = await storedByKey(Object.keys(typeCounts(expected)));
+        const storedKeyByReference = new Map(
+          [...stored].map(([key, r]) => [`${r.resourceType}/${r.id}`, key])
+        );
+        for (const entry of expected.entry ?? []) {
+          const key = expectedKeyByFullUrl.get(entry.fullUrl!)!;
+          const resource = stored.get(key);
+          expect({ key, found: resource !== undefined }).toEqual({ key, found: true });
+          expect({ key, content: normalised(resource!, (ref) => storedKeyByReference.get(ref)) }).toEqual({
+            key,
+            content: normalised(entry.resource!, (ref) => expectedKeyByFullUrl.get(ref)),
+          });
+        }
+
+        // The summary names the stored Conditions and CarePlan.
+        const conditionIds = [...stored.values()]
+          .filter((r) => r.resourceType === 'Condition')
+          .map((r) => r.id);
+        expect([...summary.conditions].sort()).toEqual(conditionIds.sort());
+        expect(summary.carePlan).toBe([...stored.values()].find((r) => r.resourceType === 'CarePlan')?.id);
+        expect(summary.response).toBe(`QuestionnaireResponse/${response.id}`);
+        expect(summary.questionnaire).toBe(`${QUESTIONNAIRE}|0.1.0`);
+        expect(summary.questionnaireSource).toBe('shipped');
+        expect(summary.written).toBe(expected.entry?.length);
       }
+    );
 
-      // The summary names the stored Conditions and CarePlan.
-      const conditionIds = [...stored.values()]
-        .filter((r) => r.resourceType === 'Condition')
-        .map((r) => r.id);
-      expect([...summary.conditions].sort()).toEqual(conditionIds.sort());
-      expect(summary.carePlan).toBe([...stored.values()].find((r) => r.resourceType === 'CarePlan')?.id);
-      expect(summary.response).toBe(`QuestionnaireResponse/${response.id}`);
-      expect(summary.questionnaire).toBe(`${QUESTIONNAIRE}|0.1.0`);
-      expect(summary.questionnaireSource).toBe('shipped');
-      expect(summary.written).toBe(expected.entry?.length);
-    }
-  );
-
-  test('the Provenance keeps the engine id in a tag, since Medplum assigns its own id', async () => {
-    const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
-    await evaluateAndWrite(medplum, response, goldenEngine());
-    const [provenance] = await medplum.searchResources('Provenance', {});
-    const engineId = provenance!.meta?.tag?.find((t) => t.system === ENGINE_ID_TAG_SYSTEM)?.code;
-    expect(engineId).toBe('3b8d1ab4-19f8-59ff-98e8-cd0b498aeb83');
-    expect(provenance!.id).not.toBe(engineId);
-  });
-});
-
-describe('idempotency and amendment', () => {
-  test('running the bot twice on the same response creates nothing new and names the same resources', async () => {
-    const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
-    const first = evaluated(await handler(medplum, botEvent(response)));
-    const afterFirst = await countByType(medplum);
-    const second = evaluated(await handler(medplum, botEvent(response)));
-
-    expect(await countByType(medplum)).toEqual(afterFirst);
-    expect(afterFirst).toMatchObject({ Condition: 4, CarePlan: 1, Provenance: 1, QuestionnaireResponse: 1 });
-    expect(second.conditions).toEqual(first.conditions);
-    expect(second.carePlan).toBe(first.carePlan);
+    test('the Provenance keeps the engine id in a tag, since Medplum assigns its own id', async () => {
+      const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
+      await evaluateAndWrite(medplum, response, goldenEngine());
+      const [provenance] = await medplum.searchResources('Provenance', {});
+      const engineId = provenance!.meta?.tag?.find((t) => t.system === ENGINE_ID_TAG_SYSTEM)?.code;
+      expect(engineId).toBe('3b8d1ab4-19f8-59ff-98e8-cd0b498aeb83');
+      expect(provenance!.id).not.toBe(engineId);
+    });
   });
 
-  test('an amended response with a positive PEU confirms the same RE Condition in place', async () => {
-    const completed = await storeResponse(medplum, scenario('volume-1.0-who2010'));
-    const first = evaluated(await handler(medplum, botEvent(completed)));
-    const reKey = { identifier: `${KEY_SYSTEM}|${completed.id}-R1-re` };
-    const before = await medplum.searchResources('Condition', reKey);
-    expect(before.map((c) => c.verificationStatus?.coding?.[0]?.code)).toEqual(['provisional']);
-    const countsBefore = await countByType(medplum);
+  describe('idempotency and amendment', () => {
+    test('running the bot twice on the same response creates nothing new and names the same resources', async () => {
+      const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
+      const first = evaluated(await handler(medplum, botEvent(response)));
+      const afterFirst = await countByType(medplum);
+      const second = evaluated(await handler(medplum, botEvent(response)));
 
-    const amended = await storeResponse(medplum, withPositivePeu(completed));
-    const second = evaluated(await handler(medplum, botEvent(amended)));
+      expect(await countByType(medplum)).toEqual(afterFirst);
+      expect(afterFirst).toMatchObject({
+        Condition: 4,
+        CarePlan: 1,
+        Provenance: 1,
+        QuestionnaireResponse: 1,
+      });
+      expect(second.conditions).toEqual(first.conditions);
+      expect(second.carePlan).toBe(first.carePlan);
+    });
 
-    const after = await medplum.searchResources('Condition', reKey);
-    expect(after.map((c) => [c.id, c.verificationStatus?.coding?.[0]?.code])).toEqual([
-      [before[0]!.id, 'confirmed'],
-    ]);
-    expect(second.conditions).toContain(before[0]!.id);
-    expect(second.carePlan).toBe(first.carePlan);
-    const countsAfter = await countByType(medplum);
-    // Same Conditions and CarePlan; the PEU adds its Observations; each response version has its Provenance.
-    expect(countsAfter.Condition).toBe(countsBefore.Condition);
-    expect(countsAfter.CarePlan).toBe(1);
-    expect(countsAfter.Provenance).toBe(2);
-    expect(countsAfter.Observation).toBeGreaterThan(countsBefore.Observation!);
-    expect(countsAfter.QuestionnaireResponse).toBe(1);
+    test('an amended response with a positive PEU confirms the same RE Condition in place', async () => {
+      const completed = await storeResponse(medplum, scenario('volume-1.0-who2010'));
+      const first = evaluated(await handler(medplum, botEvent(completed)));
+      const reKey = { identifier: `${KEY_SYSTEM}|${completed.id}-R1-re` };
+      const before = await medplum.searchResources('Condition', reKey);
+      expect(before.map((c) => c.verificationStatus?.coding?.[0]?.code)).toEqual(['provisional']);
+      const countsBefore = await countByType(medplum);
+
+      const amended = await storeResponse(medplum, withPositivePeu(completed));
+      const second = evaluated(await handler(medplum, botEvent(amended)));
+
+      const after = await medplum.searchResources('Condition', reKey);
+      expect(after.map((c) => [c.id, c.verificationStatus?.coding?.[0]?.code])).toEqual([
+        [before[0]!.id, 'confirmed'],
+      ]);
+      expect(second.conditions).toContain(before[0]!.id);
+      expect(second.carePlan).toBe(first.carePlan);
+      const countsAfter = await countByType(medplum);
+      // Same Conditions and CarePlan; the PEU adds its Observations; each response version has its Provenance.
+      expect(countsAfter.Condition).toBe(countsBefore.Condition);
+      expect(countsAfter.CarePlan).toBe(1);
+      expect(countsAfter.Provenance).toBe(2);
+      expect(countsAfter.Observation).toBeGreaterThan(countsBefore.Observation!);
+      expect(countsAfter.QuestionnaireResponse).toBe(1);
+    });
   });
 });
 
@@ -327,21 +354,24 @@ describe('where the Questionnaire comes from', () => {
 });
 
 describe('what the bot sends to Medplum', () => {
-  test('one transaction of conditional updates only: no update-as-create under a client-chosen id', async () => {
+  test('transactions of at most 8 conditional updates only: no update-as-create under a client-chosen id', async () => {
+    // 18 entries: three transactions (Medplum refuses more than 8 entries with conditional writes).
     const response = await storeResponse(medplum, scenario('example-turp-tamsulosin'));
     const executeBatch = jest.spyOn(medplum, 'executeBatch');
 
     await handler(medplum, botEvent(response));
 
-    expect(executeBatch).toHaveBeenCalledTimes(1);
-    const sent = executeBatch.mock.calls[0]![0];
-    expect(sent.type).toBe('transaction');
-    for (const entry of sent.entry ?? []) {
-      expect(entry.request?.method).toBe('PUT');
-      expect(entry.request?.url).toMatch(/^[A-Za-z]+\?(identifier|_tag)=/);
-      expect(entry.resource?.id).toBeUndefined();
-    }
+    const sent = executeBatch.mock.calls.map(([bundle]) => bundle);
     executeBatch.mockRestore();
+    expect(sent.map((b) => b.entry?.length)).toEqual([8, 8, 2]);
+    for (const bundle of sent) {
+      expect(bundle.type).toBe('transaction');
+      for (const entry of bundle.entry ?? []) {
+        expect(entry.request?.method).toBe('PUT');
+        expect(entry.request?.url).toMatch(/^[A-Za-z]+\?(identifier|_tag)=/);
+        expect(entry.resource?.id).toBeUndefined();
+      }
+    }
   });
 
   test('every resource as sent, the tagged Provenance included, still meets its profiles', async () => {
@@ -349,9 +379,10 @@ describe('what the bot sends to Medplum', () => {
     const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
     const executeBatch = jest.spyOn(medplum, 'executeBatch');
     await handler(medplum, botEvent(response));
-    const sent = executeBatch.mock.calls[0]![0];
+    const sent = executeBatch.mock.calls.flatMap(([bundle]) => bundle.entry ?? []);
     executeBatch.mockRestore();
-    for (const entry of sent.entry ?? []) {
+    expect(sent).toHaveLength(33);
+    for (const entry of sent) {
       const resource = entry.resource!;
       for (const profile of resource.meta?.profile ?? []) {
         const errors = base.validator
@@ -360,9 +391,7 @@ describe('what the bot sends to Medplum', () => {
         expect({ url: entry.request?.url, errors }).toEqual({ url: entry.request?.url, errors: [] });
       }
     }
-    expect(sent.entry?.some((e) => e.resource?.resourceType === 'Provenance' && e.resource.meta?.tag)).toBe(
-      true
-    );
+    expect(sent.some((e) => e.resource?.resourceType === 'Provenance' && e.resource.meta?.tag)).toBe(true);
   });
 
   test('the Conditions it names are the stored ones, with the verification status the engine decided', async () => {
@@ -375,5 +404,148 @@ describe('what the bot sends to Medplum', () => {
       'differential',
       'provisional',
     ]);
+  });
+});
+
+describe('on a Medplum project with transactions on, a response of more than 8 resources', () => {
+  beforeAll(() => {
+    medplum = transactional;
+  });
+
+  afterAll(() => {
+    medplum = asShipped;
+  });
+
+  const expectedOf = (name: string): Bundle =>
+    JSON.parse(readFileSync(ALL.find((s) => s.name === name)!.expectedFile, 'utf8')) as Bundle;
+
+  /** Every `reference` in a resource. */
+  function referencesOf(value: unknown, found: string[] = []): string[] {
+    if (Array.isArray(value)) {
+      value.forEach((v) => referencesOf(v, found));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'reference' && typeof v === 'string') {
+          found.push(v);
+        } else {
+          referencesOf(v, found);
+        }
+      }
+    }
+    return found;
+  }
+
+  test('is refused by Medplum as one transaction (400, too many entries), and nothing is written', async () => {
+    // The reason the bot splits its Bundle: all golden Bundles but one are over Medplum's limit.
+    const large = ALL.map((s) => [s.name, expectedOf(s.name)] as const).filter(
+      ([, b]) => b.entry!.length > 8
+    );
+    expect(large.map(([name]) => name)).toEqual(
+      ALL.map((s) => s.name).filter((name) => name !== 'no-findings')
+    );
+    for (const [name, bundle] of large) {
+      const error = await medplum.executeBatch(forMedplum(bundle)).then(
+        () => undefined,
+        (e: unknown) => e
+      );
+      expect(error).toBeInstanceOf(OperationOutcomeError);
+      const refused = (error as OperationOutcomeError).outcome;
+      expect({ name, status: getStatus(refused), text: refused.issue[0]!.details?.text }).toEqual({
+        name,
+        status: 400,
+        text: 'Transaction requires strict isolation but has too many entries',
+      });
+    }
+    expect(await countByType(medplum)).toEqual({});
+  });
+
+  test('is written by the bot in transactions of at most 8, each after what it references, with real ids', async () => {
+    const expected = expectedOf('example-diabetic-confirmed');
+    const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
+    const executeBatch = jest.spyOn(medplum, 'executeBatch');
+
+    const summary = evaluated(await evaluateAndWrite(medplum, response, goldenEngine()));
+
+    const sent = executeBatch.mock.calls.map(([bundle]) => bundle);
+    executeBatch.mockRestore();
+    expect(sent.map((b) => b.entry?.length)).toEqual([8, 8, 8, 8, 1]);
+    expect(sent.at(-1)!.entry![0]!.resource!.resourceType).toBe('Provenance');
+    // A placeholder sent only ever names an entry of the same transaction: the rest were rewritten.
+    for (const bundle of sent) {
+      const own = new Set(bundle.entry!.map((e) => e.fullUrl));
+      for (const uri of JSON.stringify(bundle.entry!.map((e) => e.resource)).match(
+        /urn:uuid:[0-9a-f-]{36}/g
+      ) ?? []) {
+        expect(own.has(uri)).toBe(true);
+      }
+    }
+    expect(summary.written).toBe(33);
+
+    // Stored: no placeholder left, and every reference to a written type names a stored resource.
+    const types = Object.keys(typeCounts(expected));
+    const stored = [...(await storedByKey(types)).values()];
+    expect(stored).toHaveLength(33);
+    const ids = new Set(stored.map((r) => `${r.resourceType}/${r.id}`));
+    for (const resource of stored) {
+      expect(JSON.stringify(resource)).not.toContain('urn:uuid:');
+      for (const reference of referencesOf(resource).filter((r) => types.includes(r.split('/')[0]!))) {
+        expect({ reference, stored: ids.has(reference) }).toEqual({ reference, stored: true });
+      }
+    }
+  });
+
+  test('a transaction refused in the middle fails the run with the server outcome; a rerun completes one set', async () => {
+    const expected = expectedOf('example-diabetic-confirmed');
+    const types = Object.keys(typeCounts(expected));
+    const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
+    const original = medplum.executeBatch.bind(medplum);
+    const sent: Bundle[] = [];
+    const executeBatch = jest.spyOn(medplum, 'executeBatch').mockImplementation((bundle, options) => {
+      sent.push(bundle);
+      if (sent.length !== 2) {
+        return original(bundle, options);
+      }
+      // The injected failure: a client id on the first entry of the second transaction, which Medplum
+      // refuses for a create by conditional update, and with it the whole transaction.
+      const [first, ...rest] = bundle.entry!;
+      const broken = { ...first!, resource: { ...first!.resource!, id: 'injected' } };
+      return original({ ...bundle, entry: [broken, ...rest] }, options);
+    });
+
+    const error = await handler(medplum, botEvent(response)).then(
+      () => undefined,
+      (e: unknown) => e
+    );
+    executeBatch.mockRestore();
+
+    expect(error).toBeInstanceOf(OperationOutcomeError);
+    const failure = (error as OperationOutcomeError).outcome;
+    expect(getStatus(failure)).toBe(400);
+    expect(failure.issue[0]!.details?.text).toBe('Cannot provide ID for create by update');
+    expect(failure.issue.at(-1)!.details?.text).toMatch(
+      /^Transaction 2 of 5 failed, after the transactions before it wrote 8 resources/
+    );
+    expect(sent).toHaveLength(2);
+    // Only the first transaction's resources are stored (and no Provenance: it is always written last).
+    const afterFailure = await storedByKey(types);
+    expect([...afterFailure.keys()].sort()).toEqual(sent[0]!.entry!.map((e) => e.request!.url).sort());
+
+    const summary = evaluated(await handler(medplum, botEvent(response)));
+
+    // Exactly one set: one resource per key (storedByKey checks), the expected counts, and the
+    // resources written before the failure updated in place.
+    expect(await countByType(medplum)).toEqual({ ...typeCounts(expected), QuestionnaireResponse: 1 });
+    const afterRerun = await storedByKey(types);
+    expect([...afterRerun.keys()].sort()).toEqual(expected.entry!.map((e) => e.request!.url).sort());
+    for (const [key, resource] of afterFailure) {
+      expect(afterRerun.get(key)!.id).toBe(resource.id);
+    }
+    expect(summary.written).toBe(33);
+    expect([...summary.conditions].sort()).toEqual(
+      [...afterRerun.values()]
+        .filter((r) => r.resourceType === 'Condition')
+        .map((r) => r.id)
+        .sort()
+    );
   });
 });

@@ -8,13 +8,37 @@ import type {
   Resource,
   SearchParameter,
 } from '@medplum/fhirtypes';
-import { MockClient } from '@medplum/mock';
+import type { FhirRepository, FhirRequest, FhirResponse } from '@medplum/fhir-router';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { MockClient, MockFetchClient } from '@medplum/mock';
 import { KEY_SYSTEM } from '../../src/core/constants';
 import { ENGINE_ID_TAG_SYSTEM } from '../../src/bot/write';
 
 /**
+ * Medplum's FHIR router with transactions enabled, as the Medplum server runs it for a project with
+ * the `transaction-bundles` feature: the server sets `config.transactions` on every request it
+ * routes. MockClient builds its requests without a config, so its own router runs a transaction
+ * Bundle as a batch (entry by entry, without Medplum's transaction limits).
+ */
+export class TransactionalFhirRouter extends FhirRouter {
+  override handleRequest(req: FhirRequest, repo: FhirRepository): Promise<FhirResponse> {
+    return super.handleRequest({ ...req, config: { ...req.config, transactions: true } }, repo);
+  }
+}
+
+/** Options of {@link indexedMockClient}. */
+export interface MockClientOptions {
+  /** Run transaction Bundles as transactions, as a project with `transaction-bundles` does. */
+  readonly transactions?: boolean;
+}
+
+/**
  * A MockClient (a real MedplumClient over Medplum's FHIR router and in-memory repository) whose
- * searches work for every R4 and Medplum type.
+ * searches work for every R4 and Medplum type; with `transactions`, over a
+ * {@link TransactionalFhirRouter}. (The in-memory repository has no rollback: a transaction that
+ * fails while writing keeps the entries it wrote before, where Medplum's Postgres store would
+ * not. A transaction refused before writing, as for its size or an ambiguous conditional update,
+ * writes nothing in both.)
  *
  * Order matters: MockClient's first request loads its sample data and, with it, trimmed
  * StructureDefinitions of 19 resource types (QuestionnaireResponse, Observation, ServiceRequest,
@@ -22,8 +46,8 @@ import { ENGINE_ID_TAG_SYSTEM } from '../../src/bot/write';
  * validator's Medplum tier reads. The full R4 definitions are therefore indexed after that request,
  * so the engine validates against the real ones, as it does in Medplum's bot runtime.
  */
-export async function indexedMockClient(): Promise<MockClient> {
-  const medplum = new MockClient();
+export async function indexedMockClient(options: MockClientOptions = {}): Promise<MockClient> {
+  const medplum = options.transactions ? transactionalMockClient() : new MockClient();
   await medplum.searchResources('Patient', { _count: '1' });
   for (const file of ['profiles-types.json', 'profiles-resources.json', 'profiles-medplum.json']) {
     indexStructureDefinitionBundle(readJson(`fhir/r4/${file}`) as Bundle);
@@ -32,6 +56,13 @@ export async function indexedMockClient(): Promise<MockClient> {
     indexSearchParameterBundle(readJson(file) as Bundle<SearchParameter>);
   }
   return medplum;
+}
+
+function transactionalMockClient(): MockClient {
+  const router = new TransactionalFhirRouter();
+  const repo = new MemoryRepository();
+  const client = new MockFetchClient(router, repo, 'https://example.com/');
+  return new MockClient({ mockFetchOverride: { router, repo, client } });
 }
 
 /** A bot event as Medplum builds it for a Subscription on a QuestionnaireResponse. */
