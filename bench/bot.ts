@@ -17,7 +17,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBotEngine } from '../src/bot/engine';
 import { handler } from '../src/bot/handler';
-import { executeTransaction, forMedplum } from '../src/bot/write';
+import { writeTransaction } from '../src/bot/write';
 import { evaluateResponse } from '../src/core/operations';
 
 const SCENARIOS = join(__dirname, '../test/fixtures/scenarios');
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       evaluateTimes.push(ms(start));
 
       start = process.hrtime.bigint();
-      await executeTransaction(medplum, forMedplum(evaluation.bundle));
+      await writeTransaction(medplum, evaluation.bundle);
       writeTimes.push(ms(start));
     }
     let stored = 0;

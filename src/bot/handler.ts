@@ -14,7 +14,7 @@ import { evaluateResponse } from '../core/operations';
 import { issue, outcome, ReFhirError } from '../core/outcomes';
 import { createBotEngine } from './engine';
 import { chooseQuestionnaire } from './questionnaire';
-import { forMedplum, writeTransaction } from './write';
+import { writeTransaction } from './write';
 
 /** What the bot did with a response it evaluated. */
 export interface EvaluatedSummary {
@@ -97,7 +97,7 @@ export async function evaluateAndWrite(
       deps,
       choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}
     );
-    const written = await writeTransaction(medplum, forMedplum(evaluation.bundle));
+    const written = await writeTransaction(medplum, evaluation.bundle);
     const idsOf = (type: string): string[] =>
       (evaluation.bundle.entry ?? [])
         .filter((e) => e.resource?.resourceType === type && e.fullUrl)

@@ -1,44 +1,8 @@
 import type { MedplumClient } from '@medplum/core';
 import { OperationOutcomeError } from '@medplum/core';
-import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { CANONICAL_BASE } from '../core/constants';
+import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, outcome } from '../core/outcomes';
 import { resolveWritten, splitTransaction } from './transaction-chunks';
-
-/**
- * Tag system that keeps the logical id the engine chose for a resource Medplum must name itself
- * (see {@link forMedplum}); the code is that id.
- */
-export const ENGINE_ID_TAG_SYSTEM = `${CANONICAL_BASE}/sid/engine-id`;
-
-/**
- * Adapts the engine's transaction to Medplum. The engine writes resources it names itself (the
- * Provenance, whose id is a name-based UUID of the response version) with `PUT Type/id`, an
- * update-as-create that Medplum refuses for a resource that does not exist yet ("Cannot perform
- * create as update with client-assigned ID"; medplum/medplum#5032, #7401). Each such entry becomes
- * a conditional update on a tag holding the engine's id: the first run creates the resource with
- * an id Medplum assigns, every later run of the same response version updates that same resource,
- * exactly as `PUT Type/id` would. Every other entry is already a conditional update and is kept.
- * See: https://hl7.org/fhir/R4/http.html#cond-update
- * @param bundle - The engine's transaction Bundle.
- */
-export function forMedplum(bundle: Bundle): Bundle {
-  return { ...bundle, entry: (bundle.entry ?? []).map(toMedplumEntry) };
-}
-
-function toMedplumEntry(entry: BundleEntry): BundleEntry {
-  const resource = entry.resource;
-  if (entry.request?.method !== 'PUT' || entry.request.url.includes('?') || !resource?.id) {
-    return entry;
-  }
-  const { id, ...content } = resource as Resource & { id: string };
-  const tag = { system: ENGINE_ID_TAG_SYSTEM, code: id };
-  return {
-    fullUrl: entry.fullUrl,
-    resource: { ...content, meta: { ...content.meta, tag: [...(content.meta?.tag ?? []), tag] } } as Resource,
-    request: { method: 'PUT', url: `${resource.resourceType}?_tag=${ENGINE_ID_TAG_SYSTEM}|${id}` },
-  };
-}
 
 /**
  * The most entries Medplum accepts in a transaction that holds a conditional write, when the
@@ -60,7 +24,7 @@ export const MEDPLUM_MAX_TRANSACTION_ENTRIES = 8;
  * the ones before it wrote. With conditional updates only, running the same Bundle again writes
  * the rest and duplicates nothing.
  * @param medplum - The client.
- * @param bundle - A transaction Bundle (see {@link forMedplum}).
+ * @param bundle - A transaction Bundle of conditional writes.
  * @param maxEntries - The most entries per transaction; Medplum's limit by default.
  */
 export async function writeTransaction(

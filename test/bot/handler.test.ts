@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { evaluateAndWrite, handler } from '../../src/bot/handler';
 import type { BotSummary, EvaluatedSummary } from '../../src/bot/handler';
 import { createBotEngine } from '../../src/bot/engine';
-import { ENGINE_ID_TAG_SYSTEM, forMedplum } from '../../src/bot/write';
+import { PROVENANCE_KEY_SYSTEM } from '../../src/core/bundle/provenance';
 import { shippedRegistry } from '../../src/core/conformance/registry';
 import { KEY_SYSTEM } from '../../src/core/constants';
 import type { EngineDeps } from '../../src/core/operations/engine';
@@ -133,11 +133,11 @@ describe.each([
       }
     );
 
-    test('the Provenance keeps the engine id in a tag, since Medplum assigns its own id', async () => {
+    test('the Provenance keeps its key in a tag, since Medplum assigns its own id', async () => {
       const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
       await evaluateAndWrite(medplum, response, goldenEngine());
       const [provenance] = await medplum.searchResources('Provenance', {});
-      const engineId = provenance!.meta?.tag?.find((t) => t.system === ENGINE_ID_TAG_SYSTEM)?.code;
+      const engineId = provenance!.meta?.tag?.find((t) => t.system === PROVENANCE_KEY_SYSTEM)?.code;
       expect(engineId).toBe('3b8d1ab4-19f8-59ff-98e8-cd0b498aeb83');
       expect(provenance!.id).not.toBe(engineId);
     });
@@ -444,7 +444,7 @@ describe('on a Medplum project with transactions on, a response of more than 8 r
       ALL.map((s) => s.name).filter((name) => name !== 'no-findings')
     );
     for (const [name, bundle] of large) {
-      const error = await medplum.executeBatch(forMedplum(bundle)).then(
+      const error = await medplum.executeBatch(bundle).then(
         () => undefined,
         (e: unknown) => e
       );

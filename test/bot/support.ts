@@ -12,7 +12,7 @@ import type { FhirRepository, FhirRequest, FhirResponse } from '@medplum/fhir-ro
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import { MockClient, MockFetchClient } from '@medplum/mock';
 import { KEY_SYSTEM } from '../../src/core/constants';
-import { ENGINE_ID_TAG_SYSTEM } from '../../src/bot/write';
+import { PROVENANCE_KEY_SYSTEM } from '../../src/core/bundle/provenance';
 
 /**
  * Medplum's FHIR router with transactions enabled, as the Medplum server runs it for a project with
@@ -122,15 +122,15 @@ export function keyOf(resource: Resource): string | undefined {
   if (identifier) {
     return `${resource.resourceType}?identifier=${KEY_SYSTEM}|${identifier.value}`;
   }
-  const tag = resource.meta?.tag?.find((t) => t.system === ENGINE_ID_TAG_SYSTEM);
-  return tag ? `${resource.resourceType}/${tag.code}` : undefined;
+  const tag = resource.meta?.tag?.find((t) => t.system === PROVENANCE_KEY_SYSTEM);
+  return tag ? `${resource.resourceType}?_tag=${PROVENANCE_KEY_SYSTEM}|${tag.code}` : undefined;
 }
 
 /**
  * A resource with what legitimately differs between a golden Bundle and the store taken out, so
  * that the rest can be compared exactly:
- * - `id` and `meta` other than `meta.profile` (versionId, lastUpdated and the bot's engine-id tag
- *   are assigned on write; the tag is checked separately);
+ * - `id` and `meta` other than `meta.profile` (versionId and lastUpdated are assigned on
+ *   write; the Provenance's key tag is checked separately);
  * - references: each becomes the key of the resource it points at ({@link keyOf}): `urn:uuid:`
  *   fullUrls in the golden Bundle, `Type/id` in the store. References to anything else (the
  *   Patient, the response, contained resources) are kept as they are.

@@ -1,13 +1,8 @@
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, Condition } from '@medplum/fhirtypes';
 import type { MockClient } from '@medplum/mock';
-import {
-  ENGINE_ID_TAG_SYSTEM,
-  executeTransaction,
-  forMedplum,
-  MEDPLUM_MAX_TRANSACTION_ENTRIES,
-  writeTransaction,
-} from '../../src/bot/write';
+import { PROVENANCE_KEY_SYSTEM } from '../../src/core/bundle/provenance';
+import { executeTransaction, MEDPLUM_MAX_TRANSACTION_ENTRIES, writeTransaction } from '../../src/bot/write';
 import { indexedMockClient } from './support';
 
 const KEY = 'http://example.org/sid/key';
@@ -29,46 +24,21 @@ const bundle: Bundle = {
       fullUrl: 'urn:uuid:5d0c3f5e-0000-5000-8000-000000000002',
       resource: {
         resourceType: 'Provenance',
-        id: '5d0c3f5e-0000-5000-8000-000000000002',
         meta: {
           profile: ['http://example.org/StructureDefinition/p'],
-          tag: [{ system: 'http://x', code: 'y' }],
+          tag: [{ system: PROVENANCE_KEY_SYSTEM, code: '5d0c3f5e-0000-5000-8000-000000000002' }],
         },
         target: [{ reference: 'urn:uuid:00000000-0000-4000-8000-000000000001' }],
         recorded: '2026-11-27T09:00:00Z',
         agent: [{ who: { reference: 'Practitioner/x' } }],
       },
-      request: { method: 'PUT', url: 'Provenance/5d0c3f5e-0000-5000-8000-000000000002' },
+      request: {
+        method: 'PUT',
+        url: `Provenance?_tag=${PROVENANCE_KEY_SYSTEM}|5d0c3f5e-0000-5000-8000-000000000002`,
+      },
     },
   ],
 };
-
-describe('forMedplum', () => {
-  test('turns a PUT by a client-chosen id into a conditional update on a tag holding that id', () => {
-    const [, provenance] = forMedplum(bundle).entry!;
-    expect(provenance!.request).toEqual({
-      method: 'PUT',
-      url: `Provenance?_tag=${ENGINE_ID_TAG_SYSTEM}|5d0c3f5e-0000-5000-8000-000000000002`,
-    });
-    expect(provenance!.resource!.id).toBeUndefined();
-    expect(provenance!.resource!.meta).toEqual({
-      profile: ['http://example.org/StructureDefinition/p'],
-      tag: [
-        { system: 'http://x', code: 'y' },
-        { system: ENGINE_ID_TAG_SYSTEM, code: '5d0c3f5e-0000-5000-8000-000000000002' },
-      ],
-    });
-    expect(provenance!.fullUrl).toBe(bundle.entry![1]!.fullUrl);
-  });
-
-  test('keeps conditional updates as they are and does not touch its input', () => {
-    const before = structuredClone(bundle);
-    const adapted = forMedplum(bundle);
-    expect(adapted.entry![0]).toEqual(bundle.entry![0]);
-    expect(adapted.type).toBe('transaction');
-    expect(bundle).toEqual(before);
-  });
-});
 
 describe('executeTransaction', () => {
   let medplum: MockClient;
@@ -82,8 +52,8 @@ describe('executeTransaction', () => {
   });
 
   test('returns where each entry was written, and a second run writes to the same places', async () => {
-    const first = await executeTransaction(medplum, forMedplum(bundle));
-    const second = await executeTransaction(medplum, forMedplum(bundle));
+    const first = await executeTransaction(medplum, bundle);
+    const second = await executeTransaction(medplum, bundle);
     expect([...first.keys()]).toEqual(bundle.entry!.map((e) => e.fullUrl));
     expect(first.get(bundle.entry![0]!.fullUrl!)).toMatch(/^Condition\/[\w-]+$/);
     expect(first.get(bundle.entry![1]!.fullUrl!)).toMatch(/^Provenance\/[\w-]+$/);
@@ -103,7 +73,7 @@ describe('executeTransaction', () => {
     await medplum.createResource(duplicate);
     await medplum.createResource(duplicate);
 
-    const error = await executeTransaction(medplum, forMedplum(bundle)).then(
+    const error = await executeTransaction(medplum, bundle).then(
       () => undefined,
       (e: unknown) => e
     );
@@ -131,7 +101,7 @@ describe('writeTransaction, on Medplum with transactions enabled', () => {
 
   const fullUrl = (n: number): string => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-  /** `n` Conditions, then a Provenance (client id, as the engine writes it) targeting them all. */
+  /** `n` Conditions, then a Provenance (keyed by a tag, as the engine writes it) targeting them all. */
   function chain(n: number): Bundle {
     const conditions: BundleEntry[] = Array.from({ length: n }, (_, i) => ({
       fullUrl: fullUrl(i + 1),
@@ -143,7 +113,7 @@ describe('writeTransaction, on Medplum with transactions enabled', () => {
       request: { method: 'PUT', url: `Condition?identifier=${KEY}|c${i + 1}` },
     }));
     const provenanceId = '5d0c3f5e-0000-5000-8000-000000000099';
-    return forMedplum({
+    return {
       resourceType: 'Bundle',
       type: 'transaction',
       // The Provenance first: the writer must still send it after its targets.
@@ -152,16 +122,16 @@ describe('writeTransaction, on Medplum with transactions enabled', () => {
           fullUrl: `urn:uuid:${provenanceId}`,
           resource: {
             resourceType: 'Provenance',
-            id: provenanceId,
+            meta: { tag: [{ system: PROVENANCE_KEY_SYSTEM, code: provenanceId }] },
             target: conditions.map((c) => ({ reference: c.fullUrl })),
             recorded: '2026-11-27T09:00:00Z',
             agent: [{ who: { reference: 'Practitioner/x' } }],
           },
-          request: { method: 'PUT', url: `Provenance/${provenanceId}` },
+          request: { method: 'PUT', url: `Provenance?_tag=${PROVENANCE_KEY_SYSTEM}|${provenanceId}` },
         },
         ...conditions,
       ],
-    });
+    };
   }
 
   test("is Medplum's limit on a transaction with conditional writes: 8 entries", async () => {
