@@ -1,4 +1,5 @@
-// Builds the library: ESM + CJS bundles with esbuild, declarations with tsc.
+// Builds the library (ESM + CJS bundles with esbuild, declarations with tsc) and the HTTP server
+// (one CommonJS file, dist/server/server.cjs, that `npm start` runs).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { createRequire } from 'node:module';
 rmSync('dist/cjs', { recursive: true, force: true });
 rmSync('dist/esm', { recursive: true, force: true });
 rmSync('dist/types', { recursive: true, force: true });
+rmSync('dist/server', { recursive: true, force: true });
 
 // Dependencies stay external, except JSON files inside them: in ESM those would need import
 // attributes, so they are inlined instead (ajv's draft-06 meta-schema).
@@ -34,4 +36,11 @@ const esmBanner =
   "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __filename = __fileURLToPath(import.meta.url);";
 await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs', banner: { js: esmBanner } });
 await build({ ...common, format: 'cjs', outfile: 'dist/cjs/index.cjs' });
+// The server: dependencies stay external (installed by `npm ci`), the content is inlined.
+await build({
+  ...common,
+  entryPoints: ['src/http/server.ts'],
+  format: 'cjs',
+  outfile: 'dist/server/server.cjs',
+});
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });

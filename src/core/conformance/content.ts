@@ -28,6 +28,8 @@ import activityDefinitionReAdSympathomimeticContraindicated from '../../../profi
 import activityDefinitionReAdTestosterone from '../../../profiles/ActivityDefinition-re-ad-testosterone.json';
 import activityDefinitionReAdTransrectalUltrasound from '../../../profiles/ActivityDefinition-re-ad-transrectal-ultrasound.json';
 import activityDefinitionReAdUrinarySpermRetrieval from '../../../profiles/ActivityDefinition-re-ad-urinary-sperm-retrieval.json';
+import operationDefinitionReEvaluate from '../../../profiles/OperationDefinition-re-evaluate.json';
+import operationDefinitionRePlandefinitionApply from '../../../profiles/OperationDefinition-re-plandefinition-apply.json';
 import planDefinitionReManagementPathway from '../../../profiles/PlanDefinition-re-management-pathway.json';
 import planDefinitionReRecAnejaculationWorkup from '../../../profiles/PlanDefinition-re-rec-anejaculation-workup.json';
 import planDefinitionReRecBladderNeckSurgery from '../../../profiles/PlanDefinition-re-rec-bladder-neck-surgery.json';
@@ -114,6 +116,8 @@ export const CONTENT: readonly Resource[] = [
   activityDefinitionReAdTestosterone,
   activityDefinitionReAdTransrectalUltrasound,
   activityDefinitionReAdUrinarySpermRetrieval,
+  operationDefinitionReEvaluate,
+  operationDefinitionRePlandefinitionApply,
   planDefinitionReManagementPathway,
   planDefinitionReRecAnejaculationWorkup,
   planDefinitionReRecBladderNeckSurgery,

@@ -1,0 +1,148 @@
+// Declares req.requestId, req.log, req.pretty and req.auth.
+import type {} from './request-context';
+import type { Express, Request } from 'express';
+import express, { Router } from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
+import type { EngineDeps } from '../core/operations';
+import { createNodeEngine } from '../node/engine';
+import { loadR4Definitions } from '../node/definitions';
+import { authenticate, createTokenVerifier } from './auth/token';
+import type { AppConfig } from './config';
+import type { AppContext, Routes } from './context';
+import { errorHandler, notFoundHandler } from './errors';
+import { KeyedLock } from './keyed-lock';
+import { createLogger, requestLogging } from './logging';
+import { formBody, jsonBody, negotiate } from './negotiation';
+import { conformanceRoutes } from './routes/conformance';
+import { healthRoutes } from './routes/health';
+import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
+import { planDefinitionRoutes } from './routes/plan-definition';
+import { questionnaireResponseRoutes } from './routes/questionnaire-response';
+import { terminologyRoutes } from './routes/terminology';
+import { ServedContent } from './served-content';
+import { Summarizer } from './summary';
+import type { UpstreamDeps } from './upstream/client';
+import { createUpstreamClient } from './upstream/client';
+import { webRoutes } from './web';
+
+/** Resource types prepared at start so the first request does not pay for compiling validators. */
+const WARM_TYPES = [
+  'QuestionnaireResponse',
+  'Parameters',
+  'Bundle',
+  'Condition',
+  'Observation',
+  'CarePlan',
+  'RequestGroup',
+  'ServiceRequest',
+  'MedicationRequest',
+  'CommunicationRequest',
+  'Task',
+  'Provenance',
+  'PlanDefinition',
+];
+
+/** Test seams that are not configuration. */
+export interface AppTestHooks {
+  /** fetch, sleep and clock of the upstream client. */
+  readonly upstream?: UpstreamDeps;
+}
+
+/**
+ * Builds the Express app: the FHIR API under `fhirBase` (default `/fhir`), health endpoints, and the web
+ * page (or a placeholder) at `/`. It does not listen; `server.ts` does.
+ *
+ * Middleware order: request id and access log → security headers (helmet; `x-powered-by` off) → CORS
+ * (only when origins are configured) → health → under the FHIR base: SMART configuration → content
+ * negotiation (406/415) → `metadata` (public) → bearer auth (401, when configured) → JSON body with the
+ * size limit (413) → operations, terminology, reads and searches → JSON 404 → the error handler, which
+ * turns every error into an OperationOutcome.
+ * @param config - Settings; every field has a default that serves the local demo.
+ * @param hooks - Test seams.
+ */
+export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Express {
+  const logger = config.logger ?? createLogger(config.logLevel);
+  const engine = config.engine ?? createNodeEngine();
+  const deps: EngineDeps = {
+    ...engine,
+    clock: config.clock ?? engine.clock,
+    newId: config.newId ?? engine.newId,
+  };
+  deps.validator.warm(WARM_TYPES);
+  const fhirBase = normalizeBase(config.fhirBase ?? '/fhir');
+  const limit = config.bodyLimit ?? '1mb';
+  const corsOn = (config.corsOrigins?.length ?? 0) > 0;
+  const definitions = loadR4Definitions();
+
+  const ctx: AppContext = {
+    deps,
+    config,
+    content: new ServedContent(deps.registry),
+    summarizer: new Summarizer((type) => definitions.structureDefinition(type)),
+    upstream: config.upstream ? createUpstreamClient(config.upstream, hooks.upstream) : undefined,
+    lock: new KeyedLock(),
+    fhirBase,
+    baseUrl: (req: Request) =>
+      config.publicBaseUrl?.replace(/\/+$/, '') ??
+      `${req.protocol}://${req.get('host') ?? 'localhost'}${fhirBase}`,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Our reads set their own ETags (the resource version); Express's body hashes would be noise.
+  app.set('etag', false);
+  if (config.trustProxy !== undefined) {
+    app.set('trust proxy', config.trustProxy);
+  }
+  app.use(requestLogging(logger));
+  app.use(helmet({ crossOriginResourcePolicy: { policy: corsOn ? 'cross-origin' : 'same-origin' } }));
+  if (corsOn) {
+    const origins = config.corsOrigins!;
+    app.use(
+      cors({
+        origin: origins.includes('*') ? '*' : [...origins],
+        exposedHeaders: ['ETag', 'Last-Modified', 'Location', 'X-Request-Id', 'WWW-Authenticate'],
+      })
+    );
+  }
+  app.use(healthRoutes(ctx));
+
+  const modules: Routes[] = [
+    questionnaireResponseRoutes(ctx),
+    planDefinitionRoutes(ctx),
+    terminologyRoutes(ctx),
+    conformanceRoutes(ctx),
+  ];
+  const fhir = Router();
+  if (config.auth) {
+    fhir.use(smartConfigurationRoutes(ctx));
+  }
+  fhir.use(negotiate);
+  fhir.use(
+    metadataRoutes(
+      ctx,
+      modules.flatMap((m) => m.served),
+      deps.clock().toISOString()
+    )
+  );
+  if (config.auth) {
+    fhir.use(authenticate(createTokenVerifier(config.auth)));
+  }
+  fhir.use(jsonBody(limit), formBody(limit));
+  for (const m of modules) {
+    fhir.use(m.router);
+  }
+  fhir.use(notFoundHandler);
+  app.use(fhirBase, fhir);
+
+  app.use(webRoutes(config.webRoot, fhirBase));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+function normalizeBase(base: string): string {
+  const trimmed = `/${base.replace(/^\/+|\/+$/g, '')}`;
+  return trimmed;
+}

@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { EngineDeps } from '../core/operations';
+import type { Clock, IdGenerator } from '../core/types';
+
+/** Inbound auth: bearer JWTs verified with a JWKS URL or one public key. Absent means auth is off. */
+export interface AuthConfig {
+  /** Expected `iss` claim. */
+  readonly issuer: string;
+  /** Expected `aud` claim (usually this server's FHIR base URL). */
+  readonly audience: string;
+  /** JWKS URL of the authorization server (keys selected by `kid`). */
+  readonly jwksUrl?: string;
+  /** One public key, as PEM (SPKI or certificate) or a JWK JSON string, when there is no JWKS. */
+  readonly publicKey?: string;
+  /** Accepted signature algorithms; asymmetric only (HS* and `none` are always refused). */
+  readonly algorithms?: readonly string[];
+  /** Advertised in `/.well-known/smart-configuration` and the CapabilityStatement. */
+  readonly authorizeUrl?: string;
+  readonly tokenUrl?: string;
+  /** Allowed clock skew for `exp`/`nbf`, in seconds (default 30). */
+  readonly clockToleranceSeconds?: number;
+}
+
+/** SMART Backend Services (client credentials with a signed JWT assertion) towards the upstream. */
+export interface BackendServicesConfig {
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  /** Private key as PEM (PKCS#8) or a JWK JSON string. */
+  readonly privateKey: string;
+  /** `kid` put in the assertion header (the key's id in the client's registered JWKS). */
+  readonly keyId?: string;
+  /** Assertion algorithm (default RS384, as SMART Backend Services recommends). */
+  readonly algorithm?: string;
+  /** Requested scopes (default: the write scopes `$re-evaluate` needs). */
+  readonly scope?: string;
+}
+
+/** Where `$re-evaluate` sends its transaction, and how. Absent means no upstream: the Bundle is returned. */
+export interface UpstreamConfig {
+  /** FHIR base URL of the upstream server; the transaction is POSTed to it. */
+  readonly url: string;
+  /** A static bearer token. */
+  readonly token?: string;
+  /** Or SMART Backend Services. */
+  readonly backendServices?: BackendServicesConfig;
+  /** Per-attempt timeout in milliseconds (default 10 000). */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt on network errors, timeouts, 429 and 5xx (default 2). */
+  readonly retries?: number;
+  /** Base delay between retries in milliseconds, doubled each time (default 200). */
+  readonly retryDelayMs?: number;
+}
+
+/** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
+export interface AppConfig {
+  /** The engine (default: a Node engine over the shipped content, built once). */
+  readonly engine?: EngineDeps;
+  /** Overrides the engine's clock (tests pin it). */
+  readonly clock?: Clock;
+  /** Overrides the engine's id generator (tests use counters). */
+  readonly newId?: IdGenerator;
+  /** Path of the FHIR base (default `/fhir`). */
+  readonly fhirBase?: string;
+  /** Absolute public URL of the FHIR base, for fullUrls and links (default: from the request's Host). */
+  readonly publicBaseUrl?: string;
+  /** Largest accepted body, in bytes or as `'1mb'` (default 1 MB). */
+  readonly bodyLimit?: string | number;
+  /** Origins allowed by CORS (`['*']` for any). Absent or empty: CORS is off. */
+  readonly corsOrigins?: readonly string[];
+  /** A directory of static files served at `/` (the web page); absent: a placeholder page. */
+  readonly webRoot?: string;
+  /** Structured logger (default: pino at `logLevel`). */
+  readonly logger?: Logger;
+  /** Level of the default logger (default `info`). */
+  readonly logLevel?: string;
+  readonly auth?: AuthConfig;
+  readonly upstream?: UpstreamConfig;
+  /** Express `trust proxy` setting, for `req.protocol`/`req.ip` behind a proxy. */
+  readonly trustProxy?: boolean | string | number;
+}
+
+/** Server process settings that are not part of the app. */
+export interface ServerConfig {
+  readonly port: number;
+  readonly host?: string;
+  /** How long in-flight requests may run after SIGTERM before connections are cut (default 10 000 ms). */
+  readonly shutdownTimeoutMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the app configuration from environment variables (the README lists them):
+ * `FHIR_BASE_PATH`, `PUBLIC_BASE_URL`, `BODY_LIMIT`, `CORS_ORIGINS`, `WEB_ROOT`, `LOG_LEVEL`,
+ * `TRUST_PROXY`; `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`, `AUTH_PUBLIC_KEY[_FILE]`,
+ * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
+ * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
+ * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`,
+ * `FHIR_UPSTREAM_RETRIES`. Throws an Error naming the variable when a setting is inconsistent, so a
+ * misconfigured server fails at start rather than at the first request.
+ * @param env - The environment (usually `process.env`).
+ */
+export function appConfigFromEnv(env: Env): AppConfig {
+  return {
+    fhirBase: env.FHIR_BASE_PATH || undefined,
+    publicBaseUrl: env.PUBLIC_BASE_URL || undefined,
+    bodyLimit: env.BODY_LIMIT || undefined,
+    corsOrigins: list(env.CORS_ORIGINS),
+    webRoot: env.WEB_ROOT || undefined,
+    logLevel: env.LOG_LEVEL || undefined,
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    auth: authFromEnv(env),
+    upstream: upstreamFromEnv(env),
+  };
+}
+
+/**
+ * Reads `PORT` (default 8080), `HOST` and `SHUTDOWN_TIMEOUT_MS` (default 10 000).
+ * @param env - The environment.
+ */
+export function serverConfigFromEnv(env: Env): ServerConfig {
+  return {
+    port: integer(env, 'PORT') ?? 8080,
+    host: env.HOST || undefined,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS') ?? 10_000,
+  };
+}
+
+function authFromEnv(env: Env): AuthConfig | undefined {
+  if (!env.AUTH_ISSUER && !env.AUTH_AUDIENCE && !env.AUTH_JWKS_URL && !keyText(env, 'AUTH_PUBLIC_KEY')) {
+    return undefined;
+  }
+  const issuer = required(env, 'AUTH_ISSUER');
+  const audience = required(env, 'AUTH_AUDIENCE');
+  const publicKey = keyText(env, 'AUTH_PUBLIC_KEY');
+  if (!env.AUTH_JWKS_URL && !publicKey) {
+    throw new Error('Auth is configured: set AUTH_JWKS_URL or AUTH_PUBLIC_KEY (or AUTH_PUBLIC_KEY_FILE)');
+  }
+  return {
+    issuer,
+    audience,
+    jwksUrl: env.AUTH_JWKS_URL || undefined,
+    publicKey,
+    algorithms: list(env.AUTH_ALGORITHMS),
+    authorizeUrl: env.AUTH_AUTHORIZE_URL || undefined,
+    tokenUrl: env.AUTH_TOKEN_URL || undefined,
+  };
+}
+
+function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
+  const url = env.FHIR_UPSTREAM_URL;
+  if (!url) {
+    return undefined;
+  }
+  const privateKey = keyText(env, 'FHIR_UPSTREAM_PRIVATE_KEY');
+  const backendServices: BackendServicesConfig | undefined =
+    env.FHIR_UPSTREAM_CLIENT_ID || env.FHIR_UPSTREAM_TOKEN_URL || privateKey
+      ? {
+          tokenUrl: required(env, 'FHIR_UPSTREAM_TOKEN_URL'),
+          clientId: required(env, 'FHIR_UPSTREAM_CLIENT_ID'),
+          privateKey: privateKey ?? required(env, 'FHIR_UPSTREAM_PRIVATE_KEY'),
+          keyId: env.FHIR_UPSTREAM_KEY_ID || undefined,
+          algorithm: env.FHIR_UPSTREAM_KEY_ALG || undefined,
+          scope: env.FHIR_UPSTREAM_SCOPE || undefined,
+        }
+      : undefined;
+  if (backendServices && env.FHIR_UPSTREAM_TOKEN) {
+    throw new Error(
+      'Set either FHIR_UPSTREAM_TOKEN or SMART Backend Services (FHIR_UPSTREAM_CLIENT_ID …), not both'
+    );
+  }
+  return {
+    url,
+    token: env.FHIR_UPSTREAM_TOKEN || undefined,
+    backendServices,
+    timeoutMs: integer(env, 'FHIR_UPSTREAM_TIMEOUT_MS'),
+    retries: integer(env, 'FHIR_UPSTREAM_RETRIES'),
+  };
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new Error(`${name} is required by the configuration`);
+  }
+  return value;
+}
+
+function integer(env: Env, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) {
+    throw new Error(`${name} must be a non-negative integer`);
+  }
+  return Number(value);
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length > 0 ? items : undefined;
+}
+
+function trustProxy(value: string | undefined): boolean | string | number | undefined {
+  if (value === undefined || value === '') {
+    return undefined;
+  }
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
+  }
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** A key given inline (`NAME`) or as a file (`NAME_FILE`). */
+function keyText(env: Env, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  return file ? readFileSync(file, 'utf8') : env[name] || undefined;
+}

@@ -1,0 +1,178 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { FailureKind, IssueCode } from '../core/outcomes';
+import { issue, outcome, ReFhirError } from '../core/outcomes';
+import { sendOutcome } from './send';
+
+/**
+ * An error with its HTTP status and the OperationOutcome to send. Thrown (or passed to `next`) by the
+ * adapter; the error handler turns it into the response.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly outcome: OperationOutcome,
+    readonly headers: Readonly<Record<string, string>> = {}
+  ) {
+    super(outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`);
+    this.name = 'HttpError';
+  }
+}
+
+/**
+ * An HttpError with one error issue.
+ * @param status - HTTP status.
+ * @param code - OperationOutcome issue type.
+ * @param text - Human-readable text (no PHI, no internals).
+ * @param headers - Extra response headers (e.g. `Allow`, `WWW-Authenticate`).
+ */
+export function httpError(
+  status: number,
+  code: IssueCode,
+  text: string,
+  headers?: Record<string, string>
+): HttpError {
+  return new HttpError(status, outcome([issue('error', code, text)]), headers);
+}
+
+/**
+ * The HTTP status of an engine failure, per R4 http.html: structural → 400 (not valid FHIR),
+ * conformance → 422 (breaks its Questionnaire or profile), not-found → 404, internal → 500.
+ * @param kind - The failure kind of a ReFhirError or terminology result.
+ */
+export function statusOfKind(kind: FailureKind): number {
+  switch (kind) {
+    case 'structural':
+      return 400;
+    case 'conformance':
+      return 422;
+    case 'not-found':
+      return 404;
+    case 'internal':
+      return 500;
+  }
+}
+
+/**
+ * Throws the HttpError of a failed engine result (terminology and the like).
+ * @param kind - The failure kind.
+ * @param issues - Its issues.
+ */
+export function failure(kind: FailureKind, issues: readonly OperationOutcomeIssue[]): HttpError {
+  return kind === 'internal' ? internalError() : new HttpError(statusOfKind(kind), outcome(issues));
+}
+
+/** The only body a 500 carries: no message, stack or internals, just where to look (the request id). */
+export function internalError(): HttpError {
+  return httpError(
+    500,
+    'exception',
+    'Internal server error; the server log has the details under this request id'
+  );
+}
+
+/** Body-parser errors carry `type`; these are the ones a client causes. */
+interface ParserError {
+  readonly type?: string;
+  readonly status?: number;
+  readonly statusCode?: number;
+}
+
+function fromParser(err: ParserError): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return httpError(400, 'invalid', 'The body is not valid JSON');
+    case 'entity.too.large':
+      return httpError(413, 'too-long', 'The body is larger than this server accepts');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return httpError(415, 'not-supported', 'Unsupported body encoding or charset; send UTF-8 JSON');
+    case 'request.aborted':
+      return httpError(400, 'incomplete', 'The request was aborted before its body was complete');
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return httpError(400, 'invalid', 'The body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Maps anything thrown to an HttpError: HttpErrors as they are, engine failures by kind, body-parser
+ * errors by type; anything else is our bug (500, generic text).
+ * @param err - What was thrown.
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) {
+    return err;
+  }
+  if (err instanceof ReFhirError) {
+    return err.kind === 'internal' ? internalError() : new HttpError(statusOfKind(err.kind), err.outcome);
+  }
+  if (typeof err === 'object' && err !== null && 'type' in err) {
+    const mapped = fromParser(err as ParserError);
+    if (mapped) {
+      return mapped;
+    }
+  }
+  return internalError();
+}
+
+/**
+ * The last middleware (arity 4, so Express treats it as the error handler): every error becomes an
+ * OperationOutcome with its status. Client errors are logged at `info` without their text (it may quote
+ * the input); server errors are logged at `error` with the stack, never sent.
+ */
+export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const mapped = toHttpError(err);
+  if (mapped.status >= 500 && !(err instanceof HttpError && err.status !== 500)) {
+    req.log?.error({ err: describe(err) }, 'request failed');
+  } else {
+    req.log?.info(
+      { status: mapped.status, issue: mapped.outcome.issue?.map((i) => i.code) },
+      'request rejected'
+    );
+  }
+  for (const [name, value] of Object.entries(mapped.headers)) {
+    res.setHeader(name, value);
+  }
+  sendOutcome(req, res, mapped.status, mapped.outcome);
+};
+
+/** What of an unexpected error goes to the log: its type, stack and (for engine errors) issue codes. */
+function describe(err: unknown): Record<string, unknown> {
+  if (err instanceof ReFhirError) {
+    return {
+      type: err.name,
+      kind: err.kind,
+      issues: err.outcome.issue?.map((i) => ({ code: i.code, expression: i.expression })),
+      stack: err.stack,
+    };
+  }
+  if (err instanceof Error) {
+    return { type: err.name, stack: err.stack };
+  }
+  return { type: typeof err };
+}
+
+/** JSON 404 for anything no route matched. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(httpError(404, 'not-found', `Nothing is served at ${req.method} ${req.path}`));
+};
+
+/**
+ * 405 with `Allow` for a path that exists but not with this method.
+ * @param allowed - The methods the path supports.
+ */
+export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
+  const allow = [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])])].join(', ');
+  return (req, _res, next) => {
+    next(
+      httpError(405, 'not-supported', `${req.method} is not allowed here; use ${allow}`, { Allow: allow })
+    );
+  };
+}

@@ -1,0 +1,236 @@
+import type { Request } from 'express';
+import type { CodeableConcept, Coding, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import type { HttpError } from './errors';
+import { httpError } from './errors';
+
+/** The `value[x]` forms read as a string. */
+const STRING_VALUES = [
+  'valueString',
+  'valueUri',
+  'valueUrl',
+  'valueCanonical',
+  'valueCode',
+  'valueId',
+  'valueOid',
+  'valueUuid',
+] as const;
+
+/**
+ * The input of an operation, from a Parameters body (POST) or the query string (GET), read by name with
+ * type checks. Unknown names and repeated single-valued parameters are 400s: a typo in a parameter name
+ * must not silently change the result.
+ * See: https://hl7.org/fhir/R4/operations.html#request
+ */
+export class OperationInput {
+  private constructor(
+    private readonly params: ReadonlyMap<string, readonly (ParametersParameter | string)[]>,
+    private readonly where: string
+  ) {}
+
+  /**
+   * From a POSTed Parameters resource.
+   * @param body - The parsed body.
+   * @param known - The parameter names the operation declares.
+   */
+  static fromParameters(body: unknown, known: readonly string[]): OperationInput {
+    if (!isObject(body) || body.resourceType !== 'Parameters') {
+      throw httpError(400, 'structure', 'Expected a Parameters resource');
+    }
+    const list = (body as unknown as Parameters).parameter ?? [];
+    if (!Array.isArray(list)) {
+      throw httpError(400, 'structure', 'Parameters.parameter must be an array');
+    }
+    const params = new Map<string, ParametersParameter[]>();
+    list.forEach((p, i) => {
+      if (!isObject(p) || typeof p.name !== 'string') {
+        throw httpError(400, 'structure', `Parameters.parameter[${i}] has no name`);
+      }
+      const values = Object.keys(p).filter((k) => k.startsWith('value') || k === 'resource' || k === 'part');
+      if (values.length > 1) {
+        throw httpError(400, 'structure', `Parameters.parameter[${i}] (${p.name}) has more than one value`);
+      }
+      const named = params.get(p.name) ?? [];
+      named.push(p as ParametersParameter);
+      params.set(p.name, named);
+    });
+    return new OperationInput(checkKnown(params, known), 'Parameters');
+  }
+
+  /**
+   * From the query string of a GET (parameters starting with `_` are the server's, e.g. `_format`).
+   * @param query - `req.query`.
+   * @param known - The parameter names the operation declares.
+   */
+  static fromQuery(query: Request['query'], known: readonly string[]): OperationInput {
+    const params = new Map<string, string[]>();
+    for (const [name, value] of Object.entries(query)) {
+      if (name.startsWith('_')) {
+        continue;
+      }
+      const values = (Array.isArray(value) ? value : [value]).filter(
+        (v): v is string => typeof v === 'string'
+      );
+      params.set(name, values);
+    }
+    return new OperationInput(checkKnown(params, known), 'query');
+  }
+
+  /** True when the parameter was given. */
+  has(name: string): boolean {
+    return (this.params.get(name)?.length ?? 0) > 0;
+  }
+
+  /**
+   * A single string-like parameter (`valueString`, `valueUri`, `valueCode`, `valueCanonical`, …).
+   * @param name - Parameter name.
+   */
+  string(name: string): string | undefined {
+    const p = this.single(name);
+    if (p === undefined || typeof p === 'string') {
+      return p;
+    }
+    for (const key of STRING_VALUES) {
+      const value = p[key];
+      if (typeof value === 'string') {
+        return value;
+      }
+    }
+    throw this.wrongType(name, 'a string');
+  }
+
+  /**
+   * Every value of a repeating string-like parameter.
+   * @param name - Parameter name.
+   */
+  strings(name: string): string[] {
+    return (this.params.get(name) ?? []).map((p) => {
+      if (typeof p === 'string') {
+        return p;
+      }
+      const key = STRING_VALUES.find((k) => typeof p[k] === 'string');
+      if (!key) {
+        throw this.wrongType(name, 'a string');
+      }
+      return p[key] as string;
+    });
+  }
+
+  /**
+   * A single integer parameter.
+   * @param name - Parameter name.
+   */
+  integer(name: string): number | undefined {
+    const p = this.single(name);
+    if (p === undefined) {
+      return undefined;
+    }
+    const value = typeof p === 'string' ? (/^-?\d+$/.test(p) ? Number(p) : NaN) : p.valueInteger;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw this.wrongType(name, 'an integer');
+    }
+    return value;
+  }
+
+  /**
+   * A single boolean parameter.
+   * @param name - Parameter name.
+   */
+  boolean(name: string): boolean | undefined {
+    const p = this.single(name);
+    if (p === undefined) {
+      return undefined;
+    }
+    const value =
+      typeof p === 'string' ? ({ true: true, false: false } as Record<string, boolean>)[p] : p.valueBoolean;
+    if (typeof value !== 'boolean') {
+      throw this.wrongType(name, 'a boolean');
+    }
+    return value;
+  }
+
+  /**
+   * A single resource parameter (POST only), optionally of one type.
+   * @param name - Parameter name.
+   * @param resourceType - The expected type.
+   */
+  resource<T extends Resource>(name: string, resourceType?: T['resourceType']): T | undefined {
+    const p = this.single(name);
+    if (p === undefined) {
+      return undefined;
+    }
+    const resource = typeof p === 'string' ? undefined : p.resource;
+    if (!isObject(resource) || (resourceType !== undefined && resource.resourceType !== resourceType)) {
+      throw this.wrongType(name, resourceType ? `a ${resourceType} resource` : 'a resource');
+    }
+    return resource as unknown as T;
+  }
+
+  /**
+   * A single Coding parameter (POST only).
+   * @param name - Parameter name.
+   */
+  coding(name: string): Coding | undefined {
+    return this.complex(name, 'valueCoding', 'a Coding');
+  }
+
+  /**
+   * A single CodeableConcept parameter (POST only).
+   * @param name - Parameter name.
+   */
+  codeableConcept(name: string): CodeableConcept | undefined {
+    return this.complex(name, 'valueCodeableConcept', 'a CodeableConcept');
+  }
+
+  private complex<T>(name: string, key: 'valueCoding' | 'valueCodeableConcept', what: string): T | undefined {
+    const p = this.single(name);
+    if (p === undefined) {
+      return undefined;
+    }
+    const value = typeof p === 'string' ? undefined : p[key];
+    if (!isObject(value)) {
+      throw this.wrongType(name, what);
+    }
+    return value as T;
+  }
+
+  private single(name: string): ParametersParameter | string | undefined {
+    const values = this.params.get(name) ?? [];
+    if (values.length > 1) {
+      throw httpError(400, 'invalid', `Parameter ${name} is given more than once`);
+    }
+    return values[0];
+  }
+
+  private wrongType(name: string, what: string): HttpError {
+    return httpError(400, 'invalid', `Parameter ${name} must be ${what} (${this.where})`);
+  }
+}
+
+function checkKnown<T>(params: Map<string, T>, known: readonly string[]): Map<string, T> {
+  const unknown = [...params.keys()].filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw httpError(
+      400,
+      'not-supported',
+      `Unknown parameter(s): ${unknown.join(', ')}; accepted: ${known.join(', ')}`
+    );
+  }
+  return params;
+}
+
+/**
+ * True for a non-null, non-array object.
+ * @param value - Anything.
+ */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * True when a request body was sent: the JSON parser leaves `undefined` without a body, and an empty
+ * object for an empty JSON body.
+ * @param body - `req.body`.
+ */
+export function hasBody(body: unknown): boolean {
+  return body !== undefined && !(isObject(body) && Object.keys(body).length === 0);
+}

@@ -1,0 +1,133 @@
+import type { Request, RequestHandler } from 'express';
+import { Router } from 'express';
+import type { Bundle, CodeableConcept, PlanDefinition } from '@medplum/fhirtypes';
+import { CANONICAL_BASE } from '../../core/constants';
+import { applyOperation } from '../../core/operations';
+import type { ApplyParameters } from '../../core/plan';
+import { authorize, readNeed } from '../auth/scopes';
+import type { AppContext, Routes } from '../context';
+import { failure, httpError, methodNotAllowed } from '../errors';
+import { hasBody, OperationInput } from '../parameters';
+import { sendResource } from '../send';
+
+/** Our `$apply`: R4 parameters plus CPG `url`, `version`, `data` (profiles/OperationDefinition-re-plandefinition-apply.json). */
+export const RE_APPLY = `${CANONICAL_BASE}/OperationDefinition/re-plandefinition-apply`;
+
+const CONTEXT_PARAMS = ['subject', 'encounter', 'practitioner', 'organization', 'data'] as const;
+const CONCEPT_PARAMS = ['userType', 'userLanguage', 'userTaskContext', 'setting', 'settingContext'] as const;
+const INSTANCE_PARAMS = [...CONTEXT_PARAMS, ...CONCEPT_PARAMS];
+const TYPE_PARAMS = [...INSTANCE_PARAMS, 'planDefinition', 'url', 'version'];
+
+/** R4 declares these as strings, CPG as CodeableConcepts: accept both. */
+function concept(params: OperationInput, name: string): CodeableConcept | undefined {
+  if (!params.has(name)) {
+    return undefined;
+  }
+  try {
+    return params.codeableConcept(name);
+  } catch {
+    const text = params.string(name);
+    return text === undefined ? undefined : { text };
+  }
+}
+
+/**
+ * `PlanDefinition/[id]/$apply` and `PlanDefinition/$apply` (R4, with the CPG `url`/`version`/`data`
+ * inputs): applies a shipped PlanDefinition (by id or canonical) or one given in the body, for one
+ * subject, and returns the CarePlan (R4's single `return`), its RequestGroup and requests contained.
+ * Nothing is persisted.
+ * See: https://hl7.org/fhir/R4/plandefinition-operation-apply.html
+ * @param ctx - The app context.
+ */
+export function planDefinitionRoutes(ctx: AppContext): Routes {
+  const router = Router();
+  const { deps } = ctx;
+
+  function target(req: Request, params: OperationInput): PlanDefinition | string {
+    if (req.params.id !== undefined) {
+      const found = deps.registry.read<PlanDefinition>('PlanDefinition', req.params.id as string);
+      if (!found) {
+        throw httpError(404, 'not-found', `PlanDefinition/${req.params.id} is not known`);
+      }
+      return found;
+    }
+    const given = params.resource<PlanDefinition>('planDefinition', 'PlanDefinition');
+    const url = params.string('url');
+    const version = params.string('version');
+    if ((given ? 1 : 0) + (url ? 1 : 0) !== 1) {
+      throw httpError(400, 'required', 'Give exactly one of planDefinition or url');
+    }
+    if (given) {
+      if (version !== undefined) {
+        throw httpError(400, 'invalid', 'version goes with url, not with planDefinition');
+      }
+      const checked = deps.validator.validate(given);
+      if (checked.failure) {
+        throw failure(checked.failure, checked.issues);
+      }
+      return given;
+    }
+    const canonical = version === undefined || url!.includes('|') ? url! : `${url}|${version}`;
+    const found = deps.registry.resolve<PlanDefinition>(canonical, 'PlanDefinition');
+    if (!found) {
+      throw httpError(404, 'not-found', `PlanDefinition ${canonical} is not known`);
+    }
+    return found;
+  }
+
+  const apply: RequestHandler = (req, res) => {
+    if (!hasBody(req.body)) {
+      throw httpError(400, 'required', '$apply needs a Parameters body');
+    }
+    const params = OperationInput.fromParameters(
+      req.body,
+      req.params.id === undefined ? TYPE_PARAMS : INSTANCE_PARAMS
+    );
+    const subjects = params.strings('subject');
+    if (subjects.length === 0) {
+      throw httpError(400, 'required', 'Parameter subject is required');
+    }
+    if (subjects.length > 1) {
+      throw httpError(400, 'not-supported', 'One subject per call is supported');
+    }
+    const subject = subjects[0]!;
+    authorize(req, [readNeed('PlanDefinition')], { subject });
+    const planDefinition = target(req, params);
+    const data = params.resource<Bundle>('data', 'Bundle');
+    if (data) {
+      const checked = deps.validator.validate(data);
+      if (checked.failure === 'structural') {
+        throw failure('structural', checked.issues);
+      }
+    }
+    const applyParams: ApplyParameters = {
+      subject,
+      encounter: params.string('encounter'),
+      practitioner: params.string('practitioner'),
+      organization: params.string('organization'),
+      userType: concept(params, 'userType'),
+      userLanguage: concept(params, 'userLanguage'),
+      userTaskContext: concept(params, 'userTaskContext'),
+      setting: concept(params, 'setting'),
+      settingContext: concept(params, 'settingContext'),
+      data,
+    };
+    // The registry's own copy is applied by canonical, so that its faults are reported as ours (500).
+    const shipped =
+      typeof planDefinition !== 'string' && deps.registry.resources.includes(planDefinition)
+        ? `${planDefinition.url}|${planDefinition.version}`
+        : planDefinition;
+    const { carePlan } = applyOperation(shipped, applyParams, deps);
+    sendResource(req, res, 200, carePlan);
+  };
+
+  router.post('/PlanDefinition/\\$apply', apply);
+  router.post('/PlanDefinition/:id/\\$apply', apply);
+  router.all('/PlanDefinition/\\$apply', methodNotAllowed(['POST']));
+  router.all('/PlanDefinition/:id/\\$apply', methodNotAllowed(['POST']));
+
+  return {
+    router,
+    served: [{ type: 'PlanDefinition', operations: [{ name: 'apply', definition: RE_APPLY }] }],
+  };
+}

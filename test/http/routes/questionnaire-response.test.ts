@@ -1,0 +1,213 @@
+import type { Bundle, OperationOutcome, Parameters, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { extractOperation } from '../../../src/core/operations/extract';
+import { testEngine } from '../../helpers/engine';
+import type { TestServer } from '../../helpers/http';
+import { expectOutcome, post, request, startServer } from '../../helpers/http';
+import { counterIds } from '../../helpers/ids';
+import { golden, scenarios } from '../../helpers/scenarios';
+
+const EXAMPLE = JSON.parse(
+  readFileSync(
+    join(__dirname, '../../../profiles/examples/QuestionnaireResponse-re-example-turp-tamsulosin.json'),
+    'utf8'
+  )
+) as QuestionnaireResponse;
+
+let server: TestServer;
+let ids = counterIds();
+
+beforeAll(async () => {
+  // The server's ids restart for every request, so its output is comparable with a fresh library call.
+  server = await startServer({ newId: () => ids() });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  ids = counterIds();
+});
+
+const url = (op: string): string => `${server.base}/QuestionnaireResponse/${op}`;
+
+function withoutAnswer(qr: QuestionnaireResponse, linkId: string): QuestionnaireResponse {
+  const copy = structuredClone(qr);
+  const strip = (items: QuestionnaireResponse['item']): QuestionnaireResponse['item'] =>
+    items
+      ?.filter((i) => i.linkId !== linkId)
+      .map((i) => ({ ...i, ...(i.item ? { item: strip(i.item) } : {}) }));
+  copy.item = strip(copy.item);
+  return copy;
+}
+
+describe('POST QuestionnaireResponse/$re-evaluate', () => {
+  test.each(scenarios().map((s) => [s.name, s]))(
+    '%s: the Bundle equals the library evaluation and the golden file',
+    async (_name, scenario) => {
+      const res = await post<Bundle>(url('$re-evaluate'), scenario.response);
+      const library = evaluateResponse(scenario.response, testEngine()).bundle;
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+      expect(res.body).toEqual(library);
+      expect(res.body).toEqual(golden(scenario, library));
+    }
+  );
+
+  test('accepts Parameters with questionnaire-response and context references', async () => {
+    const res = await post<Bundle>(url('$re-evaluate'), {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'questionnaire-response', resource: EXAMPLE },
+        { name: 'practitioner', valueString: 'Practitioner/p1' },
+      ],
+    });
+    const library = evaluateResponse(EXAMPLE, testEngine(), { practitioner: 'Practitioner/p1' }).bundle;
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(library);
+  });
+
+  test('accepts application/json as well as application/fhir+json', async () => {
+    const res = await post<Bundle>(url('$re-evaluate'), EXAMPLE, { 'content-type': 'application/json' });
+    expect({ status: res.status, type: res.body.type }).toEqual({ status: 200, type: 'transaction' });
+  });
+
+  test('a response missing a required answer is 422 with the engine issue', async () => {
+    const res = await post(url('$re-evaluate'), withoutAnswer(EXAMPLE, 'dry-orgasm'));
+    const texts = expectOutcome(res, 422, 'required');
+    expect(texts.join(' ')).toMatch(/dry-orgasm/);
+  });
+
+  test('a response that is not valid FHIR is 400', async () => {
+    const res = await post(url('$re-evaluate'), { ...EXAMPLE, status: 42 });
+    expect(res.status).toBe(400);
+    expect((res.body as OperationOutcome).resourceType).toBe('OperationOutcome');
+  });
+
+  test('a response of an unknown Questionnaire is 404', async () => {
+    const res = await post(url('$re-evaluate'), {
+      ...EXAMPLE,
+      questionnaire: 'http://example.org/Questionnaire/unknown|1',
+    });
+    const texts = expectOutcome(res, 404, 'not-found');
+    expect(texts[0]).toContain('http://example.org/Questionnaire/unknown|1');
+  });
+
+  test('another resource type, an empty body and a Parameters without the response are 400', async () => {
+    expectOutcome(await post(url('$re-evaluate'), { resourceType: 'Patient' }), 400, 'structure');
+    expectOutcome(
+      await request(url('$re-evaluate'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+      }),
+      400,
+      'required'
+    );
+    expectOutcome(
+      await post(url('$re-evaluate'), { resourceType: 'Parameters', parameter: [] }),
+      400,
+      'required'
+    );
+  });
+
+  test('an unknown Parameters name is 400 and names the accepted ones', async () => {
+    const res = await post(url('$re-evaluate'), {
+      resourceType: 'Parameters',
+      parameter: [{ name: 'questionnaireResponse', resource: EXAMPLE }],
+    });
+    const texts = expectOutcome(res, 400, 'not-supported');
+    expect(texts[0]).toContain('questionnaireResponse');
+    expect(texts[0]).toContain('questionnaire-response');
+  });
+
+  test('GET is 405 with Allow: POST', async () => {
+    const res = await request(url('$re-evaluate'));
+    expectOutcome(res, 405, 'not-supported');
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('POST QuestionnaireResponse/$extract', () => {
+  test('returns SDC Parameters with return (the Bundle) and issues, equal to the library', async () => {
+    const res = await post<Parameters>(url('$extract'), EXAMPLE);
+    const library = extractOperation(EXAMPLE, testEngine());
+    expect(res.status).toBe(200);
+    expect(res.body.parameter?.map((p) => p.name)).toEqual(['return', 'issues']);
+    expect(res.body.parameter?.[0]?.resource).toEqual(library.bundle);
+    expect((res.body.parameter?.[1]?.resource as OperationOutcome).resourceType).toBe('OperationOutcome');
+  });
+
+  test('accepts Parameters with questionnaire-response and an inline questionnaire', async () => {
+    const engine = testEngine();
+    const questionnaire = engine.registry.resolve(EXAMPLE.questionnaire!, 'Questionnaire');
+    const res = await post<Parameters>(url('$extract'), {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'questionnaire-response', resource: EXAMPLE },
+        { name: 'questionnaire', resource: questionnaire },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect((res.body.parameter?.[0]?.resource as Bundle).entry?.length).toBe(
+      extractOperation(EXAMPLE, testEngine()).bundle.entry?.length
+    );
+  });
+
+  test('persists nothing: the same request gives the same conditional creates (no ids assigned)', async () => {
+    const res = await post<Parameters>(url('$extract'), EXAMPLE);
+    const bundle = res.body.parameter?.[0]?.resource as Bundle;
+    expect(bundle.entry?.every((e) => e.request?.method === 'POST' && e.request.ifNoneExist)).toBe(true);
+  });
+
+  test('a response breaking its Questionnaire is 422', async () => {
+    const res = await post(url('$extract'), withoutAnswer(EXAMPLE, 'dry-orgasm'));
+    expect(res.status).toBe(422);
+  });
+});
+
+describe('POST QuestionnaireResponse/$validate', () => {
+  test('a valid response gives 200 and an OperationOutcome without errors', async () => {
+    const res = await post<OperationOutcome>(url('$validate'), EXAMPLE);
+    expect(res.status).toBe(200);
+    expect(res.body.issue?.filter((i) => i.severity === 'error' || i.severity === 'fatal')).toEqual([]);
+  });
+
+  test('an invalid response gives 200 and all its issues, structural and conformance', async () => {
+    const broken = { ...withoutAnswer(EXAMPLE, 'dry-orgasm'), authored: 'yesterday' };
+    const res = await post<OperationOutcome>(url('$validate'), broken);
+    expect(res.status).toBe(200);
+    const errors = res.body.issue?.filter((i) => i.severity === 'error') ?? [];
+    expect(errors.some((i) => JSON.stringify(i).includes('authored'))).toBe(true);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+  });
+
+  test('accepts Parameters with resource, mode and profile', async () => {
+    const res = await post<OperationOutcome>(url('$validate'), {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'resource', resource: EXAMPLE },
+        { name: 'mode', valueCode: 'create' },
+        { name: 'profile', valueUri: 'http://re-fhir.org/fhir/StructureDefinition/re-questionnaireresponse' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('an unknown profile is 404, mode delete is 400, another resource type is 400', async () => {
+    const params = (extra: object): object => ({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'resource', resource: EXAMPLE }, extra],
+    });
+    expectOutcome(
+      await post(url('$validate'), params({ name: 'profile', valueUri: 'http://example.org/sd' })),
+      404,
+      'not-found'
+    );
+    expectOutcome(
+      await post(url('$validate'), params({ name: 'mode', valueCode: 'delete' })),
+      400,
+      'not-supported'
+    );
+    expectOutcome(await post(url('$validate'), { resourceType: 'Patient' }), 400, 'structure');
+  });
+});
