@@ -1,6 +1,6 @@
 // Builds the clinician web page (src/web) into static files: index.html, app.js, app.css.
-// `npm run build` runs it (output dist/web/, served by the Express app); the browser tests call
-// buildWeb() with a temporary directory of their own.
+// `npm run build` runs it (output dist/web/, served by the Express app); the browser tests run it
+// with `--outdir` and a temporary directory of their own.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -43,7 +43,9 @@ export async function buildWeb(options = {}) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { outdir, files } = await buildWeb();
+  // `--outdir DIR` builds elsewhere (the browser tests build into a temporary directory).
+  const at = process.argv.indexOf('--outdir');
+  const { outdir, files } = await buildWeb(at > 0 ? { outdir: process.argv[at + 1] } : {});
   console.log(`web page built in ${outdir}`);
   for (const f of files) {
     console.log(

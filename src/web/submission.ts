@@ -52,16 +52,17 @@ export type EnabledTest = (item: QuestionnaireItem, response: QuestionnaireRespo
  * @param source - The original Questionnaire (types, texts, required flags, ranges).
  * @param rendered - The Questionnaire the renderer showed (from toRenderQuestionnaire).
  * @param response - The renderer's response.
- * @param isEnabled - The renderer's own enableWhen test, so that "shown" and "sent" agree.
+ * @param isEnabledByRenderer - The renderer's own enableWhen test, so that "shown" and "sent" agree.
  */
 export function collectAnswers(
   source: Questionnaire,
   rendered: Questionnaire,
   response: QuestionnaireResponse,
-  isEnabled: EnabledTest
+  isEnabledByRenderer: EnabledTest
 ): CollectedAnswers {
   const sourceItems = new Map<string, QuestionnaireItem>();
   indexItems(source.item, sourceItems);
+  const isEnabled = enabledOrSend(isEnabledByRenderer);
   const visible = withoutDisabled(rendered, response, isEnabled);
   const problems: SubmissionProblem[] = [];
   const walk = (
@@ -89,6 +90,21 @@ export function collectAnswers(
   };
   const items = walk(rendered.item ?? [], visible.item ?? [], problems);
   return { items, problems };
+}
+
+/**
+ * The renderer's test, except that an item it cannot decide on (its FHIRPath throws on an answer of
+ * an unexpected type) counts as enabled: its answers then go to the server, which says what is
+ * wrong, instead of being dropped without a word.
+ */
+function enabledOrSend(test: EnabledTest): EnabledTest {
+  return (item, response) => {
+    try {
+      return test(item, response);
+    } catch {
+      return true;
+    }
+  };
 }
 
 /**
