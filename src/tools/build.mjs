@@ -36,11 +36,13 @@ const esmBanner =
   "import { fileURLToPath as __fileURLToPath } from 'node:url'; const __filename = __fileURLToPath(import.meta.url);";
 await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs', banner: { js: esmBanner } });
 await build({ ...common, format: 'cjs', outfile: 'dist/cjs/index.cjs' });
-// The server: dependencies stay external (installed by `npm ci`), the content is inlined.
+// The server: dependencies stay external (installed by `npm ci`), the content is inlined; jose is ESM-only,
+// so it is inlined too rather than relying on require(esm) (Node 20.19+, 22.12+).
 await build({
   ...common,
   entryPoints: ['src/http/server.ts'],
   format: 'cjs',
   outfile: 'dist/server/server.cjs',
+  external: common.external.filter((name) => name !== 'jose'),
 });
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });

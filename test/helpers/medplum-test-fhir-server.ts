@@ -63,7 +63,13 @@ export interface MedplumTestFhirServer {
   readonly tokenUrl: string;
   readonly repo: MemoryRepository;
   /** Every request to the FHIR base, in order (method, path, parsed body). */
-  readonly requests: { method: string; path: string; body: unknown; authorization?: string }[];
+  readonly requests: {
+    method: string;
+    path: string;
+    body: unknown;
+    authorization?: string;
+    requestId?: string;
+  }[];
   /** Token requests received, with the verified assertion claims. */
   readonly tokenRequests: { clientId: string; jti: string; scope: string }[];
   /** Faults to inject, consumed one per FHIR request (`faults.push(...)`); empty means normal service. */
@@ -155,7 +161,13 @@ export async function startMedplumTestFhirServer(
       inFlight--;
     });
     const path = req.path.replace(/^\/+/, '');
-    requests.push({ method: req.method, path, body: req.body, authorization: req.get('authorization') });
+    requests.push({
+      method: req.method,
+      path,
+      body: req.body,
+      authorization: req.get('authorization'),
+      requestId: req.get('x-request-id'),
+    });
     if (options.auth) {
       const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
       const expiry = token === undefined ? undefined : issued.get(token);

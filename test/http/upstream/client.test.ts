@@ -79,8 +79,12 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     await fixture.close();
   });
 
-  test('sends exactly one transaction, the library Bundle, and nothing else', async () => {
-    const res = await reEvaluate(server, TURP);
+  test('sends exactly one transaction, the library Bundle, and nothing else, with the request id', async () => {
+    ids = counterIds();
+    const res = await post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, TURP, {
+      'x-request-id': 'req-42',
+    });
+    expect(fixture.requests[0]?.requestId).toBe('req-42');
     expect(res.status).toBe(200);
     expect(fixture.requests.map((r) => `${r.method} /${r.path}`)).toEqual(['POST /']);
     expect(transactions(fixture)).toEqual([evaluateResponse(TURP, testEngine()).bundle]);

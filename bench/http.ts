@@ -1,0 +1,193 @@
+/**
+ * HTTP benchmark of `POST /fhir/QuestionnaireResponse/$re-evaluate` with the 4 shipped examples, against
+ * two baselines measured in the same run:
+ * - echo: a bare Express route that parses the same JSON bodies and sends them back;
+ * - library: `evaluateResponse` called in-process on the same engine, one call at a time.
+ * autocannon (10 connections) runs in this same process as the servers, so the load generator competes
+ * with the server for the CPU: absolute req/s understate what a separate client would see, for the echo
+ * baseline most of all.
+ *
+ * Run: npm run bench:http. Durations (seconds): BENCH_DURATION (the $re-evaluate run, default 60; RSS is
+ * sampled every second, and its growth is measured over the last half of the run, i.e. the last 30 s of a
+ * 60 s run), BENCH_BASELINE_DURATION (each baseline, default 10). Results also go to bench/results/http.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { loadavg } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import express from 'express';
+import pino from 'pino';
+import { evaluateResponse } from '../src/core/operations/evaluate';
+import { createApp } from '../src/http/app';
+import { createNodeEngine } from '../src/node/engine';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 60);
+const BASELINE_DURATION = Number(process.env.BENCH_BASELINE_DURATION ?? 10);
+const CONNECTIONS = 10;
+const EXAMPLES = ['turp-tamsulosin', 'diabetic-confirmed', 'anejaculation', 'distress-pe'].map((name) =>
+  readFileSync(join(__dirname, `../profiles/examples/QuestionnaireResponse-re-example-${name}.json`), 'utf8')
+);
+
+interface Figures {
+  readonly name: string;
+  readonly reqPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly requests: number;
+}
+
+function listen(app: express.Express): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })
+    );
+  });
+}
+
+async function load(name: string, url: string, seconds: number): Promise<Figures> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: EXAMPLES.map((body) => ({
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/fhir+json' },
+      body,
+    })),
+  });
+  return {
+    name,
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
+  };
+}
+
+function library(engine: ReturnType<typeof createNodeEngine>, seconds: number, name = 'library'): Figures {
+  const parsed = EXAMPLES.map((text) => JSON.parse(text) as unknown);
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  let errors = 0;
+  for (let i = 0; performance.now() < end; i++) {
+    const started = performance.now();
+    try {
+      evaluateResponse(parsed[i % parsed.length], engine);
+    } catch {
+      errors++;
+    }
+    latencies.push(performance.now() - started);
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return {
+    name,
+    reqPerSec: latencies.length / seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+    errors,
+    requests: latencies.length,
+  };
+}
+
+const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+async function main(): Promise<void> {
+  const engine = createNodeEngine();
+  // Production logging (one JSON line per request and per evaluation), written to nowhere.
+  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
+  const app = createApp({ engine, logger });
+  const fhir = await listen(app);
+
+  const echoApp = express();
+  echoApp.use(express.json({ limit: '1mb', type: ['application/json', 'application/fhir+json'] }));
+  echoApp.post('/echo', (req, res) => {
+    res.type('application/fhir+json').send(JSON.stringify(req.body));
+  });
+  const echo = await listen(echoApp);
+
+  // Warm-up: the first evaluations compile validators and FHIRPath, and the JIT settles.
+  library(engine, 3);
+  await load('warm-up', `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`, 3);
+
+  const rssAfterWarmUp = process.memoryUsage().rss;
+  console.log(
+    `baselines: ${BASELINE_DURATION} s each; $re-evaluate: ${DURATION} s; ${CONNECTIONS} connections`
+  );
+  const echoFigures = await load('echo (bare Express, parse + send)', `${echo.url}/echo`, BASELINE_DURATION);
+  const libraryFigures = library(engine, BASELINE_DURATION, 'library (in-process, sequential), before');
+
+  const rss: { t: number; rss: number }[] = [];
+  const started = Date.now();
+  const sampler = setInterval(
+    () => rss.push({ t: (Date.now() - started) / 1000, rss: process.memoryUsage().rss }),
+    1000
+  );
+  const http = await load(
+    '$re-evaluate over HTTP',
+    `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`,
+    DURATION
+  );
+  clearInterval(sampler);
+  rss.push({ t: (Date.now() - started) / 1000, rss: process.memoryUsage().rss });
+  // The machine's load drifts; a second library run after the HTTP run shows how much.
+  const libraryAfter = library(engine, BASELINE_DURATION, 'library (in-process, sequential), after');
+  const libraryRate = (libraryFigures.reqPerSec + libraryAfter.reqPerSec) / 2;
+
+  const last = rss[rss.length - 1]!;
+  const half = rss.find((s) => s.t >= DURATION / 2) ?? rss[0]!;
+  const overheadMs = 1000 / http.reqPerSec - 1000 / libraryRate;
+  const summary = {
+    date: new Date().toISOString(),
+    node: process.version,
+    connections: CONNECTIONS,
+    durations: { baseline: BASELINE_DURATION, reEvaluate: DURATION },
+    runs: [echoFigures, libraryFigures, http, libraryAfter],
+    ratios: {
+      httpVsEcho: http.reqPerSec / echoFigures.reqPerSec,
+      httpVsLibrary: http.reqPerSec / libraryRate,
+      overheadMsPerRequest: overheadMs,
+    },
+    loadAverage: loadavg(),
+    rss: {
+      afterWarmUpMb: mb(rssAfterWarmUp),
+      endMb: mb(last.rss),
+      growthOverLastHalfMb: mb(last.rss - half.rss),
+      windowSeconds: Math.round((last.t - half.t) * 10) / 10,
+    },
+  };
+
+  console.table(
+    summary.runs.map((r) => ({
+      run: r.name,
+      'req/s': Math.round(r.reqPerSec * 10) / 10,
+      'p50 ms': Math.round(r.p50 * 10) / 10,
+      'p99 ms': Math.round(r.p99 * 10) / 10,
+      requests: r.requests,
+      errors: r.errors,
+    }))
+  );
+  console.log(
+    `$re-evaluate over HTTP: ${(summary.ratios.httpVsLibrary * 100).toFixed(1)}% of the library's throughput (mean of its two runs) ` +
+      `(HTTP overhead ≈ ${overheadMs.toFixed(2)} ms per request), ${(summary.ratios.httpVsEcho * 100).toFixed(2)}% of the bare echo's`
+  );
+  console.log(
+    `RSS after warm-up (engine loaded, before the runs): ${summary.rss.afterWarmUpMb} MB; after the ${DURATION} s run: ` +
+      `${summary.rss.endMb} MB; growth over the last ${summary.rss.windowSeconds} s: ${summary.rss.growthOverLastHalfMb} MB`
+  );
+  console.log(
+    `load average (1, 5, 15 min) at the end: ${summary.loadAverage.map((l) => l.toFixed(2)).join(', ')}`
+  );
+
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results/http.json'), JSON.stringify(summary, null, 2) + '\n');
+  fhir.server.close();
+  echo.server.close();
+}
+
+void main();
