@@ -10,16 +10,15 @@ import type {
 } from '@medplum/fhirtypes';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
-import { createApp } from '../../../src/http/app';
 import { describeWithBrowser, launchBrowser } from '../../helpers/browser';
+import type { TestServer } from '../../helpers/http';
+import { startServer } from '../../helpers/http';
 import { clinicalAnswers, fillAnswers, fillContext } from '../../helpers/web-form';
 
-// End to end in headless Chromium: the real server (createApp on a real port) serves the page built
+// End to end in headless Chromium: the real server (createApp on a real port, startServer) serves the page built
 // by src/tools/build-web.mjs; the tests fill the form by clicking and typing, submit, and read what
 // the page shows. See test/helpers/browser.ts for how the browser is found (and skipped, loudly).
 
@@ -176,7 +175,7 @@ function comparable(response: QuestionnaireResponse, versionsFrom: Questionnaire
 
 describeWithBrowser('clinician page in headless Chromium', () => {
   let webRoot: string;
-  let server: Server;
+  let server: TestServer;
   let baseUrl: string;
   let browser: Browser;
 
@@ -185,18 +184,15 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     execFileSync(process.execPath, [join(ROOT, 'src/tools/build-web.mjs'), '--outdir', webRoot], {
       stdio: 'pipe',
     });
-    const app = createApp({ webRoot, logLevel: 'silent' });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startServer({ webRoot });
+    baseUrl = server.origin;
     browser = await launchBrowser();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await server?.close();
     rmSync(webRoot, { recursive: true, force: true });
   });
 
@@ -286,6 +282,7 @@ describeWithBrowser('clinician page in headless Chromium', () => {
         await page.getByTestId('result').screenshot({ path: join(SCREENSHOTS, 'clinician-page-result.png') });
       }
       expect(errors).toEqual([]);
+      expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
       await page.close();
     },
     90_000
