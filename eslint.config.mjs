@@ -37,6 +37,11 @@ export default tseslint.config(
     },
   },
   {
+    // The clinician web page runs in the browser.
+    files: ['src/web/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['src/tools/**', 'bench/**', 'test/**', 'src/http/server.ts', '**/*.mjs', '**/*.cjs'],
     rules: { 'no-console': 'off' },
   },

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { appConfigFromEnv, serverConfigFromEnv } from './config';
 import { createApp } from './app';
 import { listen } from './lifecycle';
@@ -8,7 +10,8 @@ import { createLogger } from './logging';
  * and stops gracefully on SIGTERM/SIGINT (in-flight requests finish; see lifecycle.ts).
  */
 async function main(): Promise<void> {
-  const config = appConfigFromEnv(process.env);
+  const fromEnv = appConfigFromEnv(process.env);
+  const config = { ...fromEnv, webRoot: fromEnv.webRoot ?? builtWebRoot() };
   const server = serverConfigFromEnv(process.env);
   const logger = createLogger(config.logLevel);
   const app = createApp({ ...config, logger });
@@ -32,6 +35,15 @@ async function main(): Promise<void> {
       });
     });
   }
+}
+
+/**
+ * The clinician page that `npm run build` writes next to this bundle (dist/web beside dist/server),
+ * served at `/` unless WEB_ROOT names another directory. Run from the sources (tsx), there is none.
+ */
+function builtWebRoot(): string | undefined {
+  const dir = join(__dirname, '..', 'web');
+  return existsSync(join(dir, 'app.js')) ? dir : undefined;
 }
 
 main().catch((err: unknown) => {

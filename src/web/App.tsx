@@ -1,0 +1,282 @@
+import {
+  Alert,
+  Anchor,
+  Checkbox,
+  Container,
+  Group,
+  List,
+  Loader,
+  Paper,
+  Radio,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import type { Questionnaire, QuestionnaireResponse, Reference } from '@medplum/fhirtypes';
+import { QuestionnaireForm } from '@medplum/react';
+import { isQuestionEnabled, useMedplum } from '@medplum/react-hooks';
+import type { JSX } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { EvaluateResult } from './api';
+import { evaluate, newResponseId } from './api';
+import { toRenderQuestionnaire } from './render-questionnaire';
+import { bundleToView, outcomeLines, statusHeadline } from './result-view';
+import { OutcomeAlert, ResultPanel } from './ResultPanel';
+import type { SubmissionProblem } from './submission';
+import { buildResponse, collectAnswers, parseReference } from './submission';
+
+/** The Questionnaire this page fills, read from the server by id. */
+export const QUESTIONNAIRE_ID = 're-evaluation';
+/** The group whose answers a practitioner may have entered (laboratory results). */
+export const INVESTIGATIONS_LINK_ID = 'investigations';
+
+type Phase =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'submitting' }
+  | { readonly kind: 'done'; readonly response: QuestionnaireResponse; readonly result: EvaluateResult };
+
+/** Props of App. */
+export interface AppProps {
+  /** The FHIR base URL of our server (ends with `/`). */
+  readonly fhirBase: string;
+}
+
+/**
+ * The clinician page: who the response is about and who wrote it, the Questionnaire rendered by
+ * Medplum's QuestionnaireForm, and the result of `$re-evaluate`.
+ * @param props - The FHIR base.
+ */
+export function App(props: AppProps): JSX.Element {
+  const medplum = useMedplum();
+  const [questionnaire, setQuestionnaire] = useState<Questionnaire>();
+  const [loadError, setLoadError] = useState<string>();
+  const [patient, setPatient] = useState('');
+  const [practitioner, setPractitioner] = useState('');
+  const [practitionerName, setPractitionerName] = useState('');
+  const [authorRole, setAuthorRole] = useState<'practitioner' | 'patient'>('practitioner');
+  const [investigationsByPractitioner, setInvestigationsByPractitioner] = useState(true);
+  const [problems, setProblems] = useState<SubmissionProblem[]>([]);
+  const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
+  const formWrapper = useRef<HTMLDivElement>(null);
+  const problemsRef = useRef<HTMLDivElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    medplum
+      .readResource('Questionnaire', QUESTIONNAIRE_ID)
+      .then(setQuestionnaire)
+      .catch((err: unknown) => setLoadError(err instanceof Error ? err.message : String(err)));
+  }, [medplum]);
+
+  const rendered = useMemo(
+    () => (questionnaire ? toRenderQuestionnaire(questionnaire) : undefined),
+    [questionnaire]
+  );
+
+  // The page checks required answers itself (the renderer cannot for every control), so the
+  // browser's own validation is switched off to give one consistent message.
+  useEffect(() => {
+    formWrapper.current?.querySelector('form')?.setAttribute('novalidate', '');
+  });
+
+  useEffect(() => {
+    if (problems.length > 0) {
+      problemsRef.current?.scrollIntoView({ block: 'center' });
+    }
+  }, [problems]);
+
+  useEffect(() => {
+    if (phase.kind === 'done') {
+      resultRef.current?.scrollIntoView({ block: 'start' });
+    }
+  }, [phase]);
+
+  async function onSubmit(formResponse: QuestionnaireResponse): Promise<void> {
+    if (!questionnaire || !rendered || phase.kind === 'submitting') {
+      return;
+    }
+    const found: SubmissionProblem[] = [];
+    const subject = parseReference(patient, ['Patient']);
+    if (!subject.ok) {
+      found.push({ linkId: 'patient-ref', question: 'Patient', message: subject.message });
+    }
+    let practitionerRef: Reference | undefined;
+    if (practitioner.trim() || authorRole === 'practitioner' || investigationsByPractitioner) {
+      const parsed = parseReference(practitioner, ['Practitioner', 'PractitionerRole'], practitionerName);
+      if (parsed.ok) {
+        practitionerRef = parsed.reference;
+      } else {
+        found.push({ linkId: 'practitioner-ref', question: 'Practitioner', message: parsed.message });
+      }
+    }
+    const collected = collectAnswers(questionnaire, rendered, formResponse, isQuestionEnabled);
+    found.push(...collected.problems);
+    setProblems(found);
+    if (found.length > 0 || !subject.ok) {
+      return;
+    }
+    const response = buildResponse({
+      questionnaire,
+      items: collected.items,
+      id: newResponseId(),
+      authored: new Date().toISOString(),
+      subject: subject.reference,
+      author: authorRole === 'practitioner' ? practitionerRef : subject.reference,
+      groupAuthors:
+        investigationsByPractitioner && practitionerRef
+          ? [{ linkId: INVESTIGATIONS_LINK_ID, author: practitionerRef }]
+          : [],
+    });
+    setPhase({ kind: 'submitting' });
+    const result = await evaluate(props.fhirBase, response);
+    setPhase({ kind: 'done', response, result });
+  }
+
+  return (
+    <Container size="md" px="sm" py="md">
+      <Stack gap="md">
+        <header>
+          <Title order={1}>Retrograde ejaculation evaluation</Title>
+          <Text size="sm" c="dimmed">
+            Fill in the evaluation and submit it: this server codes the findings as Conditions and proposes a
+            care plan ({'QuestionnaireResponse/$re-evaluate'}). A demonstration page: nothing is stored here.
+          </Text>
+        </header>
+
+        <Paper withBorder p="sm" component="section" aria-labelledby="context-title">
+          <Title order={2} size="h3" id="context-title" mb="xs">
+            Patient and author
+          </Title>
+          <Stack gap="xs">
+            <TextInput
+              id="patient-ref"
+              label="Patient"
+              description="A reference to the patient, e.g. Patient/123"
+              placeholder="Patient/123"
+              withAsterisk
+              value={patient}
+              onChange={(e) => setPatient(e.currentTarget.value)}
+            />
+            <Group grow wrap="wrap" align="flex-start">
+              <TextInput
+                id="practitioner-ref"
+                label="Practitioner"
+                description="The clinician, e.g. Practitioner/456"
+                placeholder="Practitioner/456"
+                value={practitioner}
+                onChange={(e) => setPractitioner(e.currentTarget.value)}
+              />
+              <TextInput
+                id="practitioner-name"
+                label="Practitioner's name (optional)"
+                value={practitionerName}
+                onChange={(e) => setPractitionerName(e.currentTarget.value)}
+              />
+            </Group>
+            <Radio.Group
+              name="author-role"
+              label="Who completed this form?"
+              value={authorRole}
+              onChange={(value) => setAuthorRole(value === 'patient' ? 'patient' : 'practitioner')}
+            >
+              <Group gap="md" mt={4}>
+                <Radio id="author-practitioner" value="practitioner" label="The practitioner" />
+                <Radio id="author-patient" value="patient" label="The patient" />
+              </Group>
+            </Radio.Group>
+            <Checkbox
+              id="investigations-by-practitioner"
+              label="The investigations (laboratory results) were entered by the practitioner"
+              description="Only results recorded by a practitioner can confirm retrograde ejaculation."
+              checked={investigationsByPractitioner}
+              onChange={(e) => setInvestigationsByPractitioner(e.currentTarget.checked)}
+            />
+          </Stack>
+        </Paper>
+
+        {loadError && (
+          <Alert
+            color="red"
+            role="alert"
+            title="The Questionnaire could not be loaded"
+            data-testid="load-error"
+          >
+            {loadError}
+          </Alert>
+        )}
+        {!questionnaire && !loadError && (
+          <Group gap="xs">
+            <Loader size="sm" />
+            <Text size="sm">Loading the Questionnaire…</Text>
+          </Group>
+        )}
+        {rendered && (
+          <div ref={formWrapper} data-testid="form-wrapper">
+            <QuestionnaireForm
+              questionnaire={rendered}
+              disablePagination
+              submitButtonText="Evaluate"
+              onSubmit={(response) => {
+                onSubmit(response).catch((err: unknown) =>
+                  setPhase({
+                    kind: 'done',
+                    response,
+                    result: { kind: 'error', message: err instanceof Error ? err.message : String(err) },
+                  })
+                );
+              }}
+            />
+          </div>
+        )}
+
+        {problems.length > 0 && (
+          <div ref={problemsRef}>
+            <Alert color="orange" role="alert" title="Please complete the form" data-testid="form-problems">
+              <List size="sm">
+                {problems.map((p, i) => (
+                  <List.Item key={i} data-testid="form-problem" data-linkid={p.linkId}>
+                    <Anchor href={`#${p.linkId}`} size="sm">
+                      {p.question}
+                    </Anchor>
+                    : {p.message}
+                  </List.Item>
+                ))}
+              </List>
+            </Alert>
+          </div>
+        )}
+
+        <div ref={resultRef} aria-live="polite">
+          {phase.kind === 'submitting' && (
+            <Group gap="xs" data-testid="submitting">
+              <Loader size="sm" />
+              <Text size="sm">Evaluating…</Text>
+            </Group>
+          )}
+          {phase.kind === 'done' && questionnaire && <Result phase={phase} questionnaire={questionnaire} />}
+        </div>
+      </Stack>
+    </Container>
+  );
+}
+
+function Result(props: {
+  readonly phase: Extract<Phase, { kind: 'done' }>;
+  readonly questionnaire: Questionnaire;
+}): JSX.Element {
+  const { result, response } = props.phase;
+  const view = useMemo(
+    () => (result.kind === 'bundle' ? bundleToView(result.bundle, response, props.questionnaire) : undefined),
+    [result, response, props.questionnaire]
+  );
+  if (result.kind === 'bundle' && view) {
+    return <ResultPanel view={view} bundle={result.bundle} />;
+  }
+  if (result.kind === 'outcome') {
+    return <OutcomeAlert headline={statusHeadline(result.status)} lines={outcomeLines(result.outcome)} />;
+  }
+  return (
+    <OutcomeAlert headline={result.kind === 'error' ? result.message : 'Unexpected answer.'} lines={[]} />
+  );
+}

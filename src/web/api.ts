@@ -1,0 +1,90 @@
+import type { Bundle, OperationOutcome, QuestionnaireResponse } from '@medplum/fhirtypes';
+
+/** The FHIR JSON media type, sent and accepted on every request. */
+export const FHIR_JSON = 'application/fhir+json';
+
+/** What `$re-evaluate` answered. */
+export type EvaluateResult =
+  | { readonly kind: 'bundle'; readonly status: number; readonly bundle: Bundle }
+  | { readonly kind: 'outcome'; readonly status: number; readonly outcome: OperationOutcome }
+  | { readonly kind: 'error'; readonly status?: number; readonly message: string };
+
+/**
+ * The FHIR base the page talks to: `fhir/` next to the page, unless the page's
+ * `<meta name="re-fhir-base">` says otherwise (relative to the page, or absolute).
+ * @param documentUrl - The page's URL (`document.baseURI`).
+ * @param configured - The meta element's content, if any.
+ * @returns An absolute URL ending in `/`.
+ */
+export function fhirBaseUrl(documentUrl: string, configured?: string | null): string {
+  const url = new URL(configured?.trim() || 'fhir/', documentUrl);
+  url.search = '';
+  url.hash = '';
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/**
+ * POSTs a completed QuestionnaireResponse to `QuestionnaireResponse/$re-evaluate` and sorts the
+ * answer into a Bundle, an OperationOutcome (with its HTTP status) or a transport error.
+ * @param base - The FHIR base (from fhirBaseUrl).
+ * @param response - The QuestionnaireResponse.
+ * @param fetchImpl - The fetch to use (the browser's by default).
+ */
+export async function evaluate(
+  base: string,
+  response: QuestionnaireResponse,
+  fetchImpl: typeof fetch = fetch
+): Promise<EvaluateResult> {
+  let res: Response;
+  try {
+    res = await fetchImpl(new URL('QuestionnaireResponse/$re-evaluate', base).href, {
+      method: 'POST',
+      headers: { 'Content-Type': FHIR_JSON, Accept: FHIR_JSON },
+      body: JSON.stringify(response),
+    });
+  } catch (err) {
+    return { kind: 'error', message: `The server could not be reached: ${errorText(err)}` };
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    return {
+      kind: 'error',
+      status: res.status,
+      message: `The server answered ${res.status} without FHIR JSON.`,
+    };
+  }
+  const resourceType = (body as { resourceType?: unknown } | null)?.resourceType;
+  if (res.ok && resourceType === 'Bundle') {
+    return { kind: 'bundle', status: res.status, bundle: body as Bundle };
+  }
+  if (resourceType === 'OperationOutcome') {
+    return { kind: 'outcome', status: res.status, outcome: body as OperationOutcome };
+  }
+  return {
+    kind: 'error',
+    status: res.status,
+    message: `The server answered ${res.status} with an unexpected body.`,
+  };
+}
+
+/**
+ * A fresh logical id for a response: a random (version 4) UUID, from `crypto.getRandomValues`, which
+ * unlike `crypto.randomUUID` also exists on pages served over plain http from another host.
+ * See: https://www.rfc-editor.org/rfc/rfc9562#name-uuid-version-4
+ * @param random - Fills a byte array with random values.
+ */
+export function newResponseId(
+  random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)
+): string {
+  const bytes = random(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

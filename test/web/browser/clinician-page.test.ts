@@ -1,0 +1,413 @@
+import type {
+  Bundle,
+  CarePlan,
+  Condition,
+  Extension,
+  Questionnaire,
+  QuestionnaireResponse,
+  RequestGroup,
+  RequestGroupAction,
+} from '@medplum/fhirtypes';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page, Request } from 'playwright-core';
+import { describeWithBrowser, launchBrowser } from '../../helpers/browser';
+import type { TestServer } from '../../helpers/http';
+import { startServer } from '../../helpers/http';
+import { clinicalAnswers, fillAnswers, fillContext } from '../../helpers/web-form';
+
+// End to end in headless Chromium: the real server (createApp on a real port, startServer) serves the page built
+// by src/tools/build-web.mjs; the tests fill the form by clicking and typing, submit, and read what
+// the page shows. See test/helpers/browser.ts for how the browser is found (and skipped, loudly).
+
+const ROOT = join(__dirname, '../../..');
+const SCREENSHOTS = join(ROOT, 'test-results/web');
+const EXAMPLES = ['anejaculation', 'diabetic-confirmed', 'distress-pe', 'turp-tamsulosin'] as const;
+const STRATEGIES = ['Tests to order', 'Treatment options', 'Referrals and counselling'];
+const RULE_URL = 'http://re-fhir.org/fhir/StructureDefinition/re-rule';
+const EVIDENCE_URL = 'http://re-fhir.org/fhir/StructureDefinition/re-evidence-basis';
+const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
+
+const questionnaire: Questionnaire = readJson('profiles/Questionnaire-re-evaluation.json');
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as T;
+}
+
+function example(name: string): QuestionnaireResponse {
+  return readJson(`profiles/examples/QuestionnaireResponse-re-example-${name}.json`);
+}
+
+function golden(name: string): Bundle {
+  return readJson(`test/fixtures/scenarios/example-${name}/expected-bundle.json`);
+}
+
+// ---- What the golden Bundle says the page must show -------------------------------------------
+
+interface ShownCondition {
+  code: string;
+  status: string;
+  evidence: number;
+}
+
+interface ShownRecommendation {
+  title: string;
+  rule: string;
+  evidence: string;
+  activities: string[];
+}
+
+function expectedConditions(bundle: Bundle): ShownCondition[] {
+  return (bundle.entry ?? [])
+    .map((e) => e.resource)
+    .filter((r): r is Condition => r?.resourceType === 'Condition')
+    .map((c) => ({
+      code: (c.code?.coding?.find((x) => x.system === ICD10CM) ?? c.code?.coding?.[0])?.code ?? '',
+      status: c.verificationStatus?.coding?.[0]?.code ?? '',
+      evidence: (c.evidence ?? []).reduce((n, ev) => n + (ev.code?.length ?? 0), 0),
+    }))
+    .sort(byJson);
+}
+
+function codings(extensions: Extension[] | undefined, url: string): { code?: string; display?: string }[] {
+  return (extensions ?? []).filter((e) => e.url === url).map((e) => e.valueCoding ?? {});
+}
+
+function leafTitles(action: RequestGroupAction): string[] {
+  return action.action?.length ? action.action.flatMap(leafTitles) : [action.title ?? ''];
+}
+
+function expectedStrategies(bundle: Bundle): Record<string, ShownRecommendation[]> {
+  const resources = (bundle.entry ?? []).map((e) => e.resource);
+  const carePlan = resources.find((r): r is CarePlan => r?.resourceType === 'CarePlan');
+  expect(carePlan).toBeDefined();
+  const group = resources.find((r): r is RequestGroup => r?.resourceType === 'RequestGroup');
+  const out: Record<string, ShownRecommendation[]> = {};
+  for (const title of STRATEGIES) {
+    const strategy = group?.action?.find((a) => a.title === title);
+    out[title] = (strategy?.action ?? []).map((a) => {
+      const evidence = codings(a.extension, EVIDENCE_URL);
+      return {
+        title: a.title ?? '',
+        rule: codings(a.extension, RULE_URL)[0]?.code ?? '',
+        evidence: evidence.length
+          ? evidence.map((c) => `${c.code} ${c.display}`).join('; ')
+          : 'optional, unverified',
+        activities: leafTitles(a),
+      };
+    });
+  }
+  return out;
+}
+
+// ---- What the page shows -----------------------------------------------------------------------
+
+async function shownConditions(page: Page): Promise<ShownCondition[]> {
+  const cards = page.getByTestId('condition');
+  const out: ShownCondition[] = [];
+  for (const card of await cards.all()) {
+    const codes: { code: string; text: string }[] = [];
+    for (const code of await card.getByTestId('code').all()) {
+      codes.push({ code: (await code.getAttribute('data-code')) ?? '', text: await code.innerText() });
+    }
+    out.push({
+      code: (codes.find((c) => c.text.startsWith('ICD-10-CM')) ?? codes[0])?.code ?? '',
+      status: (await card.getByTestId('verification').getAttribute('data-code')) ?? '',
+      evidence: await card.getByTestId('evidence-item').count(),
+    });
+  }
+  return out.sort(byJson);
+}
+
+async function shownStrategies(page: Page): Promise<Record<string, ShownRecommendation[]>> {
+  const out: Record<string, ShownRecommendation[]> = {};
+  for (const title of STRATEGIES) {
+    const section = page.locator(`[data-testid="strategy"][data-title="${title}"]`);
+    await expect(section.count()).resolves.toBe(1);
+    out[title] = [];
+    for (const rec of await section.getByTestId('recommendation').all()) {
+      out[title].push({
+        title: (await rec.getByTestId('recommendation-title').innerText()).trim(),
+        rule: (await rec.getByTestId('rule').getAttribute('data-code')) ?? '',
+        evidence: (await rec.getByTestId('evidence-grade').innerText()).trim(),
+        activities: (await rec.getByTestId('activity-title').allInnerTexts()).map((t) => t.trim()),
+      });
+    }
+  }
+  return out;
+}
+
+function byJson(a: unknown, b: unknown): number {
+  return JSON.stringify(a).localeCompare(JSON.stringify(b));
+}
+
+/**
+ * The clinical answers compare exactly, except that a coding chosen from a server expansion may add
+ * the code system's version where the example states none; where the example states a version
+ * (SNOMED CT edition), it must be the same.
+ */
+function comparable(response: QuestionnaireResponse, versionsFrom: QuestionnaireResponse): unknown {
+  const stated = new Set(
+    clinicalAnswers(versionsFrom).flatMap((e) =>
+      e.answers.flatMap((a) => {
+        const c = (a as { valueCoding?: { version?: string; code?: string } }).valueCoding;
+        return c?.version ? [`${e.path}|${c.code}`] : [];
+      })
+    )
+  );
+  return clinicalAnswers(response).map((e) => ({
+    path: e.path,
+    answers: e.answers.map((a) => {
+      const c = (a as { valueCoding?: Record<string, unknown> }).valueCoding;
+      if (!c || stated.has(`${e.path}|${String(c.code)}`)) {
+        return a;
+      }
+      const withoutVersion = { ...c };
+      delete withoutVersion.version;
+      return { valueCoding: withoutVersion };
+    }),
+  }));
+}
+
+// ---- The server and the browser ----------------------------------------------------------------
+
+describeWithBrowser('clinician page in headless Chromium', () => {
+  let webRoot: string;
+  let server: TestServer;
+  let baseUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    webRoot = mkdtempSync(join(tmpdir(), 're-fhir-web-'));
+    execFileSync(process.execPath, [join(ROOT, 'src/tools/build-web.mjs'), '--outdir', webRoot], {
+      stdio: 'pipe',
+    });
+    server = await startServer({ webRoot });
+    baseUrl = server.origin;
+    browser = await launchBrowser();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  /** A fresh page at `path`, with the form loaded; every request to $re-evaluate is recorded. */
+  async function openPage(
+    path = '/',
+    viewport = { width: 1000, height: 900 }
+  ): Promise<{ page: Page; evaluations: Request[]; errors: string[] }> {
+    const page = await browser.newPage({ viewport });
+    const evaluations: Request[] = [];
+    const errors: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/$re-evaluate')) {
+        evaluations.push(r);
+      }
+      if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) {
+        errors.push(`request to another host: ${r.url()}`);
+      }
+    });
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    await page.goto(`${baseUrl}${path}`);
+    await page.locator('label[for="dry-orgasm-option-0"]').waitFor();
+    return { page, evaluations, errors };
+  }
+
+  async function submitAndWait(page: Page): Promise<{ sent: QuestionnaireResponse; status: number }> {
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/$re-evaluate') && r.method() === 'POST'),
+      page.getByRole('button', { name: 'Evaluate' }).click(),
+    ]);
+    const response = await request.response();
+    await page.locator('[data-testid="result"], [data-testid="outcome"]').first().waitFor();
+    return { sent: request.postDataJSON() as QuestionnaireResponse, status: response?.status() ?? 0 };
+  }
+
+  /**
+   * Answers the questions the Questionnaire requires (all No) and a SHIM score: a small valid form.
+   * The score is there because the engine fails (500: a Provenance with no target) on a response
+   * from which nothing at all is extracted; that is reported, and not the page's to work around.
+   */
+  async function answerRequiredOnly(page: Page, except: string[] = []): Promise<void> {
+    for (const linkId of ['dry-orgasm', 'cloudy-urine', 'fertility-wish', 'diabetes', 'bother']) {
+      if (!except.includes(linkId)) {
+        await page.locator(`label[for="${linkId}-option-1"]`).click();
+      }
+    }
+    await page.locator('input[name="shim-total"]').pressSequentially('24');
+  }
+
+  test.each(EXAMPLES)(
+    'example %s: filled by hand, the server gets the same clinical answers and the page shows its Conditions and care plan',
+    async (name) => {
+      const scenario = example(name);
+      const { page, errors } = await openPage(name === 'turp-tamsulosin' ? '/app' : '/');
+      await fillContext(page, scenario);
+      await fillAnswers(page, questionnaire, scenario);
+      const { sent, status } = await submitAndWait(page);
+      expect(status).toBe(200);
+
+      expect(comparable(sent, scenario)).toEqual(comparable(scenario, scenario));
+      expect(sent.status).toBe('completed');
+      expect(sent.subject).toEqual({ reference: scenario.subject?.reference });
+      expect(sent.author?.reference).toBe(scenario.author?.reference);
+      expect(sent.questionnaire).toBe(`${questionnaire.url}|${questionnaire.version}`);
+      expect(sent.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(JSON.stringify(sent)).not.toContain('case-features');
+
+      const expected = golden(name);
+      expect(await shownConditions(page)).toEqual(expectedConditions(expected));
+      await expect(
+        page.getByTestId('evidence-item').filter({ hasText: 'not in the response' }).count()
+      ).resolves.toBe(0);
+      expect(await shownStrategies(page)).toEqual(expectedStrategies(expected));
+      await expect(page.getByTestId('agent').allInnerTexts()).resolves.toContain(
+        `Author: ${scenario.author?.display ?? scenario.author?.reference}`
+      );
+
+      const raw = page.getByTestId('raw-bundle');
+      await expect(raw.locator('pre').isVisible()).resolves.toBe(false);
+      await raw.locator('summary').click();
+      const shownBundle = JSON.parse(await raw.locator('pre').innerText()) as Bundle;
+      expect(shownBundle.resourceType).toBe('Bundle');
+      expect(shownBundle.entry?.length).toBe(expected.entry?.length);
+
+      if (name === 'diabetic-confirmed') {
+        await raw.locator('summary').click();
+        await page.getByTestId('result').screenshot({ path: join(SCREENSHOTS, 'clinician-page-result.png') });
+      }
+      expect(errors).toEqual([]);
+      expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
+      await page.close();
+    },
+    90_000
+  );
+
+  test('enableWhen: a question appears when its condition holds and disappears when it stops holding', async () => {
+    const { page, errors } = await openPage();
+    const monthsTrying = page.locator('input[name="months-trying"]');
+    const countMethod = page.locator('input[name="peu-count-method"]');
+    await expect(monthsTrying.count()).resolves.toBe(0);
+    await page.locator('label[for="fertility-wish-option-0"]').click();
+    await monthsTrying.waitFor({ state: 'visible' });
+    await page.locator('label[for="fertility-wish-option-1"]').click();
+    await monthsTrying.waitFor({ state: 'detached' });
+
+    await expect(countMethod.count()).resolves.toBe(0);
+    await page.locator('label[for="peu-sperm-seen-option-0"]').click();
+    await countMethod.waitFor({ state: 'visible' });
+    await page.locator('label[for="peu-sperm-seen-option-1"]').click();
+    await countMethod.waitFor({ state: 'detached' });
+
+    // The hidden calculated case features are never shown.
+    await expect(page.getByText('Case features').count()).resolves.toBe(0);
+    await expect(page.locator('[name^="feature-"]').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('a required question left empty gives a message and nothing is sent; answering it lets the form through', async () => {
+    const { page, evaluations, errors } = await openPage();
+    await page.locator('#patient-ref').fill('Patient/validation-1');
+    await page.locator('#practitioner-ref').fill('Practitioner/validation-1');
+    await answerRequiredOnly(page, ['bother']);
+    // A medication entered without saying whether it can be stopped is incomplete too.
+    const medication = page.locator('input[name="medication"]');
+    await medication.click();
+    await medication.pressSequentially('tamsul');
+    await page.getByRole('option', { name: 'tamsulosin', exact: true }).click();
+
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    const problems = page.getByTestId('form-problems');
+    await problems.waitFor({ state: 'visible' });
+    const listed: string[] = [];
+    for (const item of await page.getByTestId('form-problem').all()) {
+      listed.push((await item.getAttribute('data-linkid')) ?? '');
+    }
+    expect(listed.sort()).toEqual(['bother', 'medication-stoppable']);
+    await expect(problems.innerText()).resolves.toContain(
+      'Is the patient bothered or distressed by the ejaculatory symptoms?'
+    );
+    await page.waitForTimeout(300);
+    expect(evaluations).toHaveLength(0);
+
+    await page.locator('label[for="bother-option-1"]').click();
+    await page.locator('label[for="medication-stoppable-option-0"]').click();
+    const { status } = await submitAndWait(page);
+    expect(status).toBe(200);
+    expect(evaluations).toHaveLength(1);
+    await expect(problems.count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('an OperationOutcome from the server is shown as a clear message', async () => {
+    const { page, errors } = await openPage();
+    await page.locator('#patient-ref').fill('Patient/outcome-1');
+    await page.locator('#practitioner-ref').fill('Practitioner/outcome-1');
+    await answerRequiredOnly(page);
+    // The answer list lets a user type a free answer; the server refuses a code outside the ValueSet.
+    await page.locator('label[for="dry-orgasm-option-0"]').click();
+    const onset = page.locator('input[name="symptom-onset-type"]');
+    await onset.click();
+    await onset.pressSequentially('sometimes');
+    await page.getByRole('option', { name: /Create sometimes/ }).click();
+
+    const { status } = await submitAndWait(page);
+    expect(status).toBe(422);
+    const outcome = page.getByTestId('outcome');
+    await expect(outcome.getAttribute('role')).resolves.toBe('alert');
+    await expect(outcome.innerText()).resolves.toContain('does not meet the Questionnaire');
+    await expect(page.getByTestId('outcome-issue').first().innerText()).resolves.toMatch(
+      /symptom-onset-type/
+    );
+    await expect(page.getByTestId('result').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('at phone width everything fits the screen, and text from the server is shown as text, not markup', async () => {
+    const { page, errors } = await openPage('/', { width: 390, height: 844 });
+    // Elements that pass the screen's right edge, or whose content is wider than they are (a
+    // container that hides its overflow would not show in the page's scroll width); a text field
+    // scrolls its own text. Strings, not functions: this file is compiled without the DOM library.
+    const overflowing = (selector: string): Promise<unknown> =>
+      page.evaluate(
+        `Array.from(document.querySelectorAll(${JSON.stringify(selector)}))` +
+          '.filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 ||' +
+          ' (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && !["INPUT", "TEXTAREA"].includes(e.tagName)))' +
+          '.map((e) => e.tagName + " " + (e.textContent || "").slice(0, 40))'
+      );
+
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    await page.getByTestId('form-problems').waitFor();
+    await expect(overflowing('[data-testid="form-problems"] *')).resolves.toEqual([]);
+
+    const scenario = example('diabetic-confirmed');
+    const markup = 'Dr <b>Bold</b> <img src=x onerror="window.__xss=1">';
+    await fillContext(page, { ...scenario, author: { ...scenario.author, display: markup } });
+    await fillAnswers(page, questionnaire, scenario);
+    const { status } = await submitAndWait(page);
+    expect(status).toBe(200);
+
+    await expect(page.getByTestId('agent').allInnerTexts()).resolves.toContain(`Author: ${markup}`);
+    await expect(page.locator('[data-testid="result"] b, [data-testid="result"] img').count()).resolves.toBe(
+      0
+    );
+    await expect(page.evaluate('typeof window.__xss')).resolves.toBe('undefined');
+    await page.getByTestId('raw-bundle').locator('summary').click();
+    await expect(overflowing('body *')).resolves.toEqual([]);
+    const [scrollWidth, innerWidth] = (await page.evaluate(
+      '[document.documentElement.scrollWidth, window.innerWidth]'
+    )) as number[];
+    expect(scrollWidth).toBeLessThanOrEqual(innerWidth!);
+    await page.getByTestId('result').screenshot({ path: join(SCREENSHOTS, 'clinician-page-phone.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+});
