@@ -8,7 +8,6 @@ export { setPathValues, parseSimplePath } from './element-path';
 export type { PathSegment } from './element-path';
 export type { ApplyEnvironment } from './environment';
 export { FHIRPATH_LANGUAGE, VARIABLE_EXTENSION } from './expression';
-export { escapeXhtml } from './narrative';
 export { applyPlanDefinition, APPLICABILITY_BEHAVIOR_EXTENSION } from './plan-definition';
 export { containedCarePlan, liftedEntries } from './shapes';
 export type {

@@ -1,4 +1,5 @@
 import type { CarePlan, Narrative, RequestGroup } from '@medplum/fhirtypes';
+import { escapeXhtml } from '../narrative/narrative';
 
 /**
  * Generated XHTML narratives for the CarePlan and RequestGroup of `$apply`. They show only what the
@@ -8,19 +9,6 @@ import type { CarePlan, Narrative, RequestGroup } from '@medplum/fhirtypes';
  */
 
 const XHTML = 'http://www.w3.org/1999/xhtml';
-
-/**
- * Escapes text for XHTML element content and attribute values.
- * @param text - any string
- */
-export function escapeXhtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /**
  * One line of the action list, taken from the PlanDefinition action before any dynamic value ran (so

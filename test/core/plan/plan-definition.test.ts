@@ -545,9 +545,9 @@ describe('applyPlanDefinition', () => {
     const plan = pd('esc', [{ title: '<script>alert("x")</script> & co' }], { title: 'A <b>bold</b> plan' });
     const applied = applyPlanDefinition(plan, params, depsOver([]));
     expect(applied.requestGroup.text?.div).toContain(
-      '<b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co</b>'
+      '<b>&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; co</b>'
     );
-    expect(applied.carePlan.text?.div).toContain('<p><b>A &lt;b&gt;bold&lt;/b&gt; plan</b></p>');
+    expect(applied.carePlan.text?.div).toContain('<p><b>A &#60;b&#62;bold&#60;/b&#62; plan</b></p>');
     expect(applied.carePlan.text?.div).not.toContain('<script>');
   });
 
