@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import type { EngineDeps } from '../core/operations';
 import { createNodeEngine } from '../node/engine';
 import { loadR4Definitions } from '../node/definitions';
+import { WRITTEN_TYPES } from './auth/scopes';
 import { authenticate, createTokenVerifier } from './auth/token';
 import type { AppConfig } from './config';
 import type { AppContext, Routes } from './context';
@@ -27,21 +28,7 @@ import { createUpstreamClient } from './upstream/client';
 import { webRoutes } from './web';
 
 /** Resource types prepared at start so the first request does not pay for compiling validators. */
-const WARM_TYPES = [
-  'QuestionnaireResponse',
-  'Parameters',
-  'Bundle',
-  'Condition',
-  'Observation',
-  'CarePlan',
-  'RequestGroup',
-  'ServiceRequest',
-  'MedicationRequest',
-  'CommunicationRequest',
-  'Task',
-  'Provenance',
-  'PlanDefinition',
-];
+const WARM_TYPES = ['QuestionnaireResponse', 'Parameters', 'Bundle', ...WRITTEN_TYPES, 'PlanDefinition'];
 
 /** Test seams that are not configuration. */
 export interface AppTestHooks {
