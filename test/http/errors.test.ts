@@ -1,4 +1,5 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
+import { gzipSync } from 'node:zlib';
 import { issue, ReFhirError } from '../../src/core/outcomes';
 import { statusOfKind, toHttpError } from '../../src/http/errors';
 import { testEngine } from '../helpers/engine';
@@ -52,6 +53,40 @@ describe('500: our bugs never leak', () => {
       ['structural', 'conformance', 'not-found', 'internal'].map((k) => statusOfKind(k as 'internal'))
     ).toEqual([400, 422, 404, 500]);
     expect(toHttpError('a string').status).toBe(500);
+  });
+});
+
+describe('bodies that cannot be decompressed', () => {
+  test.each(['gzip', 'deflate', 'br'])(
+    'regression: Content-Encoding %s on a body that is not compressed is 400, not 500',
+    async (encoding) => {
+      const server = await startServer();
+      try {
+        const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, QR, {
+          'content-encoding': encoding,
+        });
+        expect(expectOutcome(res, 400, 'invalid')).toEqual([
+          'The body could not be read (check its Content-Encoding)',
+        ]);
+        expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    }
+  );
+
+  test('a body that does decompress is read', async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(`${server.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', 'content-encoding': 'gzip' },
+        body: gzipSync(JSON.stringify(QR)),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 
