@@ -20,6 +20,7 @@ import { KEY_SYSTEM } from '../../src/core/constants';
 import type { EngineDeps } from '../../src/core/operations/engine';
 import type { ReFhirError } from '../../src/core/outcomes';
 import { counterIds, fixedClock } from '../helpers/ids';
+import { applyPatch } from '../helpers/bad-input';
 import { scenarios } from '../helpers/scenarios';
 import {
   botEvent,
@@ -119,6 +120,23 @@ describe('golden scenarios through the bot, read back from Medplum', () => {
     const engineId = provenance!.meta?.tag?.find((t) => t.system === ENGINE_ID_TAG_SYSTEM)?.code;
     expect(engineId).toBe('3b8d1ab4-19f8-59ff-98e8-cd0b498aeb83');
     expect(provenance!.id).not.toBe(engineId);
+  });
+});
+
+describe('a response that supports nothing to write', () => {
+  test('regression: the bot writes nothing and succeeds (Medplum refuses an empty transaction)', async () => {
+    const nothing = applyPatch(scenario('no-findings'), [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const response = await storeResponse(medplum, nothing);
+    const summary = evaluated(await evaluateAndWrite(medplum, response, goldenEngine()));
+    expect({ written: summary.written, conditions: summary.conditions, carePlan: summary.carePlan }).toEqual({
+      written: 0,
+      conditions: [],
+      carePlan: undefined,
+    });
+    expect(await countByType(medplum)).toEqual({ QuestionnaireResponse: 1 });
   });
 });
 

@@ -32,12 +32,12 @@ export function toIdempotentEntry(entry: BundleEntry): BundleEntry {
   );
 }
 
-/** Assembles a transaction Bundle from idempotent entries. */
+/** Assembles a transaction Bundle from idempotent entries (none: no `entry`, as FHIR arrays are never empty). */
 export function transactionBundle(entries: readonly BundleEntry[], timestamp: Date): Bundle {
   return {
     resourceType: 'Bundle',
     type: 'transaction',
     timestamp: timestamp.toISOString(),
-    entry: entries.map(toIdempotentEntry),
+    ...(entries.length > 0 ? { entry: entries.map(toIdempotentEntry) } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { applyPlanDefinition, liftedEntries } from '../plan';
 import type { EngineDeps } from './engine';
 import { extractOperation } from './extract';
 import type { ResponseInput } from './response-input';
+import { isShipped } from './response-input';
 import { validateOutput } from './validate-output';
 
 /** Options of {@link evaluateResponse}; every default is the module's own content. */
@@ -74,24 +75,36 @@ export function evaluateResponse(
   const keySystem = options.keySystem ?? KEY_SYSTEM;
   const planEntries = applyPathway(response, extractedEntries, deps, options, keySystem, issues);
 
-  // 4. Provenance over everything written.
+  // 4. Provenance over everything written; with nothing written there is nothing to attribute (and a
+  // Provenance needs a target), so the transaction is empty.
   const written = [...extractedEntries, ...planEntries];
-  const provenance = withNarrative(
-    buildProvenance(
-      response,
-      written.map((e) => e.fullUrl!),
-      deps.clock()
-    )
-  );
-  const provenanceEntry: BundleEntry = {
-    fullUrl: `urn:uuid:${provenanceId(response)}`,
-    resource: provenance,
-    request: { method: 'PUT', url: `Provenance/${provenance.id}` },
-  };
+  const provenanceEntries: BundleEntry[] = [];
+  if (written.length > 0) {
+    const provenance = withNarrative(
+      buildProvenance(
+        response,
+        written.map((e) => e.fullUrl!),
+        deps.clock()
+      )
+    );
+    provenanceEntries.push({
+      fullUrl: `urn:uuid:${provenanceId(response)}`,
+      resource: provenance,
+      request: { method: 'PUT', url: `Provenance/${provenance.id}` },
+    });
+  } else {
+    issues.push(
+      issue(
+        'information',
+        'informational',
+        'The response supports no resource to write: the transaction is empty'
+      )
+    );
+  }
 
-  // 5. Our output must meet our profiles.
-  const all = [...written, provenanceEntry];
-  validateOutput(all, deps);
+  // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs).
+  const all = [...written, ...provenanceEntries];
+  validateOutput(all, deps, isShipped(extracted.checked.questionnaire, deps) ? 'internal' : 'conformance');
 
   if (response.status === 'amended') {
     issues.push(...unsupportedAfterAmendment(extracted.checked.questionnaire, response, extractedEntries));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { extractOperation } from '../../../src/core/operations/extract';
+import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
 import { expectOutcome, post, request, startServer } from '../../helpers/http';
@@ -117,6 +118,60 @@ describe('POST QuestionnaireResponse/$re-evaluate', () => {
     const texts = expectOutcome(res, 400, 'not-supported');
     expect(texts[0]).toContain('questionnaireResponse');
     expect(texts[0]).toContain('questionnaire-response');
+  });
+
+  test('regression: a Parameters property R4 does not define is 400, not silently ignored', async () => {
+    for (const [body, where] of [
+      [
+        {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'questionnaire-response', resource: EXAMPLE, note: 'x' }],
+        },
+        'Parameters.parameter[0] has an unknown property "note"',
+      ],
+      [
+        {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'questionnaire-response', resource: EXAMPLE }],
+          questionnaireResponse: EXAMPLE,
+        },
+        'Parameters has an unknown property "questionnaireResponse"',
+      ],
+      [
+        JSON.parse(
+          `{"resourceType":"Parameters","parameter":[{"name":"questionnaire-response","__proto__":{"resource":${JSON.stringify(EXAMPLE)}}}]}`
+        ),
+        'Parameters.parameter[0] has an unknown property "__proto__"',
+      ],
+    ] as const) {
+      expect(expectOutcome(await post(url('$re-evaluate'), body), 400, 'structure')).toEqual([where]);
+    }
+    const withExtension = {
+      resourceType: 'Parameters',
+      id: 'p1',
+      parameter: [
+        {
+          name: 'questionnaire-response',
+          resource: EXAMPLE,
+          extension: [{ url: 'http://example.org/x', valueString: 'y' }],
+        },
+        { name: 'practitioner', valueString: 'Practitioner/p1', _valueString: { id: 'v' } },
+      ],
+    };
+    expect((await post(url('$re-evaluate'), withExtension)).status).toBe(200);
+  });
+
+  test('regression: a response that supports nothing to write gets an empty transaction (200), not a 500', async () => {
+    const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await post<Bundle>(url('$re-evaluate'), nothing);
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: evaluateResponse(nothing, testEngine()).bundle,
+    });
+    expect(res.body.entry).toBeUndefined();
   });
 
   test('GET is 405 with Allow: POST', async () => {

@@ -7,6 +7,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import type { UpstreamConfig } from '../../../src/http/config';
+import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
 import { expectOutcome, post, request, startServer } from '../../helpers/http';
@@ -166,6 +167,19 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     for (const key of keys) {
       expect({ key, found: (await fixture.search(key)).length }).toEqual({ key, found: 1 });
     }
+  });
+
+  test('regression: with nothing to write, no transaction is sent (Medplum refuses an empty one) and an empty transaction-response comes back', async () => {
+    const nothing = applyPatch(NO_FINDINGS, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await reEvaluate(server, nothing);
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: { resourceType: 'Bundle', type: 'transaction-response' },
+    });
+    expect(fixture.requests).toEqual([]);
   });
 
   test('upstream 500 is retried with the same transaction, then 502 with an OperationOutcome', async () => {
