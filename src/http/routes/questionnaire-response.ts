@@ -97,7 +97,9 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       throw httpError(
         400,
         'structure',
-        `QuestionnaireResponse/$validate validates QuestionnaireResponses, not ${String(resource.resourceType)}`
+        typeof resource.resourceType === 'string'
+          ? `QuestionnaireResponse/$validate validates QuestionnaireResponses, not ${resource.resourceType}`
+          : 'QuestionnaireResponse/$validate validates QuestionnaireResponses; this body has no resourceType'
       );
     }
     authorize(req, [RESPONSE_NEED], subjectOf(resource as unknown as QuestionnaireResponse));

@@ -207,6 +207,17 @@ describe('POST QuestionnaireResponse/$extract', () => {
     );
   });
 
+  test('regression: a response with nothing to extract gets a valid Parameters, without an empty entry list', async () => {
+    const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await post<Parameters>(url('$extract'), nothing);
+    expect(res.status).toBe(200);
+    expect(res.body.parameter?.[0]?.resource).toEqual({ resourceType: 'Bundle', type: 'transaction' });
+    expect(testEngine().validator.validate(res.body).issues).toEqual([]);
+  });
+
   test('persists nothing: the same request gives the same conditional creates (no ids assigned)', async () => {
     const res = await post<Parameters>(url('$extract'), EXAMPLE);
     const bundle = res.body.parameter?.[0]?.resource as Bundle;
@@ -246,6 +257,17 @@ describe('POST QuestionnaireResponse/$validate', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('regression: a resourceType that cannot be turned into text is 400, not a TypeError (500)', async () => {
+    const texts = expectOutcome(
+      await post(url('$validate'), '{"resourceType":[{"toString":0}]}'),
+      400,
+      'structure'
+    );
+    expect(texts).toEqual([
+      'QuestionnaireResponse/$validate validates QuestionnaireResponses; this body has no resourceType',
+    ]);
   });
 
   test('an unknown profile is 404, mode delete is 400, another resource type is 400', async () => {

@@ -241,6 +241,22 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     expect(transactions(fixture)).toHaveLength(1);
   });
 
+  test('regression: a 200 whose entry status is not text is 502, not a TypeError (500)', async () => {
+    const count = evaluateResponse(TURP, testEngine()).bundle.entry!.length;
+    fixture.faults.push({
+      kind: 'status',
+      status: 200,
+      body: {
+        resourceType: 'Bundle',
+        type: 'transaction-response',
+        entry: Array.from({ length: count }, () => ({ response: { status: { toString: 0 } } })),
+      },
+    });
+    const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
+    expect(texts[0]).toContain(`${count} entries did not succeed`);
+    expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
+  });
+
   test('a dropped connection is retried, and 502 when it keeps failing', async () => {
     fixture.faults.push({ kind: 'drop' }, { kind: 'drop' }, { kind: 'drop' });
     const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
