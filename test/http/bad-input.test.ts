@@ -1,5 +1,7 @@
 import type { Bundle, OperationOutcome, QuestionnaireResponse } from '@medplum/fhirtypes';
+import fc from 'fast-check';
 import type { BadInputCase } from '../helpers/bad-input';
+import { escapeXhtml } from '../../src/core/narrative/narrative';
 import { evaluateResponse } from '../../src/core/operations/evaluate';
 import { badInputCases, buildBody, example } from '../helpers/bad-input';
 import { testEngine } from '../helpers/engine';
@@ -108,5 +110,78 @@ describe('every case over HTTP: the expected status and OperationOutcome, and th
 
   test('nothing was logged as a server error while the corpus ran', () => {
     expect(server.logs.filter((l) => Number(l.level) >= 50)).toEqual([]);
+  });
+});
+
+describe('injection attempts in free text are carried as data, never evaluated', () => {
+  const PAYLOADS = [
+    "') or true or ('",
+    "%resource.descendants().where(linkId = 'dry-orgasm').answer.value",
+    "iif(true, 'confirmed', 'refuted')",
+    '${process.exit(1)}',
+    '`rm -rf /`',
+    '(a+)+$' + 'a'.repeat(40) + '!',
+    '.*',
+    '<script>alert(1)</script>',
+    '{"resourceType":"Patient"}',
+    '\u202e\ud83d\ude00 right-to-left',
+  ];
+  const BASELINE = 'Plain Text';
+  const withText = (text: string): QuestionnaireResponse => {
+    const qr = example('re-example-turp-tamsulosin');
+    return {
+      ...qr,
+      author: { ...qr.author, display: text },
+      subject: { ...qr.subject, display: text },
+      identifier: { system: 'urn:oid:1.2.3', value: text },
+    };
+  };
+  /**
+   * The value with every occurrence of one string replaced by another, in every string of it, also
+   * where a narrative holds it escaped.
+   */
+  const replaced = (value: unknown, from: string, to: string): unknown =>
+    JSON.parse(JSON.stringify(value), (_k, v: unknown) =>
+      typeof v === 'string' ? v.split(escapeXhtml(from)).join(escapeXhtml(to)).split(from).join(to) : v
+    );
+
+  test('the answer is the plain-text answer with the text in the same places (escaped in narratives)', async () => {
+    const baseline = evaluateResponse(withText(BASELINE), testEngine()).bundle;
+    expect(JSON.stringify(baseline)).toContain(BASELINE);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(...PAYLOADS), fc.string({ minLength: 1, maxLength: 40 })),
+        async (text) => {
+          // A FHIR string is not blank and has no control characters (below U+0020 but tab, CR, LF);
+          // and the text must be findable where it was put.
+          fc.pre(
+            text.trim() === text &&
+              text !== '' &&
+              ![...text].some((c) => c < ' ' && !'\t\r\n'.includes(c)) &&
+              !JSON.stringify(baseline).includes(text) &&
+              !JSON.stringify(baseline).includes(escapeXhtml(text))
+          );
+          ids = counterIds();
+          const res = await post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, withText(text));
+          expect(res.status).toBe(200);
+          expect(replaced(res.body, text, BASELINE)).toEqual(baseline);
+        }
+      ),
+      { numRuns: 40 }
+    );
+  });
+});
+
+describe('a $expand filter is text, never a regular expression', () => {
+  test.each([
+    ['.*', 0],
+    ['(a+)+$', 0],
+    ['[a-z]', 0],
+    ['osin', 6],
+  ])('filter=%s matches %i codes', async (filter, total) => {
+    const url = `${server.base}/ValueSet/$expand?url=http://re-fhir.org/fhir/ValueSet/re-alpha-blockers&filter=${encodeURIComponent(filter)}`;
+    const res = await fetch(url);
+    const body = (await res.json()) as { expansion?: { total?: number } };
+    expect({ status: res.status, total: body.expansion?.total }).toEqual({ status: 200, total });
   });
 });
