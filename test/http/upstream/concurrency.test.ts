@@ -88,7 +88,7 @@ describe('concurrent submissions to one instance, against the upstream', () => {
 
   test('submissions of different responses at once all succeed, side by side, each with its own set', async () => {
     // Each transaction waits at the upstream, so the submissions overlap there unless serialised.
-    fixture.faults.push(...ALL.map(() => ({ kind: 'slow' as const, ms: 150 })));
+    fixture.faults.push(...ALL.map(() => ({ kind: 'slow' as const, ms: 500 })));
     const results = await Promise.all(ALL.map((s) => submit(s.response)));
 
     expect(results.map((r, i) => [ALL[i]!.name, r.status])).toEqual(ALL.map((s) => [s.name, 200]));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Bundle, QuestionnaireResponse } from '@medplum/fhirtypes';
 import type { UpstreamConfig } from '../../../src/http/config';
 import type { TestServer } from '../../helpers/http';
@@ -216,7 +218,7 @@ describe('an upstream fault leaves nothing or the complete set, and a later subm
 });
 
 describe('an upstream that is not there', () => {
-  test('connection refused (nothing listens): 502 after the retries, then success once it is back on the same port', async () => {
+  test('down, nothing listening (connection refused): 502 after the retries, then success once it is back on the same port', async () => {
     const first = await startMedplumTestFhirServer({ transactions: false });
     const port = Number(new URL(first.url).port);
     await first.close();
@@ -241,15 +243,22 @@ describe('an upstream that is not there', () => {
     }
   });
 
-  test('down (its name does not resolve): 502, nothing sent anywhere', async () => {
-    // .invalid never resolves (RFC 6761).
-    const server = await withUpstream('http://fhir-upstream.invalid/fhir', { retries: 1 });
+  test('a listener that takes the connection and never answers: 504 after the retries', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const server = await withUpstream(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/fhir`, {
+      timeoutMs: 100,
+      retries: 1,
+    });
     try {
-      const res = await submit(server);
-      expect(expectOutcome(res, 502, 'exception')[0]).toBe('The upstream FHIR server is unreachable');
-      expect(server.logs.filter((l) => l.msg === 'upstream call').map((l) => l.status)).toEqual([502, 502]);
+      expect(expectOutcome(await submit(server), 504, 'timeout')[0]).toBe(
+        'The upstream FHIR server did not answer in time'
+      );
+      expect(server.logs.filter((l) => l.msg === 'upstream call').map((l) => l.status)).toEqual([504, 504]);
     } finally {
       await server.close();
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });
