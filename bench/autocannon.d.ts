@@ -11,6 +11,10 @@ declare module 'autocannon' {
     readonly connections?: number;
     readonly duration?: number;
     readonly requests?: readonly Request[];
+    /** Requests per second over all connections (no limit when absent). */
+    readonly overallRate?: number;
+    /** Seconds before a request counts as timed out (default 10). */
+    readonly timeout?: number;
   }
   interface Histogram {
     readonly average: number;
@@ -25,6 +29,14 @@ declare module 'autocannon' {
     readonly timeouts: number;
     readonly non2xx: number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A running load: awaitable for the result, and an emitter of each response and request error. */
+  interface Instance extends PromiseLike<Result> {
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void
+    ): this;
+    on(event: 'reqError', listener: (error: Error) => void): this;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

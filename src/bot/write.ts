@@ -72,7 +72,8 @@ function partFailed(
 }
 
 /**
- * Executes a transaction and returns where each entry was written, by `fullUrl`, as `Type/id`.
+ * Executes a transaction and returns where each entry was written, by `fullUrl`, as `Type/id`
+ * (nothing, and no request, for a transaction without entries).
  * A transaction the server rejects throws (MedplumClient raises an OperationOutcomeError); a
  * response with a failed entry throws too, with the entries' outcomes (a server that runs a
  * transaction as a batch, like Medplum's in-memory test server, may have written the others).
@@ -83,8 +84,11 @@ export async function executeTransaction(
   medplum: MedplumClient,
   bundle: Bundle
 ): Promise<Map<string, string>> {
-  const response = await medplum.executeBatch(bundle);
   const requests = bundle.entry ?? [];
+  if (requests.length === 0) {
+    return new Map(); // Medplum refuses an empty transaction, and there is nothing to write.
+  }
+  const response = await medplum.executeBatch(bundle);
   const results = response.entry ?? [];
   const written = new Map<string, string>();
   const failures: OperationOutcomeIssue[] = [];

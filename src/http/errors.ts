@@ -76,6 +76,8 @@ interface ParserError {
   readonly type?: string;
   readonly status?: number;
   readonly statusCode?: number;
+  /** Set by http-errors on 4xx errors: safe to report to the client. */
+  readonly expose?: boolean;
 }
 
 function fromParser(err: ParserError): HttpError | undefined {
@@ -92,9 +94,22 @@ function fromParser(err: ParserError): HttpError | undefined {
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return httpError(400, 'invalid', 'The body could not be read');
+    case 'encoding.invalid':
+      return httpError(400, 'invalid', 'The body is not valid UTF-8');
     default:
       return undefined;
   }
+}
+
+/**
+ * Other client errors of body-parser come without a `type`: a gzip, deflate or br body that does not
+ * decompress is the decompressor's own error, marked 400 and exposable by body-parser.
+ */
+function fromUntypedParser(err: ParserError): HttpError | undefined {
+  const status = err.status ?? err.statusCode;
+  return err.expose === true && status === 400
+    ? httpError(400, 'invalid', 'The body could not be read (check its Content-Encoding)')
+    : undefined;
 }
 
 /**
@@ -109,8 +124,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ReFhirError) {
     return err.kind === 'internal' ? internalError() : new HttpError(statusOfKind(err.kind), err.outcome);
   }
-  if (typeof err === 'object' && err !== null && 'type' in err) {
-    const mapped = fromParser(err as ParserError);
+  if (typeof err === 'object' && err !== null) {
+    const mapped = 'type' in err ? fromParser(err as ParserError) : fromUntypedParser(err as ParserError);
     if (mapped) {
       return mapped;
     }

@@ -1,5 +1,6 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Server as NetServer } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 
@@ -9,9 +10,11 @@ export interface Running {
   /** The bound port (useful with port 0). */
   readonly port: number;
   /**
-   * Graceful stop: no new connections, idle keep-alive connections closed, in-flight requests allowed to
-   * finish; connections still open after `timeoutMs` are cut. Resolves true when everything finished in
-   * time, false when connections had to be cut.
+   * Graceful stop: no new connections; every response from now on (in flight, or asked for on a
+   * connection that is already open) carries `Connection: close`, so clients stop reusing their
+   * connections instead of having them reset; idle keep-alive connections end when their keep-alive
+   * timeout expires or the client closes them; connections still open after `timeoutMs` are cut.
+   * Resolves true when everything finished in time, false when connections had to be cut.
    */
   shutdown(): Promise<boolean>;
 }
@@ -26,6 +29,8 @@ export function listen(
   options: { port: number; host?: string; shutdownTimeoutMs: number; logger: Logger }
 ): Promise<Running> {
   return new Promise((resolve, reject) => {
+    let closing = false;
+    const unanswered = new Set<ServerResponse>();
     const server = app.listen(options.port, options.host ?? '', (err?: Error) => {
       if (err) {
         reject(err);
@@ -38,31 +43,47 @@ export function listen(
         port,
         shutdown: () => {
           stopping ??= new Promise<boolean>((done) => {
+            closing = true;
+            for (const res of unanswered) {
+              closeAfter(res);
+            }
             const timer = setTimeout(() => {
               options.logger.warn(
                 { timeoutMs: options.shutdownTimeoutMs },
                 'shutdown timeout: closing connections'
               );
-              clearInterval(idle);
               server.closeAllConnections();
               done(false);
             }, options.shutdownTimeoutMs);
             timer.unref();
-            // Keep-alive connections with no request in flight would otherwise hold close() open until
-            // their keep-alive timeout; those that finish their last request later are closed as they idle.
-            const idle = setInterval(() => server.closeIdleConnections(), 50);
-            idle.unref();
-            server.close(() => {
+            // http.Server#close would also destroy every connection with no request parsed yet. Under
+            // load many of those hold a request the busy event loop has not read, and destroying them
+            // resets the client; so only the listening socket is closed here. The connections end after
+            // their `Connection: close` response, or at their keep-alive timeout when idle.
+            NetServer.prototype.close.call(server, () => {
               clearTimeout(timer);
-              clearInterval(idle);
               done(true);
             });
-            server.closeIdleConnections();
           });
           return stopping;
         },
       });
     });
+    // Before Express, so that the header is set before a synchronous handler answers.
+    server.prependListener('request', (_req, res: ServerResponse) => {
+      if (closing) {
+        closeAfter(res);
+      }
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
+    });
     server.on('error', reject);
   });
+}
+
+/** Asks Node to close the connection once this response is sent (and tells the client so). */
+function closeAfter(res: ServerResponse): void {
+  if (!res.headersSent) {
+    res.setHeader('Connection', 'close');
+  }
 }

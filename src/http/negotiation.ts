@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Request, RequestHandler } from 'express';
 import express from 'express';
 import type { HttpError } from './errors';
@@ -172,15 +173,36 @@ export const negotiate: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** A body-parser error of a given `type` (mapped to its status in errors.ts). */
+function bodyError(type: string, message: string): Error {
+  return Object.assign(new Error(message), { type });
+}
+
+/**
+ * FHIR bodies are UTF-8 (http.html#mime-type): another charset is refused (415, where body-parser
+ * would decode UTF-16 or UTF-32), and so are bytes that are not UTF-8 (400, where decoding would
+ * silently turn them into U+FFFD and change the data). A UTF-8 byte order mark is tolerated, as RFC 8259
+ * allows.
+ */
+function verifyUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (encoding !== 'utf-8') {
+    throw bodyError('charset.unsupported', `charset ${encoding}`);
+  }
+  if (!isUtf8(body)) {
+    throw bodyError('encoding.invalid', 'not UTF-8');
+  }
+}
+
 /**
  * JSON body parser for FHIR JSON and plain JSON, with the size limit; `strict` so that a body must be an
- * object or an array (a bare `null`, number or string is not FHIR).
+ * object or an array (a bare `null`, number or string is not FHIR); UTF-8 only.
  * @param limit - Largest accepted body.
  */
 export function jsonBody(limit: string | number): RequestHandler {
   return express.json({
     limit,
     strict: true,
+    verify: verifyUtf8,
     type: (req) => {
       const [media] = parseMediaTypes((req.headers['content-type'] as string | undefined) ?? '');
       return media !== undefined && isJson(media);

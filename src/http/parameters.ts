@@ -36,6 +36,7 @@ export class OperationInput {
     if (!isObject(body) || body.resourceType !== 'Parameters') {
       throw httpError(400, 'structure', 'Expected a Parameters resource');
     }
+    unknownProperty(body, ROOT_KEYS, 'Parameters');
     const list = (body as unknown as Parameters).parameter ?? [];
     if (!Array.isArray(list)) {
       throw httpError(400, 'structure', 'Parameters.parameter must be an array');
@@ -45,6 +46,7 @@ export class OperationInput {
       if (!isObject(p) || typeof p.name !== 'string') {
         throw httpError(400, 'structure', `Parameters.parameter[${i}] has no name`);
       }
+      unknownProperty(p, PARAMETER_KEYS, `Parameters.parameter[${i}]`);
       const values = Object.keys(p).filter((k) => k.startsWith('value') || k === 'resource' || k === 'part');
       if (values.length > 1) {
         throw httpError(400, 'structure', `Parameters.parameter[${i}] (${p.name}) has more than one value`);
@@ -203,6 +205,23 @@ export class OperationInput {
 
   private wrongType(name: string, what: string): HttpError {
     return httpError(400, 'invalid', `Parameter ${name} must be ${what} (${this.where})`);
+  }
+}
+
+/** The elements of Parameters and of Parameters.parameter (R4), besides `value[x]` and primitive extensions. */
+const ROOT_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
+const PARAMETER_KEYS = new Set(['id', 'extension', 'modifierExtension', 'name', 'resource', 'part']);
+
+/**
+ * A Parameters is input like any resource: a property R4 does not define (a typo, or `__proto__`) is
+ * not FHIR, and is refused rather than ignored. Nested resources are validated where they are used.
+ */
+function unknownProperty(element: Record<string, unknown>, known: ReadonlySet<string>, where: string): void {
+  const unknown = Object.keys(element).find(
+    (k) => !known.has(k) && !/^_?value[A-Z][A-Za-z]*$/.test(k) && !known.has(k.replace(/^_/, ''))
+  );
+  if (unknown !== undefined) {
+    throw httpError(400, 'structure', `${where} has an unknown property "${unknown.slice(0, 64)}"`);
   }
 }
 

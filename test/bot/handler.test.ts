@@ -20,6 +20,7 @@ import { KEY_SYSTEM } from '../../src/core/constants';
 import type { EngineDeps } from '../../src/core/operations/engine';
 import type { ReFhirError } from '../../src/core/outcomes';
 import { counterIds, fixedClock } from '../helpers/ids';
+import { applyPatch } from '../helpers/bad-input';
 import { scenarios } from '../helpers/scenarios';
 import {
   botEvent,
@@ -547,5 +548,22 @@ describe('on a Medplum project with transactions on, a response of more than 8 r
         .map((r) => r.id)
         .sort()
     );
+  });
+});
+
+describe('a response that supports nothing to write', () => {
+  test('regression: the bot writes nothing and succeeds (Medplum refuses an empty transaction)', async () => {
+    const nothing = applyPatch(scenario('no-findings'), [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const response = await storeResponse(medplum, nothing);
+    const summary = evaluated(await evaluateAndWrite(medplum, response, goldenEngine()));
+    expect({ written: summary.written, conditions: summary.conditions, carePlan: summary.carePlan }).toEqual({
+      written: 0,
+      conditions: [],
+      carePlan: undefined,
+    });
+    expect(await countByType(medplum)).toEqual({ QuestionnaireResponse: 1 });
   });
 });

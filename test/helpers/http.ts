@@ -69,7 +69,7 @@ export async function request<T = Resource>(url: string, init: RequestInit = {})
 /**
  * POST a FHIR JSON body.
  * @param url - URL.
- * @param body - The resource (serialised here), or a string sent as is.
+ * @param body - The resource (serialised here), or a string or bytes sent as they are.
  * @param headers - Extra headers.
  */
 export function post<T = Resource>(
@@ -80,13 +80,14 @@ export function post<T = Resource>(
   return request<T>(url, {
     method: 'POST',
     headers: { 'content-type': 'application/fhir+json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
   });
 }
 
 /**
  * Asserts the shape every error shares: the status, FHIR JSON, and an OperationOutcome whose first
- * issue is an error with the given code; returns the issue texts for further checks.
+ * issue is an error with the given code; returns the issue texts for further checks. (An outcome that
+ * puts warnings before its errors: see {@link expectFirstError}.)
  * @param res - The response.
  * @param status - Expected HTTP status.
  * @param code - Expected issue code of the first issue.
@@ -104,4 +105,26 @@ export function expectOutcome(res: JsonResponse<unknown>, status: number, code: 
   });
   expect(outcome.issue?.[0]).toMatchObject({ severity: 'error', code });
   return (outcome.issue ?? []).map((i) => i.details?.text ?? '');
+}
+
+/**
+ * As {@link expectOutcome}, for outcomes that may list warnings first: the first error-level issue has
+ * the given code.
+ * @param res - The response.
+ * @param status - Expected HTTP status.
+ * @param code - Expected issue code of the first error.
+ */
+export function expectFirstError(res: JsonResponse<unknown>, status: number, code: string): void {
+  const outcome = res.body as OperationOutcome;
+  expect({
+    status: res.status,
+    type: res.headers.get('content-type'),
+    resourceType: outcome?.resourceType,
+    firstError: outcome?.issue?.find((i) => i.severity === 'error' || i.severity === 'fatal')?.code,
+  }).toEqual({
+    status,
+    type: 'application/fhir+json; charset=utf-8',
+    resourceType: 'OperationOutcome',
+    firstError: code,
+  });
 }

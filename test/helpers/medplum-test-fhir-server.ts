@@ -40,12 +40,19 @@ function indexDefinitions(): void {
   }
 }
 
-/** A fault the fixture injects instead of answering normally. */
-export type Fault =
+/**
+ * A fault the fixture injects instead of answering normally. By default it strikes before the request
+ * is processed (nothing is stored); with `afterApply` the request is processed first and the fault
+ * replaces its answer, as when a server commits a transaction and then fails to report it.
+ * `truncate` sends the status line, the headers and half of the body, then drops the connection.
+ */
+export type Fault = (
   | { readonly kind: 'status'; readonly status: number; readonly body?: unknown }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'slow'; readonly ms: number }
-  | { readonly kind: 'drop' };
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'truncate' }
+) & { readonly afterApply?: boolean };
 
 /** SMART Backend Services on the fixture: a token endpoint and a bearer requirement on the FHIR API. */
 export interface FixtureAuth {
@@ -76,6 +83,8 @@ export interface MedplumTestFhirServer {
   readonly faults: Fault[];
   /** The most FHIR requests that were ever in progress at the same time. */
   readonly maxInFlight: number;
+  /** Resolves once no request is being handled (a slow fault keeps going after its client gave up). */
+  settled(): Promise<void>;
   /** Searches the store through the router (e.g. `Condition?identifier=…`). */
   search(query: string): Promise<Resource[]>;
   /** Reads one resource through the router. */
@@ -84,11 +93,11 @@ export interface MedplumTestFhirServer {
 }
 
 /**
- * Starts the fixture on an ephemeral port.
- * @param options - `transactions` (Medplum's setting, default true) and optional SMART backend auth.
+ * Starts the fixture on an ephemeral port (or a given one, to bring a stopped upstream back).
+ * @param options - `transactions` (Medplum's setting, default true), optional SMART backend auth, port.
  */
 export async function startMedplumTestFhirServer(
-  options: { transactions?: boolean; auth?: FixtureAuth } = {}
+  options: { transactions?: boolean; auth?: FixtureAuth; port?: number } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
   const router = new FhirRouter();
@@ -99,6 +108,8 @@ export async function startMedplumTestFhirServer(
   const issued = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
+  // Handlers still running, whether or not their client is still there.
+  let busy = 0;
   const config = { transactions: options.transactions ?? true };
   // Known once listening; the assertion's audience must be the token endpoint's URL.
   let tokenUrl = '';
@@ -154,7 +165,18 @@ export async function startMedplumTestFhirServer(
     });
   }
 
-  app.use('/fhir', async (req, res) => {
+  app.use('/fhir', async (req, res, next) => {
+    busy++;
+    try {
+      await serve(req, res);
+    } catch (err) {
+      next(err);
+    } finally {
+      busy--;
+    }
+  });
+
+  async function serve(req: express.Request, res: express.Response): Promise<void> {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     res.on('close', () => {
@@ -180,6 +202,11 @@ export async function startMedplumTestFhirServer(
       }
     }
     const fault = faults.shift();
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+    const applied =
+      fault?.afterApply && path !== 'metadata'
+        ? await handle(req.method as HttpMethod, `${path}${query}`, req.body)
+        : undefined;
     if (fault?.kind === 'status') {
       res
         .status(fault.status)
@@ -195,8 +222,21 @@ export async function startMedplumTestFhirServer(
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'truncate') {
+      const text = JSON.stringify(applied?.[1] ?? { resourceType: 'Bundle', type: 'transaction-response' });
+      res.writeHead(applied?.[0] ?? 200, {
+        'content-type': 'application/fhir+json',
+        'content-length': String(Buffer.byteLength(text)),
+      });
+      res.write(text.slice(0, Math.floor(text.length / 2)), () => req.socket.destroy());
+      return;
+    }
     if (fault?.kind === 'slow') {
       await new Promise((resolve) => setTimeout(resolve, fault.ms).unref());
+    }
+    if (applied) {
+      res.status(applied[0]).type('application/fhir+json').send(JSON.stringify(applied[1]));
+      return;
     }
     if (req.method === 'GET' && path === 'metadata') {
       const statement: CapabilityStatement = {
@@ -210,13 +250,12 @@ export async function startMedplumTestFhirServer(
       res.json(statement);
       return;
     }
-    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const [status, body] = await handle(req.method as HttpMethod, `${path}${query}`, req.body);
     res.status(status).type('application/fhir+json').send(JSON.stringify(body));
-  });
+  }
 
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${origin}/fhir`;
@@ -231,6 +270,11 @@ export async function startMedplumTestFhirServer(
     faults,
     get maxInFlight() {
       return maxInFlight;
+    },
+    async settled() {
+      while (busy > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     },
     async search(query) {
       const [, bundle] = await handle('GET', query, undefined);

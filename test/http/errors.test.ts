@@ -1,6 +1,9 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
+import { gzipSync } from 'node:zlib';
 import { issue, ReFhirError } from '../../src/core/outcomes';
+import { appConfigFromEnv } from '../../src/http/config';
 import { statusOfKind, toHttpError } from '../../src/http/errors';
+import { AUDIENCE, bearer, ISSUER, signToken, testKey } from '../helpers/auth';
 import { testEngine } from '../helpers/engine';
 import type { TestServer } from '../helpers/http';
 import { expectOutcome, post, request, startServer } from '../helpers/http';
@@ -52,6 +55,40 @@ describe('500: our bugs never leak', () => {
       ['structural', 'conformance', 'not-found', 'internal'].map((k) => statusOfKind(k as 'internal'))
     ).toEqual([400, 422, 404, 500]);
     expect(toHttpError('a string').status).toBe(500);
+  });
+});
+
+describe('bodies that cannot be decompressed', () => {
+  test.each(['gzip', 'deflate', 'br'])(
+    'regression: Content-Encoding %s on a body that is not compressed is 400, not 500',
+    async (encoding) => {
+      const server = await startServer();
+      try {
+        const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, QR, {
+          'content-encoding': encoding,
+        });
+        expect(expectOutcome(res, 400, 'invalid')).toEqual([
+          'The body could not be read (check its Content-Encoding)',
+        ]);
+        expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    }
+  );
+
+  test('a body that does decompress is read', async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(`${server.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', 'content-encoding': 'gzip' },
+        body: gzipSync(JSON.stringify(QR)),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -122,6 +159,173 @@ describe('FHIR base', () => {
       expectOutcome(await request(`${server.origin}/fhir/metadata`), 404, 'not-found');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('security headers on every kind of answer', () => {
+  /** The headers helmet sets that this deployment relies on, and x-powered-by absent. */
+  function securityHeaders(headers: Headers): Record<string, string | null> {
+    return {
+      'x-powered-by': headers.get('x-powered-by'),
+      'x-content-type-options': headers.get('x-content-type-options'),
+      'x-frame-options': headers.get('x-frame-options'),
+      'strict-transport-security': headers.get('strict-transport-security'),
+      'referrer-policy': headers.get('referrer-policy'),
+      'cross-origin-resource-policy': headers.get('cross-origin-resource-policy'),
+      'frame-ancestors':
+        /frame-ancestors '[a-z]+'/.exec(headers.get('content-security-policy') ?? '')?.[0] ?? null,
+      'object-src': /object-src 'none'/.exec(headers.get('content-security-policy') ?? '')?.[0] ?? null,
+      'access-control-allow-origin': headers.get('access-control-allow-origin'),
+    };
+  }
+  const EXPECTED = {
+    'x-powered-by': null,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'SAMEORIGIN',
+    'strict-transport-security': 'max-age=31536000; includeSubDomains',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-resource-policy': 'same-origin',
+    'frame-ancestors': "frame-ancestors 'self'",
+    'object-src': "object-src 'none'",
+    'access-control-allow-origin': null,
+  };
+
+  test('successes, client errors, auth failures and our own 500s all carry them; CORS stays off', async () => {
+    const engine = testEngine();
+    const broken = await startServer({
+      engine: {
+        ...engine,
+        validator: {
+          ...engine.validator,
+          validate: () => {
+            throw new Error('bug');
+          },
+        },
+      },
+    });
+    const plain = await startServer({ bodyLimit: 2000 });
+    const key = await testKey('k');
+    const guarded = await startServer({
+      auth: { issuer: ISSUER, audience: AUDIENCE, publicKey: key.publicPem },
+    });
+    const origin = { origin: 'https://evil.example.org' };
+    try {
+      const answers: [string, Response][] = [
+        ['metadata', await fetch(`${plain.base}/metadata`, { headers: origin })],
+        ['read', await fetch(`${plain.base}/ValueSet/re-onset-type`, { headers: origin })],
+        ['404', await fetch(`${plain.origin}/nothing`, { headers: origin })],
+        ['405', await fetch(`${plain.base}/QuestionnaireResponse/$extract`, { headers: origin })],
+        [
+          '406',
+          await fetch(`${plain.base}/metadata`, { headers: { ...origin, accept: 'application/fhir+xml' } }),
+        ],
+        [
+          '413',
+          await fetch(`${plain.base}/QuestionnaireResponse/$extract`, {
+            method: 'POST',
+            headers: { ...origin, 'content-type': 'application/fhir+json' },
+            body: JSON.stringify(QR),
+          }),
+        ],
+        [
+          '415',
+          await fetch(`${plain.base}/QuestionnaireResponse/$extract`, {
+            method: 'POST',
+            headers: { ...origin, 'content-type': 'text/plain' },
+            body: 'x',
+          }),
+        ],
+        ['401', await fetch(`${guarded.base}/ValueSet/re-onset-type`, { headers: origin })],
+        [
+          '403',
+          await fetch(`${guarded.base}/ValueSet/re-onset-type`, {
+            headers: { ...origin, ...bearer(await signToken(key, { scope: 'user/CodeSystem.r' })) },
+          }),
+        ],
+        [
+          '500',
+          await fetch(`${broken.base}/QuestionnaireResponse/$re-evaluate`, {
+            method: 'POST',
+            headers: { ...origin, 'content-type': 'application/fhir+json' },
+            body: JSON.stringify(QR),
+          }),
+        ],
+        ['healthz', await fetch(`${plain.origin}/healthz`, { headers: origin })],
+        ['page', await fetch(`${plain.origin}/`, { headers: origin })],
+        [
+          'preflight',
+          await fetch(`${plain.base}/QuestionnaireResponse/$re-evaluate`, {
+            method: 'OPTIONS',
+            headers: { ...origin, 'access-control-request-method': 'POST' },
+          }),
+        ],
+      ];
+      for (const [what, res] of answers) {
+        await res.arrayBuffer();
+        expect({ what, headers: securityHeaders(res.headers) }).toEqual({ what, headers: EXPECTED });
+      }
+      expect(answers.map(([what, res]) => `${what} ${res.status}`)).toEqual([
+        'metadata 200',
+        'read 200',
+        '404 404',
+        '405 405',
+        '406 406',
+        '413 413',
+        '415 415',
+        '401 401',
+        '403 403',
+        '500 500',
+        'healthz 200',
+        'page 200',
+        'preflight 405',
+      ]);
+    } finally {
+      await broken.close();
+      await plain.close();
+      await guarded.close();
+    }
+  });
+});
+
+describe('CORS is configuration', () => {
+  test('from CORS_ORIGINS: listed origins only; unset means off', async () => {
+    const configured = await startServer(
+      appConfigFromEnv({ CORS_ORIGINS: 'https://app.example.org, https://other.example.org' })
+    );
+    const off = await startServer(appConfigFromEnv({}));
+    try {
+      for (const allowed of ['https://app.example.org', 'https://other.example.org']) {
+        const res = await fetch(`${configured.base}/metadata`, { headers: { origin: allowed } });
+        expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
+        expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+      }
+      const refused = await fetch(`${configured.base}/metadata`, {
+        headers: { origin: 'https://app.example.org.evil.example' },
+      });
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      const unset = await fetch(`${off.base}/metadata`, { headers: { origin: 'https://app.example.org' } });
+      expect(unset.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await configured.close();
+      await off.close();
+    }
+  });
+
+  test("'*' allows any origin, without credentials", async () => {
+    const any = await startServer(appConfigFromEnv({ CORS_ORIGINS: '*' }));
+    try {
+      const res = await fetch(`${any.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://anyone.example.org', 'access-control-request-method': 'POST' },
+      });
+      expect({
+        status: res.status,
+        origin: res.headers.get('access-control-allow-origin'),
+        credentials: res.headers.get('access-control-allow-credentials'),
+      }).toEqual({ status: 204, origin: '*', credentials: null });
+    } finally {
+      await any.close();
     }
   });
 });

@@ -1,10 +1,18 @@
+import type { ChildProcessByStdio } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Bundle, QuestionnaireResponse } from '@medplum/fhirtypes';
 import express from 'express';
 import pino from 'pino';
 import { listen } from '../../src/http/lifecycle';
+import { scenarios } from '../helpers/scenarios';
 
 const quiet = pino({ level: 'silent' });
+const ROOT = join(__dirname, '../..');
+const RESPONSE = scenarios().find((s) => s.name === 'example-turp-tamsulosin')!
+  .response as QuestionnaireResponse;
 
 describe('graceful shutdown', () => {
   test('an in-flight request finishes; new connections are refused; shutdown reports a clean stop', async () => {
@@ -34,6 +42,49 @@ describe('graceful shutdown', () => {
     expect(await stopped).toBe(true);
   });
 
+  test('regression: a keep-alive client that sends again during shutdown is answered with Connection: close, not reset', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const app = express();
+    app.get('/fast', (_req, res) => {
+      res.json({ fast: true });
+    });
+    app.get('/slow', async (_req, res) => {
+      await released;
+      res.json({ slow: true });
+    });
+    const running = await listen(app, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 5000, logger: quiet });
+    const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const busyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = (path: string, agent: http.Agent): Promise<{ status?: number; connection?: string }> =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: running.port, path, agent }, (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection }));
+            })
+            .on('error', reject);
+        });
+      // One connection left idle in its client's pool, one with a request in flight.
+      expect(await get('/fast', idleAgent)).toEqual({ status: 200, connection: 'keep-alive' });
+      const slow = get('/slow', busyAgent);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      const stopped = running.shutdown();
+      // Before: the idle connection was destroyed at once, and this request on it was reset.
+      expect(await get('/fast', idleAgent)).toEqual({ status: 200, connection: 'close' });
+      release();
+      expect(await slow).toEqual({ status: 200, connection: 'close' });
+      expect(await stopped).toBe(true);
+    } finally {
+      idleAgent.destroy();
+      busyAgent.destroy();
+    }
+  });
+
   test('a request still running at the timeout is cut and shutdown reports it', async () => {
     const app = express();
     let arrived!: () => void;
@@ -52,36 +103,134 @@ describe('graceful shutdown', () => {
   });
 });
 
+/**
+ * The start script in a child process, with its JSON log lines as they arrive. It runs in one plain
+ * Node process with tsx as a loader, as `node dist/server/server.cjs` runs: the tsx command line would
+ * put a supervisor in front that kills a child which does not acknowledge a signal within 30 ms, which
+ * a busy server does not.
+ */
+interface Script {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly lines: Record<string, unknown>[];
+  /** The `listening` line. */
+  readonly info: Record<string, unknown>;
+  readonly exited: Promise<number | null>;
+}
+
+async function startScript(env: Record<string, string> = {}): Promise<Script> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/http/server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const lines: Record<string, unknown>[] = [];
+  let partial = '';
+  const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      // A chunk may end inside a line.
+      const text = partial + chunk;
+      const complete = text.split('\n');
+      partial = complete.pop()!;
+      for (const line of complete.filter(Boolean)) {
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        lines.push(parsed);
+        if (parsed.msg === 'listening') {
+          resolve(parsed);
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}`)));
+  });
+  return { child, lines, info, exited };
+}
+
+/** What happened to one request of the load: a status, or the client's error code. */
+interface Outcome {
+  readonly sentBeforeSignal: boolean;
+  readonly status?: number;
+  readonly error?: string;
+}
+
 describe('the start script', () => {
   test('listens on PORT and exits 0 on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [join(__dirname, '../../node_modules/tsx/dist/cli.mjs'), join(__dirname, '../../src/http/server.ts')],
-      {
-        env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    );
-    const lines: Record<string, unknown>[] = [];
-    const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of chunk.split('\n').filter(Boolean)) {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          if (parsed.msg === 'listening') {
-            resolve(parsed);
-          }
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
-    const info = await listening;
+    const { child, lines, info, exited } = await startScript();
     expect(info).toMatchObject({ fhirBase: '/fhir', auth: 'OFF (local demo only)', upstream: 'none' });
     const res = await fetch(`http://127.0.0.1:${String(info.port)}/fhir/metadata`);
     expect(res.status).toBe(200);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
   }, 60_000);
+
+  test('SIGTERM under load: every request in flight completes, none is reset, and the exit is clean', async () => {
+    const { child, lines, info, exited } = await startScript();
+    const body = JSON.stringify(RESPONSE);
+    // Keep-alive clients, each always with one $re-evaluate outstanding, as a busy integration would be.
+    const clients = 8;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+    const submit = (): Promise<number | undefined> =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: info.port as number,
+            path: '/fhir/QuestionnaireResponse/$re-evaluate',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/fhir+json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              // A complete answer: the Bundle parses.
+              expect((JSON.parse(Buffer.concat(chunks).toString()) as Bundle).type).toBe('transaction');
+              resolve(res.statusCode);
+            });
+            res.on('error', reject);
+          }
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const outcomes: Outcome[] = [];
+    let signalled = false;
+    let completedBeforeSignal = 0;
+    const client = async (): Promise<void> => {
+      for (;;) {
+        const sentBeforeSignal = !signalled;
+        try {
+          outcomes.push({ sentBeforeSignal, status: await submit() });
+          completedBeforeSignal += signalled ? 0 : 1;
+        } catch (err) {
+          outcomes.push({ sentBeforeSignal, error: (err as NodeJS.ErrnoException).code ?? String(err) });
+          return; // The server is gone (or something broke): this client stops.
+        }
+      }
+    };
+    try {
+      const load = Promise.all(Array.from({ length: clients }, client));
+      while (completedBeforeSignal < 2 * clients) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      signalled = true;
+      child.kill('SIGTERM');
+      await load;
+      expect(await exited).toBe(0);
+    } finally {
+      agent.destroy();
+      child.kill('SIGKILL');
+    }
+
+    // In flight at the signal: each client had one request outstanding; all of them completed.
+    const inFlight = outcomes.filter((o) => o.sentBeforeSignal);
+    expect(inFlight.length).toBeGreaterThanOrEqual(3 * clients);
+    expect(inFlight.filter((o) => o.status !== 200)).toEqual([]);
+    // After the signal: answered (200) until the server closed the connection, then refused; never reset.
+    const errors = outcomes.filter((o) => o.error !== undefined).map((o) => o.error);
+    expect(errors).toEqual(Array.from({ length: clients }, () => 'ECONNREFUSED'));
+    expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
+    expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+  }, 90_000);
 });

@@ -3,8 +3,15 @@ import type { TestServer } from '../helpers/http';
 import { post, request, startServer } from '../helpers/http';
 import type { MedplumTestFhirServer } from '../helpers/medplum-test-fhir-server';
 import { startMedplumTestFhirServer } from '../helpers/medplum-test-fhir-server';
+import { example } from '../helpers/bad-input';
 import { scenarios } from '../helpers/scenarios';
 
+const EXAMPLES = [
+  're-example-turp-tamsulosin',
+  're-example-anejaculation',
+  're-example-diabetic-confirmed',
+  're-example-distress-pe',
+];
 const base = scenarios().find((s) => s.name === 'example-turp-tamsulosin')!.response as QuestionnaireResponse;
 
 /** The example with distinctive identifying values that must never reach the log. */
@@ -72,4 +79,75 @@ describe('no PHI at the default level', () => {
       expect({ value, found: written.includes(value) }).toEqual({ value, found: false });
     }
   });
+});
+
+describe('no PHI at the default level, for every shipped example', () => {
+  /**
+   * What of a response is about the patient: its ids and references, names (display), identifiers and
+   * every answer value (dates, codes, displays and numbers as text; not booleans). Values shorter than
+   * four characters say nothing on their own and would match anywhere.
+   */
+  function phiOf(response: QuestionnaireResponse): string[] {
+    const found = new Set<string>();
+    const walk = (value: unknown, key: string, inAnswer: boolean): void => {
+      if (Array.isArray(value)) {
+        value.forEach((v) => walk(v, key, inAnswer));
+      } else if (typeof value === 'object' && value !== null) {
+        for (const [k, v] of Object.entries(value)) {
+          walk(v, k, inAnswer || k === 'answer');
+        }
+      } else if (
+        typeof value !== 'boolean' &&
+        (['id', 'reference', 'display', 'value'].includes(key) || (inAnswer && key !== 'system'))
+      ) {
+        const text = String(value);
+        if (text.length >= 4 && !text.startsWith('http')) {
+          found.add(text);
+        }
+      }
+    };
+    walk(response, '', false);
+    return [...found];
+  }
+
+  /** The response with identifying values that could not occur in a log by chance. */
+  function marked(response: QuestionnaireResponse, n: number): QuestionnaireResponse {
+    return {
+      ...response,
+      id: `zzq${n}-phi-id`,
+      identifier: { system: 'urn:oid:1.2.3', value: `MRN-ZZ${n}-4471` },
+      subject: { reference: `Patient/zzp${n}-phi`, display: `Zelda Zyx${n}` },
+      author: { reference: `Practitioner/zzr${n}-phi`, display: `Dr Quentin Qwx${n}` },
+    };
+  }
+
+  test('re-evaluate, extract and validate, accepted or refused, with the upstream: no value of the request reaches the log', async () => {
+    const from = server.logs.length;
+    const responses = EXAMPLES.map((id, n) => marked(example(id), n));
+    for (const response of responses) {
+      for (const op of ['$re-evaluate', '$extract', '$validate']) {
+        expect((await post(`${server.base}/QuestionnaireResponse/${op}`, response)).status).toBe(200);
+      }
+      // Refused as breaking the Questionnaire, and as not FHIR.
+      const broken = { ...response, status: 'in-progress' };
+      expect((await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, broken)).status).toBe(422);
+      const truncated = JSON.stringify(response).slice(0, 600);
+      expect((await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, truncated)).status).toBe(400);
+    }
+
+    const lines = server.logs.slice(from);
+    expect(lines.filter((l) => l.msg === 'upstream call')).toHaveLength(responses.length);
+    expect(lines.every((l) => Number(l.level) <= 30)).toBe(true);
+    const written = JSON.stringify(lines);
+    const phi = [...new Set(responses.flatMap(phiOf))];
+    expect(phi.length).toBeGreaterThan(40);
+    // Whole values only: "complete" (an answer code) is not found in "request completed".
+    const appears = (value: string): boolean =>
+      new RegExp(`(?<![A-Za-z0-9])${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`).test(
+        written
+      );
+    expect(phi.filter(appears)).toEqual([]);
+    // The test can fail: the same search finds values that are there.
+    expect(appears('request completed')).toBe(true);
+  }, 60_000);
 });

@@ -101,6 +101,27 @@ describe('Content-Type of bodies', () => {
     expectOutcome(await post(extract(), '[]'), 400, 'structure');
   });
 
+  test('regression: bytes that are not UTF-8 are 400, not silently replaced by U+FFFD', async () => {
+    // Before: a Latin-1 author name was decoded to U+FFFD and the response evaluated (200).
+    const qr = { ...QR, author: { reference: 'Practitioner/p1', display: 'Dr @@' } };
+    const bytes = Buffer.from(JSON.stringify(qr));
+    bytes.write('\xe9\xff', bytes.indexOf('@@'), 'latin1');
+    const res = await post(extract(), bytes);
+    expect(expectOutcome(res, 400, 'invalid')).toEqual(['The body is not valid UTF-8']);
+    expect((await post(extract(), Buffer.from(JSON.stringify(qr)))).status).toBe(200);
+  });
+
+  test('regression: a body in UTF-16 is 415; FHIR bodies are UTF-8', async () => {
+    const res = await post(extract(), Buffer.from(JSON.stringify(QR), 'utf16le'), {
+      'content-type': 'application/fhir+json; charset=utf-16le',
+    });
+    expect(expectOutcome(res, 415, 'not-supported')[0]).toBe(
+      'Unsupported body encoding or charset; send UTF-8 JSON'
+    );
+    const utf8 = await post(extract(), QR, { 'content-type': 'application/fhir+json; charset=UTF-8' });
+    expect(utf8.status).toBe(200);
+  });
+
   test('a body over the limit is 413', async () => {
     const huge = JSON.stringify({
       ...QR,

@@ -35,8 +35,10 @@ export function buildProvenance(
       who: { reference: `#${DEVICE_ID}`, display: `re-fhir ${CONTENT_VERSION}` },
     },
   ];
-  if (response.author) {
-    agents.push({ type: agentType('author', 'Author'), who: copyReference(response.author) });
+  const author = response.author ? copyReference(response.author) : {};
+  // A Reference with nothing but extensions names no one this Provenance can point at.
+  if (Object.keys(author).length > 0) {
+    agents.push({ type: agentType('author', 'Author'), who: author });
   }
   return {
     resourceType: 'Provenance',

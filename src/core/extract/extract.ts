@@ -65,7 +65,13 @@ export function extractResources(
   // 2. Items, depth first, once per matching response item instance.
   walkItems(extractor, questionnaire.item ?? [], response.item ?? [], env, 'Questionnaire');
 
-  return { bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries }, issues };
+  // Nothing extracted: no entry list, as FHIR arrays are never empty.
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    ...(entries.length > 0 ? { entry: entries } : {}),
+  };
+  return { bundle, issues };
 }
 
 interface Extractor {

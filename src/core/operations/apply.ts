@@ -16,8 +16,8 @@ export interface ApplyOutput {
 /**
  * `PlanDefinition/$apply` (R4): applies a PlanDefinition (a resource, or a canonical resolved in the
  * registry) for one subject, with CPG-style `data`. Transient: nothing is persisted. The CarePlan is
- * validated before it is returned; an expression error in the PlanDefinition fails the operation
- * (`conformance` for a caller's PlanDefinition, `internal` for a shipped one).
+ * validated before it is returned; an expression error in the PlanDefinition, or an invalid CarePlan,
+ * fails the operation (`conformance` for a caller's PlanDefinition, `internal` for a shipped one).
  * See: https://hl7.org/fhir/R4/plandefinition-operation-apply.html
  */
 export function applyOperation(
@@ -37,6 +37,10 @@ export function applyOperation(
     ]);
   }
   const carePlan = containedCarePlan(applied);
-  validateOutput([{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }], deps);
+  validateOutput(
+    [{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }],
+    deps,
+    typeof planDefinition === 'string' ? 'internal' : 'conformance'
+  );
   return { carePlan, issues: [...applied.issues] };
 }

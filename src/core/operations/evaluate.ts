@@ -18,6 +18,7 @@ import { applyPlanDefinition, liftedEntries } from '../plan';
 import type { EngineDeps } from './engine';
 import { extractOperation } from './extract';
 import type { ResponseInput } from './response-input';
+import { isShipped } from './response-input';
 import { validateOutput } from './validate-output';
 
 /** Options of {@link evaluateResponse}; every default is the module's own content. */
@@ -92,12 +93,16 @@ export function evaluateResponse(
     });
   } else {
     issues.push(
-      issue('information', 'informational', 'Nothing to extract from this response: the Bundle is empty')
+      issue(
+        'information',
+        'informational',
+        'The response supports no resource to write: the transaction is empty'
+      )
     );
   }
 
-  // 5. Our output must meet our profiles.
-  validateOutput(all, deps);
+  // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs).
+  validateOutput(all, deps, isShipped(extracted.checked.questionnaire, deps) ? 'internal' : 'conformance');
 
   if (response.status === 'amended') {
     issues.push(...unsupportedAfterAmendment(extracted.checked.questionnaire, response, extractedEntries));

@@ -2,6 +2,7 @@ import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse } from
 import { splitCanonical } from '../conformance/registry';
 import { hasErrors, issue, ReFhirError } from '../outcomes';
 import { calculateResponse, validateResponse } from '../response';
+import type { ValidationResult } from '../validation/validator';
 import type { EngineDeps } from './engine';
 
 /** Input shared by the operations that read a QuestionnaireResponse. */
@@ -27,7 +28,8 @@ export interface CheckedResponse {
 /**
  * Checks a QuestionnaireResponse, then completes it:
  * 1. structure: valid FHIR R4 (else `structural`, 400);
- * 2. its Questionnaire, by canonical `url|version` (else `not-found`, 404);
+ * 2. its Questionnaire: the one given, which must itself be valid FHIR (else `structural` or
+ *    `conformance`), or by canonical `url|version` (else `not-found`, 404);
  * 3. declared and required profiles, and the Questionnaire's rules: types, required items,
  *    enableWhen, answer sets, cardinality, ranges, status, subject, id (else `conformance`, 422);
  * 4. SDC calculation of the hidden calculated items.
@@ -81,6 +83,13 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
     return { issues: base.issues, failure: 'structural' };
   }
   const response = input as unknown as QuestionnaireResponse;
+  if (options.questionnaire !== undefined) {
+    // A Questionnaire given by the caller is input too: its faults are the caller's, never a crash.
+    const given = validateGiven(options.questionnaire, deps);
+    if (given.failure) {
+      return { issues: [...base.issues, ...given.issues], failure: given.failure };
+    }
+  }
   const resolved = resolveQuestionnaire(response, deps, options.questionnaire);
   if ('issue' in resolved) {
     return { issues: [...base.issues, resolved.issue], failure: 'not-found' };
@@ -100,6 +109,38 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
     })
   );
   return { issues, failure: hasErrors(issues) ? 'conformance' : undefined, questionnaire, completed };
+}
+
+/** Validations of given Questionnaires, per validator, by serialised content: the last few only. */
+const givenChecked = new WeakMap<object, Map<string, ValidationResult>>();
+const REMEMBERED = 8;
+
+/**
+ * Validates a Questionnaire given by the caller. A large one costs a few hundred milliseconds (its
+ * invariants), and callers tend to send the same one with every response, so the result is remembered.
+ */
+function validateGiven(questionnaire: Questionnaire, deps: EngineDeps): ValidationResult {
+  let key: string;
+  try {
+    key = JSON.stringify(questionnaire);
+  } catch {
+    return deps.validator.validate(questionnaire); // Too deep to serialise: the validator refuses it.
+  }
+  let memo = givenChecked.get(deps.validator);
+  if (!memo) {
+    memo = new Map();
+    givenChecked.set(deps.validator, memo);
+  }
+  const known = memo.get(key);
+  if (known) {
+    return known;
+  }
+  const result = deps.validator.validate(questionnaire);
+  memo.set(key, result);
+  if (memo.size > REMEMBERED) {
+    memo.delete(memo.keys().next().value!);
+  }
+  return result;
 }
 
 function resolveQuestionnaire(

@@ -5,10 +5,18 @@ import type { EngineDeps } from './engine';
 
 /**
  * Validates every generated resource against base R4 and each profile it claims that the registry
- * holds. Any error is our bug: it fails the operation (`internal`, HTTP 500) naming the resource, the
- * rule that produced it and the element, instead of returning invalid data.
+ * holds. Any error fails the operation naming the resource, the rule that produced it and the element,
+ * instead of returning invalid data: our bug (`internal`, HTTP 500) when the shipped content produced
+ * it, the caller's (`conformance`, 422) when the content came with the request.
+ * @param entries - The generated entries.
+ * @param deps - The engine.
+ * @param kind - Whose fault an invalid output is (default `internal`).
  */
-export function validateOutput(entries: readonly BundleEntry[], deps: EngineDeps): void {
+export function validateOutput(
+  entries: readonly BundleEntry[],
+  deps: EngineDeps,
+  kind: 'internal' | 'conformance' = 'internal'
+): void {
   const failures: OperationOutcomeIssue[] = [];
   for (const entry of entries) {
     const resource = entry.resource as Resource;
@@ -25,7 +33,7 @@ export function validateOutput(entries: readonly BundleEntry[], deps: EngineDeps
           failures.push(
             issue(
               'error',
-              'exception',
+              kind === 'internal' ? 'exception' : 'processing',
               `Generated ${resource.resourceType} ${entry.fullUrl ?? ''}${ruleOf(resource)} is invalid: ${found.details?.text ?? found.code}`,
               found.expression
             )
@@ -35,7 +43,7 @@ export function validateOutput(entries: readonly BundleEntry[], deps: EngineDeps
     }
   }
   if (failures.length > 0) {
-    throw new ReFhirError('internal', failures);
+    throw new ReFhirError(kind, failures);
   }
 }
 

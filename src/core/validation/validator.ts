@@ -2,7 +2,7 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { hasErrors, issue } from '../outcomes';
 import { splitCanonical } from '../conformance/registry';
 import { createBindingTier } from './bindings';
-import { checkJsonRules } from './json-rules';
+import { checkJsonRules, TOO_DEEP } from './json-rules';
 import type { DefinitionProvider } from './definitions';
 import { ensureIndexed } from './definitions';
 import { createInvariantTier } from './invariants';
@@ -114,7 +114,11 @@ export function createValidator(options: ValidatorOptions): Validator {
       const issues: OperationOutcomeIssue[] = [];
 
       // 1-3: base R4; any error here is structural.
-      issues.push(...checkJsonRules(resource));
+      const jsonIssues = checkJsonRules(resource);
+      issues.push(...jsonIssues);
+      if (jsonIssues.some((i) => i.code === TOO_DEEP)) {
+        return structural(issues); // The recursive tiers would exhaust the stack on it.
+      }
       if (schemaTier) {
         issues.push(...schemaTier.validate(resource));
         if (hasErrors(issues)) {

@@ -42,9 +42,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       `Refusing to accept JWT algorithms ${refused.join(', ')}: only asymmetric ones are allowed`
     );
   }
-  const key = config.jwksUrl
-    ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
-    : staticKey(config.publicKey);
+  const key = config.jwksUrl ? remoteKeys(new URL(config.jwksUrl)) : staticKey(config.publicKey);
   const options = {
     issuer: config.issuer,
     audience: config.audience,
@@ -61,6 +59,33 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       return payload;
     } catch (err) {
       throw tokenError(err);
+    }
+  };
+}
+
+/** The authorization server's keys could not be had: its failure, not the token's (502). */
+class KeysUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('The JWKS could not be retrieved', { cause });
+    this.name = 'KeysUnavailable';
+  }
+}
+
+/**
+ * The JWKS as a verification callback. A key that is not in the set is the token's problem (401); any
+ * other failure to get the set (unreachable, an HTTP error, not JSON, not a JWKS) is the key server's,
+ * and still refuses the request, as a 502.
+ */
+function remoteKeys(url: URL): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+        throw err;
+      }
+      throw new KeysUnavailable(err);
     }
   };
 }
@@ -135,13 +160,13 @@ function tokenError(err: unknown): HttpError {
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return unauthorized('security', "The token's signature is invalid");
   }
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+  if (err instanceof KeysUnavailable) {
     return httpError(502, 'exception', 'The authorization server keys could not be retrieved');
   }
   if (err instanceof errors.JOSEError) {
     return unauthorized('security', 'The token is malformed');
   }
-  // A failed fetch of the JWKS surfaces as a plain error from fetch.
+  // Anything else: refused all the same (fail closed).
   return httpError(502, 'exception', 'The authorization server keys could not be retrieved');
 }
 

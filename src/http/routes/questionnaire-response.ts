@@ -97,7 +97,9 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       throw httpError(
         400,
         'structure',
-        `QuestionnaireResponse/$validate validates QuestionnaireResponses, not ${String(resource.resourceType)}`
+        typeof resource.resourceType === 'string'
+          ? `QuestionnaireResponse/$validate validates QuestionnaireResponses, not ${resource.resourceType}`
+          : 'QuestionnaireResponse/$validate validates QuestionnaireResponses; this body has no resourceType'
       );
     }
     authorize(req, [RESPONSE_NEED], subjectOf(resource as unknown as QuestionnaireResponse));
@@ -144,9 +146,14 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         },
         'evaluated'
       );
-      return ctx.upstream
-        ? ctx.upstream.transaction(bundle, { requestId: req.requestId, log: req.log })
-        : bundle;
+      if (!ctx.upstream) {
+        return bundle;
+      }
+      // Nothing to write: no call (servers such as Medplum refuse an empty transaction), and the
+      // answer an empty transaction would get.
+      return bundle.entry === undefined
+        ? { resourceType: 'Bundle', type: 'transaction-response' }
+        : ctx.upstream.transaction(bundle, { requestId: req.requestId, log: req.log });
     };
     // One instance never races itself: submissions of the same response run one after another.
     const id = typeof response.id === 'string' ? response.id : undefined;

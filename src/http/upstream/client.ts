@@ -167,7 +167,11 @@ function checkResponse(sent: Bundle, text: string): Attempt {
     return malformed(`${entries.length} entries for ${sent.entry?.length ?? 0} requests`);
   }
   const failed = entries.filter(
-    (e) => !isObject(e) || !isObject(e.response) || !/^2\d\d/.test(String(e.response.status ?? ''))
+    (e) =>
+      !isObject(e) ||
+      !isObject(e.response) ||
+      typeof e.response.status !== 'string' ||
+      !/^2\d\d/.test(e.response.status)
   );
   if (failed.length > 0) {
     return malformed(

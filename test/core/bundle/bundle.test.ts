@@ -79,6 +79,17 @@ describe('Provenance of an extraction', () => {
     });
   });
 
+  test('regression: an author Reference with only extensions gives no author agent, not an empty who (500)', () => {
+    const extensionOnly = buildProvenance(
+      { ...response, author: { extension: [{ url: 'http://example.org/x', valueString: 'y' }] } },
+      ['urn:uuid:1'],
+      new Date('2026-11-02T00:00:00Z')
+    );
+    expect(extensionOnly.agent.map((a) => a.type?.coding?.[0]?.code)).toEqual(['assembler']);
+    const named = buildProvenance(response, ['urn:uuid:1'], new Date('2026-11-02T00:00:00Z'));
+    expect(named.agent.map((a) => a.type?.coding?.[0]?.code)).toEqual(['assembler', 'author']);
+  });
+
   test('keeps its key for a resubmission and changes it for an amendment', () => {
     expect(provenanceKey({ ...response })).toBe(provenanceKey(response));
     expect(provenanceKey({ ...response, status: 'amended', authored: '2026-11-05T10:00:00Z' })).not.toBe(
@@ -122,9 +133,22 @@ describe('idempotent transaction entries', () => {
     ).toThrow('Entry urn:uuid:3 (Condition) has neither a conditional key nor an id');
   });
 
-  test('assemble a transaction with a timestamp, and no entry array when there is nothing to write', () => {
-    const bundle = transactionBundle([], new Date('2026-11-02T00:00:00Z'));
-    expect(bundle).toEqual({
+  test('assemble a transaction with a timestamp', () => {
+    const entry: BundleEntry = {
+      fullUrl: 'urn:uuid:4',
+      resource: { ...response },
+      request: { method: 'PUT', url: 'X' },
+    };
+    expect(transactionBundle([entry], new Date('2026-11-02T00:00:00Z'))).toEqual({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      timestamp: '2026-11-02T00:00:00.000Z',
+      entry: [toIdempotentEntry(entry)],
+    });
+  });
+
+  test('regression: a transaction without entries has no entry list (FHIR arrays are never empty)', () => {
+    expect(transactionBundle([], new Date('2026-11-02T00:00:00Z'))).toEqual({
       resourceType: 'Bundle',
       type: 'transaction',
       timestamp: '2026-11-02T00:00:00.000Z',

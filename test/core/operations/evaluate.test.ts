@@ -1,7 +1,9 @@
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Questionnaire, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import type { ReFhirError } from '../../../src/core/outcomes';
+import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import { golden, scenarios } from '../../helpers/scenarios';
 
@@ -106,27 +108,66 @@ describe('amendments', () => {
   });
 });
 
-describe('a response with nothing to extract', () => {
-  test('gives an empty transaction without a Provenance, and says so', () => {
-    const none = scenarios().find((s) => s.name === 'no-findings')!.response;
-    const answeredOnlyRequired = structuredClone(none);
-    answeredOnlyRequired.item = answeredOnlyRequired.item!.filter((i) => i.linkId !== 'associated');
-    answeredOnlyRequired.item.push({
-      linkId: 'associated',
-      item: [{ linkId: 'bother', answer: [{ valueBoolean: false }] }],
+describe('a Questionnaire given by the caller', () => {
+  const response = JSON.parse(
+    readFileSync(join(EXAMPLES, 'QuestionnaireResponse-re-example-turp-tamsulosin.json'), 'utf8')
+  ) as QuestionnaireResponse;
+  const shipped = testEngine().registry.resolve<Questionnaire>(response.questionnaire!, 'Questionnaire')!;
+  const failure = (questionnaire: unknown): { kind?: string; code?: string; expression?: string } => {
+    try {
+      evaluateResponse(response, testEngine(), { questionnaire: questionnaire as Questionnaire });
+    } catch (err) {
+      const first = (err as ReFhirError).outcome?.issue.find((i) => i.severity === 'error');
+      return { kind: (err as ReFhirError).kind, code: first?.code, expression: first?.expression?.[0] };
+    }
+    return {};
+  };
+
+  test('a copy of the shipped one gives the same Bundle as the shipped one', () => {
+    expect(
+      evaluateResponse(response, testEngine(), { questionnaire: structuredClone(shipped) }).bundle
+    ).toEqual(evaluateResponse(response, testEngine()).bundle);
+  });
+
+  test('regression: one that is not valid FHIR is a structural failure, not a TypeError (500)', () => {
+    expect(failure({ ...structuredClone(shipped), contained: 'x' })).toEqual({
+      kind: 'structural',
+      code: 'structure',
+      expression: 'Questionnaire.contained',
     });
-    const result = evaluateResponse(answeredOnlyRequired, testEngine());
-    expect(result.bundle).toEqual({
+    const unknownType = structuredClone(shipped);
+    unknownType.item![0]!.item![0]!.type = 'constructor' as 'boolean';
+    expect(failure(unknownType)).toMatchObject({ kind: 'structural', code: 'structure' });
+  });
+
+  test('regression: an invalid output from its templates is the caller’s fault (conformance, 422), not ours', () => {
+    const noCode = structuredClone(shipped);
+    delete (noCode.contained![0] as Condition).code;
+    expect(failure(noCode)).toEqual({
+      kind: 'conformance',
+      code: 'processing',
+      expression: 'Condition.code',
+    });
+  });
+});
+
+describe('a response that supports nothing to write', () => {
+  // No symptom, no risk factor, no score, no investigation: nothing to extract and no rule applies.
+  const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
+    { op: 'remove-item', linkId: 'shim-total' },
+    { op: 'remove-item', linkId: 'pedt-total' },
+  ]);
+
+  test('regression: gives an empty transaction and says so, not a Provenance without a target (500)', () => {
+    const evaluation = evaluateResponse(nothing, testEngine());
+    expect(evaluation.bundle).toEqual({
       resourceType: 'Bundle',
       type: 'transaction',
       timestamp: '2026-11-27T09:00:00.000Z',
     });
-    expect(result.issues).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          details: { text: 'Nothing to extract from this response: the Bundle is empty' },
-        }),
-      ])
+    expect(testEngine().validator.validate(evaluation.bundle).issues).toEqual([]);
+    expect(evaluation.issues.map((i) => i.details?.text)).toContain(
+      'The response supports no resource to write: the transaction is empty'
     );
   });
 });

@@ -177,3 +177,132 @@ describe('the scope matrix over HTTP', () => {
     );
   });
 });
+
+describe('scope escalation over HTTP', () => {
+  let key: TestKey;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    key = await testKey('k');
+    server = await startServer({ auth: { issuer: ISSUER, audience: AUDIENCE, publicKey: key.publicPem } });
+  });
+  afterAll(() => server.close());
+
+  const token = async (scope: string, patient?: string): Promise<Record<string, string>> =>
+    bearer(await signToken(key, { scope, ...(patient ? { patient } : {}) }));
+  const status = async (path: string, body: unknown, headers: Record<string, string>): Promise<number> =>
+    (await post(`${server.base}/${path}`, body, headers)).status;
+  const writes = (context: string, access = 'cu'): string =>
+    WRITTEN_TYPES.map((t) => `${context}/${t}.${access}`).join(' ');
+  const OTHER = { ...EXAMPLE, subject: { reference: 'Patient/someone-else' } };
+
+  test('patient/ wildcards (v1 and v2) act for their patient only, never with system/ reach', async () => {
+    for (const scope of ['patient/*.cruds', 'patient/*.*', `patient/*.read ${writes('patient', 'write')}`]) {
+      expect({
+        scope,
+        own: await status('QuestionnaireResponse/$re-evaluate', EXAMPLE, await token(scope, PATIENT)),
+      }).toEqual({ scope, own: 200 });
+      for (const op of ['$re-evaluate', '$extract', '$validate']) {
+        expect({
+          scope,
+          op,
+          other: await status(`QuestionnaireResponse/${op}`, OTHER, await token(scope, PATIENT)),
+        }).toEqual({ scope, op, other: 403 });
+      }
+    }
+  });
+
+  test('a patient/ scope in the mix keeps the patient check, whatever user/ or system/ scopes grant the rest', async () => {
+    const mixes = [
+      `patient/QuestionnaireResponse.r ${writes('system')}`,
+      `user/QuestionnaireResponse.read ${writes('patient', 'write')}`,
+      `system/QuestionnaireResponse.r ${writes('system')} `.replace('system/Task.cu', 'patient/Task.cu'),
+    ];
+    for (const scope of mixes) {
+      expect({
+        scope,
+        other: await status('QuestionnaireResponse/$re-evaluate', OTHER, await token(scope, PATIENT)),
+      }).toEqual({ scope, other: 403 });
+      expect({
+        scope,
+        own: await status('QuestionnaireResponse/$re-evaluate', EXAMPLE, await token(scope, PATIENT)),
+      }).toEqual({ scope, own: 200 });
+    }
+    // Mixing v1 and v2 is a union, nothing more: v1 read and v2 create/update together.
+    expect(
+      await status(
+        'QuestionnaireResponse/$re-evaluate',
+        OTHER,
+        await token(`user/QuestionnaireResponse.read ${writes('user')}`)
+      )
+    ).toBe(200);
+  });
+
+  test('the subject must be exactly Patient/{patient}: no other server, version, type or case', async () => {
+    const scope = `patient/QuestionnaireResponse.r ${writes('patient')}`;
+    for (const reference of [
+      `https://other.example.org/fhir/Patient/${PATIENT}`,
+      `Patient/${PATIENT}/_history/1`,
+      `Group/${PATIENT}`,
+      `patient/${PATIENT}`,
+      `Patient/${PATIENT.toUpperCase()}`,
+    ]) {
+      const response = { ...EXAMPLE, subject: { reference } };
+      expect({
+        reference,
+        status: await status('QuestionnaireResponse/$validate', response, await token(scope, PATIENT)),
+      }).toEqual({ reference, status: 403 });
+    }
+    const noSubject: Record<string, unknown> = { ...EXAMPLE };
+    delete noSubject.subject;
+    expect(await status('QuestionnaireResponse/$validate', noSubject, await token(scope, PATIENT))).toBe(403);
+  });
+
+  test('scopes that look like more than they are grant nothing', async () => {
+    for (const scope of [
+      'user/**.cruds',
+      '*/*.cruds',
+      'USER/*.cruds',
+      'user/*.CRUDS',
+      'user/*.sdurc',
+      'user/*.crudsx',
+      'user/*.cruds?patient=x',
+      'user/*.cruds/extra',
+      'user/*.',
+      'user/.cruds',
+      'user/Questionnaire Response.c',
+      'openid fhirUser launch/patient offline_access',
+    ]) {
+      expect({
+        scope,
+        status: await status('QuestionnaireResponse/$validate', EXAMPLE, await token(scope)),
+      }).toEqual({ scope, status: 403 });
+    }
+  });
+
+  test('read scopes never carry write powers, and one type never stands for another', async () => {
+    const res = await post(
+      `${server.base}/QuestionnaireResponse/$re-evaluate`,
+      EXAMPLE,
+      await token('user/*.rs')
+    );
+    const text = expectOutcome(res, 403, 'forbidden')[0]!;
+    expect(text).toContain('Condition.c');
+    expect(
+      await status(
+        'QuestionnaireResponse/$re-evaluate',
+        EXAMPLE,
+        await token(`user/QuestionnaireResponse.c ${writes('user').replace('Condition.cu', 'Conditions.cu')}`)
+      )
+    ).toBe(403);
+    expect(
+      await status(
+        'QuestionnaireResponse/$re-evaluate',
+        EXAMPLE,
+        await token(
+          `user/QuestionnaireResponse.c ${writes('user').replace('user/Condition.cu', 'user/Condition.rs')}`
+        )
+      )
+    ).toBe(403);
+  });
+});

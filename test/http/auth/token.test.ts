@@ -1,4 +1,9 @@
+import { createSign, KeyObject } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Resource } from '@medplum/fhirtypes';
+import express from 'express';
+import type { JWTPayload } from 'jose';
 import { base64url, exportJWK, exportPKCS8, SignJWT, UnsecuredJWT } from 'jose';
 import { createTokenVerifier } from '../../../src/http/auth/token';
 import type { TestKey } from '../../helpers/auth';
@@ -187,6 +192,162 @@ describe('createTokenVerifier configuration', () => {
       expect(() => createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, publicKey })).toThrow(
         'The auth key must be a public key'
       );
+    }
+  });
+});
+
+describe('a JWKS that cannot be had: the request is refused (fail closed), as a 502', () => {
+  /** A JWKS endpoint whose answer the test sets; `down` closes it. */
+  async function flakyJwks(): Promise<{
+    url: string;
+    answer: (handler: express.RequestHandler) => void;
+    close(): Promise<void>;
+  }> {
+    let handler: express.RequestHandler = (_req, res) => {
+      res.json({ keys: [key.publicJwk] });
+    };
+    const app = express();
+    app.get('/jwks.json', (req, res, next) => handler(req, res, next));
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+      answer: (h) => {
+        handler = h;
+      },
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  const KEYS_UNAVAILABLE = 'The authorization server keys could not be retrieved';
+
+  test.each([
+    ['answers 500', (_req: express.Request, res: express.Response) => void res.status(500).json({})],
+    [
+      'answers HTML',
+      (_req: express.Request, res: express.Response) => void res.type('html').send('<p>down</p>'),
+    ],
+    [
+      'answers a redirect elsewhere',
+      (_req: express.Request, res: express.Response) => void res.redirect('http://127.0.0.1:9/'),
+    ],
+    [
+      'answers something that is not a key set',
+      (_req: express.Request, res: express.Response) => void res.json({ keys: 'none' }),
+    ],
+  ])(
+    'a JWKS endpoint that %s gives 502 (regression: 500, HTML and redirects gave 401 "malformed token")',
+    async (_what, handler) => {
+      const jwksServer = await flakyJwks();
+      jwksServer.answer(handler);
+      const fhir = await startServer({
+        auth: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwksServer.url },
+      });
+      try {
+        const res = await request(`${fhir.base}/ValueSet/re-onset-type`, {
+          headers: bearer(await signToken(key, { scope: READ })),
+        });
+        expect(expectOutcome(res, 502, 'exception')).toEqual([KEYS_UNAVAILABLE]);
+      } finally {
+        await fhir.close();
+        await jwksServer.close();
+      }
+    }
+  );
+
+  test('an unreachable JWKS gives 502 for a valid token; once it is back, the same token is accepted', async () => {
+    const jwksServer = await flakyJwks();
+    const port = Number(new URL(jwksServer.url).port);
+    await jwksServer.close();
+    const fhir = await startServer({ auth: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwksServer.url } });
+    try {
+      const token = await signToken(key, { scope: READ });
+      const down = await request(`${fhir.base}/ValueSet/re-onset-type`, { headers: bearer(token) });
+      expect(expectOutcome(down, 502, 'exception')).toEqual([KEYS_UNAVAILABLE]);
+      expect(down.text).not.toContain('re-onset-type');
+      // No token at all is still a 401: the key server is not needed to refuse it.
+      expectOutcome(await request(`${fhir.base}/ValueSet/re-onset-type`), 401, 'login');
+
+      const app = express();
+      app.get('/jwks.json', (_req, res) => {
+        res.json({ keys: [key.publicJwk] });
+      });
+      const back = await new Promise<Server>((resolve) => {
+        const s = app.listen(port, '127.0.0.1', () => resolve(s));
+      });
+      try {
+        const res = await request(`${fhir.base}/ValueSet/re-onset-type`, { headers: bearer(token) });
+        expect(res.status).toBe(200);
+      } finally {
+        back.closeAllConnections();
+        back.close();
+      }
+    } finally {
+      await fhir.close();
+    }
+  });
+});
+
+describe('more forged and malformed tokens', () => {
+  const forged = (header: object, payload: object, signature = ''): string =>
+    `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.${signature}`;
+  const claims = (): object => ({ iss: ISSUER, aud: AUDIENCE, exp: now() + 300, scope: 'user/*.cruds' });
+
+  test.each([
+    ['alg "None" (capitalised)', () => forged({ alg: 'None', typ: 'JWT' }, claims())],
+    ['alg "none" with a signature part', () => forged({ alg: 'none' }, claims(), 'c2lnbmF0dXJl')],
+    ['no alg at all', () => forged({ typ: 'JWT', kid: key.kid }, claims(), 'c2lnbmF0dXJl')],
+    ['a JWE (five parts)', () => `${forged({ alg: 'RSA-OAEP', enc: 'A256GCM' }, {})}.a.b`],
+    [
+      'a payload that is not JSON',
+      () => `${base64url.encode('{"alg":"RS256"}')}.${base64url.encode('not json')}.c2ln`,
+    ],
+  ])('%s is 401, and grants nothing', async (_what, make) => {
+    const res = await read(bearer(make()));
+    expectOutcome(res, 401, 'security');
+    expect(res.text).not.toContain('re-onset-type');
+  });
+
+  test('HS256 keyed with the public JWK text (another algorithm confusion) is 401', async () => {
+    const token = await new SignJWT(claims() as JWTPayload)
+      .setProtectedHeader({ alg: 'HS256', kid: key.kid })
+      .sign(new TextEncoder().encode(JSON.stringify(key.publicJwk)));
+    expect(expectOutcome(await read(bearer(token)), 401, 'security')[0]).toBe(
+      'The token is signed with an algorithm this server does not accept'
+    );
+  });
+
+  test('a correctly signed token with an unknown critical header parameter is 401', async () => {
+    // jose will not sign such a header, so it is signed here.
+    const input = `${base64url.encode(JSON.stringify({ alg: 'RS256', kid: key.kid, crit: ['x-unknown'], 'x-unknown': 1 }))}.${base64url.encode(JSON.stringify(claims()))}`;
+    const signature = createSign('RSA-SHA256').update(input).sign(KeyObject.from(key.privateKey));
+    const res = await read(bearer(`${input}.${base64url.encode(signature)}`));
+    expectOutcome(res, 401, 'security');
+  });
+
+  test('exp beyond the 30 s tolerance is 401; within it, accepted', async () => {
+    expect((await read(bearer(await signToken(key, { scope: READ, exp: now() - 10 })))).status).toBe(200);
+    expectOutcome(
+      await read(bearer(await signToken(key, { scope: READ, exp: now() - 120 }))),
+      401,
+      'expired'
+    );
+  });
+
+  test('an exp that is not a number is 401', async () => {
+    const token = await signToken(key, { scope: READ, exp: 'tomorrow' as unknown as number });
+    expect(expectOutcome(await read(bearer(token)), 401, 'security')[0]).toContain('exp');
+  });
+
+  test('a scope claim that is not text grants nothing (403)', async () => {
+    for (const scope of [42, { 'user/*.cruds': true }, ['user/ValueSet.r', 7]] as unknown[]) {
+      const res = await read(bearer(await signToken(key, { scope } as JWTPayload)));
+      expect({ scope, status: res.status }).toEqual({ scope, status: Array.isArray(scope) ? 200 : 403 });
     }
   });
 });

@@ -168,6 +168,23 @@ describe('PlanDefinition/$apply', () => {
     ).toBe(400);
   });
 
+  test('regression: a valid inline PlanDefinition that cannot give a valid CarePlan is 422, not 500', async () => {
+    // An action with only a title is valid in a PlanDefinition, but its RequestGroup action would have
+    // neither a resource nor actions (rqg-1).
+    const textOnly: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      status: 'active',
+      title: 'Text only',
+      action: [{ title: 'Reassure' }],
+    };
+    const res = await post(
+      `${server.base}/PlanDefinition/$apply`,
+      params({ name: 'planDefinition', resource: textOnly }, { name: 'subject', valueString: SUBJECT })
+    );
+    expect(expectOutcome(res, 422, 'processing')[0]).toContain('rqg-1');
+    expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
+  });
+
   test('a bare resource instead of Parameters is 400', async () => {
     expectOutcome(await post(`${server.base}/PlanDefinition/$apply`, RESPONSE), 400, 'structure');
   });

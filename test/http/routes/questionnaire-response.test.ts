@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { extractOperation } from '../../../src/core/operations/extract';
+import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
 import { expectOutcome, post, request, startServer } from '../../helpers/http';
@@ -119,6 +120,60 @@ describe('POST QuestionnaireResponse/$re-evaluate', () => {
     expect(texts[0]).toContain('questionnaire-response');
   });
 
+  test('regression: a Parameters property R4 does not define is 400, not silently ignored', async () => {
+    for (const [body, where] of [
+      [
+        {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'questionnaire-response', resource: EXAMPLE, note: 'x' }],
+        },
+        'Parameters.parameter[0] has an unknown property "note"',
+      ],
+      [
+        {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'questionnaire-response', resource: EXAMPLE }],
+          questionnaireResponse: EXAMPLE,
+        },
+        'Parameters has an unknown property "questionnaireResponse"',
+      ],
+      [
+        JSON.parse(
+          `{"resourceType":"Parameters","parameter":[{"name":"questionnaire-response","__proto__":{"resource":${JSON.stringify(EXAMPLE)}}}]}`
+        ),
+        'Parameters.parameter[0] has an unknown property "__proto__"',
+      ],
+    ] as const) {
+      expect(expectOutcome(await post(url('$re-evaluate'), body), 400, 'structure')).toEqual([where]);
+    }
+    const withExtension = {
+      resourceType: 'Parameters',
+      id: 'p1',
+      parameter: [
+        {
+          name: 'questionnaire-response',
+          resource: EXAMPLE,
+          extension: [{ url: 'http://example.org/x', valueString: 'y' }],
+        },
+        { name: 'practitioner', valueString: 'Practitioner/p1', _valueString: { id: 'v' } },
+      ],
+    };
+    expect((await post(url('$re-evaluate'), withExtension)).status).toBe(200);
+  });
+
+  test('regression: a response that supports nothing to write gets an empty transaction (200), not a 500', async () => {
+    const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await post<Bundle>(url('$re-evaluate'), nothing);
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: evaluateResponse(nothing, testEngine()).bundle,
+    });
+    expect(res.body.entry).toBeUndefined();
+  });
+
   test('GET is 405 with Allow: POST', async () => {
     const res = await request(url('$re-evaluate'));
     expectOutcome(res, 405, 'not-supported');
@@ -150,6 +205,17 @@ describe('POST QuestionnaireResponse/$extract', () => {
     expect((res.body.parameter?.[0]?.resource as Bundle).entry?.length).toBe(
       extractOperation(EXAMPLE, testEngine()).bundle.entry?.length
     );
+  });
+
+  test('regression: a response with nothing to extract gets a valid Parameters, without an empty entry list', async () => {
+    const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await post<Parameters>(url('$extract'), nothing);
+    expect(res.status).toBe(200);
+    expect(res.body.parameter?.[0]?.resource).toEqual({ resourceType: 'Bundle', type: 'transaction' });
+    expect(testEngine().validator.validate(res.body).issues).toEqual([]);
   });
 
   test('persists nothing: the same request gives the same conditional creates (no ids assigned)', async () => {
@@ -191,6 +257,17 @@ describe('POST QuestionnaireResponse/$validate', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('regression: a resourceType that cannot be turned into text is 400, not a TypeError (500)', async () => {
+    const texts = expectOutcome(
+      await post(url('$validate'), '{"resourceType":[{"toString":0}]}'),
+      400,
+      'structure'
+    );
+    expect(texts).toEqual([
+      'QuestionnaireResponse/$validate validates QuestionnaireResponses; this body has no resourceType',
+    ]);
   });
 
   test('an unknown profile is 404, mode delete is 400, another resource type is 400', async () => {

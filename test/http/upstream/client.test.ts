@@ -7,6 +7,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import type { UpstreamConfig } from '../../../src/http/config';
+import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
 import { expectOutcome, post, request, startServer } from '../../helpers/http';
@@ -168,6 +169,19 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     }
   });
 
+  test('regression: with nothing to write, no transaction is sent (Medplum refuses an empty one) and an empty transaction-response comes back', async () => {
+    const nothing = applyPatch(NO_FINDINGS, [
+      { op: 'remove-item', linkId: 'shim-total' },
+      { op: 'remove-item', linkId: 'pedt-total' },
+    ]);
+    const res = await reEvaluate(server, nothing);
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: { resourceType: 'Bundle', type: 'transaction-response' },
+    });
+    expect(fixture.requests).toEqual([]);
+  });
+
   test('upstream 500 is retried with the same transaction, then 502 with an OperationOutcome', async () => {
     fixture.faults.push(...Array.from({ length: 3 }, () => ({ kind: 'status' as const, status: 500 })));
     const res = await reEvaluate(server, TURP);
@@ -225,6 +239,22 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
     expect(texts[0]).toContain('not JSON');
     expect(transactions(fixture)).toHaveLength(1);
+  });
+
+  test('regression: a 200 whose entry status is not text is 502, not a TypeError (500)', async () => {
+    const count = evaluateResponse(TURP, testEngine()).bundle.entry!.length;
+    fixture.faults.push({
+      kind: 'status',
+      status: 200,
+      body: {
+        resourceType: 'Bundle',
+        type: 'transaction-response',
+        entry: Array.from({ length: count }, () => ({ response: { status: { toString: 0 } } })),
+      },
+    });
+    const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
+    expect(texts[0]).toContain(`${count} entries did not succeed`);
+    expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
   });
 
   test('a dropped connection is retried, and 502 when it keeps failing', async () => {

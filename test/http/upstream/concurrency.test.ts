@@ -1,0 +1,110 @@
+import type { Bundle, Identifier, QuestionnaireResponse, Resource } from '@medplum/fhirtypes';
+import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { testEngine } from '../../helpers/engine';
+import type { TestServer } from '../../helpers/http';
+import { post, startServer } from '../../helpers/http';
+import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
+import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
+import { scenarios } from '../../helpers/scenarios';
+
+/**
+ * Concurrent submissions to one instance in upstream mode. Submissions of the same response are
+ * serialised by the instance (its keyed lock), so its conditional writes never race each other at the
+ * upstream; submissions of different responses run side by side. (Several instances, or other
+ * writers, are the upstream's business: see the README.)
+ */
+
+const TURP = scenarios().find((s) => s.name === 'example-turp-tamsulosin')!.response as QuestionnaireResponse;
+/** Eight different responses (every other golden scenario): the in-memory upstream slows as it fills. */
+const ALL = scenarios().filter((_s, i) => i % 2 === 0);
+
+let fixture: MedplumTestFhirServer;
+let server: TestServer;
+
+beforeEach(async () => {
+  fixture = await startMedplumTestFhirServer({ transactions: false });
+  server = await startServer({ upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000 } });
+});
+afterEach(async () => {
+  await server.close();
+  await fixture.close();
+});
+
+const submit = (response: QuestionnaireResponse): ReturnType<typeof post<Bundle>> =>
+  post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, response);
+
+/** Every write of a response's Bundle: its conditional search, or `Type/id`. */
+function writesOf(response: QuestionnaireResponse): string[] {
+  return (evaluateResponse(response, testEngine()).bundle.entry ?? []).map((e) => e.request!.url);
+}
+
+/**
+ * How many stored resources each write matches (by id, identifier or tag), from one scan per type (the in-memory repository's
+ * identifier search is a linear scan with FHIRPath, too slow to run once per write).
+ */
+async function counter(): Promise<(url: string) => number> {
+  const count = new Map<string, number>();
+  const bump = (key: string): void => {
+    count.set(key, (count.get(key) ?? 0) + 1);
+  };
+  for (const type of new Set(ALL.flatMap((s) => writesOf(s.response)).map((u) => u.split(/[?/]/)[0]!))) {
+    const stored = (await fixture.search(`${type}?_count=1000`)) as (Resource & {
+      identifier?: Identifier[];
+    })[];
+    for (const resource of stored) {
+      bump(`${type}/${resource.id}`);
+      for (const i of resource.identifier ?? []) {
+        bump(`${type}?identifier=${i.system}|${i.value}`);
+      }
+      // The Provenance is keyed by a tag (it has no identifier of its own).
+      for (const t of resource.meta?.tag ?? []) {
+        bump(`${type}?_tag=${t.system}|${t.code}`);
+      }
+    }
+  }
+  return (url) => count.get(url) ?? 0;
+}
+
+describe('concurrent submissions to one instance, against the upstream', () => {
+  test('50 submissions of the same response at once: all succeed, one set of Conditions and one CarePlan', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => submit(TURP)));
+
+    expect(results.map((r) => `${r.status} ${r.body.type}`)).toEqual(
+      Array.from({ length: 50 }, () => '200 transaction-response')
+    );
+    // All 50 transactions reached the upstream, one after another.
+    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(50);
+    expect(fixture.maxInFlight).toBe(1);
+    // Exactly one set: each write matches one stored resource, and nothing else was stored.
+    const writes = writesOf(TURP);
+    const found = await counter();
+    for (const url of writes) {
+      expect({ url, found: found(url) }).toEqual({ url, found: 1 });
+    }
+    expect((await fixture.search('Condition?_count=1000')).length).toBe(
+      writes.filter((u) => u.startsWith('Condition')).length
+    );
+    expect((await fixture.search('CarePlan')).length).toBe(1);
+    // Every submission was told about the same resources.
+    const locations = results.map((r) => r.body.entry?.map((e) => e.response?.location));
+    expect(new Set(locations.map((l) => JSON.stringify(l))).size).toBe(1);
+  }, 120_000);
+
+  test('submissions of different responses at once all succeed, side by side, each with its own set', async () => {
+    // Each transaction waits at the upstream, so the submissions overlap there unless serialised.
+    fixture.faults.push(...ALL.map(() => ({ kind: 'slow' as const, ms: 500 })));
+    const results = await Promise.all(ALL.map((s) => submit(s.response)));
+
+    expect(results.map((r, i) => [ALL[i]!.name, r.status])).toEqual(ALL.map((s) => [s.name, 200]));
+    expect(fixture.maxInFlight).toBeGreaterThan(1);
+    const found = await counter();
+    const writes = ALL.map((s) => [s.name, writesOf(s.response)] as const);
+    for (const [scenario, urls] of writes) {
+      for (const url of urls) {
+        expect({ scenario, url, found: found(url) }).toEqual({ scenario, url, found: 1 });
+      }
+    }
+    const conditions = writes.flatMap(([, urls]) => urls).filter((u) => u.startsWith('Condition?'));
+    expect((await fixture.search('Condition?_count=1000')).length).toBe(new Set(conditions).size);
+  }, 120_000);
+});
