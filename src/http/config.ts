@@ -78,6 +78,11 @@ export interface AppConfig {
   readonly upstream?: UpstreamConfig;
   /** Express `trust proxy` setting, for `req.protocol`/`req.ip` behind a proxy. */
   readonly trustProxy?: boolean | string | number;
+  /**
+   * Accept a Questionnaire or PlanDefinition given inline to `$extract`, `$re-evaluate` and `$apply`
+   * (default false: its expressions would run on this server without a time limit).
+   */
+  readonly inlineDefinitions?: boolean;
 }
 
 /** Server process settings that are not part of the app. */
@@ -93,7 +98,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /**
  * Reads the app configuration from environment variables (the README lists them):
  * `FHIR_BASE_PATH`, `PUBLIC_BASE_URL`, `BODY_LIMIT`, `CORS_ORIGINS`, `WEB_ROOT`, `LOG_LEVEL`,
- * `TRUST_PROXY`; `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`, `AUTH_PUBLIC_KEY[_FILE]`,
+ * `TRUST_PROXY`, `INLINE_DEFINITIONS`; `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`, `AUTH_PUBLIC_KEY[_FILE]`,
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
  * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`,
@@ -110,6 +115,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     webRoot: env.WEB_ROOT || undefined,
     logLevel: env.LOG_LEVEL || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
+    inlineDefinitions: flag(env, 'INLINE_DEFINITIONS'),
     auth: authFromEnv(env),
     upstream: upstreamFromEnv(env),
   };
@@ -196,6 +202,17 @@ function integer(env: Env, name: string): number | undefined {
     throw new Error(`${name} must be a non-negative integer`);
   }
   return Number(value);
+}
+
+function flag(env: Env, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    return undefined;
+  }
+  if (value !== 'true' && value !== 'false') {
+    throw new Error(`${name} must be true or false`);
+  }
+  return value === 'true';
 }
 
 function list(value: string | undefined): string[] | undefined {

@@ -20,7 +20,7 @@ const validator = testEngine().validator;
 
 beforeAll(async () => {
   // Ids restart for every case, so a tolerated input's answer compares with a fresh library evaluation.
-  server = await startServer({ newId: () => ids() });
+  server = await startServer({ newId: () => ids(), inlineDefinitions: true });
 });
 beforeEach(() => {
   ids = counterIds();

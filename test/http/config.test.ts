@@ -4,10 +4,16 @@ describe('configuration from the environment', () => {
   test('defaults: port 8080, no auth, no upstream, CORS off', () => {
     expect(serverConfigFromEnv({})).toEqual({ port: 8080, host: undefined, shutdownTimeoutMs: 10_000 });
     const config = appConfigFromEnv({});
-    expect({ auth: config.auth, upstream: config.upstream, cors: config.corsOrigins }).toEqual({
+    expect({
+      auth: config.auth,
+      upstream: config.upstream,
+      cors: config.corsOrigins,
+      inline: config.inlineDefinitions,
+    }).toEqual({
       auth: undefined,
       upstream: undefined,
       cors: undefined,
+      inline: undefined,
     });
   });
 
@@ -20,6 +26,7 @@ describe('configuration from the environment', () => {
       WEB_ROOT: 'dist/web',
       LOG_LEVEL: 'debug',
       TRUST_PROXY: '1',
+      INLINE_DEFINITIONS: 'true',
       AUTH_ISSUER: 'https://auth',
       AUTH_AUDIENCE: 'https://fhir',
       AUTH_JWKS_URL: 'https://auth/jwks',
@@ -38,6 +45,7 @@ describe('configuration from the environment', () => {
       webRoot: 'dist/web',
       logLevel: 'debug',
       trustProxy: 1,
+      inlineDefinitions: true,
       auth: {
         issuer: 'https://auth',
         audience: 'https://fhir',
@@ -68,5 +76,8 @@ describe('configuration from the environment', () => {
       })
     ).toThrow(/not both/);
     expect(() => serverConfigFromEnv({ PORT: 'eighty' })).toThrow('PORT must be a non-negative integer');
+    expect(() => appConfigFromEnv({ INLINE_DEFINITIONS: 'yes' })).toThrow(
+      'INLINE_DEFINITIONS must be true or false'
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { ApplyParameters } from '../../core/plan';
 import { authorize, readNeed } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
 import { failure, httpError, methodNotAllowed } from '../errors';
+import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { sendResource } from '../send';
 
@@ -51,7 +52,7 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       }
       return found;
     }
-    const given = params.resource<PlanDefinition>('planDefinition', 'PlanDefinition');
+    const given = inlineDefinition<PlanDefinition>(ctx, params, 'planDefinition', 'PlanDefinition');
     const url = params.string('url');
     const version = params.string('version');
     if ((given ? 1 : 0) + (url ? 1 : 0) !== 1) {

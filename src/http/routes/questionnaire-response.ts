@@ -8,6 +8,7 @@ import { extractParameters } from '../../index';
 import { authorize, RESPONSE_NEED, WRITE_NEEDS } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
 import { httpError, methodNotAllowed } from '../errors';
+import { inlineDefinition } from '../inline-definitions';
 import { hasBody, isObject, OperationInput } from '../parameters';
 import { sendOutcome, sendResource } from '../send';
 
@@ -117,7 +118,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   router.post('/QuestionnaireResponse/\\$extract', (req, res) => {
     const { response, params } = responseRequest(req, ['questionnaire-response', 'questionnaire']);
     authorize(req, [RESPONSE_NEED], subjectOf(response));
-    const questionnaire = params?.resource<Questionnaire>('questionnaire', 'Questionnaire');
+    const questionnaire = inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire');
     const { bundle, issues } = extractOperation(response, deps, { questionnaire });
     sendResource(req, res, 200, extractParameters(bundle, issues));
   });
@@ -132,7 +133,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
     ]);
     authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
     const options = {
-      questionnaire: params?.resource<Questionnaire>('questionnaire', 'Questionnaire'),
+      questionnaire: inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire'),
       encounter: params?.string('encounter'),
       practitioner: params?.string('practitioner'),
       organization: params?.string('organization'),

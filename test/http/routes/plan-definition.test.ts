@@ -2,6 +2,7 @@ import type { Bundle, CarePlan, PlanDefinition, QuestionnaireResponse } from '@m
 import { MANAGEMENT_PATHWAY } from '../../../src/core/constants';
 import { applyOperation } from '../../../src/core/operations/apply';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { appConfigFromEnv } from '../../../src/http/config';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
 import { expectOutcome, post, startServer } from '../../helpers/http';
@@ -16,7 +17,7 @@ let server: TestServer;
 let ids = counterIds();
 
 beforeAll(async () => {
-  server = await startServer({ newId: () => ids() });
+  server = await startServer({ newId: () => ids(), inlineDefinitions: true });
 });
 afterAll(() => server.close());
 beforeEach(() => {
@@ -90,6 +91,30 @@ describe('PlanDefinition/$apply', () => {
     expect(res.status).toBe(200);
     expect(res.body.instantiatesCanonical).toEqual([MANAGEMENT_PATHWAY]);
     expect(res.body.subject).toEqual({ reference: SUBJECT });
+  });
+
+  test('an inline planDefinition is refused unless INLINE_DEFINITIONS allows it (its expressions run here)', async () => {
+    const planDefinition = testEngine().registry.resolve<PlanDefinition>(
+      MANAGEMENT_PATHWAY,
+      'PlanDefinition'
+    )!;
+    const plain = await startServer(appConfigFromEnv({ INLINE_DEFINITIONS: 'false' }));
+    try {
+      const texts = expectOutcome(
+        await post(
+          `${plain.base}/PlanDefinition/$apply`,
+          params(
+            { name: 'planDefinition', resource: planDefinition },
+            { name: 'subject', valueString: SUBJECT }
+          )
+        ),
+        400,
+        'not-supported'
+      );
+      expect(texts.join(' ')).toContain('INLINE_DEFINITIONS');
+    } finally {
+      await plain.close();
+    }
   });
 
   test('unknown id, unknown url or unknown version is 404', async () => {

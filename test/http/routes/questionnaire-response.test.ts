@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { extractOperation } from '../../../src/core/operations/extract';
+import { appConfigFromEnv } from '../../../src/http/config';
 import { applyPatch } from '../../helpers/bad-input';
 import { testEngine } from '../../helpers/engine';
 import type { TestServer } from '../../helpers/http';
@@ -22,7 +23,7 @@ let ids = counterIds();
 
 beforeAll(async () => {
   // The server's ids restart for every request, so its output is comparable with a fresh library call.
-  server = await startServer({ newId: () => ids() });
+  server = await startServer({ newId: () => ids(), inlineDefinitions: true });
 });
 afterAll(() => server.close());
 beforeEach(() => {
@@ -205,6 +206,32 @@ describe('POST QuestionnaireResponse/$extract', () => {
     expect((res.body.parameter?.[0]?.resource as Bundle).entry?.length).toBe(
       extractOperation(EXAMPLE, testEngine()).bundle.entry?.length
     );
+  });
+
+  test('an inline questionnaire is refused unless INLINE_DEFINITIONS allows it (its expressions run here)', async () => {
+    const questionnaire = testEngine().registry.resolve(EXAMPLE.questionnaire!, 'Questionnaire');
+    const body: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'questionnaire-response', resource: EXAMPLE },
+        { name: 'questionnaire', resource: questionnaire },
+      ],
+    };
+    const plain = await startServer(appConfigFromEnv({}));
+    try {
+      for (const operation of ['$extract', '$re-evaluate']) {
+        const texts = expectOutcome(
+          await post(`${plain.base}/QuestionnaireResponse/${operation}`, body),
+          400,
+          'not-supported'
+        );
+        expect(texts.join(' ')).toContain('INLINE_DEFINITIONS');
+      }
+      // The same response by canonical is served.
+      expect((await post(`${plain.base}/QuestionnaireResponse/$extract`, EXAMPLE)).status).toBe(200);
+    } finally {
+      await plain.close();
+    }
   });
 
   test('regression: a response with nothing to extract gets a valid Parameters, without an empty entry list', async () => {
