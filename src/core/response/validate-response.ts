@@ -5,7 +5,7 @@ import type {
   ValueSet,
   ValueSetExpansionContains,
 } from '@medplum/fhirtypes';
-import { issue } from '../outcomes';
+import { issue, issueCollector } from '../outcomes';
 import { calculateResponse } from './calculate';
 import { Enablement } from './enable-when';
 import type { ExpressionOptions } from './expressions';
@@ -67,15 +67,7 @@ export function validateResponse(
   questionnaire: Questionnaire,
   options: ValidateResponseOptions = {}
 ): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  const seen = new Set<string>();
-  const report = (i: OperationOutcomeIssue): void => {
-    const key = JSON.stringify(i);
-    if (!seen.has(key)) {
-      seen.add(key);
-      issues.push(i);
-    }
-  };
+  const { issues, report } = issueCollector();
   checkResource(response, questionnaire, report);
   const cq = compileQuestionnaire(questionnaire);
   // fhirpath.js marks the objects it returns, so expressions run on a private copy.
