@@ -20,6 +20,7 @@ import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
 import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
+import { ExpressionMemo } from './expression-memo';
 import { carePlanNarrative, requestGroupNarrative } from './narrative';
 import type { NarrativeItem } from './narrative';
 import type {
@@ -55,6 +56,8 @@ interface Run {
   readonly requests: (ActivityRequest & { id: string })[];
   /** Canonicals of the PlanDefinitions being applied, outermost first, to stop cycles. */
   readonly stack: string[];
+  /** Results of variables and conditions, whose focus (`data`) this run never modifies. */
+  readonly memo: ExpressionMemo;
 }
 
 interface AppliedAction {
@@ -107,6 +110,7 @@ export function applyPlanDefinition(
     trace: [],
     requests: [],
     stack: [canonical],
+    memo: new ExpressionMemo(),
   };
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
@@ -175,7 +179,8 @@ function applyPlan(run: Run, definition: PlanDefinition, depth: number): Applied
     { ...run.environment.env, planDefinition: definition },
     'PlanDefinition',
     where,
-    run.issues
+    run.issues,
+    run.memo
   );
   return applyActions(run, definition, definition.action, 'PlanDefinition.action', env, depth);
 }
@@ -224,7 +229,8 @@ function applyAction(
     { ...parentEnv, action },
     path,
     where,
-    run.issues
+    run.issues,
+    run.memo
   );
 
   const check = checkApplicability(run, action, env, path, where);
@@ -422,7 +428,14 @@ function checkApplicability(
   for (const { condition, index } of conditions) {
     const location = `${path}.condition[${index}].expression`;
     const text = condition.expression?.expression ?? '';
-    const result = evaluateExpression(condition.expression, run.environment.data, env, location, where);
+    const result = evaluateExpression(
+      condition.expression,
+      run.environment.data,
+      env,
+      location,
+      where,
+      run.memo
+    );
     if (!result.ok) {
       run.issues.push(result.issue);
       failed = true;
