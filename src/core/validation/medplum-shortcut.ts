@@ -1,4 +1,4 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type {
   Constraint,
   FhirPathAtom,
@@ -86,16 +86,27 @@ type TypedValueWithPath = TypedValue & { path: string };
 interface KeyInfo {
   readonly elementKey: string;
   readonly element: InternalSchemaElement;
-  /** The type a choice key names (`valueCoding` → `Coding`); undefined for a plain element. */
-  readonly choiceType?: string;
+  /** Position of the element in the schema (Medplum's crawl and report order). */
+  readonly index: number;
+  /** The type Medplum gives the values: the choice key's type (`valueCoding` → `Coding`) or the element's. */
+  readonly type: string | undefined;
+}
+
+/** A profile element below a child (`code.coding`), with its position in the schema. */
+interface NestedElement {
+  readonly key: string;
+  readonly element: InternalSchemaElement;
+  readonly index: number;
 }
 
 /** What the walk needs of a schema, computed once per schema object. */
 interface SchemaInfo {
   /** Every JSON key Medplum reads as exactly one element; keys absent here are left to Medplum. */
   readonly keys: ReadonlyMap<string, KeyInfo>;
-  /** The element keys in schema order (Medplum's crawl and report order), nested ones included. */
-  readonly order: readonly string[];
+  /** How many elements must be present (min > 0). */
+  readonly required: number;
+  /** Profile elements below a child, in schema order. */
+  readonly nested: readonly NestedElement[];
   /** False when the schema has a shape this walk does not model. */
   readonly supported: boolean;
 }
@@ -115,37 +126,47 @@ function infoOf(schema: InternalTypeSchema): SchemaInfo {
 function buildInfo(schema: InternalTypeSchema): SchemaInfo {
   const keys = new Map<string, KeyInfo>();
   const ambiguous = new Set<string>();
+  const nested: NestedElement[] = [];
+  let required = 0;
   let supported = true;
-  for (const [elementKey, element] of Object.entries(schema.elements)) {
+  Object.entries(schema.elements).forEach(([elementKey, element], index) => {
     if (elementKey.includes('.')) {
-      continue;
+      nested.push({ key: elementKey, element, index });
+      return;
     }
     if (element.path.slice(element.path.lastIndexOf('.') + 1) !== elementKey) {
       supported = false;
     }
+    if (element.min > 0) {
+      required++;
+    }
+    // Medplum types a value by the first type whose key is present: for a plain element every type
+    // has the same key, so its first type; Element and BackboneElement stand for that first type.
+    const plainType = element.type[0]?.code;
     const candidates = elementKey.endsWith('[x]')
       ? element.type.map((t) => [elementKey.replace('[x]', capitalize(t.code)), t.code] as const)
-      : [[elementKey, undefined] as const];
-    for (const [key, choiceType] of candidates) {
+      : [[elementKey, plainType] as const];
+    for (const [key, type] of candidates) {
       if (keys.has(key)) {
         ambiguous.add(key);
       }
-      keys.set(key, { elementKey, element, ...(choiceType === undefined ? {} : { choiceType }) });
+      const typed = type === 'Element' || type === 'BackboneElement' ? plainType : type;
+      keys.set(key, { elementKey, element, index, type: typed });
     }
-  }
+  });
   // Medplum's unknown-property check reads a key as a choice element when a prefix of it ending
   // before a capital letter (or the whole key) names a `[x]` element; a key read two ways is left
   // to Medplum.
   for (const [key, info] of keys) {
     const choice = choicePrefixOf(key, schema.elements);
-    if (choice !== (info.choiceType === undefined ? undefined : info.elementKey)) {
+    if (choice !== (info.elementKey.endsWith('[x]') ? info.elementKey : undefined)) {
       ambiguous.add(key);
     }
   }
   for (const key of ambiguous) {
     keys.delete(key);
   }
-  return { keys, order: Object.keys(schema.elements), supported };
+  return { keys, required, nested, supported };
 }
 
 /** The first `[x]` element Medplum's unknown-property check would match the key to. */
@@ -167,14 +188,14 @@ type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
 class Walk {
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
-  /** The resources entered, innermost last (Medplum's `%resource`). */
-  private readonly resources: Resource[];
+  /** The resources entered, innermost last, as Medplum's `%resource` variable. */
+  private readonly resources: TypedValue[];
 
   constructor(
     private readonly root: TypedValue,
     private readonly isIndexed: (resourceType: string) => boolean
   ) {
-    this.resources = [root.value as Resource];
+    this.resources = [toTypedValue(root.value)];
   }
 
   /** Every check Medplum makes on one object and everything below it passes (warnings aside). */
@@ -184,56 +205,58 @@ class Walk {
       return false;
     }
     const record = object.value as Record<string, unknown>;
-    const entered = isResource(record) && record !== this.resources[0];
+    const isResourceValue = isResource(record);
     if (
-      isResource(record) &&
+      isResourceValue &&
       (typeof record.resourceType !== 'string' || !this.isIndexed(record.resourceType))
     ) {
       return false;
     }
-    const present = new Map<string, KeyInfo>();
+    const present: KeyInfo[] = [];
+    let required = 0;
     for (const key of Object.keys(record)) {
       if (key === 'resourceType') {
         continue;
       }
       const found = info.keys.get(key);
-      // An unknown key, or two keys for one choice element. (Empty and null values fail later.)
-      if (!found || present.has(found.elementKey)) {
+      if (!found) {
         return false;
       }
-      present.set(found.elementKey, found);
-    }
-    if (entered) {
-      this.resources.push(record as unknown as Resource);
-    }
-    for (const elementKey of info.order) {
-      const element = schema.elements[elementKey]!;
-      let groups: PropertyValues[];
-      if (elementKey.includes('.')) {
-        groups = getNestedProperty(object, elementKey, { withPath: true });
-      } else {
-        const found = present.get(elementKey);
-        if (!found) {
-          if (element.min > 0) {
-            return false;
-          }
-          continue;
-        }
-        const values = this.typedValues(object, found);
-        if (!values) {
+      // Two keys for one choice element. (Empty and null values fail later.)
+      for (const other of present) {
+        if (other.index === found.index) {
           return false;
         }
-        groups = [values];
       }
-      if (!this.visitProperty(groups, element)) {
+      present.push(found);
+      if (found.element.min > 0) {
+        required++;
+      }
+    }
+    if (required < info.required) {
+      return false;
+    }
+    // Medplum visits the elements in schema order; the order matters for its warnings.
+    present.sort((a, b) => a.index - b.index);
+    const entered = isResourceValue && record !== this.root.value;
+    if (entered) {
+      this.resources.push(toTypedValue(record));
+    }
+    let next = 0;
+    for (const found of present) {
+      for (; next < info.nested.length && info.nested[next]!.index < found.index; next++) {
+        if (!this.nestedIsClean(object, info.nested[next]!)) {
+          return false;
+        }
+      }
+      const values = this.typedValues(object, found);
+      if (!values || !this.visitProperty([values], found.element) || !this.valuesAreClean(values)) {
         return false;
       }
-      for (const group of groups) {
-        for (const value of Array.isArray(group) ? group : [group]) {
-          if (!isPrimitiveType(value.type) && !this.objectIsClean(value, getDataType(value.type))) {
-            return false;
-          }
-        }
+    }
+    for (; next < info.nested.length; next++) {
+      if (!this.nestedIsClean(object, info.nested[next]!)) {
+        return false;
       }
     }
     if (entered) {
@@ -243,29 +266,62 @@ class Walk {
   }
 
   /**
-   * The property's values as Medplum types them: the choice key's type, or the element's first
-   * type; a value of type Resource takes its resourceType. Undefined for shapes left to Medplum.
+   * A profile element below a child (`code.coding`): Medplum checks it on the values its own
+   * navigation finds, then crawls those values again with their type's schema.
+   */
+  private nestedIsClean(object: TypedValueWithPath, nested: NestedElement): boolean {
+    const groups = getNestedProperty(object, nested.key, { withPath: true });
+    if (!this.visitProperty(groups, nested.element)) {
+      return false;
+    }
+    for (const group of groups) {
+      if (!this.valuesAreClean(group)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Medplum's crawl into the values: each complex value against its type's schema. */
+  private valuesAreClean(values: PropertyValues): boolean {
+    if (!Array.isArray(values)) {
+      return isPrimitiveType(values.type) || this.objectIsClean(values, getDataType(values.type));
+    }
+    for (const value of values) {
+      if (!isPrimitiveType(value.type) && !this.objectIsClean(value, getDataType(value.type))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The property's values as Medplum types them (see {@link KeyInfo.type}); a value of type
+   * Resource takes its resourceType. Undefined for shapes left to Medplum.
    */
   private typedValues(parent: TypedValueWithPath, found: KeyInfo): PropertyValues | undefined {
-    const key =
-      found.choiceType === undefined
-        ? found.elementKey
-        : found.elementKey.replace('[x]', capitalize(found.choiceType));
-    const raw = (parent.value as Record<string, unknown>)[key];
-    let type = found.choiceType ?? found.element.type[0]?.code;
+    const type = found.type;
     if (type === undefined) {
       return undefined;
     }
-    if (type === 'Element' || type === 'BackboneElement') {
-      type = found.element.type[0]!.code;
-    }
+    const key = found.elementKey.endsWith('[x]')
+      ? found.elementKey.replace('[x]', capitalize(type))
+      : found.elementKey;
+    const raw = (parent.value as Record<string, unknown>)[key];
     const path = `${parent.path}.${found.elementKey}`;
-    const typed = (value: unknown, at: string): TypedValueWithPath => ({
-      type: type === 'Resource' && isResource(value) ? value.resourceType : type,
-      value,
-      path: at,
-    });
-    return Array.isArray(raw) ? raw.map((v, i) => typed(v, `${path}[${i}]`)) : typed(raw, path);
+    if (!Array.isArray(raw)) {
+      return { type: type === 'Resource' && isResource(raw) ? raw.resourceType : type, value: raw, path };
+    }
+    const values: TypedValueWithPath[] = new Array<TypedValueWithPath>(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const value: unknown = raw[i];
+      values[i] = {
+        type: type === 'Resource' && isResource(value) ? value.resourceType : type,
+        value,
+        path: `${path}[${i}]`,
+      };
+    }
+    return values;
   }
 
   /** Medplum's per-property checks, over the value groups its navigation found. */
@@ -335,7 +391,7 @@ class Walk {
       const variables: Record<string, TypedValue> = {
         '%context': value,
         '%ucum': UCUM_VALUE,
-        '%resource': toTypedValue(this.resources[this.resources.length - 1]),
+        '%resource': this.resources[this.resources.length - 1]!,
         '%rootResource': this.root,
       };
       const result = evalFhirPathTyped(atomOf(constraint.expression), [value], variables);
