@@ -233,6 +233,8 @@ interface ColdRun {
   readonly firstEvaluationMs: number;
   /** Since the process started (Node's own start-up included). */
   readonly sinceProcessStartMs: number;
+  /** CPU time of the process until then (user + system, all threads). */
+  readonly cpuMs: number;
   /** Outside view: spawn to exit. */
   readonly wallMs: number;
 }
@@ -242,6 +244,7 @@ interface ColdResult {
   readonly runs: ColdRun[];
   readonly medianImportPlusFirstMs: number;
   readonly medianSinceProcessStartMs: number;
+  readonly medianCpuMs: number;
   readonly medianWallMs: number;
 }
 
@@ -262,6 +265,7 @@ function coldSection(args: Args): ColdResult[] {
       runs: results,
       medianImportPlusFirstMs: median(results.map((r) => r.importMs + r.firstEvaluationMs)),
       medianSinceProcessStartMs: median(results.map((r) => r.sinceProcessStartMs)),
+      medianCpuMs: median(results.map((r) => r.cpuMs)),
       medianWallMs: median(results.map((r) => r.wallMs)),
     };
   });
@@ -396,12 +400,20 @@ async function main(): Promise<void> {
     console.log('\nCold start: fresh process, import of the built library (dist/) + first evaluation');
     console.log(
       table(
-        ['module', 'runs', 'import + first evaluation ms', 'since process start ms', 'spawn to exit ms'],
+        [
+          'module',
+          'runs',
+          'import + first evaluation ms',
+          'since process start ms',
+          'CPU ms',
+          'spawn to exit ms',
+        ],
         cold.map((c) => [
           c.format === 'cjs' ? 'dist/cjs (require)' : 'dist/esm (import)',
           String(c.runs.length),
           fixed(c.medianImportPlusFirstMs, 0),
           fixed(c.medianSinceProcessStartMs, 0),
+          fixed(c.medianCpuMs, 0),
           fixed(c.medianWallMs, 0),
         ])
       )
