@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.fhir-cache/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.fhir-cache/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

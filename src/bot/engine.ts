@@ -18,7 +18,7 @@ export interface BotEngineOptions {
  */
 export function createBotEngine(options: BotEngineOptions = {}): EngineDeps {
   return shippedEngine({
-    definitions: loadR4Definitions(),
+    definitions: loadR4Definitions({ wholeFile: true }),
     r4Terminology: loadR4Terminology(),
     clock: options.clock ?? (() => new Date()),
     newId: options.newId ?? randomUUID,

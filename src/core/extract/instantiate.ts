@@ -3,6 +3,7 @@ import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { compileFhirPathNodes, toPlainValues } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ObjectNode, TemplateExpression, TemplateNode } from './template';
+import { copyJson } from '../json';
 
 /** The evaluation context of a template: the QuestionnaireResponse node and the `%` variables. */
 export interface TemplateScope {
@@ -170,5 +171,5 @@ function evaluate(
 }
 
 function copy(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
+  return typeof value === 'object' && value !== null ? copyJson(value) : value;
 }

@@ -15,6 +15,7 @@ import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
 import { withVariables } from './expression';
 import type { ActivityRequest, ApplyDeps, ApplyParameters } from './types';
+import { copyJson } from '../json';
 
 export type { ActivityRequest } from './types';
 
@@ -219,7 +220,7 @@ function build(
       }
     }
   };
-  const clone = <T>(value: T): T => structuredClone(value);
+  const clone = <T>(value: T): T => copyJson(value);
   switch (kind) {
     case 'ServiceRequest': {
       unmappedTiming(['timingTiming', 'timingDateTime', 'timingPeriod']);

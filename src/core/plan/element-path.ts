@@ -1,4 +1,5 @@
 import r4 from 'fhirpath/fhir-context/r4';
+import { copyJson } from '../json';
 
 /**
  * Writes values at a `dynamicValue.path`. The path language is the "simple FHIRPath" subset the R4
@@ -200,7 +201,7 @@ export function setPathValues(
 }
 
 function copy(value: unknown): unknown {
-  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
+  return value !== null && typeof value === 'object' ? copyJson(value) : value;
 }
 
 /** Builds a fresh element holding `value` at the given (index-free or `[0]`) rest of a path. */

@@ -2,6 +2,7 @@ import type { Expression, Extension, OperationOutcomeIssue } from '@medplum/fhir
 import { compileFhirPath, FhirPathError } from '../fhirpath/fhirpath';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
+import type { ExpressionMemo } from './expression-memo';
 
 /** The only expression language this processor evaluates. */
 export const FHIRPATH_LANGUAGE = 'text/fhirpath';
@@ -53,13 +54,15 @@ export type ExpressionResult =
  * @param env - the `%` variables
  * @param location - FHIRPath location of the Expression, for issues
  * @param where - human-readable owner (e.g. `PlanDefinition http://…|1.0`), for issue text
+ * @param memo - earlier results to reuse; only for a focus and variables that are not modified
  */
 export function evaluateExpression(
   expression: Expression | undefined,
   focus: unknown,
   env: FhirPathEnv,
   location: string,
-  where: string
+  where: string,
+  memo?: ExpressionMemo
 ): ExpressionResult {
   if (!expression || typeof expression.expression !== 'string' || expression.expression.trim() === '') {
     const text = expression?.reference
@@ -82,8 +85,14 @@ export function evaluateExpression(
     };
   }
   try {
-    const compiled = compileFhirPath(expression.expression);
-    const values = compiled(focus, { ...env, resource: focus, rootResource: focus });
+    const text = expression.expression;
+    const fullEnv = { ...env, resource: focus, rootResource: focus };
+    const known = memo?.get(text, focus, fullEnv);
+    if (known) {
+      return { ok: true, values: known };
+    }
+    const values = compileFhirPath(text)(focus, fullEnv);
+    memo?.set(text, focus, fullEnv, values);
     return { ok: true, values };
   } catch (err) {
     const reason =
@@ -110,6 +119,7 @@ export function evaluateExpression(
  * @param location - FHIRPath location of the element, for issues
  * @param where - human-readable owner, for issue text
  * @param issues - collects issues
+ * @param memo - earlier results to reuse (see {@link evaluateExpression})
  */
 export function withVariables(
   extensions: readonly Extension[] | undefined,
@@ -117,7 +127,8 @@ export function withVariables(
   env: FhirPathEnv,
   location: string,
   where: string,
-  issues: OperationOutcomeIssue[]
+  issues: OperationOutcomeIssue[],
+  memo?: ExpressionMemo
 ): FhirPathEnv {
   const result: FhirPathEnv = { ...env };
   (extensions ?? []).forEach((ext, i) => {
@@ -143,7 +154,14 @@ export function withVariables(
       );
       return;
     }
-    const evaluated = evaluateExpression(ext.valueExpression, focus, result, `${at}.valueExpression`, where);
+    const evaluated = evaluateExpression(
+      ext.valueExpression,
+      focus,
+      result,
+      `${at}.valueExpression`,
+      where,
+      memo
+    );
     if (evaluated.ok) {
       result[name] = evaluated.values;
     } else {

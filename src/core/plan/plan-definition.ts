@@ -20,6 +20,7 @@ import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
 import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
+import { ExpressionMemo } from './expression-memo';
 import { carePlanNarrative, requestGroupNarrative } from './narrative';
 import type { NarrativeItem } from './narrative';
 import type {
@@ -30,6 +31,7 @@ import type {
   AppliedPlan,
   ConditionTrace,
 } from './types';
+import { copyJson } from '../json';
 
 /** Extension that makes several applicability conditions combine with OR (`any`) instead of AND (`all`). */
 export const APPLICABILITY_BEHAVIOR_EXTENSION =
@@ -55,6 +57,8 @@ interface Run {
   readonly requests: (ActivityRequest & { id: string })[];
   /** Canonicals of the PlanDefinitions being applied, outermost first, to stop cycles. */
   readonly stack: string[];
+  /** Results of variables and conditions, whose focus (`data`) this run never modifies. */
+  readonly memo: ExpressionMemo;
 }
 
 interface AppliedAction {
@@ -107,6 +111,7 @@ export function applyPlanDefinition(
     trace: [],
     requests: [],
     stack: [canonical],
+    memo: new ExpressionMemo(),
   };
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
@@ -130,7 +135,7 @@ export function applyPlanDefinition(
   };
   requestGroup.text = requestGroupNarrative(requestGroup, title, items);
 
-  const base = structuredClone(options.carePlanBase ?? {});
+  const base = copyJson(options.carePlanBase ?? {});
   delete base.id;
   const extensions = dedupe([
     ...(base.extension ?? []),
@@ -175,7 +180,8 @@ function applyPlan(run: Run, definition: PlanDefinition, depth: number): Applied
     { ...run.environment.env, planDefinition: definition },
     'PlanDefinition',
     where,
-    run.issues
+    run.issues,
+    run.memo
   );
   return applyActions(run, definition, definition.action, 'PlanDefinition.action', env, depth);
 }
@@ -224,7 +230,8 @@ function applyAction(
     { ...parentEnv, action },
     path,
     where,
-    run.issues
+    run.issues,
+    run.memo
   );
 
   const check = checkApplicability(run, action, env, path, where);
@@ -262,10 +269,7 @@ function applyAction(
       if (request) {
         const stamped = copied.filter((e) => run.requestExtensionUrls.includes(e.url));
         if (stamped.length > 0) {
-          request.extension = dedupe([
-            ...(request.extension ?? []),
-            ...stamped.map((e) => structuredClone(e)),
-          ]);
+          request.extension = dedupe([...(request.extension ?? []), ...stamped.map((e) => copyJson(e))]);
         }
         const identifier = run.requestIdentifier?.({ planDefinition: canonical, path });
         if (identifier) {
@@ -422,7 +426,14 @@ function checkApplicability(
   for (const { condition, index } of conditions) {
     const location = `${path}.condition[${index}].expression`;
     const text = condition.expression?.expression ?? '';
-    const result = evaluateExpression(condition.expression, run.environment.data, env, location, where);
+    const result = evaluateExpression(
+      condition.expression,
+      run.environment.data,
+      env,
+      location,
+      where,
+      run.memo
+    );
     if (!result.ok) {
       run.issues.push(result.issue);
       failed = true;
@@ -464,7 +475,7 @@ function checkApplicability(
 }
 
 function copiedExtensions(extensions: readonly Extension[] | undefined): Extension[] {
-  return (extensions ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)).map((e) => structuredClone(e));
+  return (extensions ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)).map((e) => copyJson(e));
 }
 
 // The R4 algorithm copies the descriptive elements of the action; behaviours are kept so that a
@@ -497,7 +508,7 @@ function copyAction(action: PlanDefinitionAction, extensions: Extension[]): Requ
   ] as const;
   for (const key of keys) {
     if (action[key] !== undefined) {
-      (result as Record<string, unknown>)[key] = structuredClone(action[key]);
+      (result as Record<string, unknown>)[key] = copyJson(action[key]);
     }
   }
   return result;
@@ -512,7 +523,7 @@ function collectExtensions(actions: readonly RequestGroupAction[], urls: readonl
     for (const action of list ?? []) {
       for (const extension of action.extension ?? []) {
         if (urls.includes(extension.url)) {
-          found.push(structuredClone(extension));
+          found.push(copyJson(extension));
         }
       }
       visit(action.action);
@@ -547,21 +558,21 @@ function buildGoals(
 ): (Goal & { id: string })[] {
   return (definition.goal ?? []).map((goal) => {
     const target = (goal.target ?? []).map((t) => ({
-      ...(t.measure ? { measure: structuredClone(t.measure) } : {}),
-      ...(t.detailQuantity ? { detailQuantity: structuredClone(t.detailQuantity) } : {}),
-      ...(t.detailRange ? { detailRange: structuredClone(t.detailRange) } : {}),
-      ...(t.detailCodeableConcept ? { detailCodeableConcept: structuredClone(t.detailCodeableConcept) } : {}),
-      ...(t.due ? { dueDuration: structuredClone(t.due) } : {}),
+      ...(t.measure ? { measure: copyJson(t.measure) } : {}),
+      ...(t.detailQuantity ? { detailQuantity: copyJson(t.detailQuantity) } : {}),
+      ...(t.detailRange ? { detailRange: copyJson(t.detailRange) } : {}),
+      ...(t.detailCodeableConcept ? { detailCodeableConcept: copyJson(t.detailCodeableConcept) } : {}),
+      ...(t.due ? { dueDuration: copyJson(t.due) } : {}),
     }));
     return {
       resourceType: 'Goal',
       id: run.deps.newId(),
       lifecycleStatus: 'proposed',
-      ...(goal.category ? { category: [structuredClone(goal.category)] } : {}),
-      ...(goal.priority ? { priority: structuredClone(goal.priority) } : {}),
-      description: structuredClone(goal.description),
+      ...(goal.category ? { category: [copyJson(goal.category)] } : {}),
+      ...(goal.priority ? { priority: copyJson(goal.priority) } : {}),
+      description: copyJson(goal.description),
       subject,
-      ...(goal.start ? { startCodeableConcept: structuredClone(goal.start) } : {}),
+      ...(goal.start ? { startCodeableConcept: copyJson(goal.start) } : {}),
       ...(target.length > 0 ? { target } : {}),
     };
   });

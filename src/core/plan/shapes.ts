@@ -1,5 +1,6 @@
 import type { CarePlan, Resource } from '@medplum/fhirtypes';
 import type { AppliedPlan, LiftedEntry } from './types';
+import { copyJson } from '../json';
 
 /**
  * The R4 single-resource return of `$apply`: the CarePlan with the RequestGroup, goals and requests
@@ -12,11 +13,11 @@ import type { AppliedPlan, LiftedEntry } from './types';
 export function containedCarePlan(applied: AppliedPlan): CarePlan {
   const ids = generatedIds(applied);
   const contained = [applied.requestGroup, ...applied.goals, ...applied.requests].map((resource) => {
-    const copy = rewrite(structuredClone(resource), ids) as Resource & { text?: unknown };
+    const copy = rewrite(copyJson(resource), ids) as Resource & { text?: unknown };
     delete copy.text;
     return copy;
   });
-  const carePlan = rewrite(structuredClone(applied.carePlan), ids) as CarePlan;
+  const carePlan = rewrite(copyJson(applied.carePlan), ids) as CarePlan;
   delete carePlan.id;
   return { ...carePlan, contained };
 }
@@ -30,7 +31,7 @@ export function containedCarePlan(applied: AppliedPlan): CarePlan {
  */
 export function liftedEntries(applied: AppliedPlan): LiftedEntry[] {
   return [applied.carePlan, applied.requestGroup, ...applied.goals, ...applied.requests].map((resource) => {
-    const copy = structuredClone(resource) as Resource;
+    const copy = copyJson(resource) as Resource;
     delete copy.id;
     return { fullUrl: `urn:uuid:${resource.id}`, resource: copy };
   });

@@ -3,7 +3,7 @@ import { compileFhirPath, FhirPathError } from '../fhirpath/fhirpath';
 import type { CompiledFhirPath, FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { Clock } from '../types';
-import type { CompiledQuestionnaire, ExpressionDef } from './questionnaire-model';
+import type { CompiledQuestionnaire, ExpressionDef, LinkIdLookup } from './questionnaire-model';
 import { CLOCK_VARIABLE } from './questionnaire-model';
 import type { ResponseNode, ResponseTree } from './response-tree';
 import { isObject } from './values';
@@ -86,7 +86,7 @@ const NO_DEPS: ReadonlySet<string> = new Set();
  */
 export class ExpressionSession {
   private readonly scopes = new Map<ResponseNode | undefined, Scope>();
-  private readonly lookups: { repeat?: Map<string, unknown[]>; descendants?: Map<string, unknown[]> } = {};
+  private readonly lookups: Partial<Record<LinkIdLookup['axis'], Map<string, unknown[]>>> = {};
   private clockValues: Record<string, string> | undefined;
   private readonly reported = new Set<string>();
 
@@ -233,12 +233,17 @@ export class ExpressionSession {
    * `descendants()`) selects them, built once per session. The items come from FHIRPath
    * evaluations, so they keep fhirpath.js's type information when passed back as variables.
    */
-  private lookup(axis: 'repeat' | 'descendants'): Map<string, unknown[]> {
+  private lookup(axis: LinkIdLookup['axis']): Map<string, unknown[]> {
     const cached = this.lookups[axis];
     if (cached) {
       return cached;
     }
-    const index = axis === 'repeat' ? this.repeatIndex() : this.descendantsIndex();
+    const index =
+      axis === 'repeat'
+        ? this.repeatIndex()
+        : axis === 'descendants'
+          ? this.descendantsIndex()
+          : this.itemIndex();
     this.lookups[axis] = index;
     return index;
   }
@@ -285,6 +290,28 @@ export class ExpressionSession {
         }
       }
       path += '.item';
+    }
+    return index;
+  }
+
+  /** `%resource.item.where(linkId=...)`: the top-level items, in order, equal ones included. */
+  private itemIndex(): Map<string, unknown[]> {
+    const index = new Map<string, unknown[]>();
+    let items: unknown[] = [];
+    try {
+      items = compileFhirPath('item')(this.tree.response);
+    } catch {
+      items = [];
+    }
+    for (const n of items) {
+      if (isObject(n) && typeof n.linkId === 'string') {
+        const list = index.get(n.linkId);
+        if (list) {
+          list.push(n);
+        } else {
+          index.set(n.linkId, [n]);
+        }
+      }
     }
     return index;
   }

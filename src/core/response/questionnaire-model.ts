@@ -20,12 +20,15 @@ export const ITEM_EXTENSION = {
 /** Where an expression comes from. */
 export type ExpressionKind = 'variable' | 'calculatedExpression' | 'enableWhenExpression';
 
-/** A `%resource.repeat(item).where(linkId='x')` (or `descendants()`) step replaced by a pre-indexed variable. */
+/**
+ * A `%resource.repeat(item).where(linkId='x')` (or `descendants()`, or the top-level `item`) step
+ * replaced by a pre-indexed variable.
+ */
 export interface LinkIdLookup {
   /** Name of the environment variable that replaces the step. */
   readonly varName: string;
   readonly linkId: string;
-  readonly axis: 'repeat' | 'descendants';
+  readonly axis: 'repeat' | 'descendants' | 'item';
 }
 
 /** A clock function replaced by an injected value. */
@@ -432,7 +435,7 @@ function analyse(
 }
 
 const LOOKUP_RE =
-  /%resource\s*\.\s*(repeat\s*\(\s*item\s*\)|descendants\s*\(\s*\))\s*\.\s*where\s*\(\s*linkId\s*=\s*'([^'\\`]*)'\s*\)/y;
+  /%resource\s*\.\s*(repeat\s*\(\s*item\s*\)|descendants\s*\(\s*\)|item)\s*\.\s*where\s*\(\s*linkId\s*=\s*'([^'\\`]*)'\s*\)/y;
 const CLOCK_RE = /(today|now|timeOfDay)\s*\(\s*\)/y;
 const CLOCK_SOURCE: Readonly<Record<ClockUse, string>> = {
   today: '%`rf-clock:today`.toDate()',
@@ -449,10 +452,12 @@ export const CLOCK_VARIABLE: Readonly<Record<ClockUse, string>> = {
 
 /**
  * Scans an expression outside string literals, delimited identifiers and comments: collects the
- * `%names` it uses, and rewrites two things. (1) `%resource.repeat(item).where(linkId='x')` and
- * `%resource.descendants().where(linkId='x')` become a variable filled from one index built per
- * response, so an expression does not walk the whole response again: the variable holds exactly
- * the nodes the step would select, in the same order. (2) `today()`, `now()` and `timeOfDay()`
+ * `%names` it uses, and rewrites two things. (1) `%resource.repeat(item).where(linkId='x')`,
+ * `%resource.descendants().where(linkId='x')` and `%resource.item.where(linkId='x')` become a
+ * variable filled from one index built per response, so an expression does not walk the whole
+ * response again: the variable holds exactly the nodes the step would select, in the same order.
+ * The expression then depends on item `x` (tracked across calculation passes) instead of reading
+ * the whole response. (2) `today()`, `now()` and `timeOfDay()`
  * become variables filled from the injected clock, keeping the core free of the system clock.
  * @param text - the FHIRPath expression.
  */
@@ -493,7 +498,11 @@ export function scanExpression(text: string): {
       LOOKUP_RE.lastIndex = i;
       const m = LOOKUP_RE.exec(text);
       if (m) {
-        const axis = m[1]!.startsWith('repeat') ? 'repeat' : 'descendants';
+        const axis = m[1]!.startsWith('repeat')
+          ? 'repeat'
+          : m[1]!.startsWith('descendants')
+            ? 'descendants'
+            : 'item';
         const linkId = m[2]!;
         const varName = `rf-${axis}:${linkId}`;
         lookups.set(varName, { varName, linkId, axis });

@@ -5,12 +5,14 @@ import {
   getDataType,
   OperationOutcomeError,
   parseStructureDefinition,
+  toTypedValue,
   validateResource,
   validateTypedValue,
 } from '@medplum/core';
 import { issue } from '../outcomes';
 import type { DefinitionProvider } from './definitions';
-import { collectResourceTypes, ensureIndexed } from './definitions';
+import { collectResourceTypes, ensureIndexed, isIndexed } from './definitions';
+import { medplumIssues } from './medplum-shortcut';
 
 /** The Medplum tier: `@medplum/core` validation against base definitions and profiles. */
 export interface MedplumTier {
@@ -36,10 +38,13 @@ export interface MedplumTier {
  * - The registered elements keep the base element's type list. Medplum reads property values by
  *   the schema registered for the value's type; `validateResource` reads the root by the base
  *   type, so a profile that narrows `onset[x]` to `dateTime` would otherwise change the result.
+ *
+ * Both paths first try {@link medplumIssues}, which computes the same issues without crawling absent
+ * elements when it can be sure of them (always for valid resources) and otherwise defers to Medplum.
  * @param provider - Base definitions.
  */
 export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
-  const profileKeys = new Map<string, string>();
+  const registered = new Set<string>();
 
   function prepare(resource: Resource): OperationOutcomeIssue[] {
     const unknown = ensureIndexed(provider, collectResourceTypes(resource));
@@ -47,25 +52,38 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
   }
 
   function profileKey(profile: StructureDefinition): string {
-    const canonical = `${profile.url ?? profile.id ?? ''}|${profile.version ?? ''}`;
-    let key = profileKeys.get(canonical);
-    if (!key) {
-      key = `profile:${canonical}`;
+    const key = profileSchemaKey(profile);
+    if (!registered.has(key)) {
       ensureIndexed(provider, [profile.type ?? '']);
       const parsed = parseStructureDefinition(profile);
       const base = getDataType(profile.type ?? '');
       getAllDataTypes()[key] = { ...parsed, innerTypes: [], elements: withBaseTypes(parsed, base) };
-      profileKeys.set(canonical, key);
+      registered.add(key);
     }
     return key;
   }
 
   return {
     validateBase: (resource) => {
+      ensureIndexed(provider, []);
+      if (isIndexed(resource.resourceType)) {
+        const quick = medplumIssues(toTypedValue(resource), getDataType(resource.resourceType), isIndexed);
+        if (quick) {
+          return quick;
+        }
+      }
       const unknown = prepare(resource);
       return unknown.length > 0 ? unknown : run(() => validateResource(resource));
     },
     validateProfile: (resource, profile) => {
+      const known = profileSchemaKey(profile);
+      ensureIndexed(provider, []);
+      if (registered.has(known) && isIndexed(resource.resourceType)) {
+        const quick = medplumIssues({ type: known, value: resource }, getDataType(known), isIndexed);
+        if (quick) {
+          return quick;
+        }
+      }
       const unknown = prepare(resource);
       if (unknown.length > 0) {
         return unknown;
@@ -79,6 +97,15 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
       return run(() => validateTypedValue({ type: key, value: resource }));
     },
   };
+}
+
+/**
+ * The key under which the tier registers a profile's schema in Medplum's type map (the profile is
+ * validated as a value of this type).
+ * @param profile - The profile.
+ */
+export function profileSchemaKey(profile: StructureDefinition): string {
+  return `profile:${profile.url ?? profile.id ?? ''}|${profile.version ?? ''}`;
 }
 
 /** Medplum throws an OperationOutcomeError when there are errors and returns warnings. */

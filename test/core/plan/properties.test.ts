@@ -9,8 +9,9 @@ import type {
 import { shippedRegistry } from '../../../src/core/conformance/registry';
 import { applyPlanDefinition, containedCarePlan, liftedEntries } from '../../../src/core/plan';
 import type { AppliedPlan } from '../../../src/core/plan';
-import { caseData, finding, status } from './cases';
-import type { CaseSpec, ExtractedCondition, FeatureValue } from './cases';
+import { caseArb } from './case-arbitrary';
+import { caseData } from './cases';
+import type { CaseSpec } from './cases';
 import { counterIds, depsOver, fhirpath, fixedClock } from './support';
 
 const RULE = 'http://re-fhir.org/fhir/StructureDefinition/re-rule';
@@ -139,75 +140,6 @@ describe('generic processor properties', () => {
 });
 
 describe('management content properties', () => {
-  const BOOLEAN_FEATURES = [
-    'feature-re-suspected',
-    'feature-peu-positive',
-    'feature-peu-negative',
-    'feature-aspermia',
-    'feature-infertility',
-    'feature-semen-analysis-needed',
-    'feature-peu-indicated',
-    'feature-anejaculation-workup',
-    'feature-hypospermia',
-    'feature-culprit-stoppable',
-    'feature-culprit-must-continue',
-    'feature-fertility-or-bother',
-    'feature-psychological',
-    'feature-sympathomimetic-contraindicated',
-    'feature-fertility-wish',
-    'feature-drug-trial-failed',
-    'feature-relationship-impact',
-  ];
-  const CODED_FEATURES: Record<string, FeatureValue[]> = {
-    'feature-re-status': ['provisional', 'confirmed', 'refuted'].map(status),
-    'feature-re-extent': ['re-complete', 're-partial'].map(finding),
-    'feature-anejaculation-status': ['provisional', 'differential'].map(status),
-    'feature-ed': ['ed-organic', 'ed-psychogenic'].map(finding),
-    'feature-pe': ['pe', 'pe-probable'].map(finding),
-  };
-  const featureArb = fc.record(
-    Object.fromEntries([
-      ...BOOLEAN_FEATURES.map((name) => [name, fc.option(fc.boolean(), { nil: undefined })]),
-      ...Object.entries(CODED_FEATURES).map(([name, values]) => [
-        name,
-        fc.option(fc.constantFrom(...values), { nil: undefined }),
-      ]),
-    ]) as Record<string, fc.Arbitrary<FeatureValue | undefined>>
-  );
-  const conditionArb: fc.Arbitrary<ExtractedCondition[]> = fc.uniqueArray(
-    fc.record({
-      key: fc.constantFrom(
-        'R1-re',
-        'R4-anejaculation',
-        'R6-ed',
-        'R6-pe',
-        'INF-infertility',
-        'RF-diabetes',
-        'RF-ms',
-        'RF-sci',
-        'RF-paraplegia'
-      ),
-      status: fc.constantFrom('provisional', 'confirmed', 'refuted', 'entered-in-error', undefined),
-    }) as fc.Arbitrary<ExtractedCondition>,
-    { selector: (c) => c.key, maxLength: 6 }
-  );
-  const drugArb = fc.array(
-    fc.record({
-      code: fc.constantFrom('G04CA02', 'G04CA04', 'N06AB06', 'N05AX08', 'C02CC02'),
-      display: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
-      stoppable: fc.boolean(),
-    }),
-    { maxLength: 3 }
-  );
-  const caseArb: fc.Arbitrary<CaseSpec> = fc
-    .record({ features: featureArb, conditions: conditionArb, drugs: drugArb })
-    .map((spec) => ({
-      ...spec,
-      features: Object.fromEntries(
-        Object.entries(spec.features).filter(([, v]) => v !== undefined)
-      ) as Record<string, FeatureValue>,
-    }));
-
   const registry = shippedRegistry();
   const apply = (spec: CaseSpec): AppliedPlan =>
     applyPlanDefinition(

@@ -16,6 +16,9 @@ const EXPRESSIONS = [
   "%resource.repeat(item).where(linkId='age').exists() and %resource.repeat(item).where(linkId='sex').exists().not()",
   "%resource.descendants().where(linkId='name').answer.value",
   "%resource.descendants().where(linkId='demographics').count()",
+  "%resource.item.where(linkId='demographics').item.where(linkId='age').answer.value",
+  "%resource.item.where(linkId = 'medications').item.where(linkId='medication').answer.value",
+  "%resource.item.where(linkId='habits').count() + %resource.item.where(linkId='medications').count()",
 ];
 
 const q = questionnaire([], { extension: EXPRESSIONS.map((e, i) => variable(`v${i}`, e)) });
@@ -42,6 +45,17 @@ describe('ExpressionSession', () => {
       }),
       { numRuns: 200 }
     );
+  });
+
+  test('equal top-level items are all kept, as %resource.item.where() keeps them', () => {
+    const twin = { linkId: 'g', item: [{ linkId: 'x', answer: [{ valueInteger: 1 }] }] };
+    const qr = response([twin, structuredClone(twin)]);
+    const expression = "%resource.item.where(linkId='g').count()";
+    const one = questionnaire([], { extension: [variable('n', expression)] });
+    const c = compileQuestionnaire(one);
+    const session = new ExpressionSession(c, new ResponseTree(qr, c), {}, () => undefined);
+    expect(session.evaluate(c.variables[0]!, undefined)).toEqual([2]);
+    expect(evaluateFhirPath(expression, qr, { resource: qr })).toEqual([2]);
   });
 
   test('duplicate group instances collapse as they do in repeat()', () => {

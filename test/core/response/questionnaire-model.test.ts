@@ -19,6 +19,9 @@ describe('scanExpression', () => {
     expect(scanExpression("%resource.descendants().where(linkId='c').exists()").source).toBe(
       '%`rf-descendants:c`.exists()'
     );
+    const top = scanExpression("%resource.item.where(linkId = 'd').item.where(linkId='e')");
+    expect(top.source).toBe("%`rf-item:d`.item.where(linkId='e')");
+    expect(top.lookups).toEqual([{ varName: 'rf-item:d', linkId: 'd', axis: 'item' }]);
   });
 
   test('leaves string literals, comments and other shapes alone', () => {
@@ -26,7 +29,8 @@ describe('scanExpression', () => {
     expect(scanExpression(text).source).toBe(text);
     for (const other of [
       "%resource.repeat(item).where(linkId='a' or linkId='b')",
-      "%resource.item.where(linkId='a')",
+      "%resource.item.where(linkId='a' and answer.exists())",
+      "%resource.items.where(linkId='a')",
       "%resourceX.repeat(item).where(linkId='a')",
       "%resource.repeat(answer).where(linkId='a')",
     ]) {

@@ -4,6 +4,8 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { createMedplumTier } from '../../../src/core/validation/medplum';
 import { deriveProfile, r4Definitions } from '../../helpers/validation';
 import { shippedProfiles } from '../../helpers/content';
+import { mutate } from '../../helpers/mutate';
+import type { Mutation } from '../../helpers/mutate';
 
 const PATIENT = 'http://hl7.org/fhir/StructureDefinition/Patient';
 
@@ -94,56 +96,6 @@ const seeds: Record<string, Resource> = {
     item: [{ linkId: 'dry-orgasm', answer: [{ valueBoolean: true }] }],
   },
 };
-
-/** Every path to an object member or array entry in a JSON value. */
-function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
-  if (typeof value !== 'object' || value === null) {
-    return [];
-  }
-  const out: (string | number)[][] = [];
-  for (const [k, v] of Object.entries(value)) {
-    const key = Array.isArray(value) ? Number(k) : k;
-    if (key === 'resourceType') {
-      continue;
-    }
-    out.push([...prefix, key], ...paths(v, [...prefix, key]));
-  }
-  return out;
-}
-
-type Mutation = { at: number; op: 'delete' | 'set' | 'add'; value: unknown; name: string };
-
-/** Applies random edits (delete, replace with arbitrary JSON, add a property) to a seed. */
-function mutate(seed: Resource, mutations: Mutation[]): Resource {
-  const copy = structuredClone(seed) as unknown as Record<string, unknown>;
-  for (const m of mutations) {
-    const all = paths(copy);
-    if (all.length === 0) {
-      break;
-    }
-    const path = all[m.at % all.length]!;
-    let parent: unknown = copy;
-    for (const step of path.slice(0, -1)) {
-      parent = (parent as Record<string | number, unknown>)[step];
-    }
-    const last = path[path.length - 1]!;
-    const target = parent as Record<string | number, unknown>;
-    if (m.op === 'delete') {
-      if (Array.isArray(target)) {
-        target.splice(Number(last), 1);
-      } else {
-        Reflect.deleteProperty(target, last);
-      }
-    } else if (m.op === 'set') {
-      // A copy: fast-check shares constant values between mutations and runs, and a shared object
-      // set in one place and extended in another would become cyclic.
-      target[last] = structuredClone(m.value);
-    } else if (typeof target[last] === 'object' && target[last] !== null && !Array.isArray(target[last])) {
-      (target[last] as Record<string, unknown>)[m.name] = structuredClone(m.value);
-    }
-  }
-  return copy as unknown as Resource;
-}
 
 const mutationArb = fc.array(
   fc.record({

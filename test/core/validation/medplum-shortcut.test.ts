@@ -1,0 +1,298 @@
+import fc from 'fast-check';
+import type { InternalSchemaElement } from '@medplum/core';
+import {
+  getDataType,
+  OperationOutcomeError,
+  toTypedValue,
+  validateResource,
+  validateTypedValue,
+} from '@medplum/core';
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { collectResourceTypes, isIndexed } from '../../../src/core/validation/definitions';
+import { createMedplumTier, profileSchemaKey } from '../../../src/core/validation/medplum';
+import { medplumIssues } from '../../../src/core/validation/medplum-shortcut';
+import { shippedProfiles } from '../../helpers/content';
+import { testEngine } from '../../helpers/engine';
+import { mutate, paths } from '../../helpers/mutate';
+import type { Mutation } from '../../helpers/mutate';
+import { scenarios } from '../../helpers/scenarios';
+import { deriveProfile, r4Definitions } from '../../helpers/validation';
+
+/** What Medplum itself reports (it throws when there are errors, and returns the warnings). */
+function medplum(validate: () => OperationOutcomeIssue[]): OperationOutcomeIssue[] | 'threw' {
+  try {
+    return validate();
+  } catch (err) {
+    return err instanceof OperationOutcomeError ? (err.outcome.issue ?? []) : 'threw';
+  }
+}
+
+const tier = createMedplumTier(r4Definitions());
+const profiles = new Map<string, StructureDefinition>(
+  shippedProfiles()
+    .filter((p) => p.type !== 'Extension' && p.url)
+    .map((p) => [p.url!, p])
+);
+
+/** The profiles a resource claims that the project ships (registered with the tier on the way). */
+function claimed(resource: Resource): StructureDefinition[] {
+  return (resource.meta?.profile ?? [])
+    .map((url) => profiles.get(url.split('|')[0]!))
+    .filter((p): p is StructureDefinition => p !== undefined && p.type === resource.resourceType)
+    .map((p) => {
+      tier.validateProfile(resource, p);
+      return p;
+    });
+}
+
+function quickBase(resource: Resource): OperationOutcomeIssue[] | undefined {
+  // As the tier does: only for a resource type whose definitions are loaded.
+  return isIndexed(resource.resourceType)
+    ? medplumIssues(toTypedValue(resource), getDataType(resource.resourceType), isIndexed)
+    : undefined;
+}
+
+function quickProfile(resource: Resource, profile: StructureDefinition): OperationOutcomeIssue[] | undefined {
+  const key = profileSchemaKey(profile);
+  return medplumIssues({ type: key, value: resource }, getDataType(key), isIndexed);
+}
+
+/** Every input response and output resource of the golden scenarios. */
+function goldenResources(): Resource[] {
+  return scenarios().flatMap((s) => {
+    const evaluation = evaluateResponse(s.response, testEngine());
+    return [s.response, ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource)];
+  });
+}
+
+describe('the Medplum shortcut', () => {
+  const golden = goldenResources();
+  for (const r of golden) {
+    tier.validateBase(r);
+    claimed(r);
+  }
+
+  test("answers for every golden input and output, base and profiles, with exactly Medplum's issues", () => {
+    let checked = 0;
+    for (const resource of golden) {
+      const base = quickBase(resource);
+      expect(base).toBeDefined();
+      expect(base).toEqual(medplum(() => validateResource(resource)));
+      for (const profile of claimed(resource)) {
+        const viaProfile = quickProfile(resource, profile);
+        expect(viaProfile).toBeDefined();
+        expect(viaProfile).toEqual(medplum(() => validateResource(resource, { profile })));
+        checked++;
+      }
+    }
+    // The outputs carry urn:uuid references, which Medplum warns about: the warnings are reproduced.
+    expect(golden.some((r) => (quickBase(r) ?? []).length > 0)).toBe(true);
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  const seeds = [...new Map(golden.map((r) => [r.resourceType, r])).values()];
+  const reference = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+  const mutationArb: fc.Arbitrary<Mutation[]> = fc.array(
+    fc.record({
+      at: fc.nat(),
+      op: fc.constantFrom<Mutation['op']>('delete', 'set', 'add', 'duplicate'),
+      value: fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.constantFrom(
+          reference,
+          { reference },
+          { reference: 'Group/g' },
+          { reference: '#missing' },
+          { reference: 'Condition?identifier=x|y' },
+          null,
+          '',
+          '  ',
+          [],
+          {},
+          [null],
+          [{}],
+          'bad id',
+          '2025-13-01',
+          '2025-01-02T10:00:00Z',
+          1.5,
+          -1,
+          0,
+          true,
+          { coding: [{ system: 'http://x', code: 'y' }] },
+          { url: 'http://example.org/x', valueString: 'y' },
+          { url: 'http://example.org/x' },
+          { resourceType: 'Patient', id: 'p' },
+          { resourceType: 'Nonsense' }
+        )
+      ),
+      name: fc.constantFrom(
+        'valueString',
+        'valueBoolean',
+        'valueCodeableConcept',
+        'onsetString',
+        'effectivePeriod',
+        '_status',
+        '_value',
+        'resourceType',
+        'value[x]',
+        'toString',
+        'foo',
+        'extension',
+        'id',
+        'text',
+        'reference',
+        'note',
+        'code',
+        'coding',
+        'system',
+        'display'
+      ),
+    }),
+    { maxLength: 4 }
+  );
+
+  test("gives exactly Medplum's issues whenever it answers, on generated resources (base and profiles)", () => {
+    let answered = 0;
+    let deferred = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), mutationArb, (seed, mutations) => {
+        const resource = mutate(seed, mutations);
+        const base = quickBase(resource);
+        if (base === undefined) {
+          deferred++;
+        } else {
+          answered++;
+          expect(base).toEqual(medplum(() => validateResource(resource)));
+        }
+        for (const profile of claimed(seed)) {
+          const viaProfile = quickProfile(resource, profile);
+          if (viaProfile !== undefined) {
+            expect(viaProfile).toEqual(
+              medplum(() => validateTypedValue({ type: profileSchemaKey(profile), value: resource }))
+            );
+            expect(viaProfile).toEqual(medplum(() => validateResource(resource, { profile })));
+          }
+        }
+        // The tier as a whole (shortcut or not) reports what Medplum reports, except that it
+        // names resource types it cannot load where Medplum would skip them.
+        const tierBase = tier.validateBase(resource);
+        const official = medplum(() => validateResource(resource));
+        if (official !== 'threw' && [...collectResourceTypes(resource)].every(isIndexed)) {
+          expect(tierBase).toEqual(official);
+        }
+      }),
+      { numRuns: 600 }
+    );
+    // Both paths were exercised.
+    expect(answered).toBeGreaterThan(50);
+    expect(deferred).toBeGreaterThan(50);
+  });
+
+  test("gives exactly Medplum's issues whenever it answers, for every single edit of the golden seeds", () => {
+    const edits: Omit<Mutation, 'at'>[] = [
+      { op: 'delete', value: '', name: '' },
+      { op: 'duplicate', value: '', name: '' },
+      { op: 'set', value: '', name: '' },
+      // A second value for a choice element, a primitive extension.
+      ...['valueString', 'onsetString', '_status'].map((name) => ({
+        op: 'add' as const,
+        value: 'x',
+        name,
+      })),
+    ];
+    let cases = 0;
+    for (const seed of seeds) {
+      const seedProfiles = claimed(seed);
+      const count = paths(seed).length + 1;
+      // Every path of the smaller seeds; an even spread of 150 in the large RequestGroup.
+      const step = Math.max(1, Math.floor(count / 150));
+      for (let at = count - 1; at >= 0; at -= step) {
+        for (const edit of edits) {
+          const resource = mutate(seed, [{ at, ...edit }]);
+          const base = quickBase(resource);
+          if (base !== undefined) {
+            expect(base).toEqual(medplum(() => validateResource(resource)));
+          }
+          for (const profile of seedProfiles) {
+            const viaProfile = quickProfile(resource, profile);
+            if (viaProfile !== undefined) {
+              // The cached profile schema (equal to validateResource with the profile, see medplum.test.ts).
+              expect(viaProfile).toEqual(
+                medplum(() => validateTypedValue({ type: profileSchemaKey(profile), value: resource }))
+              );
+            }
+          }
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(1000);
+  });
+
+  test('defers to Medplum for what it does not model, and for any finding other than a reference warning', () => {
+    const observation = golden.find((r) => r.resourceType === 'Observation')!;
+    const withPrimitiveExtension = {
+      ...observation,
+      _status: { extension: [{ url: 'http://x', valueString: 'y' }] },
+    };
+    const withNull = { ...observation, issued: null } as unknown as Resource;
+    const withoutStatus = { ...observation } as Record<string, unknown>;
+    delete withoutStatus.status;
+    const withUnknownKey = { ...observation, colour: 'blue' } as Resource;
+    const withBadDate = { ...observation, effectiveDateTime: '2025-13-01' } as Resource;
+    const withoutValue = Object.fromEntries(
+      Object.entries(observation).filter(([k]) => !k.startsWith('value'))
+    );
+    const withQuantity = (value: number): Resource =>
+      ({ ...withoutValue, valueQuantity: { value } }) as Resource;
+    const withNaN = withQuantity(Number.NaN);
+    expect(quickBase(withQuantity(1.5))).toEqual([]);
+    for (const r of [withPrimitiveExtension, withNull, withoutStatus, withUnknownKey, withBadDate, withNaN]) {
+      expect(quickBase(r as Resource)).toBeUndefined();
+    }
+    expect(quickBase(observation)).toEqual([]);
+  });
+
+  test('checks patterns as Medplum does: a match is answered, a mismatch deferred', () => {
+    const problem = { coding: [{ system: 'http://snomed.info/sct', code: '3835006' }] };
+    const profile = deriveProfile('Condition', 're-test-pattern', {
+      'Condition.code': { patternCodeableConcept: problem, min: 1 },
+    });
+    const matching: Resource = {
+      resourceType: 'Condition',
+      code: problem,
+      subject: { reference: 'Patient/p' },
+    };
+    const other: Resource = { ...matching, code: { text: 'something else' } } as Resource;
+    tier.validateProfile(matching, profile);
+    expect(quickProfile(matching, profile)).toEqual(medplum(() => validateResource(matching, { profile })));
+    expect(quickProfile(matching, profile)).toEqual([]);
+    expect(quickProfile(other, profile)).toBeUndefined();
+    expect(medplum(() => validateResource(other, { profile }))).not.toEqual([]);
+  });
+
+  test('defers on a key Medplum could read both as an element and as a choice element', () => {
+    const basic: Resource = { resourceType: 'Basic', code: { text: 'x' } };
+    tier.validateBase(basic);
+    const schema = getDataType('Basic');
+    const element = (path: string): InternalSchemaElement => ({
+      path,
+      description: '',
+      min: 0,
+      max: 1,
+      type: [{ code: 'string' }],
+    });
+    const odd = {
+      ...schema,
+      elements: {
+        ...schema.elements,
+        'value[x]': element('Basic.value[x]'),
+        valueSet: element('Basic.valueSet'),
+      },
+    };
+    expect(medplumIssues(toTypedValue(basic), odd, isIndexed)).toEqual([]);
+    expect(medplumIssues(toTypedValue({ ...basic, valueString: 'y' }), odd, isIndexed)).toEqual([]);
+    expect(medplumIssues(toTypedValue({ ...basic, valueSet: 'y' }), odd, isIndexed)).toBeUndefined();
+  });
+});
