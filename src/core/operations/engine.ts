@@ -1,4 +1,4 @@
-import type { StructureDefinition } from '@medplum/fhirtypes';
+import type { PlanDefinition, Questionnaire, StructureDefinition } from '@medplum/fhirtypes';
 import type { ConformanceRegistry } from '../conformance/registry';
 import type { Terminology } from '../terminology';
 import type { Clock, IdGenerator } from '../types';
@@ -20,4 +20,23 @@ export interface EngineDeps {
 /** The StructureDefinitions of a registry, for the validator's profiles. */
 export function profilesOf(registry: ConformanceRegistry): StructureDefinition[] {
   return registry.ofType<StructureDefinition>('StructureDefinition');
+}
+
+/**
+ * True when the definition is the registry's own copy: then faults in what it produces are ours
+ * (`internal`), otherwise the caller's (`conformance`).
+ */
+export function isShipped(definition: Questionnaire | PlanDefinition, deps: EngineDeps): boolean {
+  return (
+    definition.url !== undefined &&
+    deps.registry.resolve(`${definition.url}|${definition.version}`) === definition
+  );
+}
+
+/** Who is to blame for invalid output of a definition: us for shipped content, else the caller. */
+export function blameFor(
+  definition: Questionnaire | PlanDefinition,
+  deps: EngineDeps
+): 'internal' | 'conformance' {
+  return isShipped(definition, deps) ? 'internal' : 'conformance';
 }

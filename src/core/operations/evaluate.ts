@@ -16,9 +16,9 @@ import { withNarrative } from '../narrative/narrative';
 import { issue } from '../outcomes';
 import { applyPlanDefinition, liftedEntries } from '../plan';
 import type { EngineDeps } from './engine';
+import { blameFor } from './engine';
 import { extractOperation } from './extract';
 import type { ResponseInput } from './response-input';
-import { isShipped } from './response-input';
 import { validateOutput } from './validate-output';
 
 /** Options of {@link evaluateResponse}; every default is the module's own content. */
@@ -102,7 +102,7 @@ export function evaluateResponse(
   }
 
   // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs).
-  validateOutput(all, deps, isShipped(extracted.checked.questionnaire, deps) ? 'internal' : 'conformance');
+  validateOutput(all, deps, blameFor(extracted.checked.questionnaire, deps));
 
   if (response.status === 'amended') {
     issues.push(...unsupportedAfterAmendment(extracted.checked.questionnaire, response, extractedEntries));

@@ -2,8 +2,9 @@ import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { extractResources } from '../extract/extract';
 import { hasErrors, ReFhirError } from '../outcomes';
 import type { EngineDeps } from './engine';
+import { blameFor } from './engine';
 import type { CheckedResponse, ResponseInput } from './response-input';
-import { checkResponse, isShipped } from './response-input';
+import { checkResponse } from './response-input';
 
 /** The result of SDC `$extract`: the transaction Bundle and the hints and warnings. */
 export interface ExtractOutput {
@@ -29,7 +30,7 @@ export function extractOperation(
     newId: deps.newId,
   });
   if (hasErrors(issues)) {
-    throw new ReFhirError(isShipped(checked.questionnaire, deps) ? 'internal' : 'conformance', issues);
+    throw new ReFhirError(blameFor(checked.questionnaire, deps), issues);
   }
   return { bundle, issues: [...checked.issues, ...issues], checked };
 }

@@ -4,6 +4,7 @@ import { hasErrors, issue, ReFhirError } from '../outcomes';
 import { calculateResponse, validateResponse } from '../response';
 import type { ValidationResult } from '../validation/validator';
 import type { EngineDeps } from './engine';
+import { blameFor } from './engine';
 
 /** Input shared by the operations that read a QuestionnaireResponse. */
 export interface ResponseInput {
@@ -47,7 +48,7 @@ export function checkResponse(
   const { questionnaire, completed } = inspected as Required<Inspection>;
   if (hasErrors(completed.issues)) {
     // A calculation that fails is a fault of the Questionnaire, not of the response.
-    throw new ReFhirError(isShipped(questionnaire, deps) ? 'internal' : 'conformance', completed.issues);
+    throw new ReFhirError(blameFor(questionnaire, deps), completed.issues);
   }
   return { questionnaire, completed: completed.response, issues: [...inspected.issues, ...completed.issues] };
 }
@@ -196,14 +197,6 @@ function profilesToApply(
 ): string[] {
   const wanted = new Set([...(response.meta?.profile ?? []), ...(options.responseProfiles ?? [])]);
   return [...wanted].filter((p) => deps.registry.resolve(p, 'StructureDefinition'));
-}
-
-/** True when the Questionnaire is the registry's own copy (its faults are ours, not the caller's). */
-export function isShipped(questionnaire: Questionnaire, deps: EngineDeps): boolean {
-  return (
-    questionnaire.url !== undefined &&
-    deps.registry.resolve(`${questionnaire.url}|${questionnaire.version}`) === questionnaire
-  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -62,11 +62,7 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       if (version !== undefined) {
         throw httpError(400, 'invalid', 'version goes with url, not with planDefinition');
       }
-      const checked = deps.validator.validate(given);
-      if (checked.failure) {
-        throw failure(checked.failure, checked.issues);
-      }
-      return given;
+      return given; // validated by applyOperation, which tells it from the registry's own copies
     }
     const canonical = version === undefined || url!.includes('|') ? url! : `${url}|${version}`;
     const found = deps.registry.resolve<PlanDefinition>(canonical, 'PlanDefinition');
@@ -113,12 +109,7 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       settingContext: concept(params, 'settingContext'),
       data,
     };
-    // The registry's own copy is applied by canonical, so that its faults are reported as ours (500).
-    const shipped =
-      typeof planDefinition !== 'string' && deps.registry.resources.includes(planDefinition)
-        ? `${planDefinition.url}|${planDefinition.version}`
-        : planDefinition;
-    const { carePlan } = applyOperation(shipped, applyParams, deps);
+    const { carePlan } = applyOperation(planDefinition, applyParams, deps);
     sendResource(req, res, 200, carePlan);
   };
 

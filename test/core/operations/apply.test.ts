@@ -50,4 +50,30 @@ describe('applyOperation', () => {
       )
     ).toBeUndefined();
   });
+
+  test('a caller’s PlanDefinition that is not valid R4 is refused as structural before it runs', () => {
+    const invalid = { ...EMPTY_DESCRIPTION, status: 'published' } as unknown as PlanDefinition;
+    let thrown: ReFhirError | undefined;
+    try {
+      applyOperation(invalid, { subject: 'Patient/p1' }, testEngine());
+    } catch (err) {
+      thrown = err as ReFhirError;
+    }
+    expect({ kind: thrown?.kind, expression: thrown?.outcome.issue[0]?.expression }).toEqual({
+      kind: 'structural',
+      expression: ['PlanDefinition.status'],
+    });
+  });
+
+  test('the registry’s own copy, given as a resource, is applied like its canonical: its faults would be ours', () => {
+    const engine = testEngine();
+    const shipped = engine.registry.resolve<PlanDefinition>(
+      'http://re-fhir.org/fhir/PlanDefinition/re-management-pathway',
+      'PlanDefinition'
+    )!;
+    const byResource = applyOperation(shipped, { subject: 'Patient/p1' }, engine);
+    const byCanonical = applyOperation(shipped.url!, { subject: 'Patient/p1' }, testEngine());
+    expect(byResource.carePlan.contained?.length).toBe(byCanonical.carePlan.contained?.length);
+    expect(byResource.issues).toEqual(byCanonical.issues);
+  });
 });
