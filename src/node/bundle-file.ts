@@ -43,6 +43,15 @@ export class BundleFile {
     return undefined;
   }
 
+  /**
+   * False when the file holds no `fullUrl` string at all: then a missing entry is a true miss, not a
+   * file in an unexpected shape.
+   * @param fullUrl - The entry's fullUrl.
+   */
+  mentions(fullUrl: string): boolean {
+    return this.load().includes(JSON.stringify(fullUrl), 0, 'utf8');
+  }
+
   private load(): Buffer {
     if (!this.bytes) {
       this.bytes = readFileSync(this.path);

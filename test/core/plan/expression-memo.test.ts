@@ -26,6 +26,11 @@ describe('referencedVariables', () => {
     expect(referencedVariables('today() > %start')).toBeNull();
     expect(referencedVariables('now ( )')).toBeNull();
     expect(referencedVariables('timeOfDay()')).toBeNull();
+    expect(referencedVariables('`today`() > %start')).toBeNull();
+    expect(referencedVariables('today/* a comment */() > %start')).toBeNull();
+    expect(referencedVariables('today // a comment\n() > %start')).toBeNull();
+    // Inside string literals the same characters are text, not a clock read.
+    expect(referencedVariables("%a.where(system = 'http://x/*`today`()')")).toEqual(['a']);
     expect(referencedVariables("%'odd name'.exists()")).toBeNull();
     expect(referencedVariables('%`odd name`.exists()')).toBeNull();
     expect(referencedVariables("'50%'")).toBeNull();
