@@ -169,9 +169,11 @@ describe('local CodeSystems', () => {
       'dm1',
       'dm2',
       'dm-other',
+      'dm-other-specified',
       'dm1-autonomic-neuropathy',
       'dm2-autonomic-neuropathy',
       'dm-other-autonomic-neuropathy',
+      'dm-other-specified-autonomic-neuropathy',
       'multiple-sclerosis',
       'spinal-cord-injury',
       'paraplegia-complete',
@@ -267,10 +269,15 @@ describe('ValueSets', () => {
       '3160-9', '9780-8', '6800-7', '13943-6', '51479-4', '53324-0',
       '4548-4', '2345-7', '2986-8', '15067-2', '10501-5', '2842-3',
     ]);
-    expect(codesOf(vs('re-diabetes-type'))).toEqual(['46635009', '44054006', '73211009']);
+    expect(codesOf(vs('re-diabetes-type'))).toEqual([
+      '46635009',
+      '44054006',
+      '73211009',
+      'dm-other-specified',
+    ]);
   });
 
-  test('the answer ValueSets draw only on re-answer, and each answer code is in exactly one of them', () => {
+  test('the answer ValueSets draw only on re-answer (re-diabetes-type adds one answer to SNOMED CT), and each answer code is in exactly one of them', () => {
     const answer = byId<CodeSystem>('CodeSystem', 're-answer');
     const lists: Record<string, string[]> = {
       're-partner-status': [
@@ -290,7 +297,11 @@ describe('ValueSets', () => {
       expect([id, codesOf(vs(id), answer.url)]).toEqual([id, codes]);
       expect([id, codesOf(vs(id)).length]).toEqual([id, codes.length]);
     }
-    expect(Object.values(lists).flat().sort()).toEqual((answer.concept ?? []).map((c) => c.code).sort());
+    const diabetesAnswers = codesOf(vs('re-diabetes-type'), answer.url);
+    expect(diabetesAnswers).toEqual(['dm-other-specified']);
+    expect([...Object.values(lists).flat(), ...diabetesAnswers].sort()).toEqual(
+      (answer.concept ?? []).map((c) => c.code).sort()
+    );
   });
 
   test('re-rule and re-evidence-basis include their whole CodeSystems', () => {
