@@ -171,3 +171,30 @@ describe('a response that supports nothing to write', () => {
     );
   });
 });
+
+describe('who recorded the investigations', () => {
+  const AUTHOR = 'http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author';
+  const confirmed = scenarios().find((s) => s.name === 'example-diabetic-confirmed')!.response;
+  const authors = (...references: string[]): QuestionnaireResponse =>
+    applyPatch(confirmed, [
+      {
+        op: 'set-item',
+        linkId: 'investigations',
+        key: 'extension',
+        value: references.map((reference) => ({ url: AUTHOR, valueReference: { reference } })),
+      },
+    ]);
+  const reStatus = (response: QuestionnaireResponse): string | undefined =>
+    evaluateResponse(response, testEngine())
+      .bundle.entry?.map((e) => e.resource as Condition)
+      .find((c) => c.resourceType === 'Condition' && c.code?.coding?.some((k) => k.code === 'N53.14'))
+      ?.verificationStatus?.coding?.[0]?.code;
+
+  test('regression: two author extensions on the item are every author, not a failure of our content (500)', () => {
+    expect(reStatus(confirmed)).toBe('confirmed');
+    expect(reStatus(authors('Practitioner/dr-2', 'PractitionerRole/dr-2-urology'))).toBe('confirmed');
+    // A patient among the authors: the PEU finding is no longer a practitioner's, so RE stays provisional.
+    expect(reStatus(authors('Practitioner/dr-2', 'Patient/example-diabetic'))).toBe('provisional');
+    expect(reStatus(authors('Patient/example-diabetic'))).toBe('provisional');
+  });
+});
