@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { CodeableConcept, Coding, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import { isObject } from '../core/json';
 import type { HttpError } from './errors';
 import { httpError } from './errors';
 
@@ -235,14 +236,6 @@ function checkKnown<T>(params: Map<string, T>, known: readonly string[]): Map<st
     );
   }
   return params;
-}
-
-/**
- * True for a non-null, non-array object.
- * @param value - Anything.
- */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
