@@ -6,15 +6,17 @@ import { sendOutcome } from './send';
 
 /**
  * An error with its HTTP status and the OperationOutcome to send. Thrown (or passed to `next`) by the
- * adapter; the error handler turns it into the response.
+ * adapter; the error handler turns it into the response. `cause` (never sent) is what failed underneath,
+ * for whoever logs it.
  */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly outcome: OperationOutcome,
-    readonly headers: Readonly<Record<string, string>> = {}
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions
   ) {
-    super(outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`);
+    super(outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`, options);
     this.name = 'HttpError';
   }
 }
@@ -25,14 +27,16 @@ export class HttpError extends Error {
  * @param code - OperationOutcome issue type.
  * @param text - Human-readable text (no PHI, no internals).
  * @param headers - Extra response headers (e.g. `Allow`, `WWW-Authenticate`).
+ * @param options - The cause, for the log.
  */
 export function httpError(
   status: number,
   code: IssueCode,
   text: string,
-  headers?: Record<string, string>
+  headers?: Record<string, string>,
+  options?: ErrorOptions
 ): HttpError {
-  return new HttpError(status, outcome([issue('error', code, text)]), headers);
+  return new HttpError(status, outcome([issue('error', code, text)]), headers, options);
 }
 
 /**
