@@ -1,5 +1,5 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
-import { gzipSync } from 'node:zlib';
+import zlib, { gzipSync } from 'node:zlib';
 import { issue, ReFhirError } from '../../src/core/outcomes';
 import { appConfigFromEnv } from '../../src/http/config';
 import { framesOf, statusOfKind, toHttpError } from '../../src/http/errors';
@@ -112,6 +112,28 @@ describe('bodies that cannot be decompressed', () => {
       }
     }
   );
+
+  test("zstd is read where Node's zlib has it (22.15 and later); elsewhere it is 415 like any unknown encoding", async () => {
+    const compress = (zlib as { zstdCompressSync?: (data: Buffer) => Buffer }).zstdCompressSync;
+    const server = await startServer();
+    try {
+      const json = Buffer.from(JSON.stringify(QR));
+      const res = await request(`${server.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', 'content-encoding': 'zstd' },
+        body: compress ? compress(json) : json,
+      });
+      if (compress) {
+        expect(res.status).toBe(200);
+      } else {
+        expect(expectOutcome(res, 415, 'not-supported')).toEqual([
+          'Unsupported body encoding or charset; send UTF-8 JSON',
+        ]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 
   test('a body that does decompress is read', async () => {
     const server = await startServer();
