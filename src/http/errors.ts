@@ -202,7 +202,7 @@ export function framesOf(err: Error): string {
   if (stack.startsWith(header)) {
     return stack.slice(header.length).replace(/^\n/, '');
   }
-  // Name or message changed after the stack was formatted: keep what follows the first frame.
+  // Name or message changed after the stack was formatted: keep the lines from the first frame on.
   const lines = stack.split('\n');
   const first = lines.findIndex((l) => /^\s+at /.test(l));
   return first < 0 ? '' : lines.slice(first).join('\n');
