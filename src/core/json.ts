@@ -1,4 +1,12 @@
 /**
+ * True for a JSON object: non-null and not an array. The one shared guard for reading untrusted JSON.
+ * @param value - Anything.
+ */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
  * A deep copy of JSON-shaped data (objects, arrays, primitives): what `structuredClone` gives for
  * such data, several times faster (structuredClone goes through the serializer). Only own
  * enumerable properties are copied, like structuredClone; shared sub-objects are copied apart. A

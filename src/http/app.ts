@@ -11,7 +11,7 @@ import { WRITTEN_TYPES } from './auth/scopes';
 import { authenticate, createTokenVerifier } from './auth/token';
 import type { AppConfig } from './config';
 import type { AppContext, Routes } from './context';
-import { errorHandler, notFoundHandler } from './errors';
+import { errorHandler, notFoundHandler, rejectMalformedUrl } from './errors';
 import { KeyedLock } from './keyed-lock';
 import { createLogger, requestLogging } from './logging';
 import { formBody, jsonBody, negotiate } from './negotiation';
@@ -41,10 +41,10 @@ export interface AppTestHooks {
  * page (or a placeholder) at `/`. It does not listen; `server.ts` does.
  *
  * Middleware order: request id and access log → security headers (helmet; `x-powered-by` off) → CORS
- * (only when origins are configured) → health → under the FHIR base: SMART configuration → content
- * negotiation (406/415) → `metadata` (public) → bearer auth (401, when configured) → JSON body with the
- * size limit (413) → operations, terminology, reads and searches → JSON 404 → the error handler, which
- * turns every error into an OperationOutcome.
+ * (only when origins are configured) → 400 for a path that does not percent-decode → health → under the
+ * FHIR base: SMART configuration → content negotiation (406/415) → `metadata` (public) → bearer auth
+ * (401, when configured) → JSON body with the size limit (413) → operations, terminology, reads and
+ * searches → JSON 404 → the error handler, which turns every error into an OperationOutcome.
  * @param config - Settings; every field has a default that serves the local demo.
  * @param hooks - Test seams.
  */
@@ -93,6 +93,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
       })
     );
   }
+  app.use(rejectMalformedUrl);
   app.use(healthRoutes(ctx));
 
   const modules: Routes[] = [

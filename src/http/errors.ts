@@ -6,15 +6,17 @@ import { sendOutcome } from './send';
 
 /**
  * An error with its HTTP status and the OperationOutcome to send. Thrown (or passed to `next`) by the
- * adapter; the error handler turns it into the response.
+ * adapter; the error handler turns it into the response. `cause` (never sent) is what failed underneath,
+ * for whoever logs it.
  */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly outcome: OperationOutcome,
-    readonly headers: Readonly<Record<string, string>> = {}
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions
   ) {
-    super(outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`);
+    super(outcome.issue?.[0]?.details?.text ?? `HTTP ${status}`, options);
     this.name = 'HttpError';
   }
 }
@@ -25,14 +27,16 @@ export class HttpError extends Error {
  * @param code - OperationOutcome issue type.
  * @param text - Human-readable text (no PHI, no internals).
  * @param headers - Extra response headers (e.g. `Allow`, `WWW-Authenticate`).
+ * @param options - The cause, for the log.
  */
 export function httpError(
   status: number,
   code: IssueCode,
   text: string,
-  headers?: Record<string, string>
+  headers?: Record<string, string>,
+  options?: ErrorOptions
 ): HttpError {
-  return new HttpError(status, outcome([issue('error', code, text)]), headers);
+  return new HttpError(status, outcome([issue('error', code, text)]), headers, options);
 }
 
 /**
@@ -112,14 +116,24 @@ function fromUntypedParser(err: ParserError): HttpError | undefined {
     : undefined;
 }
 
+/** A path that does not percent-decode: the client's mistake, whichever layer finds it. */
+function malformedUrl(): HttpError {
+  return httpError(400, 'invalid', 'The request URL is not validly percent-encoded');
+}
+
 /**
  * Maps anything thrown to an HttpError: HttpErrors as they are, engine failures by kind, body-parser
- * errors by type; anything else is our bug (500, generic text).
+ * errors by type, the router's failure to decode a path parameter as 400; anything else is our bug
+ * (500, generic text).
  * @param err - What was thrown.
  */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) {
     return err;
+  }
+  // The router marks its decodeURIComponent failure 400; any other URIError is ours.
+  if (err instanceof URIError && (err as ParserError).status === 400) {
+    return malformedUrl();
   }
   if (err instanceof ReFhirError) {
     return err.kind === 'internal' ? internalError() : new HttpError(statusOfKind(err.kind), err.outcome);
@@ -136,7 +150,8 @@ export function toHttpError(err: unknown): HttpError {
 /**
  * The last middleware (arity 4, so Express treats it as the error handler): every error becomes an
  * OperationOutcome with its status. Client errors are logged at `info` without their text (it may quote
- * the input); server errors are logged at `error` with the stack, never sent.
+ * the input); server errors are logged at `error` with their type and stack frames, never their message
+ * (it may quote the input too), and nothing of them is sent.
  */
 export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) {
@@ -158,21 +173,55 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   sendOutcome(req, res, mapped.status, mapped.outcome);
 };
 
-/** What of an unexpected error goes to the log: its type, stack and (for engine errors) issue codes. */
+/**
+ * What of an unexpected error goes to the log: its type, stack frames and (for engine errors) issue codes
+ * and locations. Never its message: an error may quote the input, which can be patient data.
+ */
 function describe(err: unknown): Record<string, unknown> {
   if (err instanceof ReFhirError) {
     return {
       type: err.name,
       kind: err.kind,
       issues: err.outcome.issue?.map((i) => ({ code: i.code, expression: i.expression })),
-      stack: err.stack,
+      stack: framesOf(err),
     };
   }
   if (err instanceof Error) {
-    return { type: err.name, stack: err.stack };
+    return { type: err.name, stack: framesOf(err) };
   }
   return { type: typeof err };
 }
+
+/**
+ * The stack without its header, which V8 writes as `Name: message` (the message may span lines).
+ * @param err - The error.
+ */
+export function framesOf(err: Error): string {
+  const stack = err.stack ?? '';
+  const header = Error.prototype.toString.call(err);
+  if (stack.startsWith(header)) {
+    return stack.slice(header.length).replace(/^\n/, '');
+  }
+  // Name or message changed after the stack was formatted: keep the lines from the first frame on.
+  const lines = stack.split('\n');
+  const first = lines.findIndex((l) => /^\s+at /.test(l));
+  return first < 0 ? '' : lines.slice(first).join('\n');
+}
+
+/**
+ * 400 for a path that does not percent-decode (`/fhir/%`, a cut UTF-8 sequence). The router would fail
+ * with a URIError on a path parameter, or match nothing and answer 404; either way it is the URL.
+ */
+export const rejectMalformedUrl: RequestHandler = (req, _res, next) => {
+  if (req.path.includes('%')) {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      throw malformedUrl();
+    }
+  }
+  next();
+};
 
 /** JSON 404 for anything no route matched. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -1,5 +1,5 @@
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -13,11 +13,15 @@ export interface Running {
    * Graceful stop: no new connections; every response from now on (in flight, or asked for on a
    * connection that is already open) carries `Connection: close`, so clients stop reusing their
    * connections instead of having them reset; idle keep-alive connections end when their keep-alive
-   * timeout expires or the client closes them; connections still open after `timeoutMs` are cut.
+   * timeout expires or the client closes them; connections that have not sent a byte are closed after a
+   * short grace; connections still open after `timeoutMs` are cut.
    * Resolves true when everything finished in time, false when connections had to be cut.
    */
   shutdown(): Promise<boolean>;
 }
+
+/** How long a connection that has sent nothing may still start its request once shutdown began. */
+const FIRST_REQUEST_GRACE_MS = 250;
 
 /**
  * Listens on a port and returns the graceful-shutdown handle.
@@ -31,6 +35,9 @@ export function listen(
   return new Promise((resolve, reject) => {
     let closing = false;
     const unanswered = new Set<ServerResponse>();
+    // Connections that have not had a request yet. Node's idle-connection tracking counts them as busy
+    // (for its headers timeout), so closeIdleConnections leaves them, and they would hold shutdown.
+    const unused = new Set<Socket>();
     const server = app.listen(options.port, options.host ?? '', (err?: Error) => {
       if (err) {
         reject(err);
@@ -56,6 +63,7 @@ export function listen(
               done(false);
             }, options.shutdownTimeoutMs);
             timer.unref();
+            closeUnused(unused, Math.min(FIRST_REQUEST_GRACE_MS, options.shutdownTimeoutMs));
             // http.Server#close would also destroy every connection with no request parsed yet. Under
             // load many of those hold a request the busy event loop has not read, and destroying them
             // resets the client; so only the listening socket is closed here. The connections end after
@@ -69,8 +77,13 @@ export function listen(
         },
       });
     });
+    server.on('connection', (socket: Socket) => {
+      unused.add(socket);
+      socket.once('close', () => unused.delete(socket));
+    });
     // Before Express, so that the header is set before a synchronous handler answers.
-    server.prependListener('request', (_req, res: ServerResponse) => {
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      unused.delete(req.socket);
       if (closing) {
         closeAfter(res);
       }
@@ -79,6 +92,25 @@ export function listen(
     });
     server.on('error', reject);
   });
+}
+
+/**
+ * After the grace, destroys the connections that have still not sent a byte. Not at once: under load a
+ * connection may hold a request the busy event loop has not read yet; the grace and then a turn of the
+ * loop (setImmediate runs after its poll phase, where sockets are read) let it be read and answered.
+ * A connection that has sent part of a request is left to finish it (or to the shutdown timeout).
+ * @param unused - The connections that have had no request.
+ * @param graceMs - How long to wait.
+ */
+function closeUnused(unused: ReadonlySet<Socket>, graceMs: number): void {
+  const sweep = (): void => {
+    for (const socket of unused) {
+      if (socket.bytesRead === 0) {
+        socket.destroy();
+      }
+    }
+  };
+  setTimeout(() => setImmediate(sweep), graceMs).unref();
 }
 
 /** Asks Node to close the connection once this response is sent (and tells the client so). */

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { CodeableConcept, Coding, Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
+import { isObject } from '../core/json';
 import type { HttpError } from './errors';
 import { httpError } from './errors';
 
@@ -36,7 +37,7 @@ export class OperationInput {
     if (!isObject(body) || body.resourceType !== 'Parameters') {
       throw httpError(400, 'structure', 'Expected a Parameters resource');
     }
-    unknownProperty(body, ROOT_KEYS, 'Parameters');
+    unknownProperty(body, ROOT, 'Parameters');
     const list = (body as unknown as Parameters).parameter ?? [];
     if (!Array.isArray(list)) {
       throw httpError(400, 'structure', 'Parameters.parameter must be an array');
@@ -46,7 +47,7 @@ export class OperationInput {
       if (!isObject(p) || typeof p.name !== 'string') {
         throw httpError(400, 'structure', `Parameters.parameter[${i}] has no name`);
       }
-      unknownProperty(p, PARAMETER_KEYS, `Parameters.parameter[${i}]`);
+      unknownProperty(p, PARAMETER, `Parameters.parameter[${i}]`);
       const values = Object.keys(p).filter((k) => k.startsWith('value') || k === 'resource' || k === 'part');
       if (values.length > 1) {
         throw httpError(400, 'structure', `Parameters.parameter[${i}] (${p.name}) has more than one value`);
@@ -208,18 +209,68 @@ export class OperationInput {
   }
 }
 
-/** The elements of Parameters and of Parameters.parameter (R4), besides `value[x]` and primitive extensions. */
-const ROOT_KEYS = new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']);
-const PARAMETER_KEYS = new Set(['id', 'extension', 'modifierExtension', 'name', 'resource', 'part']);
+/** The elements of Parameters and of Parameters.parameter (R4), and which of them are primitives. */
+interface Shape {
+  readonly keys: ReadonlySet<string>;
+  /** Primitive elements: only these may have a `_` sibling (their id and extensions). */
+  readonly primitives: ReadonlySet<string>;
+  /** Whether `value[x]` is an element here (Parameters.parameter only). */
+  readonly values: boolean;
+}
+
+const ROOT: Shape = {
+  keys: new Set(['resourceType', 'id', 'meta', 'implicitRules', 'language', 'parameter']),
+  primitives: new Set(['id', 'implicitRules', 'language']),
+  values: false,
+};
+// Parameters.parameter.id is Element.id, a plain JSON string: it has no `_id`.
+const PARAMETER: Shape = {
+  keys: new Set(['id', 'extension', 'modifierExtension', 'name', 'resource', 'part']),
+  primitives: new Set(['name']),
+  values: true,
+};
+
+/** The R4 primitive types (as in `value[x]` names): a complex value has no `_value[x]` sibling. */
+const PRIMITIVE_TYPES = new Set([
+  'Base64Binary',
+  'Boolean',
+  'Canonical',
+  'Code',
+  'Date',
+  'DateTime',
+  'Decimal',
+  'Id',
+  'Instant',
+  'Integer',
+  'Markdown',
+  'Oid',
+  'PositiveInt',
+  'String',
+  'Time',
+  'UnsignedInt',
+  'Uri',
+  'Url',
+  'Uuid',
+]);
+
+function isKnown(key: string, shape: Shape): boolean {
+  if (shape.keys.has(key)) {
+    return true;
+  }
+  const value = shape.values ? /^(_?)value([A-Z][A-Za-z0-9]*)$/.exec(key) : null;
+  if (value) {
+    return value[1] === '' || PRIMITIVE_TYPES.has(value[2]!);
+  }
+  return key.startsWith('_') && shape.primitives.has(key.slice(1));
+}
 
 /**
- * A Parameters is input like any resource: a property R4 does not define (a typo, or `__proto__`) is
- * not FHIR, and is refused rather than ignored. Nested resources are validated where they are used.
+ * A Parameters is input like any resource: a property R4 does not define (a typo, `__proto__`, or a
+ * `_` sibling of a complex element such as `_valueCoding`) is not FHIR, and is refused rather than
+ * ignored. Nested resources are validated where they are used.
  */
-function unknownProperty(element: Record<string, unknown>, known: ReadonlySet<string>, where: string): void {
-  const unknown = Object.keys(element).find(
-    (k) => !known.has(k) && !/^_?value[A-Z][A-Za-z]*$/.test(k) && !known.has(k.replace(/^_/, ''))
-  );
+function unknownProperty(element: Record<string, unknown>, shape: Shape, where: string): void {
+  const unknown = Object.keys(element).find((k) => !isKnown(k, shape));
   if (unknown !== undefined) {
     throw httpError(400, 'structure', `${where} has an unknown property "${unknown.slice(0, 64)}"`);
   }
@@ -235,14 +286,6 @@ function checkKnown<T>(params: Map<string, T>, known: readonly string[]): Map<st
     );
   }
   return params;
-}
-
-/**
- * True for a non-null, non-array object.
- * @param value - Anything.
- */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
-import { gzipSync } from 'node:zlib';
+import zlib, { gzipSync } from 'node:zlib';
 import { issue, ReFhirError } from '../../src/core/outcomes';
 import { appConfigFromEnv } from '../../src/http/config';
-import { statusOfKind, toHttpError } from '../../src/http/errors';
+import { framesOf, statusOfKind, toHttpError } from '../../src/http/errors';
 import { AUDIENCE, bearer, ISSUER, signToken, testKey } from '../helpers/auth';
 import { testEngine } from '../helpers/engine';
 import type { TestServer } from '../helpers/http';
@@ -13,28 +13,49 @@ const QR = scenarios().find((s) => s.name === 'no-findings')!.response as Questi
 const GENERIC = 'Internal server error; the server log has the details under this request id';
 
 describe('500: our bugs never leak', () => {
-  test('an unexpected exception is a generic 500; the stack goes to the log only', async () => {
+  /** A server whose validator throws `err` on every call. */
+  function throwing(err: Error): Promise<TestServer> {
     const engine = testEngine();
-    const server = await startServer({
+    return startServer({
       engine: {
         ...engine,
         validator: {
           ...engine.validator,
           validate: () => {
-            throw new Error('secret detail from /srv/internal/path.ts');
+            throw err;
           },
         },
       },
     });
+  }
+
+  test('an unexpected exception is a generic 500; its type and stack frames go to the log only', async () => {
+    const server = await throwing(new TypeError('secret detail from /srv/internal/path.ts'));
     try {
       const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, QR, {
         'x-request-id': 'bug-1',
       });
       expect(expectOutcome(res, 500, 'exception')).toEqual([GENERIC]);
       expect(res.text).not.toMatch(/secret|internal\/path|at /);
-      const logged = server.logs.find((l) => l.msg === 'request failed');
-      expect(logged).toMatchObject({ level: 50, reqId: 'bug-1' });
-      expect(JSON.stringify(logged)).toContain('secret detail from /srv/internal/path.ts');
+      const logged = server.logs.find((l) => l.msg === 'request failed') as { err: { stack: string } };
+      expect(logged).toMatchObject({ level: 50, reqId: 'bug-1', err: { type: 'TypeError' } });
+      expect(logged.err.stack).toMatch(/^\s+at .*errors\.test\.ts/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('regression: the log has no error message, which may quote patient data (it was the first line of the stack)', async () => {
+    // Several lines, one shaped like a stack frame: only the frames V8 added may be logged.
+    const server = await throwing(
+      new Error('answer "PHI-MARKER-1 Jane Doe" is not a date\n    at PHI-MARKER-2 (line two)')
+    );
+    try {
+      const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, QR);
+      expectOutcome(res, 500, 'exception');
+      const logged = server.logs.find((l) => l.msg === 'request failed') as { err: { stack: string } };
+      expect(logged.err.stack).toContain('at ');
+      expect(JSON.stringify(server.logs)).not.toContain('PHI-MARKER');
     } finally {
       await server.close();
     }
@@ -48,6 +69,21 @@ describe('500: our bugs never leak', () => {
       status: 500,
       text: GENERIC,
     });
+  });
+
+  test('the stack loses its header even when the message changed after V8 formatted it', () => {
+    const err = new Error('PHI-MARKER-1\nPHI-MARKER-2');
+    expect(err.stack).toContain('PHI-MARKER-2');
+    err.message = 'changed';
+    expect(framesOf(err)).toMatch(/^\s+at /);
+    expect(framesOf(err)).not.toContain('PHI-MARKER');
+  });
+
+  test("the router's URIError (marked 400) is the URL's fault; any other URIError is ours", () => {
+    const routers = Object.assign(new URIError("Failed to decode param '%'"), { status: 400 });
+    expect([toHttpError(routers).status, toHttpError(new URIError('URI malformed')).status]).toEqual([
+      400, 500,
+    ]);
   });
 
   test('failure kinds map to 400, 422, 404 and 500', () => {
@@ -77,6 +113,28 @@ describe('bodies that cannot be decompressed', () => {
     }
   );
 
+  test("zstd is read where Node's zlib has it (22.15 and later); elsewhere it is 415 like any unknown encoding", async () => {
+    const compress = (zlib as { zstdCompressSync?: (data: Buffer) => Buffer }).zstdCompressSync;
+    const server = await startServer();
+    try {
+      const json = Buffer.from(JSON.stringify(QR));
+      const res = await request(`${server.base}/QuestionnaireResponse/$re-evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', 'content-encoding': 'zstd' },
+        body: compress ? compress(json) : json,
+      });
+      if (compress) {
+        expect(res.status).toBe(200);
+      } else {
+        expect(expectOutcome(res, 415, 'not-supported')).toEqual([
+          'Unsupported body encoding or charset; send UTF-8 JSON',
+        ]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a body that does decompress is read', async () => {
     const server = await startServer();
     try {
@@ -89,6 +147,33 @@ describe('bodies that cannot be decompressed', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('URLs that do not percent-decode', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  test.each([
+    '/fhir/Questionnaire/%E0%A4%A',
+    '/fhir/Questionnaire/%',
+    '/fhir/ValueSet/%ZZ/$expand',
+    '/fhir/%',
+    '/%E0%A4',
+  ])('regression: GET %s is 400 invalid (was 500 from the router, or 404)', async (path) => {
+    const before = server.logs.length;
+    const res = await request(`${server.origin}${path}`);
+    expect(expectOutcome(res, 400, 'invalid')).toEqual(['The request URL is not validly percent-encoded']);
+    const logged = server.logs.slice(before);
+    expect(logged.filter((l) => l.msg === 'request failed')).toEqual([]);
+    expect(logged.find((l) => l.msg === 'request rejected')).toMatchObject({ level: 30, status: 400 });
+  });
+
+  test('a path that decodes is routed as before', async () => {
+    expect((await request(`${server.base}/ValueSet/re-onset-typ%65`)).status).toBe(200);
   });
 });
 

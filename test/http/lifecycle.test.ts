@@ -1,6 +1,7 @@
 import type { ChildProcessByStdio } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Bundle, QuestionnaireResponse } from '@medplum/fhirtypes';
@@ -83,6 +84,57 @@ describe('graceful shutdown', () => {
       idleAgent.destroy();
       busyAgent.destroy();
     }
+  });
+
+  test('regression: a connection that never sends a request does not hold shutdown until the timeout', async () => {
+    const app = express();
+    const timeoutMs = 5000;
+    const running = await listen(app, {
+      port: 0,
+      host: '127.0.0.1',
+      shutdownTimeoutMs: timeoutMs,
+      logger: quiet,
+    });
+    const socket = net.connect(running.port, '127.0.0.1');
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // Let the server accept it before shutting down.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    // Before: it stayed open until the timeout cut it, and shutdown reported false.
+    expect(await running.shutdown()).toBe(true);
+    expect(Date.now() - started).toBeLessThan(timeoutMs / 2);
+    await closed;
+  });
+
+  test('a connection that starts its request during the grace, or has begun one, is still answered', async () => {
+    const app = express();
+    app.get('/ok', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const running = await listen(app, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 5000, logger: quiet });
+    const open = async (): Promise<{ socket: net.Socket; answer: Promise<string> }> => {
+      const socket = net.connect(running.port, '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return { socket, answer };
+    };
+    const late = await open();
+    const partial = await open();
+    partial.socket.write('GET /ok HTTP/1.1\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = running.shutdown();
+    late.socket.write('GET /ok HTTP/1.1\r\nHost: x\r\n\r\n');
+    // The rest of the begun request comes after the grace.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    partial.socket.write('Host: x\r\n\r\n');
+    for (const { answer } of [late, partial]) {
+      expect(await answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n[^]*\{"ok":true\}$/);
+    }
+    expect(await stopped).toBe(true);
   });
 
   test('a request still running at the timeout is cut and shutdown reports it', async () => {

@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue, Questionnaire, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { splitCanonical } from '../conformance/registry';
+import { isObject } from '../json';
 import { hasErrors, issue, ReFhirError } from '../outcomes';
 import { calculateResponse, validateResponse } from '../response';
 import type { ValidationResult } from '../validation/validator';
@@ -197,8 +198,4 @@ function profilesToApply(
 ): string[] {
   const wanted = new Set([...(response.meta?.profile ?? []), ...(options.responseProfiles ?? [])]);
   return [...wanted].filter((p) => deps.registry.resolve(p, 'StructureDefinition'));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

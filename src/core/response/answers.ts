@@ -7,7 +7,8 @@ import type {
   QuestionnaireResponseItemAnswer,
   Reference,
 } from '@medplum/fhirtypes';
-import { arrayOf, isObject } from './values';
+import { isObject } from '../json';
+import { arrayOf } from './values';
 
 /**
  * One item of a QuestionnaireResponse, found by walking its nesting (groups' `item`, and questions'

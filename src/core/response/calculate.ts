@@ -6,6 +6,7 @@ import type {
   QuestionnaireResponseItemAnswer,
 } from '@medplum/fhirtypes';
 import { SYSTEM } from '../constants';
+import { isObject } from '../json';
 import { issue, issueCollector } from '../outcomes';
 import { Enablement } from './enable-when';
 import type { ExpressionOptions } from './expressions';
@@ -15,7 +16,7 @@ import { compileQuestionnaire } from './questionnaire-model';
 import type { Container, ResponseNode } from './response-tree';
 import { hasValue, ResponseTree } from './response-tree';
 import type { ValueType } from './values';
-import { ANSWER_KEY, arrayOf, cloneJson, isObject, isWellFormed, jsonEqual } from './values';
+import { ANSWER_KEY, arrayOf, cloneJson, isWellFormed, jsonEqual } from './values';
 
 /** Options for {@link calculateResponse}. */
 export interface CalculateOptions extends ExpressionOptions {

@@ -1,12 +1,12 @@
 import type { OperationOutcomeIssue, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { compileFhirPath, FhirPathError } from '../fhirpath/fhirpath';
 import type { CompiledFhirPath, FhirPathEnv } from '../fhirpath/fhirpath';
+import { isObject } from '../json';
 import { issue } from '../outcomes';
 import type { Clock } from '../types';
 import type { CompiledQuestionnaire, ExpressionDef, LinkIdLookup } from './questionnaire-model';
 import { CLOCK_VARIABLE } from './questionnaire-model';
 import type { ResponseNode, ResponseTree } from './response-tree';
-import { isObject } from './values';
 
 /** Options shared by everything that evaluates Questionnaire expressions. */
 export interface ExpressionOptions {

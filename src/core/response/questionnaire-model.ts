@@ -2,8 +2,9 @@ import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } fr
 import { SDC_EXTENSION } from '../constants';
 import { parse } from 'fhirpath';
 import { compileFhirPath } from '../fhirpath/fhirpath';
+import { isObject } from '../json';
 import type { TypedValue, ValueType } from './values';
-import { allowedAnswerTypes, arrayOf, cloneJson, isObject, singleValueOf, typedValuesOf } from './values';
+import { allowedAnswerTypes, arrayOf, cloneJson, singleValueOf, typedValuesOf } from './values';
 
 /** Core (non-SDC) extensions on Questionnaire.item that constrain answers. See: https://hl7.org/fhir/uv/sdc/STU4/behavior.html */
 export const ITEM_EXTENSION = {

@@ -1,6 +1,7 @@
 import type { QuestionnaireResponse, QuestionnaireResponseItem } from '@medplum/fhirtypes';
+import { isObject } from '../json';
 import type { CompiledQuestionnaire, QItem } from './questionnaire-model';
-import { arrayOf, isObject } from './values';
+import { arrayOf } from './values';
 
 /**
  * A place where items live: the response root, a group instance (its `item`), or one answer of a

@@ -5,6 +5,7 @@ import type {
   ValueSet,
   ValueSetExpansionContains,
 } from '@medplum/fhirtypes';
+import { isObject } from '../json';
 import { issue, issueCollector } from '../outcomes';
 import { calculateResponse } from './calculate';
 import { Enablement } from './enable-when';
@@ -20,7 +21,6 @@ import {
   cloneJson,
   compareValues,
   decimalPlaces,
-  isObject,
   isWellFormed,
   singleValueOf,
   valueKeysOf,

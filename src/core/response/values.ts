@@ -4,6 +4,8 @@
  * that "equal" and "greater than" mean the same thing everywhere.
  */
 
+import { isObject } from '../json';
+
 /** The FHIR types an answer, an enableWhen answer, an answerOption or a min/max limit can carry. */
 export type ValueType =
   | 'boolean'
@@ -349,11 +351,6 @@ export function decimalPlaces(n: number): number {
   const [mantissa, exponent] = String(n).toLowerCase().split('e');
   const fraction = mantissa!.split('.')[1]?.length ?? 0;
   return Math.max(0, fraction - Number(exponent ?? 0));
-}
-
-/** True for a non-null, non-array object. */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** An array as-is, anything else as an empty array (defensive reading of JSON). */

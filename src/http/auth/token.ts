@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
+import { isNativeError } from 'node:util/types';
 import type { RequestHandler } from 'express';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config';
-import type { HttpError } from '../errors';
-import { httpError } from '../errors';
+import { HttpError, httpError } from '../errors';
 import type { AuthContext } from './scopes';
 import { parseScopes } from './scopes';
 
@@ -23,7 +23,10 @@ export const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
 ] as const;
 
-/** Verifies a bearer token and returns its claims; rejects with an HttpError (401, or 502 for the JWKS). */
+/**
+ * Verifies a bearer token and returns its claims; rejects with an HttpError (401, or 502 with the
+ * KeysUnavailable cause when the JWKS cannot be had), or with our own bug as it is.
+ */
 export type TokenVerifier = (token: string) => Promise<JWTPayload>;
 
 /**
@@ -134,8 +137,8 @@ function unauthorized(code: 'login' | 'expired' | 'security', text: string): Htt
   });
 }
 
-/** Why a token failed, in words safe to send (no claim values). */
-function tokenError(err: unknown): HttpError {
+/** Why a token failed, as an HttpError in words safe to send (no claim values); our own bug as it is. */
+function tokenError(err: unknown): unknown {
   if (err instanceof errors.JWTExpired) {
     return unauthorized('expired', 'The token has expired');
   }
@@ -161,13 +164,19 @@ function tokenError(err: unknown): HttpError {
     return unauthorized('security', "The token's signature is invalid");
   }
   if (err instanceof KeysUnavailable) {
-    return httpError(502, 'exception', 'The authorization server keys could not be retrieved');
+    return httpError(
+      502,
+      'exception',
+      'The authorization server keys could not be retrieved',
+      {},
+      { cause: err }
+    );
   }
   if (err instanceof errors.JOSEError) {
     return unauthorized('security', 'The token is malformed');
   }
-  // Anything else: refused all the same (fail closed).
-  return httpError(502, 'exception', 'The authorization server keys could not be retrieved');
+  // Anything else is our bug, not the key server's: still refused (fail closed), as a logged 500.
+  return err;
 }
 
 /**
@@ -189,10 +198,32 @@ export function authenticate(verify: TokenVerifier): RequestHandler {
         { 'WWW-Authenticate': CHALLENGE }
       );
     }
-    const claims = await verify(match[1]!);
+    let claims: JWTPayload;
+    try {
+      claims = await verify(match[1]!);
+    } catch (err) {
+      if (err instanceof HttpError && err.cause instanceof KeysUnavailable) {
+        req.log.warn({ cause: causes(err.cause.cause) }, 'authorization server keys unavailable');
+      }
+      throw err;
+    }
     req.auth = toContext(claims);
     next();
   };
+}
+
+/**
+ * Why the JWKS could not be had, outermost first (jose's error, then fetch's, then the socket's). Their
+ * messages are safe to log: they come from fetching the key set, never from the request.
+ */
+function causes(err: unknown): Record<string, unknown>[] {
+  const chain: Record<string, unknown>[] = [];
+  // isNativeError, not instanceof: an error from another realm (a vm context, as under jest) counts too.
+  for (let e = err; isNativeError(e) && chain.length < 4; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    chain.push({ type: e.name, ...(code === undefined ? {} : { code }), message: e.message });
+  }
+  return chain;
 }
 
 function toContext(claims: JWTPayload): AuthContext {

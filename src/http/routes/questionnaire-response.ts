@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { Router } from 'express';
 import type { Bundle, Questionnaire, QuestionnaireResponse, StructureDefinition } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, PROFILE } from '../../core/constants';
+import { isObject } from '../../core/json';
 import { collectResponseIssues, evaluateResponse, extractOperation } from '../../core/operations';
 import { outcome } from '../../core/outcomes';
 import { extractParameters } from '../../index';
@@ -9,7 +10,7 @@ import { authorize, RESPONSE_NEED, WRITE_NEEDS } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
 import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
-import { hasBody, isObject, OperationInput } from '../parameters';
+import { hasBody, OperationInput } from '../parameters';
 import { sendOutcome, sendResource } from '../send';
 
 /** SDC STU4 `$extract`. */

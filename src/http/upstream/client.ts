@@ -4,7 +4,7 @@ import { issue, outcome } from '../../core/outcomes';
 import type { UpstreamConfig } from '../config';
 import type { HttpError } from '../errors';
 import { httpError, HttpError as HttpErrorClass } from '../errors';
-import { isObject } from '../parameters';
+import { isObject } from '../../core/json';
 import type { TokenProvider } from './token-provider';
 import { isTimeout, tokenProvider } from './token-provider';
 

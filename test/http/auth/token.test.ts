@@ -260,6 +260,46 @@ describe('a JWKS that cannot be had: the request is refused (fail closed), as a 
     }
   );
 
+  test('regression: the key server failure is logged at warn with its cause (the 502 was logged as a plain rejection)', async () => {
+    const jwksServer = await flakyJwks();
+    jwksServer.answer((_req, res) => void res.status(503).json({}));
+    const unreachable = await flakyJwks();
+    await unreachable.close();
+    const failing = await startServer({
+      auth: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: jwksServer.url },
+    });
+    const down = await startServer({
+      auth: { issuer: ISSUER, audience: AUDIENCE, jwksUrl: unreachable.url },
+    });
+    try {
+      const token = await signToken(key, { scope: READ });
+      for (const [fhir, cause] of [
+        [
+          failing,
+          [{ type: 'JOSEError', message: 'Expected 200 OK from the JSON Web Key Set HTTP response' }],
+        ],
+        [down, [{ type: 'TypeError', message: 'fetch failed' }, { code: 'ECONNREFUSED' }]],
+      ] as const) {
+        const res = await request(`${fhir.base}/ValueSet/re-onset-type`, {
+          headers: { ...bearer(token), 'x-request-id': 'jwks-1' },
+        });
+        expect(expectOutcome(res, 502, 'exception')).toEqual([KEYS_UNAVAILABLE]);
+        expect(fhir.logs.filter((l) => (l.level as number) >= 40)).toEqual([
+          expect.objectContaining({
+            level: 40,
+            reqId: 'jwks-1',
+            msg: 'authorization server keys unavailable',
+            cause: cause.map((c) => expect.objectContaining(c)),
+          }),
+        ]);
+      }
+    } finally {
+      await failing.close();
+      await down.close();
+      await jwksServer.close();
+    }
+  });
+
   test('an unreachable JWKS gives 502 for a valid token; once it is back, the same token is accepted', async () => {
     const jwksServer = await flakyJwks();
     const port = Number(new URL(jwksServer.url).port);

@@ -162,6 +162,42 @@ describe('POST QuestionnaireResponse/$re-evaluate', () => {
     expect((await post(url('$re-evaluate'), withExtension)).status).toBe(200);
   });
 
+  test('regression: a `_` sibling is accepted only for a primitive element (`_valueCoding`, `_resource` were let through)', async () => {
+    const parameters = (extra: Record<string, unknown>, root: Record<string, unknown> = {}): unknown => ({
+      resourceType: 'Parameters',
+      ...root,
+      parameter: [
+        { name: 'questionnaire-response', resource: EXAMPLE },
+        { name: 'practitioner', ...extra },
+      ],
+    });
+    const ext = { extension: [{ url: 'http://example.org/x', valueString: 'y' }] };
+    for (const [body, unknown] of [
+      [parameters({ valueString: 'Practitioner/p1', _valueCoding: ext }), 'parameter[1]', '_valueCoding'],
+      [parameters({ valueString: 'Practitioner/p1', _resource: ext }), 'parameter[1]', '_resource'],
+      [parameters({ valueString: 'Practitioner/p1', _part: ext }), 'parameter[1]', '_part'],
+      [parameters({ valueString: 'Practitioner/p1', _id: ext }), 'parameter[1]', '_id'],
+      [parameters({ valueString: 'Practitioner/p1' }, { _parameter: ext }), '', '_parameter'],
+      [parameters({ valueString: 'Practitioner/p1' }, { valueString: 'x' }), '', 'valueString'],
+    ].map(([b, at, key]) => [b, `Parameters${at ? `.${at}` : ''} has an unknown property "${key}"`])) {
+      expect(expectOutcome(await post(url('$re-evaluate'), body), 400, 'structure')).toEqual([unknown]);
+    }
+    // Primitives keep their siblings: Parameters.id and .language, parameter.name and a primitive value[x].
+    const primitives = parameters(
+      { _name: ext, valueString: 'Practitioner/p1', _valueString: ext },
+      { id: 'p1', _id: ext, language: 'en', _language: ext }
+    );
+    expect((await post(url('$re-evaluate'), primitives)).status).toBe(200);
+    // A type name with digits is a value[x] like any other: refused for its type, not as an unknown property.
+    expect(
+      expectOutcome(
+        await post(url('$re-evaluate'), parameters({ valueBase64Binary: 'AAAA', _valueBase64Binary: ext })),
+        400,
+        'invalid'
+      )
+    ).toEqual([expect.stringContaining('Parameter practitioner must be a string')]);
+  });
+
   test('regression: a response that supports nothing to write gets an empty transaction (200), not a 500', async () => {
     const nothing = applyPatch(scenarios().find((s) => s.name === 'no-findings')!.response, [
       { op: 'remove-item', linkId: 'shim-total' },
