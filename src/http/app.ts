@@ -124,7 +124,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   fhir.use(notFoundHandler);
   app.use(fhirBase, fhir);
 
-  app.use(webRoutes(config.webRoot, fhirBase));
+  app.use(webRoutes(config.webRoot, { fhirBase, storage: ctx.upstream ? 'upstream' : 'none' }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

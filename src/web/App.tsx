@@ -18,8 +18,8 @@ import { QuestionnaireForm } from '@medplum/react';
 import { isQuestionEnabled, useMedplum } from '@medplum/react-hooks';
 import type { JSX } from 'react';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { EvaluateResult } from './api';
-import { evaluate, newResponseId } from './api';
+import type { EvaluateResult, StorageMode } from './api';
+import { evaluate, newResponseId, storageNote } from './api';
 import { toRenderQuestionnaire } from './render-questionnaire';
 import { bundleToView, outcomeLines, statusHeadline } from './result-view';
 import { OutcomeAlert, ResultPanel } from './ResultPanel';
@@ -40,12 +40,14 @@ type Phase =
 export interface AppProps {
   /** The FHIR base URL of our server (ends with `/`). */
   readonly fhirBase: string;
+  /** What the server does with a result (from the page's settings; see storageMode). */
+  readonly storage: StorageMode;
 }
 
 /**
  * The clinician page: who the response is about and who wrote it, the Questionnaire rendered by
  * Medplum's QuestionnaireForm, and the result of `$re-evaluate`.
- * @param props - The FHIR base.
+ * @param props - The FHIR base and the storage mode.
  */
 export function App(props: AppProps): JSX.Element {
   const medplum = useMedplum();
@@ -140,7 +142,10 @@ export function App(props: AppProps): JSX.Element {
           <Title order={1}>Retrograde ejaculation evaluation</Title>
           <Text size="sm" c="dimmed">
             Fill in the evaluation and submit it: this server codes the findings as Conditions and proposes a
-            care plan ({'QuestionnaireResponse/$re-evaluate'}). A demonstration page: nothing is stored here.
+            care plan ({'QuestionnaireResponse/$re-evaluate'}).{' '}
+            <span data-testid="storage-note" data-mode={props.storage}>
+              {storageNote(props.storage)}
+            </span>
           </Text>
         </header>
 

@@ -1,7 +1,7 @@
 import { Alert, Badge, Group, List, Paper, Stack, Text, Title } from '@mantine/core';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { JSX } from 'react';
-import type { OutcomeLine, ResultView } from './result-view';
+import type { OutcomeLine, ResultView, WrittenView } from './result-view';
 
 // Everything below renders text through React, which escapes it: no HTML from the server (not even
 // the resources' narratives) is ever put into the page as markup.
@@ -15,19 +15,38 @@ export interface ResultPanelProps {
 }
 
 /**
- * The evaluation result: Conditions, the CarePlan's activities by strategy, the Provenance, and the
- * raw Bundle in a collapsible panel.
+ * The evaluation result: what was written (when the server wrote it to its upstream FHIR server),
+ * Conditions, the CarePlan's activities by strategy, the Provenance, and the raw Bundle in a
+ * collapsible panel. A resource that was written but not returned by the upstream is shown by its
+ * location.
  * @param props - The view model and the Bundle.
  */
 export function ResultPanel(props: ResultPanelProps): JSX.Element {
   const { view, bundle } = props;
+  const notReturned = (types: readonly string[]): WrittenView[] =>
+    (view.written ?? []).filter((w) => !w.returned && types.includes(w.resourceType));
+  const conditionsByLocation = notReturned(['Condition']);
+  const planByLocation = notReturned(['CarePlan', 'RequestGroup']);
+  const provenanceByLocation = notReturned(['Provenance']);
+  // Empty strategies would say "Nothing proposed" of a plan that was written but not returned.
+  const nothingProposed = view.strategies.every((s) => s.recommendations.length === 0);
+  const strategies = nothingProposed && planByLocation.length > 0 ? [] : view.strategies;
   return (
     <Stack gap="lg" data-testid="result">
+      {view.written && <WrittenSection written={view.written} />}
+
       <section data-testid="conditions" aria-labelledby="conditions-title">
         <Title order={2} id="conditions-title" mb="sm">
           Conditions
         </Title>
-        {view.conditions.length === 0 ? (
+        {conditionsByLocation.length > 0 && (
+          <WrittenList
+            intro="Written to the FHIR server, which did not return their content:"
+            items={conditionsByLocation}
+            testId="written-condition"
+          />
+        )}
+        {view.conditions.length === 0 && conditionsByLocation.length === 0 ? (
           <Text data-testid="no-conditions">No Condition was extracted from this response.</Text>
         ) : (
           <Stack gap="sm">
@@ -98,8 +117,15 @@ export function ResultPanel(props: ResultPanelProps): JSX.Element {
             {view.carePlanTitle} (draft proposal for the clinician)
           </Text>
         )}
+        {planByLocation.length > 0 && (
+          <WrittenList
+            intro="Written to the FHIR server, which did not return its content:"
+            items={planByLocation}
+            testId="written-careplan"
+          />
+        )}
         <Stack gap="md">
-          {view.strategies.map((strategy) => (
+          {strategies.map((strategy) => (
             <section key={strategy.title} data-testid="strategy" data-title={strategy.title}>
               <Title order={3} size="h4" mb={4}>
                 {strategy.title}
@@ -180,6 +206,12 @@ export function ResultPanel(props: ResultPanelProps): JSX.Element {
               <List.Item>Resources written: {view.provenance.targets}</List.Item>
             </List>
           </Paper>
+        ) : provenanceByLocation.length > 0 ? (
+          <WrittenList
+            intro="Written to the FHIR server, which did not return its content:"
+            items={provenanceByLocation}
+            testId="written-provenance"
+          />
         ) : (
           <Text size="sm">The Bundle has no Provenance.</Text>
         )}
@@ -190,6 +222,71 @@ export function ResultPanel(props: ResultPanelProps): JSX.Element {
         <pre className="raw-json">{JSON.stringify(bundle, null, 2)}</pre>
       </details>
     </Stack>
+  );
+}
+
+/**
+ * What the upstream FHIR server wrote (a transaction-response): how many resources of each type,
+ * and every entry's location and status in a collapsible list.
+ */
+function WrittenSection(props: { readonly written: readonly WrittenView[] }): JSX.Element {
+  const { written } = props;
+  const byType = new Map<string, number>();
+  for (const w of written) {
+    byType.set(w.resourceType, (byType.get(w.resourceType) ?? 0) + 1);
+  }
+  return (
+    <section data-testid="written" aria-labelledby="written-title">
+      <Title order={2} id="written-title" mb="sm">
+        Written to the FHIR server
+      </Title>
+      {written.length === 0 ? (
+        <Text data-testid="nothing-written">Nothing was written: this response supports no finding.</Text>
+      ) : (
+        <>
+          <Text data-testid="written-summary">
+            {written.length === 1 ? '1 resource' : `${written.length} resources`}:{' '}
+            {[...byType].map(([type, n]) => `${n} ${type}`).join(', ')}.
+          </Text>
+          <details data-testid="written-all">
+            <summary>Where they were written ({written.length})</summary>
+            <WrittenList items={written} testId="written-entry" />
+          </details>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Written resources by location (or type and id) and status. */
+function WrittenList(props: {
+  readonly intro?: string;
+  readonly items: readonly WrittenView[];
+  readonly testId: string;
+}): JSX.Element {
+  return (
+    <>
+      {props.intro && (
+        <Text size="sm" mb={4}>
+          {props.intro}
+        </Text>
+      )}
+      <List size="sm" mb="sm">
+        {props.items.map((w, i) => {
+          const where = w.location ?? (w.id ? `${w.resourceType}/${w.id}` : w.resourceType);
+          return (
+            <List.Item key={i} data-testid={props.testId} data-type={w.resourceType} data-location={where}>
+              <Text span fw={600}>
+                {where}
+              </Text>{' '}
+              <Text span size="xs" c="dimmed">
+                ({w.status})
+              </Text>
+            </List.Item>
+          );
+        })}
+      </List>
+    </>
   );
 }
 

@@ -24,6 +24,40 @@ export function fhirBaseUrl(documentUrl: string, configured?: string | null): st
 }
 
 /**
+ * What `$re-evaluate` does with its result on the server that serves the page: returns it without
+ * storing it (`none`), writes it to the upstream FHIR server the server is configured with
+ * (`upstream`), or not known (the page was not served by our server).
+ */
+export type StorageMode = 'none' | 'upstream' | 'unknown';
+
+/**
+ * Reads the page's `<meta name="re-fhir-storage">`, which the server fills in.
+ * @param configured - The meta element's content, if any.
+ */
+export function storageMode(configured?: string | null): StorageMode {
+  const value = configured?.trim();
+  return value === 'none' || value === 'upstream' ? value : 'unknown';
+}
+
+/**
+ * The sentence the page shows about what happens to a submission.
+ * @param mode - The storage mode.
+ */
+export function storageNote(mode: StorageMode): string {
+  switch (mode) {
+    case 'none':
+      return 'A demonstration page: nothing is stored here.';
+    case 'upstream':
+      return (
+        'Submitting writes the results (Observations, Conditions, the care plan and its Provenance) to ' +
+        'the FHIR server this service is connected to; the page itself keeps nothing.'
+      );
+    default:
+      return 'A demonstration page: whether the results are stored depends on how this server is configured.';
+  }
+}
+
+/**
  * POSTs a completed QuestionnaireResponse to `QuestionnaireResponse/$re-evaluate` and sorts the
  * answer into a Bundle, an OperationOutcome (with its HTTP status) or a transport error.
  * @param base - The FHIR base (from fhirBaseUrl).

@@ -8,7 +8,7 @@ import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import { MedplumProvider } from '@medplum/react-hooks';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { fhirBaseUrl } from './api';
+import { fhirBaseUrl, storageMode } from './api';
 import { App } from './App';
 
 // The page's entry point. Its MedplumClient talks to this server's own FHIR base (no Medplum
@@ -18,6 +18,7 @@ const fhirBase = fhirBaseUrl(
   document.baseURI,
   document.querySelector('meta[name="re-fhir-base"]')?.getAttribute('content')
 );
+const storage = storageMode(document.querySelector('meta[name="re-fhir-storage"]')?.getAttribute('content'));
 const medplum = new MedplumClient({
   baseUrl: fhirBase,
   fhirUrlPath: '',
@@ -32,7 +33,7 @@ if (root) {
       <MantineProvider theme={createTheme({ primaryColor: 'indigo' })}>
         <Notifications />
         <MedplumProvider medplum={medplum}>
-          <App fhirBase={fhirBase} />
+          <App fhirBase={fhirBase} storage={storage} />
         </MedplumProvider>
       </MantineProvider>
     </StrictMode>

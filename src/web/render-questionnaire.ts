@@ -34,6 +34,8 @@ export const NO: Readonly<Coding> = { system: YES_NO_SYSTEM, code: 'N', display:
  *   copy, and the page enforces them for every instance the user fills in (see submission.ts).
  *
  * Units (`questionnaire-unit`) are appended to the question text, which the renderer would not show.
+ * A group left with no item once its hidden items are out is left out too (a group must have items,
+ * que-1, and an empty array is not valid FHIR JSON); an item of another type keeps no empty `item`.
  * The result is only for display: the submitted response is rebuilt against the original.
  * See: https://hl7.org/fhir/R4/questionnaire.html
  * @param source - The Questionnaire as published.
@@ -81,14 +83,15 @@ function renderItems(
   }
   return items
     .filter((item) => !isHidden(item))
-    .map((item) => renderItem(item, booleans, inOptionalRepeatingGroup));
+    .flatMap((item) => renderItem(item, booleans, inOptionalRepeatingGroup) ?? []);
 }
 
+/** The rendered item, or undefined for a group all of whose items are hidden. */
 function renderItem(
   item: QuestionnaireItem,
   booleans: ReadonlySet<string>,
   inOptionalRepeatingGroup: boolean
-): QuestionnaireItem {
+): QuestionnaireItem | undefined {
   const out: QuestionnaireItem = { ...item };
   const unit = unitLabel(item);
   if (unit && item.text) {
@@ -107,7 +110,10 @@ function renderItem(
   }
   const optionalRepeating = item.type === 'group' && item.repeats === true && item.required !== true;
   out.item = renderItems(item.item, booleans, inOptionalRepeatingGroup || optionalRepeating);
-  if (!out.item) {
+  if (!out.item?.length) {
+    if (item.type === 'group' && item.item?.length) {
+      return undefined;
+    }
     delete out.item;
   }
   return out;

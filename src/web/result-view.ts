@@ -1,5 +1,6 @@
 import type {
   Bundle,
+  BundleEntry,
   CarePlan,
   CodeableConcept,
   Coding,
@@ -98,6 +99,23 @@ export interface ProvenanceView {
   readonly targets: number;
 }
 
+/**
+ * One entry of a transaction-response (upstream mode): a resource the FHIR server wrote.
+ * See: https://hl7.org/fhir/R4/http.html#transaction-response
+ */
+export interface WrittenView {
+  /** Its type, from `response.location` (or from the returned resource). */
+  readonly resourceType: string;
+  readonly id?: string;
+  readonly version?: string;
+  /** `response.location` as the server gave it. */
+  readonly location?: string;
+  /** `response.status` as the server gave it, e.g. "201 Created". */
+  readonly status: string;
+  /** Whether the server returned the resource itself (`resource`), so that it can be shown. */
+  readonly returned: boolean;
+}
+
 /** Everything the page shows about an evaluation result. */
 export interface ResultView {
   readonly conditions: ConditionView[];
@@ -107,6 +125,11 @@ export interface ResultView {
   readonly provenance?: ProvenanceView;
   /** Resource counts by type, e.g. { Observation: 3 }. */
   readonly counts: Record<string, number>;
+  /**
+   * What the FHIR server wrote, one per entry, when the answer is a transaction-response (the server
+   * wrote the result to its upstream FHIR server); absent for a transaction Bundle, which nothing stored.
+   */
+  readonly written?: WrittenView[];
 }
 
 const SYSTEM_LABELS: Record<string, string> = {
@@ -122,10 +145,13 @@ const SYSTEM_LABELS: Record<string, string> = {
 };
 
 /**
- * Maps the transaction Bundle returned by `$re-evaluate` to what the page shows: the Conditions
- * with the submitted answers that caused them, the CarePlan's activities grouped by strategy with
- * each recommendation's rule and evidence basis, and the Provenance. Pure; it never throws on a
- * Bundle of unexpected shape (missing parts are left out).
+ * Maps the Bundle returned by `$re-evaluate` to what the page shows: the Conditions with the
+ * submitted answers that caused them, the CarePlan's activities grouped by strategy with each
+ * recommendation's rule and evidence basis, and the Provenance. The Bundle is the transaction (no
+ * upstream: nothing was stored), or the upstream's transaction-response (what was written): then
+ * `written` lists every entry's `response.location` and status, and the resources the upstream
+ * returned (`resource`, with references between them by `Type/id`) are shown like the transaction's.
+ * Pure; it never throws on a Bundle of unexpected shape (missing parts are left out).
  * See: https://hl7.org/fhir/R4/condition.html (evidence), requestgroup.html, provenance.html
  * @param bundle - The Bundle from the server.
  * @param response - The QuestionnaireResponse that was submitted (for the answers).
@@ -136,13 +162,18 @@ export function bundleToView(
   response: QuestionnaireResponse,
   questionnaire: Questionnaire
 ): ResultView {
-  const resources = (bundle.entry ?? []).flatMap((e) =>
-    e.resource ? [{ fullUrl: e.fullUrl, resource: e.resource }] : []
+  const entries = bundle.entry ?? [];
+  const resources = entries.flatMap((e) =>
+    e.resource ? [{ fullUrl: e.fullUrl, resource: e.resource, location: e.response?.location }] : []
   );
   const byUrl = new Map<string, Resource>();
-  for (const { fullUrl, resource } of resources) {
+  for (const { fullUrl, resource, location } of resources) {
     if (fullUrl) {
       byUrl.set(fullUrl, resource);
+    }
+    const at = location ? parseLocation(location) : undefined;
+    if (at && !byUrl.has(`${at.resourceType}/${at.id}`)) {
+      byUrl.set(`${at.resourceType}/${at.id}`, resource);
     }
     if (resource.id) {
       byUrl.set(`${resource.resourceType}/${resource.id}`, resource);
@@ -172,6 +203,43 @@ export function bundleToView(
     ...(carePlan?.title ? { carePlanTitle: carePlan.title } : {}),
     ...(provenance ? { provenance: provenanceView(provenance) } : {}),
     counts,
+    ...(bundle.type === 'transaction-response' ? { written: entries.map(writtenView) } : {}),
+  };
+}
+
+/**
+ * Reads a `response.location` (`Condition/123/_history/1`, relative or absolute, with or without the
+ * version) into the resource type, id and version; undefined when it names no resource.
+ * See: https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.location
+ * @param location - The location.
+ */
+export function parseLocation(
+  location: string
+): { resourceType: string; id: string; version?: string } | undefined {
+  const parts = (location.split(/[?#]/)[0] ?? '').split('/').filter((p) => p !== '');
+  const history = parts.lastIndexOf('_history');
+  const [resourceType, id, version] =
+    history >= 2
+      ? [parts[history - 2], parts[history - 1], parts[history + 1]]
+      : [parts[parts.length - 2], parts[parts.length - 1], undefined];
+  if (!resourceType || !id || !/^[A-Z][A-Za-z]+$/.test(resourceType) || !/^[A-Za-z0-9\-.]{1,64}$/.test(id)) {
+    return undefined;
+  }
+  return { resourceType, id, ...(version ? { version } : {}) };
+}
+
+function writtenView(entry: BundleEntry): WrittenView {
+  const location = typeof entry.response?.location === 'string' ? entry.response.location : undefined;
+  const at = location ? parseLocation(location) : undefined;
+  const id = at?.id ?? entry.resource?.id;
+  const version = at?.version ?? entry.resource?.meta?.versionId;
+  return {
+    resourceType: at?.resourceType ?? entry.resource?.resourceType ?? 'Resource',
+    ...(id ? { id } : {}),
+    ...(version ? { version } : {}),
+    ...(location ? { location } : {}),
+    status: entry.response?.status ?? 'unknown',
+    returned: entry.resource !== undefined,
   };
 }
 

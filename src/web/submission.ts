@@ -307,7 +307,8 @@ export interface ResponseContext {
  * See: https://hl7.org/fhir/R4/questionnaireresponse.html and the `questionnaireresponse-author`
  * extension (https://hl7.org/fhir/R4/extension-questionnaireresponse-author.html).
  * @param context - Answers, identity and authorship.
- * @returns The response, status `completed`, pointing at the Questionnaire as `url|version`.
+ * @returns The response, status `completed`, pointing at the Questionnaire as `url|version` (without
+ *   `item` when there is no answer).
  */
 export function buildResponse(context: ResponseContext): QuestionnaireResponse {
   const { questionnaire } = context;
@@ -332,7 +333,8 @@ export function buildResponse(context: ResponseContext): QuestionnaireResponse {
     authored: context.authored,
     // The page only builds Patient, Practitioner and PractitionerRole references (parseReference).
     ...(context.author ? { author: context.author as QuestionnaireResponse['author'] } : {}),
-    item: items,
+    // An empty array is not valid FHIR JSON: a response with no answer has no `item`.
+    ...(items.length > 0 ? { item: items } : {}),
   };
 }
 

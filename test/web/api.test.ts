@@ -1,6 +1,6 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
 import fc from 'fast-check';
-import { evaluate, fhirBaseUrl, newResponseId } from '../../src/web/api';
+import { evaluate, fhirBaseUrl, newResponseId, storageMode, storageNote } from '../../src/web/api';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const response: QuestionnaireResponse = {
@@ -29,6 +29,23 @@ describe('fhirBaseUrl', () => {
     expect(fhirBaseUrl('http://h/app', '/api/fhir')).toBe('http://h/api/fhir/');
     expect(fhirBaseUrl('http://h/app', 'https://other.example/r4')).toBe('https://other.example/r4/');
     expect(fhirBaseUrl('http://h/app', '  ')).toBe('http://h/fhir/');
+  });
+});
+
+describe('storageMode and storageNote', () => {
+  test('read the mode the server filled in; anything else is unknown', () => {
+    expect(storageMode('none')).toBe('none');
+    expect(storageMode(' upstream ')).toBe('upstream');
+    for (const other of [undefined, null, '', 'Upstream', 'yes']) {
+      expect(storageMode(other)).toBe('unknown');
+    }
+  });
+
+  test('say that nothing is stored only when the server stores nothing', () => {
+    expect(storageNote('none')).toContain('nothing is stored here');
+    expect(storageNote('upstream')).not.toContain('nothing is stored');
+    expect(storageNote('upstream')).toContain('writes the results');
+    expect(storageNote('unknown')).not.toContain('nothing is stored');
   });
 });
 

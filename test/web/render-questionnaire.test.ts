@@ -136,6 +136,48 @@ describe('toRenderQuestionnaire', () => {
     expect(requiredGroup.item?.[0]?.item?.[0]?.required).toBe(true);
   });
 
+  test('leaves out a group whose items are all hidden, and never writes an empty item array (que-1, FHIR JSON)', () => {
+    const hidden = [{ url: HIDDEN_URL, valueBoolean: true }];
+    const q = toRenderQuestionnaire({
+      resourceType: 'Questionnaire',
+      status: 'active',
+      item: [
+        {
+          linkId: 'all-hidden',
+          type: 'group',
+          required: true,
+          item: [
+            { linkId: 'h1', type: 'boolean', extension: hidden },
+            { linkId: 'h2', type: 'decimal', extension: hidden },
+          ],
+        },
+        {
+          linkId: 'outer',
+          type: 'group',
+          item: [
+            { linkId: 'inner', type: 'group', item: [{ linkId: 'h3', type: 'string', extension: hidden }] },
+          ],
+        },
+        {
+          linkId: 'kept',
+          type: 'group',
+          item: [
+            { linkId: 'h4', type: 'string', extension: hidden },
+            {
+              linkId: 'question',
+              type: 'string',
+              item: [{ linkId: 'h5', type: 'string', extension: hidden }],
+            },
+          ],
+        },
+      ],
+    });
+    expect(q.item?.map((i) => i.linkId)).toEqual(['kept']);
+    expect(q.item?.[0]?.item?.map((i) => i.linkId)).toEqual(['question']);
+    expect(q.item?.[0]?.item?.[0]).not.toHaveProperty('item');
+    expect(JSON.stringify(q)).not.toContain('[]');
+  });
+
   test('appends the unit to the question text', () => {
     expect(find(rendered, 'semen-volume').text).toBe(`${find(source, 'semen-volume').text} (mL)`);
     expect(find(rendered, 'dry-orgasm').text).toBe(find(source, 'dry-orgasm').text);

@@ -17,6 +17,7 @@ import {
   formatAnswer,
   NO_EVIDENCE_LABEL,
   outcomeLines,
+  parseLocation,
   statusHeadline,
   STRATEGY_TITLES,
 } from '../../src/web/result-view';
@@ -175,6 +176,99 @@ describe('bundleToView', () => {
   });
 });
 
+/**
+ * The transaction-response an upstream server gives for a transaction Bundle (upstream mode): one
+ * entry per request with its status and location, in order; with `withResources`, the written
+ * resources too, with their new ids and the references between them rewritten to `Type/id` (what
+ * Medplum answers; HAPI by default answers without them).
+ */
+function transactionResponse(transaction: Bundle, withResources: boolean): Bundle {
+  const ids = new Map<string, string>();
+  (transaction.entry ?? []).forEach((e, i) => {
+    ids.set(e.fullUrl!, `${e.resource!.resourceType}/srv-${i}`);
+  });
+  let text = JSON.stringify(transaction.entry ?? []);
+  for (const [fullUrl, ref] of ids) {
+    text = text.split(fullUrl).join(ref);
+  }
+  const entries = JSON.parse(text) as NonNullable<Bundle['entry']>;
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction-response',
+    entry: entries.map((e, i) => ({
+      response: {
+        status: i % 2 ? '200 OK' : '201 Created',
+        location: `${e.resource!.resourceType}/srv-${i}/_history/1`,
+      },
+      ...(withResources ? { resource: { ...e.resource!, id: `srv-${i}` } } : {}),
+    })),
+  };
+}
+
+describe('bundleToView of a transaction-response (upstream mode)', () => {
+  const { bundle, response } = scenario('diabetic-confirmed');
+  const types = bundle.entry!.map((e) => e.resource!.resourceType);
+
+  test('lists every written resource by location and status, and shows no Condition it was not given', () => {
+    const view = bundleToView(transactionResponse(bundle, false), response, questionnaire);
+    expect(view.written).toHaveLength(bundle.entry!.length);
+    expect(view.written?.map((w) => w.resourceType)).toEqual(types);
+    expect(view.written?.[0]).toEqual({
+      resourceType: types[0],
+      id: 'srv-0',
+      version: '1',
+      location: `${types[0]}/srv-0/_history/1`,
+      status: '201 Created',
+      returned: false,
+    });
+    expect(view.conditions).toEqual([]);
+    expect(view.provenance).toBeUndefined();
+  });
+
+  test('shows the returned resources as it shows the transaction, references resolved by Type/id', () => {
+    const fromTransaction = bundleToView(bundle, response, questionnaire);
+    const view = bundleToView(transactionResponse(bundle, true), response, questionnaire);
+    expect(view.conditions).toEqual(fromTransaction.conditions);
+    expect(view.strategies).toEqual(fromTransaction.strategies);
+    expect(view.carePlanTitle).toBe(fromTransaction.carePlanTitle);
+    expect(view.provenance).toEqual(fromTransaction.provenance);
+    expect(view.written?.every((w) => w.returned)).toBe(true);
+    // A resource returned without its id is known by its location.
+    const withoutIds = transactionResponse(bundle, true);
+    for (const entry of withoutIds.entry ?? []) {
+      delete entry.resource!.id;
+    }
+    expect(bundleToView(withoutIds, response, questionnaire).strategies).toEqual(fromTransaction.strategies);
+  });
+
+  test('an empty transaction-response wrote nothing; a transaction Bundle has no written list', () => {
+    expect(
+      bundleToView({ resourceType: 'Bundle', type: 'transaction-response' }, response, questionnaire).written
+    ).toEqual([]);
+    expect(bundleToView(bundle, response, questionnaire).written).toBeUndefined();
+  });
+
+  test('parseLocation reads relative and absolute locations, with or without a version', () => {
+    expect(parseLocation('Condition/123/_history/4')).toEqual({
+      resourceType: 'Condition',
+      id: '123',
+      version: '4',
+    });
+    expect(parseLocation('https://ehr.example/fhir/CarePlan/a-b.c')).toEqual({
+      resourceType: 'CarePlan',
+      id: 'a-b.c',
+    });
+    expect(parseLocation('https://ehr.example/fhir/Task/9/_history/2?x=1#y')).toEqual({
+      resourceType: 'Task',
+      id: '9',
+      version: '2',
+    });
+    expect(parseLocation('')).toBeUndefined();
+    expect(parseLocation('123')).toBeUndefined();
+    expect(parseLocation('Condition/<b>')).toBeUndefined();
+  });
+});
+
 describe('formatAnswer', () => {
   test('writes booleans as Yes/No, codings as display (code), numbers with the unit of their question', () => {
     const volume = {
@@ -287,5 +381,55 @@ describe('ResultPanel and OutcomeAlert', () => {
     }
     expect(html).toMatch(/<details data-testid="raw-bundle">/);
     expect(html).not.toMatch(/<details[^>]* open/);
+    expect(html).not.toContain('data-testid="written"');
+  });
+
+  test('show a transaction-response without resources by what was written where, never as "No Condition was extracted"', () => {
+    const { bundle, response } = scenario('diabetic-confirmed');
+    const written = transactionResponse(bundle, false);
+    const html = render(
+      createElement(ResultPanel, { view: bundleToView(written, response, questionnaire), bundle: written })
+    );
+    const conditions = (bundle.entry ?? []).flatMap((e, i) =>
+      e.resource?.resourceType === 'Condition' ? [`Condition/srv-${i}/_history/1`] : []
+    );
+    expect(conditions).toHaveLength(4);
+    for (const location of conditions) {
+      expect(html).toContain(
+        `data-testid="written-condition" data-type="Condition" data-location="${location}"`
+      );
+    }
+    expect(html).not.toContain('data-testid="no-conditions"');
+    expect(html).toMatch(/data-testid="written-careplan" data-type="CarePlan"/);
+    expect(html).toMatch(/data-testid="written-careplan" data-type="RequestGroup"/);
+    // The plan was written but not returned: no strategy claims that nothing was proposed.
+    expect(html).not.toContain('data-testid="strategy"');
+    expect(html).not.toContain('Nothing proposed');
+    expect(html).toMatch(/data-testid="written-provenance" data-type="Provenance"/);
+    expect(html).not.toContain('The Bundle has no Provenance');
+    expect(html).toContain(`${bundle.entry!.length} resources`);
+    expect(html.match(/data-testid="written-entry"/g)).toHaveLength(bundle.entry!.length);
+  });
+
+  test('show a transaction-response with resources as the transaction, plus where they were written', () => {
+    const { bundle, response } = scenario('diabetic-confirmed');
+    const written = transactionResponse(bundle, true);
+    const html = render(
+      createElement(ResultPanel, { view: bundleToView(written, response, questionnaire), bundle: written })
+    );
+    expect(html.match(/data-testid="condition"/g)).toHaveLength(resourcesOf(bundle, 'Condition').length);
+    expect(html.match(/data-testid="recommendation"/g)?.length).toBeGreaterThan(0);
+    expect(html).not.toContain('data-testid="written-condition"');
+    expect(html).toContain('data-testid="written"');
+  });
+
+  test('show an empty transaction-response as nothing written', () => {
+    const { response } = scenario('diabetic-confirmed');
+    const empty: Bundle = { resourceType: 'Bundle', type: 'transaction-response' };
+    const html = render(
+      createElement(ResultPanel, { view: bundleToView(empty, response, questionnaire), bundle: empty })
+    );
+    expect(html).toContain('data-testid="nothing-written"');
+    expect(html).toContain('data-testid="no-conditions"');
   });
 });

@@ -351,6 +351,10 @@ describe('buildResponse', () => {
     expect(JSON.stringify(buildResponse({ ...base, items }))).not.toContain(ITEM_AUTHOR_URL);
     expect(buildResponse(base).author).toBeUndefined();
   });
+
+  test('has no item at all, rather than an empty array, when nothing was answered', () => {
+    expect(buildResponse({ ...base, items: [] })).not.toHaveProperty('item');
+  });
 });
 
 describe('parseReference', () => {

@@ -12,10 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page, Request } from 'playwright-core';
+import type { Browser, Locator, Page, Request } from 'playwright-core';
 import { describeWithBrowser, launchBrowser } from '../../helpers/browser';
 import type { TestServer } from '../../helpers/http';
 import { startServer } from '../../helpers/http';
+import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
+import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { clinicalAnswers, fillAnswers, fillContext } from '../../helpers/web-form';
 
 // End to end in headless Chromium: the real server (createApp on a real port, startServer) serves the page built
@@ -215,6 +217,9 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     await page.goto(`${baseUrl}${path}`);
     await page.locator('label[for="dry-orgasm-option-0"]').waitFor();
+    // No upstream: the server says so, and the page says that nothing is stored.
+    await expect(page.getByTestId('storage-note').getAttribute('data-mode')).resolves.toBe('none');
+    await expect(page.getByTestId('storage-note').innerText()).resolves.toContain('nothing is stored here');
     return { page, evaluations, errors };
   }
 
@@ -411,3 +416,135 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     await page.close();
   }, 90_000);
 });
+
+describeWithBrowser(
+  'clinician page in headless Chromium, upstream mode (results written to a FHIR server)',
+  () => {
+    let webRoot: string;
+    let fixture: MedplumTestFhirServer;
+    let server: TestServer;
+    let browser: Browser;
+    /** When set, the upstream's answers lose their `resource`s, as a server that answers minimally. */
+    let minimal = false;
+
+    beforeAll(async () => {
+      webRoot = mkdtempSync(join(tmpdir(), 're-fhir-web-'));
+      execFileSync(process.execPath, [join(ROOT, 'src/tools/build-web.mjs'), '--outdir', webRoot], {
+        stdio: 'pipe',
+      });
+      fixture = await startMedplumTestFhirServer({ transactions: false });
+      const upstreamFetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+        const res = await fetch(input, init);
+        if (!minimal || init?.method !== 'POST' || !res.ok) {
+          return res;
+        }
+        const bundle = (await res.json()) as Bundle;
+        for (const entry of bundle.entry ?? []) {
+          delete entry.resource;
+        }
+        return new Response(JSON.stringify(bundle), { status: res.status, headers: res.headers });
+      }) as typeof fetch;
+      server = await startServer(
+        { webRoot, fhirBase: '/api/fhir', upstream: { url: fixture.url, retries: 0 } },
+        { upstream: { fetch: upstreamFetch } }
+      );
+      browser = await launchBrowser();
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await fixture?.close();
+      rmSync(webRoot, { recursive: true, force: true });
+    });
+
+    async function submitExample(name: string): Promise<{ page: Page; errors: string[]; expected: Bundle }> {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+      const errors: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith(server.origin) && !r.url().startsWith('data:')) {
+          errors.push(`request to another host: ${r.url()}`);
+        }
+      });
+      page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+      await page.goto(`${server.origin}/`);
+      await page.locator('label[for="dry-orgasm-option-0"]').waitFor();
+      const note = page.getByTestId('storage-note');
+      await expect(note.getAttribute('data-mode')).resolves.toBe('upstream');
+      await expect(page.locator('header').innerText()).resolves.not.toContain('nothing is stored');
+      const scenario = example(name);
+      await fillContext(page, scenario);
+      await fillAnswers(page, questionnaire, scenario);
+      const [request] = await Promise.all([
+        page.waitForRequest((r) => r.url().includes('/$re-evaluate') && r.method() === 'POST'),
+        page.getByRole('button', { name: 'Evaluate' }).click(),
+      ]);
+      expect(request.url()).toBe(`${server.base}/QuestionnaireResponse/$re-evaluate`);
+      expect((await request.response())?.status()).toBe(200);
+      await page.getByTestId('result').waitFor();
+      return { page, errors, expected: golden(name) };
+    }
+
+    /** One attribute of every element a locator finds. */
+    async function attributes(locator: Locator, name: string): Promise<(string | null)[]> {
+      const out: (string | null)[] = [];
+      for (const element of await locator.all()) {
+        out.push(await element.getAttribute(name));
+      }
+      return out;
+    }
+
+    /** The resource behind each location the page lists, read back from the upstream. */
+    async function storedAt(locations: (string | null)[]): Promise<string[]> {
+      const types: string[] = [];
+      for (const location of locations) {
+        const [type, id] = (location ?? '').split('/');
+        const found = await fixture.read(type!, id!);
+        expect(found).toBeDefined();
+        types.push(found!.resourceType);
+      }
+      return types;
+    }
+
+    test('the upstream returns what it wrote: the page shows the Conditions and care plan, and where each was written', async () => {
+      minimal = false;
+      const { page, errors, expected } = await submitExample('diabetic-confirmed');
+      expect(await shownConditions(page)).toEqual(expectedConditions(expected));
+      expect(await shownStrategies(page)).toEqual(expectedStrategies(expected));
+      await expect(page.getByTestId('no-conditions').count()).resolves.toBe(0);
+      await expect(page.getByTestId('written-condition').count()).resolves.toBe(0);
+      await expect(page.getByTestId('written-summary').innerText()).resolves.toContain(
+        `${expected.entry!.length} resources`
+      );
+      const entries = page.getByTestId('written-entry');
+      await expect(entries.count()).resolves.toBe(expected.entry!.length);
+      const locations = await attributes(entries, 'data-location');
+      expect(await storedAt(locations)).toEqual(expected.entry!.map((e) => e.resource!.resourceType));
+      expect(errors).toEqual([]);
+      expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
+      await page.close();
+    }, 90_000);
+
+    test('the upstream answers without the resources: the page lists the Conditions and care plan by location, not "No Condition was extracted"', async () => {
+      minimal = true;
+      const { page, errors, expected } = await submitExample('turp-tamsulosin');
+      await expect(page.getByTestId('no-conditions').count()).resolves.toBe(0);
+      await expect(page.getByTestId('condition').count()).resolves.toBe(0);
+      const conditions = page.getByTestId('written-condition');
+      const expectedConditionCount = expected.entry!.filter(
+        (e) => e.resource?.resourceType === 'Condition'
+      ).length;
+      expect(expectedConditionCount).toBeGreaterThan(0);
+      await expect(conditions.count()).resolves.toBe(expectedConditionCount);
+      const conditionLocations = await attributes(conditions, 'data-location');
+      expect(await storedAt(conditionLocations)).toEqual(conditionLocations.map(() => 'Condition'));
+      const plan = await attributes(page.getByTestId('written-careplan'), 'data-type');
+      expect(plan.sort()).toEqual(['CarePlan', 'RequestGroup']);
+      await expect(page.getByTestId('strategy').count()).resolves.toBe(0);
+      await expect(page.getByTestId('written-provenance').count()).resolves.toBe(1);
+      await expect(page.getByTestId('written-entry').count()).resolves.toBe(expected.entry!.length);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 90_000);
+  }
+);
