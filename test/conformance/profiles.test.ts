@@ -23,6 +23,9 @@ import path from 'node:path';
 import { CONTENT } from '../../src/core/conformance/content';
 import { CANONICAL_BASE } from '../../src/core/constants';
 import { PROFILES_DIR } from '../../src/tools/paths';
+import { evaluateResponse } from '../../src/core/operations/evaluate';
+import { testEngine } from '../helpers/engine';
+import { scenarios } from '../helpers/scenarios';
 
 const RULE_URL = `${CANONICAL_BASE}/StructureDefinition/re-rule`;
 const EVIDENCE_BASIS_URL = `${CANONICAL_BASE}/StructureDefinition/re-evidence-basis`;
@@ -80,6 +83,16 @@ function ruleExtension(code: string): Extension {
 /** A copy of `resource` without one property: deliberately invalid input, hence the cast. */
 function omit<T extends Resource>(resource: T, key: keyof T & string): Resource {
   return Object.fromEntries(Object.entries(resource).filter(([k]) => k !== key)) as unknown as Resource;
+}
+
+/** The CarePlan of every golden scenario Bundle that has one (test/fixtures/scenarios). */
+function goldenCarePlans(): { name: string; carePlan: CarePlan; bundle: Bundle }[] {
+  return scenarios().flatMap(({ name, expectedFile }) => {
+    const bundle = JSON.parse(fs.readFileSync(expectedFile, 'utf8')) as Bundle;
+    const found = bundle.entry?.find((e) => e.resource?.resourceType === 'CarePlan')?.resource as
+      CarePlan | undefined;
+    return found ? [{ name, carePlan: found, bundle }] : [];
+  });
 }
 
 describe('shipped StructureDefinitions', () => {
@@ -418,6 +431,78 @@ describe('profile re-careplan', () => {
     expect(againstProfile(omit(carePlan, key), 're-careplan')).toEqual([
       error('Missing required property', expression),
     ]);
+  });
+
+  test('constrains addresses: must-support, Reference(Condition) only, and optional (0..*)', () => {
+    const addresses = profile('re-careplan').snapshot?.element.find((e) => e.id === 'CarePlan.addresses');
+    expect(addresses).toMatchObject({
+      min: 0,
+      max: '*',
+      mustSupport: true,
+      type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Condition'] }],
+    });
+    expect(addresses?.comment).toContain('0..*');
+    const differential = profile('re-careplan').differential?.element.find(
+      (e) => e.id === 'CarePlan.addresses'
+    );
+    expect(differential?.mustSupport).toBe(true);
+  });
+
+  test('accepts a CarePlan that addresses Conditions, and one that addresses none', () => {
+    const addressing: CarePlan = {
+      ...carePlan,
+      addresses: [{ reference: 'Condition/qr1-R1-re' }, { reference: 'Condition/qr1-R6-pe' }],
+    };
+    expect(againstProfile(addressing, 're-careplan')).toEqual([]);
+    expect(carePlan.addresses).toBeUndefined();
+    expect(againstProfile(carePlan, 're-careplan')).toEqual([]);
+  });
+
+  test('reports addresses that point at another resource type (Medplum reports a target as a warning)', () => {
+    const wrong = { ...carePlan, addresses: [{ reference: 'Observation/o1' }] } as CarePlan;
+    expect(againstProfile(wrong, 're-careplan')).toEqual([
+      {
+        severity: 'warning',
+        text: 'Invalid reference: got "Observation", expected "http://hl7.org/fhir/StructureDefinition/Condition"',
+        expression: ['CarePlan.addresses[0]'],
+      },
+    ]);
+  });
+
+  test.each(goldenCarePlans().map((g) => [g.name, g] as const))(
+    'golden %s: its CarePlan addresses only RE Conditions of its own Bundle',
+    (_name, { carePlan: written, bundle }) => {
+      const byFullUrl = new Map((bundle.entry ?? []).map((e) => [e.fullUrl, e.resource] as const));
+      const targets = (written.addresses ?? []).map((a) => byFullUrl.get(a.reference));
+      for (const target of targets) {
+        expect(target?.resourceType).toBe('Condition');
+        expect(target?.meta?.profile).toEqual([`${CANONICAL_BASE}/StructureDefinition/re-condition`]);
+      }
+      expect(
+        againstProfile(written, 're-careplan').filter((f) => f.severity === 'error' || f.severity === 'fatal')
+      ).toEqual([]);
+    }
+  );
+
+  test('the golden CarePlans address Conditions, and the engine writes one without addresses when no Condition applies', () => {
+    const golden = goldenCarePlans();
+    expect(golden.length).toBeGreaterThan(10);
+    expect(golden.every((g) => (g.carePlan.addresses ?? []).length > 0)).toBe(true);
+    // Distress alone calls for counselling (R6) but supports no Condition: the CarePlan then
+    // addresses nothing, which is why addresses is 0..* rather than 1..*.
+    const response = structuredClone(scenarios().find((s) => s.name === 'no-findings')!.response);
+    const stress = response.item
+      ?.find((i) => i.linkId === 'associated')
+      ?.item?.find((i) => i.linkId === 'stress');
+    stress!.answer = [{ valueBoolean: true }];
+    const evaluation = evaluateResponse(response, testEngine());
+    expect(evaluation.conditions).toEqual([]);
+    expect(evaluation.carePlan?.meta?.profile).toEqual([`${CANONICAL_BASE}/StructureDefinition/re-careplan`]);
+    expect(evaluation.carePlan?.extension?.map((e) => e.valueCoding?.code)).toEqual(['R6']);
+    expect(evaluation.carePlan?.addresses).toBeUndefined();
+    expect(againstProfile(evaluation.carePlan!, 're-careplan').filter((f) => f.severity === 'error')).toEqual(
+      []
+    );
   });
 
   test('rejects a CarePlan that instantiates two definitions', () => {

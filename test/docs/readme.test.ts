@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { CONTENT } from '../../src/core/conformance/content';
 
 const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+const ROOT = join(__dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
   scripts: Record<string, string>;
 };
@@ -27,4 +29,82 @@ describe('the README matches the code', () => {
     expect(pkg.scripts.start).toBeDefined();
     expect(pkg.scripts.test).toContain('TZ=UTC');
   });
+});
+
+/** The ```ts blocks of one README section (from its `## ` heading to the next). */
+function tsBlocks(markdown: string, heading: string): string[] {
+  const start = markdown.indexOf(`\n## ${heading}\n`);
+  if (start < 0) {
+    return [];
+  }
+  const end = markdown.indexOf('\n## ', start + 1);
+  const section = markdown.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/**
+ * Type-checks `source` as a consumer's strict TypeScript file would be (`tsc --strict`, bundler
+ * resolution, JSON imports), with `re-fhir` resolved to this repository's sources and
+ * `re-fhir/profiles/*` to the shipped files, as the package's `exports` map them. The file exists
+ * only in memory, beside this test, so that its imports resolve through the repository's node_modules.
+ * @returns one line per diagnostic, `file:line: message`.
+ */
+function typeCheck(source: string): string[] {
+  const fileName = join(__dirname, '__readme-example__.ts');
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    resolveJsonModule: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    types: ['node'],
+    baseUrl: ROOT,
+    paths: { 're-fhir': ['src/index.ts'], 're-fhir/profiles/*': ['profiles/*'] },
+  };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.getSourceFile = (name, language, ...rest) =>
+    name === fileName
+      ? ts.createSourceFile(name, source, language, true)
+      : getSourceFile.call(host, name, language, ...rest);
+  host.fileExists = (name) => name === fileName || fileExists.call(host, name);
+  host.readFile = (name) => (name === fileName ? source : readFile.call(host, name));
+  const program = ts.createProgram([fileName], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const where = d.file
+      ? `${d.file.fileName.replace(`${ROOT}/`, '')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+      : 'options';
+    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+  });
+}
+
+describe('the README library example', () => {
+  const blocks = tsBlocks(README, 'Library usage');
+
+  test('is one TypeScript block that calls each library function', () => {
+    expect(blocks).toHaveLength(1);
+    for (const name of ['evaluate(', 'extract(', 'apply(', 'validateQuestionnaireResponse(']) {
+      expect(blocks[0]).toContain(name);
+    }
+  });
+
+  test('type-checks under tsc --strict, as a consumer compiles it', () => {
+    expect(typeCheck(blocks[0]!)).toEqual([]);
+  }, 60_000);
+
+  test('the type check reports an error in the example (a JSON-typed response in a Bundle entry)', () => {
+    const untyped = blocks[0]!.replace(
+      'const response = example as QuestionnaireResponse;',
+      'const response = example;'
+    );
+    expect(untyped).not.toBe(blocks[0]);
+    const errors = typeCheck(untyped);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^test\/docs\/__readme-example__\.ts:\d+: Type '\{ resourceType: string;.* is not assignable to type 'Resource \| undefined'/
+    );
+  }, 60_000);
 });

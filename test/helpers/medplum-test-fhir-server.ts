@@ -13,6 +13,11 @@
  * `transactions: false`, where Medplum processes the same transaction Bundle entry by entry (it still
  * answers with a `transaction-response`). With an in-memory store that has no rollback either way, the
  * two modes differ only in that cap and in stopping at the first failed entry.
+ *
+ * `defaultReturn: 'minimal'` makes the fixture answer a transaction the way HAPI does by default: each
+ * entry of the transaction-response has only its `response` (status, location), no `resource`, unless the
+ * request asks for them with `Prefer: return=representation` (FHIR R4 http.html#ops). Medplum itself
+ * always returns the resources (the default, `'representation'`).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -76,6 +81,8 @@ export interface MedplumTestFhirServer {
     body: unknown;
     authorization?: string;
     requestId?: string;
+    /** The `Prefer` header, if any. */
+    prefer?: string;
   }[];
   /** Token requests received, with the verified assertion claims. */
   readonly tokenRequests: { clientId: string; jti: string; scope: string }[];
@@ -94,10 +101,16 @@ export interface MedplumTestFhirServer {
 
 /**
  * Starts the fixture on an ephemeral port (or a given one, to bring a stopped upstream back).
- * @param options - `transactions` (Medplum's setting, default true), optional SMART backend auth, port.
+ * @param options - `transactions` (Medplum's setting, default true), optional SMART backend auth, port,
+ *   and what a transaction-response holds without `Prefer: return=representation` (`defaultReturn`).
  */
 export async function startMedplumTestFhirServer(
-  options: { transactions?: boolean; auth?: FixtureAuth; port?: number } = {}
+  options: {
+    transactions?: boolean;
+    auth?: FixtureAuth;
+    port?: number;
+    defaultReturn?: 'representation' | 'minimal';
+  } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
   const router = new FhirRouter();
@@ -189,6 +202,7 @@ export async function startMedplumTestFhirServer(
       body: req.body,
       authorization: req.get('authorization'),
       requestId: req.get('x-request-id'),
+      prefer: req.get('prefer'),
     });
     if (options.auth) {
       const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
@@ -251,7 +265,32 @@ export async function startMedplumTestFhirServer(
       return;
     }
     const [status, body] = await handle(req.method as HttpMethod, `${path}${query}`, req.body);
-    res.status(status).type('application/fhir+json').send(JSON.stringify(body));
+    res
+      .status(status)
+      .type('application/fhir+json')
+      .send(JSON.stringify(asPreferred(body, req.get('prefer'))));
+  }
+
+  /** A transaction-response without its resources, unless they were asked for or Medplum's default applies. */
+  function asPreferred(body: unknown, prefer: string | undefined): unknown {
+    const bundle = body as Bundle;
+    const wanted = /(^|[;,\s])return\s*=\s*(minimal|representation|OperationOutcome)\b/.exec(
+      prefer ?? ''
+    )?.[2];
+    if (bundle.resourceType !== 'Bundle' || bundle.type !== 'transaction-response') {
+      return body;
+    }
+    if ((wanted ?? options.defaultReturn ?? 'representation') === 'representation') {
+      return body;
+    }
+    return {
+      ...bundle,
+      entry: bundle.entry?.map((entry) => {
+        const minimal = { ...entry };
+        delete minimal.resource;
+        return minimal;
+      }),
+    };
   }
 
   const server: Server = await new Promise((resolve) => {

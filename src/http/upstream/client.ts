@@ -24,7 +24,8 @@ export interface UpstreamDeps {
 /** The upstream FHIR server, as `$re-evaluate` and `/readyz` use it. */
 export interface UpstreamClient {
   /**
-   * POSTs one transaction Bundle and returns the upstream's transaction-response. Every failure is an
+   * POSTs one transaction Bundle, asking for the written resources back (`Prefer: return=representation`),
+   * and returns the upstream's transaction-response. Every failure is an
    * HttpError with the status the caller gets (kept 4xx, 502 or 504).
    */
   transaction(bundle: Bundle, context: { readonly requestId: string; readonly log: Logger }): Promise<Bundle>;
@@ -67,7 +68,10 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     try {
       response = await fetchImpl(base, {
         method: 'POST',
-        headers: await headers(requestId),
+        // Ask for the written resources in the transaction-response: servers may answer with only each
+        // entry's status and location by default (HAPI does), and the caller shows what was written.
+        // See: https://hl7.org/fhir/R4/http.html#ops (Prefer: return=representation)
+        headers: { ...(await headers(requestId)), prefer: 'return=representation' },
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   ActivityDefinition,
+  CodeSystem,
   Coding,
   Extension,
   PlanDefinition,
@@ -302,6 +303,51 @@ describe('management content', () => {
         expect(action.dynamicValue).toBeUndefined();
       }
     }
+  });
+
+  test('the pathway actions only group the strategies: no rule or evidence basis of their own, since re-rule has no code for the pathway', () => {
+    // A rule on a grouping action would be copied into every CarePlan whose plan holds that group
+    // (the CarePlan names the rules of all its actions), claiming rules that did not fire. So the
+    // pathway's actions name none; each rule is named on the strategy and recommendation actions.
+    const pathway = planDefinitions.find((pd) => pd.id === 're-management-pathway')!;
+    const registry = shippedRegistry();
+    const grouped = (pathway.action ?? []).map((action) => {
+      expect({
+        title: action.title,
+        rules: ruleOf(action),
+        evidence: evidenceOf(action),
+        condition: action.condition,
+        dynamicValue: action.dynamicValue,
+        nested: action.action,
+        extension: action.extension,
+      }).toEqual({
+        title: action.title,
+        rules: [],
+        evidence: [],
+        condition: undefined,
+        dynamicValue: undefined,
+        nested: undefined,
+        extension: undefined,
+      });
+      const strategy = registry.resolve<PlanDefinition>(action.definitionCanonical!, 'PlanDefinition')!;
+      expect(typeOf(strategy)).toBe('workflow-definition');
+      return [action.title, [...new Set(actionsOf(strategy).flatMap((a) => ruleOf(a.action)))].sort()];
+    });
+    expect(grouped).toEqual([
+      ['Tests to order', ['R2', 'R3', 'R4', 'R5']],
+      ['Treatment options', ['R11', 'R12', 'R7', 'R8', 'R9']],
+      ['Referrals and counselling', ['R10', 'R6']],
+    ]);
+    // The pathway has no rule of its own to name: re-rule holds only the single rules. Should a
+    // code for the pathway be added, its grouping actions (and this test) must name it.
+    const ruleSystem = CONTENT.find(
+      (r): r is CodeSystem => r.resourceType === 'CodeSystem' && r.id === 're-rule'
+    )!;
+    expect(ruleSystem.concept?.map((c) => c.code)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => `R${i + 1}`),
+      'INF',
+      'RF',
+    ]);
   });
 
   test('uses only verified external codes, with SNOMED CT edition versions, and never the S5 codes', () => {

@@ -86,6 +86,7 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
       'x-request-id': 'req-42',
     });
     expect(fixture.requests[0]?.requestId).toBe('req-42');
+    expect(fixture.requests[0]?.prefer).toBe('return=representation');
     expect(res.status).toBe(200);
     expect(fixture.requests.map((r) => `${r.method} /${r.path}`)).toEqual(['POST /']);
     expect(transactions(fixture)).toEqual([evaluateResponse(TURP, testEngine()).bundle]);
@@ -262,6 +263,51 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
     expect(texts[0]).toContain('unreachable');
     expect(transactions(fixture)).toHaveLength(3);
+  });
+});
+
+describe('upstream mode against a server that returns only status and location by default (as HAPI does)', () => {
+  let fixture: MedplumTestFhirServer;
+  let server: TestServer;
+
+  beforeEach(async () => {
+    fixture = await startMedplumTestFhirServer({ transactions: false, defaultReturn: 'minimal' });
+    server = await withUpstream(fixture);
+  });
+  afterEach(async () => {
+    await server.close();
+    await fixture.close();
+  });
+
+  test('the fixture: a transaction sent without Prefer gets entries with a status and location but no resource', async () => {
+    const res = await post<Bundle>(fixture.url, evaluateResponse(TURP, testEngine()).bundle);
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('transaction-response');
+    expect(res.body.entry?.length).toBeGreaterThan(0);
+    for (const entry of res.body.entry ?? []) {
+      expect(entry.response?.location).toMatch(/^[A-Za-z]+\/[^/]+/);
+      expect(entry.resource).toBeUndefined();
+    }
+  });
+
+  test('every attempt asks for Prefer: return=representation (FHIR R4 http.html#ops), so the transaction-response holds each written resource', async () => {
+    fixture.faults.push({ kind: 'status', status: 503 });
+    const res = await reEvaluate(server, TURP);
+    expect(res.status).toBe(200);
+    const posts = fixture.requests.filter((r) => r.method === 'POST' && r.path === '');
+    expect(posts.map((r) => r.prefer)).toEqual(['return=representation', 'return=representation']);
+    const sent = transactions(fixture)[1]!;
+    expect(res.body.entry?.length).toBe(sent.entry?.length);
+    for (const entry of res.body.entry ?? []) {
+      const [type, id] = (entry.response?.location ?? '').split('/');
+      expect({ resourceType: entry.resource?.resourceType, id: entry.resource?.id }).toEqual({
+        resourceType: type,
+        id,
+      });
+    }
+    expect(res.body.entry?.map((e) => e.resource?.resourceType)).toEqual(
+      sent.entry?.map((e) => e.resource?.resourceType)
+    );
   });
 });
 
