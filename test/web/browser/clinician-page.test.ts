@@ -294,8 +294,8 @@ describeWithBrowser('clinician page in headless Chromium', () => {
 
   /**
    * Answers the questions the Questionnaire requires (all No) and a SHIM score: a small valid form.
-   * The score is there because the engine fails (500: a Provenance with no target) on a response
-   * from which nothing at all is extracted; that is reported, and not the page's to work around.
+   * The score gives the engine something to extract (its Observation); a response from which nothing
+   * is extracted would still be answered, with an empty transaction Bundle (200).
    */
   async function answerRequiredOnly(page: Page, except: string[] = []): Promise<void> {
     for (const linkId of ['dry-orgasm', 'cloudy-urine', 'fertility-wish', 'diabetes', 'bother']) {
