@@ -20,6 +20,8 @@ import type { JSX } from 'react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { EvaluateResult, StorageMode } from './api';
 import { evaluate, newResponseId, storageNote } from './api';
+import type { FormRepairContext } from './form-a11y';
+import { focusItem, groupsByText, repairForm } from './form-a11y';
 import { toRenderQuestionnaire } from './render-questionnaire';
 import { bundleToView, outcomeLines, statusHeadline } from './result-view';
 import { OutcomeAlert, ResultPanel } from './ResultPanel';
@@ -60,9 +62,10 @@ export function App(props: AppProps): JSX.Element {
   const [investigationsByPractitioner, setInvestigationsByPractitioner] = useState(true);
   const [problems, setProblems] = useState<SubmissionProblem[]>([]);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
-  const formWrapper = useRef<HTMLDivElement>(null);
+  const formWrapper = useRef<HTMLElement>(null);
   const problemsRef = useRef<HTMLDivElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
+  const repairContext = useRef<FormRepairContext>({ groups: new Map(), invalid: new Map() });
 
   useEffect(() => {
     medplum
@@ -75,6 +78,14 @@ export function App(props: AppProps): JSX.Element {
     () => (questionnaire ? toRenderQuestionnaire(questionnaire) : undefined),
     [questionnaire]
   );
+  const groups = useMemo(() => (rendered ? groupsByText(rendered) : new Map<string, string>()), [rendered]);
+  // The elements that describe each item's problems: the items of the problem list.
+  const invalid = useMemo(() => {
+    const out = new Map<string, string[]>();
+    problems.forEach((p, i) => out.set(p.linkId, [...(out.get(p.linkId) ?? []), problemId(i)]));
+    return out;
+  }, [problems]);
+  repairContext.current = { groups, invalid };
 
   // The page checks required answers itself (the renderer cannot for every control), so the
   // browser's own validation is switched off to give one consistent message.
@@ -82,11 +93,36 @@ export function App(props: AppProps): JSX.Element {
     formWrapper.current?.querySelector('form')?.setAttribute('novalidate', '');
   });
 
+  // The rendered form's controls get the ids, names and states that Medplum's renderer does not
+  // give them (see form-a11y.ts), again whenever the renderer changes its DOM or those attributes.
   useEffect(() => {
-    if (problems.length > 0) {
-      problemsRef.current?.scrollIntoView({ block: 'center' });
+    const wrapper = formWrapper.current;
+    if (!wrapper) {
+      return undefined;
     }
-  }, [problems]);
+    const repair = (): void => repairForm(wrapper, repairContext.current);
+    repair();
+    const observer = new MutationObserver(repair);
+    observer.observe(wrapper, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['id', 'aria-labelledby', 'aria-invalid', 'aria-describedby'],
+    });
+    return () => observer.disconnect();
+  }, [rendered]);
+
+  // After a submission with problems, the problem list has the focus (a screen reader reads it; a
+  // keyboard user goes on from there), and the fields concerned are marked invalid.
+  useEffect(() => {
+    if (formWrapper.current) {
+      repairForm(formWrapper.current, { groups, invalid });
+    }
+    if (problems.length > 0 && problemsRef.current) {
+      problemsRef.current.focus({ preventScroll: true });
+      problemsRef.current.scrollIntoView({ block: 'center' });
+    }
+  }, [problems, groups, invalid]);
 
   useEffect(() => {
     if (phase.kind === 'done') {
@@ -135,6 +171,12 @@ export function App(props: AppProps): JSX.Element {
     setPhase({ kind: 'done', response, result });
   }
 
+  const fieldError = (id: string): string | undefined =>
+    problems
+      .filter((p) => p.linkId === id)
+      .map((p) => p.message)
+      .join(' ') || undefined;
+
   return (
     <Container size="md" px="sm" py="md">
       <Stack gap="md">
@@ -160,6 +202,7 @@ export function App(props: AppProps): JSX.Element {
               description="A reference to the patient, e.g. Patient/123"
               placeholder="Patient/123"
               withAsterisk
+              error={fieldError('patient-ref')}
               value={patient}
               onChange={(e) => setPatient(e.currentTarget.value)}
             />
@@ -169,6 +212,7 @@ export function App(props: AppProps): JSX.Element {
                 label="Practitioner"
                 description="The clinician, e.g. Practitioner/456"
                 placeholder="Practitioner/456"
+                error={fieldError('practitioner-ref')}
                 value={practitioner}
                 onChange={(e) => setPractitioner(e.currentTarget.value)}
               />
@@ -217,7 +261,14 @@ export function App(props: AppProps): JSX.Element {
           </Group>
         )}
         {rendered && (
-          <div ref={formWrapper} data-testid="form-wrapper">
+          <section aria-labelledby="form-title" ref={formWrapper} data-testid="form-wrapper">
+            <Title order={2} size="h3" id="form-title">
+              Questionnaire
+            </Title>
+            <Text size="sm" c="dimmed" mb="xs">
+              {questionnaire?.title}
+              {questionnaire?.version ? `, version ${questionnaire.version}` : ''}
+            </Text>
             <QuestionnaireForm
               questionnaire={rendered}
               disablePagination
@@ -232,24 +283,39 @@ export function App(props: AppProps): JSX.Element {
                 );
               }}
             />
-          </div>
+          </section>
         )}
 
         {problems.length > 0 && (
-          <div ref={problemsRef}>
-            <Alert color="orange" role="alert" title="Please complete the form" data-testid="form-problems">
-              <List size="sm">
-                {problems.map((p, i) => (
-                  <List.Item key={i} data-testid="form-problem" data-linkid={p.linkId}>
-                    <Anchor href={`#${p.linkId}`} size="sm">
-                      {p.question}
-                    </Anchor>
-                    : {p.message}
-                  </List.Item>
-                ))}
-              </List>
-            </Alert>
-          </div>
+          <Alert
+            ref={problemsRef}
+            tabIndex={-1}
+            color="red"
+            role="alert"
+            title="Please complete the form"
+            data-testid="form-problems"
+          >
+            <List size="sm">
+              {problems.map((p, i) => (
+                <List.Item key={i} id={problemId(i)} data-testid="form-problem" data-linkid={p.linkId}>
+                  <Anchor
+                    href={`#${p.linkId}`}
+                    size="sm"
+                    onClick={(e) => {
+                      // The link's target is the item's control (form-a11y.ts); a click also moves
+                      // the focus there, which following a fragment does not.
+                      if (focusItem(document, p.linkId)) {
+                        e.preventDefault();
+                      }
+                    }}
+                  >
+                    {p.question}
+                  </Anchor>
+                  : {p.message}
+                </List.Item>
+              ))}
+            </List>
+          </Alert>
         )}
 
         <div ref={resultRef} aria-live="polite">
@@ -264,6 +330,11 @@ export function App(props: AppProps): JSX.Element {
       </Stack>
     </Container>
   );
+}
+
+/** The id of the problem list's item `index`. */
+function problemId(index: number): string {
+  return `form-problem-${index}`;
 }
 
 function Result(props: {

@@ -34,6 +34,8 @@ export const NO: Readonly<Coding> = { system: YES_NO_SYSTEM, code: 'N', display:
  *   copy, and the page enforces them for every instance the user fills in (see submission.ts).
  *
  * Units (`questionnaire-unit`) are appended to the question text, which the renderer would not show.
+ * The title is left out: the renderer would show it as a second `<h1>` under the page's own (the page
+ * shows it under its own heading for the form).
  * A group left with no item once its hidden items are out is left out too (a group must have items,
  * que-1, and an empty array is not valid FHIR JSON); an item of another type keeps no empty `item`.
  * The result is only for display: the submitted response is rebuilt against the original.
@@ -44,7 +46,9 @@ export const NO: Readonly<Coding> = { system: YES_NO_SYSTEM, code: 'N', display:
 export function toRenderQuestionnaire(source: Questionnaire): Questionnaire {
   const booleans = new Set<string>();
   collectBooleanLinkIds(source.item, booleans);
-  return { ...source, item: renderItems(source.item, booleans, false) };
+  const out: Questionnaire = { ...source, item: renderItems(source.item, booleans, false) };
+  delete out.title;
+  return out;
 }
 
 /**

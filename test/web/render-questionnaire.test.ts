@@ -183,6 +183,12 @@ describe('toRenderQuestionnaire', () => {
     expect(find(rendered, 'dry-orgasm').text).toBe(find(source, 'dry-orgasm').text);
   });
 
+  test('leaves out the title, which the renderer would show as a second <h1>', () => {
+    expect(source.title).toBeTruthy();
+    expect(rendered.title).toBeUndefined();
+    expect(rendered.url).toBe(source.url);
+  });
+
   test('does not modify the Questionnaire it is given', () => {
     const before = JSON.stringify(source);
     toRenderQuestionnaire(source);

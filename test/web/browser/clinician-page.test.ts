@@ -145,6 +145,56 @@ function byJson(a: unknown, b: unknown): number {
   return JSON.stringify(a).localeCompare(JSON.stringify(b));
 }
 
+// ---- Accessibility -------------------------------------------------------------------------------
+
+/**
+ * The violations of impact serious or critical that axe-core (injected by openPage's `axe` option)
+ * finds in the page, or in the part `selector` selects, each as "rule (impact): targets", so that a
+ * failure names its rules. All of axe's rules run: none is disabled and no element is excluded, since
+ * every violation found came from markup the page makes or mends (src/web/form-a11y.ts).
+ */
+async function seriousViolations(page: Page, selector?: string): Promise<string[]> {
+  const context = selector ? JSON.stringify({ include: [selector] }) : 'document';
+  return (await page.evaluate(
+    `axe.run(${context}, { resultTypes: ['violations'] }).then((result) => result.violations` +
+      '.filter((v) => v.impact === "serious" || v.impact === "critical")' +
+      '.map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))'
+  )) as string[];
+}
+
+/** The page's headings in document order, as "h2 Care plan". */
+async function headings(page: Page): Promise<string[]> {
+  return (await page.evaluate(
+    'Array.from(document.querySelectorAll("h1, h2, h3, h4, h5, h6"))' +
+      '.map((h) => h.tagName.toLowerCase() + " " + h.textContent.trim())'
+  )) as string[];
+}
+
+/** One h1, first, and no heading more than one level below the heading before it. */
+function expectHeadingOutline(list: readonly string[]): void {
+  const level = (h: string | undefined): number => Number(h?.charAt(1));
+  expect(list.filter((h) => level(h) === 1)).toHaveLength(1);
+  expect(level(list[0])).toBe(1);
+  const skipped = list.filter((h, i) => i > 0 && level(h) > level(list[i - 1]) + 1);
+  expect(skipped).toEqual([]);
+}
+
+/** The text of a question of the Questionnaire, as the page shows it. */
+function questionText(linkId: string): string {
+  const find = (items: Questionnaire['item']): string | undefined => {
+    for (const item of items ?? []) {
+      const text = item.linkId === linkId ? item.text : find(item.item);
+      if (text) {
+        return text;
+      }
+    }
+    return undefined;
+  };
+  const text = find(questionnaire.item);
+  expect(text).toBeDefined();
+  return text!;
+}
+
 /**
  * The clinical answers compare exactly, except that a coding chosen from a server expansion may add
  * the code system's version where the example states none; where the example states a version
@@ -198,12 +248,18 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     rmSync(webRoot, { recursive: true, force: true });
   });
 
-  /** A fresh page at `path`, with the form loaded; every request to $re-evaluate is recorded. */
+  /**
+   * A fresh page at `path`, with the form loaded; every request to $re-evaluate is recorded. With
+   * `axe`, axe-core is injected into the page (see seriousViolations); the page's Content Security
+   * Policy (script-src 'self') would refuse the injected script, so that page is opened with CSP
+   * bypassed, and only that page.
+   */
   async function openPage(
     path = '/',
-    viewport = { width: 1000, height: 900 }
+    viewport = { width: 1000, height: 900 },
+    options: { axe?: boolean } = {}
   ): Promise<{ page: Page; evaluations: Request[]; errors: string[] }> {
-    const page = await browser.newPage({ viewport });
+    const page = await browser.newPage({ viewport, bypassCSP: options.axe === true });
     const evaluations: Request[] = [];
     const errors: string[] = [];
     page.on('request', (r) => {
@@ -220,6 +276,9 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     // No upstream: the server says so, and the page says that nothing is stored.
     await expect(page.getByTestId('storage-note').getAttribute('data-mode')).resolves.toBe('none');
     await expect(page.getByTestId('storage-note').innerText()).resolves.toContain('nothing is stored here');
+    if (options.axe) {
+      await page.addScriptTag({ path: require.resolve('axe-core') });
+    }
     return { page, evaluations, errors };
   }
 
@@ -235,8 +294,8 @@ describeWithBrowser('clinician page in headless Chromium', () => {
 
   /**
    * Answers the questions the Questionnaire requires (all No) and a SHIM score: a small valid form.
-   * The score is there because the engine fails (500: a Provenance with no target) on a response
-   * from which nothing at all is extracted; that is reported, and not the page's to work around.
+   * The score gives the engine something to extract (its Observation); a response from which nothing
+   * is extracted would still be answered, with an empty transaction Bundle (200).
    */
   async function answerRequiredOnly(page: Page, except: string[] = []): Promise<void> {
     for (const linkId of ['dry-orgasm', 'cloudy-urine', 'fertility-wish', 'diabetes', 'bother']) {
@@ -352,7 +411,7 @@ describeWithBrowser('clinician page in headless Chromium', () => {
   }, 60_000);
 
   test('an OperationOutcome from the server is shown as a clear message', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage('/', undefined, { axe: true });
     await page.locator('#patient-ref').fill('Patient/outcome-1');
     await page.locator('#practitioner-ref').fill('Practitioner/outcome-1');
     await answerRequiredOnly(page);
@@ -372,9 +431,140 @@ describeWithBrowser('clinician page in headless Chromium', () => {
       /symptom-onset-type/
     );
     await expect(page.getByTestId('result').count()).resolves.toBe(0);
+    await expect(seriousViolations(page, '[data-testid="outcome"]')).resolves.toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  test('accessibility: axe-core finds no serious or critical violation in the form, the problem list or the result panel', async () => {
+    const { page, errors } = await openPage('/', undefined, { axe: true });
+    await expect(seriousViolations(page)).resolves.toEqual([]);
+
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    await page.getByTestId('form-problems').waitFor();
+    await expect(seriousViolations(page)).resolves.toEqual([]);
+
+    const scenario = example('diabetic-confirmed');
+    await fillContext(page, scenario);
+    await fillAnswers(page, questionnaire, scenario);
+    const { status } = await submitAndWait(page);
+    expect(status).toBe(200);
+    await page.getByTestId('condition').first().waitFor();
+    await expect(seriousViolations(page, '[data-testid="result"]')).resolves.toEqual([]);
+    expectHeadingOutline(await headings(page));
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  test('headings: one h1 (the form renderer shows no title of its own) and no skipped level', async () => {
+    const { page, errors } = await openPage();
+    const list = await headings(page);
+    expect(list.slice(0, 4)).toEqual([
+      'h1 Retrograde ejaculation evaluation',
+      'h2 Patient and author',
+      'h2 Questionnaire',
+      'h3 Presenting symptoms',
+    ]);
+    expectHeadingOutline(list);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('answer lists and Yes/No questions are named by their question, also when shown later by enableWhen', async () => {
+    const { page, errors } = await openPage();
+    for (const linkId of ['prior-drug-trial', 'medication']) {
+      // count(), not a wait: an unnamed box fails at once.
+      const box = page.getByRole('searchbox', { name: questionText(linkId), exact: true });
+      await expect(box.count()).resolves.toBe(1);
+      await expect(box.getAttribute('name')).resolves.toBe(linkId);
+    }
+    for (const linkId of ['dry-orgasm', 'bother', 'medication-stoppable']) {
+      const group = page.getByRole('radiogroup', { name: questionText(linkId), exact: true });
+      await expect(group.locator(`input[name="${linkId}"]`).count()).resolves.toBe(2);
+    }
+    // The question's label belongs to the search box: clicking it puts the focus there.
+    await page.locator('label[for="medication"]').click();
+    await expect(page.evaluate('document.activeElement.name')).resolves.toBe('medication');
+    await page.keyboard.press('Escape');
+
+    await page.locator('label[for="dry-orgasm-option-0"]').click();
+    await page.locator('input[name="symptom-onset-type"]').waitFor();
+    const onset = page.getByRole('searchbox', { name: questionText('symptom-onset-type'), exact: true });
+    await expect(onset.count()).resolves.toBe(1);
+    await expect(onset.getAttribute('name')).resolves.toBe('symptom-onset-type');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  test('a failed submission: the problem list gets the focus, each of its links leads to the control of its question, and the fields concerned are aria-invalid until answered', async () => {
+    const { page, errors } = await openPage();
+    await page.locator('label[for="medication-stoppable-option-0"]').click();
+    await page.locator('input[name="shim-total"]').fill('99');
+    await page.getByRole('button', { name: 'Evaluate' }).click();
+    const problems = page.getByTestId('form-problems');
+    await problems.waitFor();
+    await expect(page.evaluate('document.activeElement.dataset.testid')).resolves.toBe('form-problems');
+
+    const links =
+      (await page.evaluate(`Array.from(document.querySelectorAll('[data-testid="form-problem"]')).map((item) => {
+      const href = item.querySelector('a').getAttribute('href');
+      const target = document.getElementById(href.slice(1));
+      const control = target && (target.matches('input, select, textarea') ? target : target.querySelector('input'));
+      return {
+        linkId: item.dataset.linkid,
+        href,
+        target: target ? target.getAttribute('role') || target.tagName.toLowerCase() : null,
+        control: control ? control.name || control.id : null,
+        invalid: target && target.getAttribute('aria-invalid'),
+        describedByItem: !!target && (target.getAttribute('aria-describedby') || '').split(' ').includes(item.id),
+      };
+    })`)) as { linkId: string; href: string; describedByItem: boolean }[];
+    const own = ['patient-ref', 'practitioner-ref'];
+    const radio = (linkId: string): Record<string, unknown> => ({ linkId, target: 'radiogroup' });
+    expect(links).toMatchObject([
+      { linkId: 'patient-ref', target: 'input' },
+      { linkId: 'practitioner-ref', target: 'input' },
+      radio('dry-orgasm'),
+      radio('cloudy-urine'),
+      radio('fertility-wish'),
+      radio('diabetes'),
+      { linkId: 'medication', target: 'searchbox' },
+      { linkId: 'shim-total', target: 'input' },
+      radio('bother'),
+    ]);
+    for (const link of links) {
+      expect(link).toMatchObject({ href: `#${link.linkId}`, control: link.linkId, invalid: 'true' });
+      // The page's own fields are described by their own error message, the form's by the list.
+      expect(link.describedByItem).toBe(!own.includes(link.linkId));
+    }
+    await expect(page.locator('#prior-drug-trial').getAttribute('aria-invalid')).resolves.not.toBe('true');
+
+    // Following a link puts the focus on the control.
+    const anchors = problems.locator('a');
+    for (const [i, link] of links.entries()) {
+      await anchors.nth(i).click();
+      await expect(page.evaluate('document.activeElement.name || document.activeElement.id')).resolves.toBe(
+        link.linkId
+      );
+      await page.keyboard.press('Escape');
+    }
+
+    await page.locator('#patient-ref').fill('Patient/a11y-1');
+    await page.locator('#practitioner-ref').fill('Practitioner/a11y-1');
+    await answerRequiredOnly(page);
+    await page.locator('input[name="shim-total"]').fill('24');
+    const medication = page.locator('input[name="medication"]');
+    await medication.click();
+    await medication.pressSequentially('tamsul');
+    await page.getByRole('option', { name: 'tamsulosin', exact: true }).click();
+    const { status } = await submitAndWait(page);
+    expect(status).toBe(200);
+    await expect(problems.count()).resolves.toBe(0);
+    await expect(page.locator('[aria-invalid="true"]').count()).resolves.toBe(0);
+    await expect(page.locator('[aria-describedby*="form-problem"]').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
 
   test('at phone width everything fits the screen, and text from the server is shown as text, not markup', async () => {
     const { page, errors } = await openPage('/', { width: 390, height: 844 });
