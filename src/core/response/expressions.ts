@@ -296,31 +296,19 @@ export class ExpressionSession {
 
   /** `%resource.item.where(linkId=...)`: the top-level items, in order, equal ones included. */
   private itemIndex(): Map<string, unknown[]> {
-    const index = new Map<string, unknown[]>();
-    let items: unknown[] = [];
-    try {
-      items = compileFhirPath('item')(this.tree.response);
-    } catch {
-      items = [];
-    }
-    for (const n of items) {
-      if (isObject(n) && typeof n.linkId === 'string') {
-        const list = index.get(n.linkId);
-        if (list) {
-          list.push(n);
-        } else {
-          index.set(n.linkId, [n]);
-        }
-      }
-    }
-    return index;
+    return this.indexByLinkId('item');
   }
 
   private descendantsIndex(): Map<string, unknown[]> {
+    return this.indexByLinkId('descendants().where(linkId.exists())');
+  }
+
+  /** The nodes `expression` selects from the response, grouped by linkId in document order. */
+  private indexByLinkId(expression: string): Map<string, unknown[]> {
     const index = new Map<string, unknown[]>();
     let nodes: unknown[] = [];
     try {
-      nodes = compileFhirPath('descendants().where(linkId.exists())')(this.tree.response);
+      nodes = compileFhirPath(expression)(this.tree.response);
     } catch {
       nodes = [];
     }
