@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import express, { Router } from 'express';
+import { escapeXhtml } from '../core/narrative/narrative';
 
 /** What `$re-evaluate` does with its Bundle: returns it (`none`) or writes it to an upstream server. */
 export type StorageMode = 'none' | 'upstream';
@@ -42,7 +43,7 @@ export function webRoutes(webRoot: string | undefined, settings: PageSettings): 
     return router;
   }
   router.get('/', (_req, res) => {
-    const base = escapeHtml(fhirBase);
+    const base = escapeXhtml(fhirBase);
     res
       .type('html')
       .send(
@@ -76,27 +77,11 @@ export function fillPage(html: string, settings: PageSettings): string {
   // `./` keeps a first segment with a colon from reading as a URL scheme.
   const base = `.${settings.fhirBase.replace(/\/+$/, '')}/`;
   return html
-    .replace(BASE_META, `<meta name="re-fhir-base" content="${escapeHtml(base)}"`)
-    .replace(STORAGE_META, `<meta name="re-fhir-storage" content="${escapeHtml(settings.storage)}"`)
+    .replace(BASE_META, `<meta name="re-fhir-base" content="${escapeXhtml(base)}"`)
+    .replace(STORAGE_META, `<meta name="re-fhir-storage" content="${escapeXhtml(settings.storage)}"`)
     .replace(
       NOSCRIPT_LINK,
       (_m, open: string, close: string, end: string) =>
-        `${open}${escapeHtml(`${base}metadata`)}${close}${escapeHtml(base)}${end}`
+        `${open}${escapeXhtml(`${base}metadata`)}${close}${escapeXhtml(base)}${end}`
     );
 }
-
-/**
- * Escapes text for HTML element content and for a quoted attribute value (either quote).
- * @param text - Any text.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
