@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BotSummary } from '../../src/bot/handler';
 import { BOT_RUNTIME_MODULES } from '../../src/bot/runtime';
+import { BOT_FILENAME, MEDPLUM_DEFAULT_MAX_JSON_BYTES } from '../../src/bot/deploy';
 import type { BuiltBot } from '../../src/tools/build-bot';
 import { buildBot } from '../../src/tools/build-bot';
 import { REPO_ROOT } from '../../src/tools/paths';
@@ -61,11 +62,27 @@ async function runBundle(mode: 'lambda' | 'vmcontext', modules = BOT_RUNTIME_MOD
 }
 
 describe('the bot bundle', () => {
-  test('is one CommonJS file under 3 MB', () => {
+  test('is one CommonJS file whose $deploy body fits a default Medplum with a fifth to spare', () => {
     expect(fs.readdirSync(scratch).sort()).toEqual(['node_modules', 're-fhir-bot.cjs']);
     expect(built.bytes).toBe(fs.statSync(built.outfile).size);
-    expect(built.bytes).toBeLessThan(3_000_000);
+    // What `deployBot` posts to Bot/{id}/$deploy; Medplum parses JSON bodies up to 1 MiB by default.
+    const body = Buffer.byteLength(JSON.stringify({ code, filename: BOT_FILENAME }), 'utf8');
+    expect(body).toBeLessThan(0.8 * MEDPLUM_DEFAULT_MAX_JSON_BYTES);
     expect(code).toMatch(/Object\.assign\(exports, module\.exports\);\s*$/);
+  });
+
+  test('carries its JSON (content, the FHIRPath R4 model, UCUM units) compressed, not as text', () => {
+    expect(built.jsonFiles).toEqual(
+      expect.arrayContaining([
+        'profiles/Questionnaire-re-evaluation.json',
+        'valuesets/CodeSystem-re-answer.json',
+        'node_modules/fhirpath/fhir-context/r4/path2Type.json',
+        'node_modules/@lhncbc/ucum-lhc/data/ucumDefs.min.json',
+      ])
+    );
+    expect(code).not.toContain('"resourceType":"StructureDefinition"');
+    expect(code).not.toContain('"linkId":');
+    expect(code).toContain('require("node:zlib")');
   });
 
   test('leaves to the runtime only what the Medplum bot layer provides, and inlines the rest', () => {
