@@ -38,7 +38,8 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly reason: string }[
 /**
  * Medplum's VM-context runtime runs the bot in a bare `vm` context that has `require`, `console`,
  * `fetch`, `URL` and the text codecs, but none of Node's other globals. The bundle uses a few
- * (the core's `Buffer`; `global` and the timers in fhirpath.js's dependencies), so the banner
+ * (the core's `Buffer`; `global` and the timers in fhirpath.js's dependencies; `setImmediate`, with
+ * which the definition reader releases the file it read), so the banner
  * supplies them where they are missing and is a no-op on Lambda. It starts with the strict-mode directive, which must come first to count.
  */
 const VM_CONTEXT_GLOBALS = [
@@ -47,6 +48,7 @@ const VM_CONTEXT_GLOBALS = [
   'var Buffer = globalThis.Buffer || require("node:buffer").Buffer;',
   'var setTimeout = globalThis.setTimeout || require("node:timers").setTimeout;',
   'var clearTimeout = globalThis.clearTimeout || require("node:timers").clearTimeout;',
+  'var setImmediate = globalThis.setImmediate || require("node:timers").setImmediate;',
 ].join('\n');
 
 /** Options of {@link buildBot}. */
