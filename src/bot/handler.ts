@@ -42,7 +42,10 @@ export interface IgnoredSummary {
   readonly reason: string;
 }
 
-/** The bot's return value, which Medplum records as the execution's result. */
+/**
+ * The bot's return value (the `$execute` answer) and, as one log line, its record in the
+ * execution's AuditEvent ({@link summaryLine}).
+ */
 export type BotSummary = EvaluatedSummary | IgnoredSummary;
 
 let engine: EngineDeps | undefined;
@@ -63,7 +66,33 @@ export async function handler(
 ): Promise<BotSummary> {
   // One engine per runtime instance: building it loads the R4 definitions (a few hundred ms).
   engine ??= createBotEngine();
-  return evaluateAndWrite(medplum, event.input, engine);
+  try {
+    const summary = await evaluateAndWrite(medplum, event.input, engine);
+    // eslint-disable-next-line no-console -- Medplum keeps a bot's console output as its AuditEvent log
+    console.log(summaryLine(summary));
+    return summary;
+  } catch (error) {
+    // eslint-disable-next-line no-console -- as above
+    console.log(failureLine(error));
+    throw error;
+  }
+}
+
+/** Prefix of the bot's log lines, so they can be found in the AuditEvent log. */
+export const LOG_PREFIX = 're-fhir bot:';
+
+/**
+ * The summary as one log line. Medplum keeps a bot execution's console output (not its return
+ * value) as the AuditEvent's `outcomeDesc`, so this line is the run's record in the project.
+ */
+export function summaryLine(summary: BotSummary): string {
+  return `${LOG_PREFIX} ${JSON.stringify(summary)}`;
+}
+
+/** A failed run's OperationOutcome as one log line (Medplum also logs the error message itself). */
+export function failureLine(error: unknown): string {
+  const outcome = error instanceof OperationOutcomeError ? error.outcome : undefined;
+  return `${LOG_PREFIX} ${JSON.stringify({ outcome: 'failed', operationOutcome: outcome })}`;
 }
 
 /**

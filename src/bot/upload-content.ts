@@ -51,6 +51,27 @@ export async function uploadContent(
   medplum: MedplumClient,
   resources: readonly Resource[] = CONTENT
 ): Promise<UploadedResource[]> {
+  const uploaded: UploadedResource[] = [];
+  for (const { resource, url, version } of contentUploads(resources)) {
+    const saved = await medplum.upsertResource(withoutServerFields(resource), { url, version });
+    uploaded.push({ canonical: `${url}|${version}`, reference: `${saved.resourceType}/${saved.id}` });
+  }
+  return uploaded;
+}
+
+/** One conditional update of {@link uploadContent}. */
+export interface ContentUpload {
+  readonly resource: Resource;
+  readonly url: string;
+  readonly version: string;
+}
+
+/**
+ * What {@link uploadContent} writes, in its order, without writing it (the deploy's dry run).
+ * @param resources - The resources (default: the shipped content).
+ * @throws Error for a resource without `url` or `version`.
+ */
+export function contentUploads(resources: readonly Resource[] = CONTENT): ContentUpload[] {
   const canonical = resources.map((resource) => {
     const { url, version } = resource as Partial<CanonicalResource>;
     if (!url || !version) {
@@ -59,12 +80,5 @@ export async function uploadContent(
     return { resource, url, version };
   });
   const rank = (type: string): number => (ORDER.includes(type) ? ORDER.indexOf(type) : ORDER.length);
-  canonical.sort((a, b) => rank(a.resource.resourceType) - rank(b.resource.resourceType));
-
-  const uploaded: UploadedResource[] = [];
-  for (const { resource, url, version } of canonical) {
-    const saved = await medplum.upsertResource(withoutServerFields(resource), { url, version });
-    uploaded.push({ canonical: `${url}|${version}`, reference: `${saved.resourceType}/${saved.id}` });
-  }
-  return uploaded;
+  return canonical.sort((a, b) => rank(a.resource.resourceType) - rank(b.resource.resourceType));
 }

@@ -31,12 +31,41 @@ export class BundleFile {
       if (start === undefined) {
         continue;
       }
-      const end = objectEnd(bytes, start);
-      if (end === undefined) {
+      const found = entryAt(bytes, start);
+      if (found === undefined) {
         return undefined;
       }
-      const entry = JSON.parse(bytes.toString('utf8', start, end)) as BundleEntry;
+      const { entry } = found;
       if (entry.fullUrl === fullUrl) {
+        return entry;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The first entry whose resource's `url` is `url` (terminology bundles do not always use the
+   * canonical URL as the fullUrl), parsed, or undefined. Each `"url" : "<url>"` found as bytes is
+   * traced back to the entry around it (the nearest `"fullUrl"` key before it) and taken only when
+   * that entry's own resource has the url, so a nested `url` element never matches.
+   * @param url - The resource's canonical URL.
+   */
+  entryOfResourceUrl(url: string): BundleEntry | undefined {
+    const bytes = this.load();
+    const value = Buffer.from(JSON.stringify(url), 'utf8');
+    for (let at = bytes.indexOf(value); at >= 0; at = bytes.indexOf(value, at + 1)) {
+      if (keyStartBefore(bytes, at, URL_KEY) === undefined) {
+        continue;
+      }
+      const fullUrlKey = bytes.lastIndexOf(FULL_URL_KEY, at);
+      const fullUrlValue = fullUrlKey < 0 ? -1 : valueAfter(bytes, fullUrlKey + FULL_URL_KEY.length);
+      const start = fullUrlValue < 0 ? undefined : objectStartBefore(bytes, fullUrlValue);
+      const found = start === undefined ? undefined : entryAt(bytes, start);
+      if (found === undefined || found.end <= at) {
+        continue;
+      }
+      const { entry } = found;
+      if ((entry.resource as { url?: unknown } | undefined)?.url === url) {
         return entry;
       }
     }
@@ -74,8 +103,10 @@ function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
-/** Where the object starts whose first key is `"fullUrl"` with the value found at `valueAt`. */
-function objectStartBefore(bytes: Buffer, valueAt: number): number | undefined {
+const URL_KEY = Buffer.from('"url"', 'utf8');
+
+/** Where `key` starts when the value found at `valueAt` is that key's (`key : value`). */
+function keyStartBefore(bytes: Buffer, valueAt: number, key: Buffer): number | undefined {
   let i = valueAt - 1;
   while (i >= 0 && isSpace(bytes[i]!)) {
     i--;
@@ -87,15 +118,60 @@ function objectStartBefore(bytes: Buffer, valueAt: number): number | undefined {
   while (i >= 0 && isSpace(bytes[i]!)) {
     i--;
   }
-  const keyStart = i - FULL_URL_KEY.length + 1;
-  if (keyStart < 0 || !bytes.subarray(keyStart, i + 1).equals(FULL_URL_KEY)) {
+  const keyStart = i - key.length + 1;
+  return keyStart >= 0 && bytes.subarray(keyStart, i + 1).equals(key) ? keyStart : undefined;
+}
+
+/** Where the value starts after a key ending just before `afterKey` (`-1` when no colon follows). */
+function valueAfter(bytes: Buffer, afterKey: number): number {
+  let i = afterKey;
+  while (i < bytes.length && isSpace(bytes[i]!)) {
+    i++;
+  }
+  if (bytes[i] !== COLON) {
+    return -1;
+  }
+  i++;
+  while (i < bytes.length && isSpace(bytes[i]!)) {
+    i++;
+  }
+  return i;
+}
+
+/** Where the object starts whose first key is `"fullUrl"` with the value found at `valueAt`. */
+function objectStartBefore(bytes: Buffer, valueAt: number): number | undefined {
+  const keyStart = keyStartBefore(bytes, valueAt, FULL_URL_KEY);
+  if (keyStart === undefined) {
     return undefined;
   }
-  i = keyStart - 1;
+  let i = keyStart - 1;
   while (i >= 0 && isSpace(bytes[i]!)) {
     i--;
   }
   return bytes[i] === OPEN ? i : undefined;
+}
+
+/**
+ * The entry object opening at `start`, parsed, and the index just past it. The fast way cuts the
+ * text at the `}` before the next entry's `{ "fullUrl"` and lets JSON.parse check that the cut is
+ * exactly one object (a byte loop in JavaScript is slow, very slow in Medplum's VM context, over a
+ * Buffer of the host's); where it is not (the last entry, a nested `fullUrl`), the braces are
+ * matched byte by byte.
+ */
+function entryAt(bytes: Buffer, start: number): { entry: BundleEntry; end: number } | undefined {
+  const next = bytes.indexOf(FULL_URL_KEY, start + 1 + FULL_URL_KEY.length);
+  const close = next < 0 ? -1 : bytes.lastIndexOf(CLOSE, bytes.lastIndexOf(OPEN, next));
+  if (close > start) {
+    try {
+      return { entry: JSON.parse(bytes.toString('utf8', start, close + 1)) as BundleEntry, end: close + 1 };
+    } catch {
+      // Not exactly one object: delimit it the slow way.
+    }
+  }
+  const end = objectEnd(bytes, start);
+  return end === undefined
+    ? undefined
+    : { entry: JSON.parse(bytes.toString('utf8', start, end)) as BundleEntry, end };
 }
 
 /** The index just past the `}` that closes the object opening at `start`. */

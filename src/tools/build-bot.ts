@@ -3,16 +3,18 @@
  * form Medplum deploys (its Lambda wrapper `require`s the file and calls `handler`; VM-context bots
  * run the text with `exports` and `module` in scope and call `exports.handler`).
  * What Medplum's bot runtime provides stays external
- * (`src/bot/runtime.ts`); everything else is inlined, including the conformance JSON. The
+ * (`src/bot/runtime.ts`); everything else is inlined, the JSON compressed (see `compressedJson`), so
+ * that the `$deploy` body stays well inside Medplum's default 1 MiB JSON limit. The
  * JSON-schema tier (ajv and its 3.4 MB schema) and the HTTP adapter are kept out: the build fails
  * if anything imports them.
  *
  * Usage: npx tsx src/tools/build-bot.ts   (npm run build:bot)
  */
-import type { Metafile, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { BOT_RUNTIME_MODULES } from '../bot/runtime';
 import { REPO_ROOT } from './paths';
 
@@ -36,7 +38,8 @@ const FORBIDDEN: readonly { readonly pattern: RegExp; readonly reason: string }[
 /**
  * Medplum's VM-context runtime runs the bot in a bare `vm` context that has `require`, `console`,
  * `fetch`, `URL` and the text codecs, but none of Node's other globals. The bundle uses a few
- * (the core's `Buffer`; `global` and the timers in fhirpath.js's dependencies), so the banner
+ * (the core's `Buffer`; `global` and the timers in fhirpath.js's dependencies; `setImmediate`, with
+ * which the definition reader releases the file it read), so the banner
  * supplies them where they are missing and is a no-op on Lambda. It starts with the strict-mode directive, which must come first to count.
  */
 const VM_CONTEXT_GLOBALS = [
@@ -45,6 +48,7 @@ const VM_CONTEXT_GLOBALS = [
   'var Buffer = globalThis.Buffer || require("node:buffer").Buffer;',
   'var setTimeout = globalThis.setTimeout || require("node:timers").setTimeout;',
   'var clearTimeout = globalThis.clearTimeout || require("node:timers").clearTimeout;',
+  'var setImmediate = globalThis.setImmediate || require("node:timers").setImmediate;',
 ].join('\n');
 
 /** Options of {@link buildBot}. */
@@ -65,15 +69,16 @@ export interface BuiltBot {
   readonly inputs: Record<string, number>;
   /** Every module left to the runtime (`require` calls in the bundle). */
   readonly external: string[];
+  /** The JSON files inlined, compressed together (relative to the repository root). */
+  readonly jsonFiles: string[];
 }
 
 /** Bundles the bot; see the file comment. */
 export async function buildBot(options: BuildBotOptions = {}): Promise<BuiltBot> {
   const outfile = options.outfile ?? BOT_BUNDLE;
-  const result = await build({
+  const common: BuildOptions = {
     absWorkingDir: REPO_ROOT,
     entryPoints: [options.entry ?? BOT_ENTRY],
-    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -83,7 +88,21 @@ export async function buildBot(options: BuildBotOptions = {}): Promise<BuiltBot>
     legalComments: 'eof',
     metafile: true,
     logLevel: 'silent',
-    plugins: [withoutSchemaTier, forbidden],
+  };
+  // First pass: which JSON files the bot imports (the content, fhirpath.js's R4 model, UCUM's units).
+  const probe = await build({
+    ...common,
+    outfile,
+    write: false,
+    plugins: [withoutSchemaTier, forbidden, fhirpathSources],
+  });
+  const jsonFiles = Object.keys(outputOf(probe.metafile!, outfile)?.inputs ?? {})
+    .filter((file) => file.endsWith('.json'))
+    .sort();
+  const result = await build({
+    ...common,
+    outfile,
+    plugins: [withoutSchemaTier, forbidden, fhirpathSources, compressedJson(jsonFiles)],
     banner: { js: VM_CONTEXT_GLOBALS },
     // esbuild replaces `module.exports`; VM-context bots read the `exports` object they passed in.
     footer: { js: 'Object.assign(exports, module.exports);' },
@@ -91,8 +110,70 @@ export async function buildBot(options: BuildBotOptions = {}): Promise<BuiltBot>
   return {
     outfile,
     bytes: fs.statSync(outfile).size,
-    inputs: inputsOf(result.metafile, outfile),
-    external: externalsOf(result.metafile, outfile),
+    inputs: inputsOf(result.metafile!, outfile),
+    external: externalsOf(result.metafile!, outfile),
+    jsonFiles,
+  };
+}
+
+/**
+ * fhirpath.js's CommonJS sources (what Node and the tests run) instead of its prebuilt ESM file,
+ * which has UCUM's 230 kB unit table baked in as code: from the sources that table is a JSON
+ * import, and so compressed with the rest.
+ */
+const fhirpathSources: Plugin = {
+  name: 'fhirpath-sources',
+  setup(b) {
+    b.onResolve({ filter: /^fhirpath$/ }, () => ({ path: require.resolve('fhirpath') }));
+  },
+};
+
+/** The virtual module holding every JSON file of the bundle, compressed together. */
+const JSON_STORE = 're-fhir:compressed-json';
+
+/**
+ * JSON is three quarters of the bundle (1.5 MB of 2 MB) and compresses about twelvefold with
+ * brotli, so every imported JSON file becomes a lookup in ONE brotli-compressed, base64-encoded
+ * store (one stream compresses far better than 80 small ones). The store is inflated and parsed
+ * once, when the bundle loads (node:zlib, which both Medplum runtimes provide), and each import
+ * gets the very value the plain JSON import would give.
+ */
+function compressedJson(files: readonly string[]): Plugin {
+  return {
+    name: 'compressed-json',
+    setup(b) {
+      const keys = new Set(files);
+      b.onResolve({ filter: new RegExp(`^${JSON_STORE}$`) }, () => ({
+        path: JSON_STORE,
+        namespace: JSON_STORE,
+      }));
+      b.onLoad({ filter: /.*/, namespace: JSON_STORE }, () => {
+        const all: Record<string, unknown> = {};
+        for (const file of files) {
+          all[file] = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+        }
+        const packed = brotliCompressSync(Buffer.from(JSON.stringify(all), 'utf8'), {
+          params: { [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY },
+        }).toString('base64');
+        return {
+          loader: 'js',
+          contents: [
+            'const { brotliDecompressSync } = require("node:zlib");',
+            `const all = JSON.parse(brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8"));`,
+            'module.exports = (file) => all[file];',
+          ].join('\n'),
+        };
+      });
+      b.onLoad({ filter: /\.json$/ }, (args) => {
+        const file = path.relative(REPO_ROOT, args.path).split(path.sep).join('/');
+        return keys.has(file)
+          ? {
+              loader: 'js',
+              contents: `module.exports = require(${JSON.stringify(JSON_STORE)})(${JSON.stringify(file)});`,
+            }
+          : undefined;
+      });
+    },
   };
 }
 

@@ -10,8 +10,10 @@ import {
   deployBot,
   MEDPLUM_DEFAULT_MAX_JSON_BYTES,
 } from '../../src/bot/deploy';
+import { deployAll, deployPlan } from '../../src/bot/deploy-all';
 import { botSubscriptions } from '../../src/bot/subscriptions';
-import { indexedMockClient } from './support';
+import { CONTENT } from '../../src/core/conformance/content';
+import { countByType, indexedMockClient } from './support';
 
 // MockClient's admin route accepts only word characters in a project id.
 const PROJECT = 'reFhirProject';
@@ -150,5 +152,46 @@ describe('deployBot', () => {
     await expect(deployBot(medplum, { code: 'exports.handler = async () => 1;' })).rejects.toThrow(/project/);
     expect(await medplum.searchResources('Bot', {})).toHaveLength(0);
     expect(await medplum.searchResources('Subscription', {})).toHaveLength(0);
+  });
+});
+
+describe('deployAll (npm run deploy)', () => {
+  test('deploys content then the bot; a second run updates the same resources and adds only the two Binaries of the new code', async () => {
+    const code = 'exports.handler = async () => 1;';
+    const first = await deployAll(medplum, { code, projectId: PROJECT });
+    const afterFirst = await countByType(medplum);
+    const second = await deployAll(medplum, { code });
+
+    expect(first.content).toHaveLength(CONTENT.length);
+    expect(second.content).toEqual(first.content);
+    expect(second.bot.created).toBe(false);
+    expect(second.bot.bot.id).toBe(first.bot.bot.id);
+    expect(second.bot.subscriptions.map((s) => s.id)).toEqual(first.bot.subscriptions.map((s) => s.id));
+    // Each deploy stores the code anew (Medplum's $deploy writes a Binary, the source attachment
+    // another); nothing else grows.
+    expect(await countByType(medplum)).toEqual({ ...afterFirst, Binary: afterFirst.Binary! + 2 });
+  });
+
+  test('the dry-run plan names each write of a real run, in its order, and the body size', async () => {
+    const code = 'exports.handler = async () => 1;';
+    const upsert = jest.spyOn(medplum, 'upsertResource');
+    await deployAll(medplum, { code, projectId: PROJECT });
+    const upserted = upsert.mock.calls.map(
+      ([resource, query]) =>
+        `PUT ${resource.resourceType}?url=${String((query as Record<string, string>).url)}&version=${String((query as Record<string, string>).version)}`
+    );
+    upsert.mockRestore();
+
+    const plan = deployPlan({ code });
+    expect(plan.slice(0, upserted.length)).toEqual(upserted);
+    const body = Buffer.byteLength(JSON.stringify({ code, filename: BOT_FILENAME }), 'utf8');
+    expect(plan.slice(upserted.length)).toEqual([
+      expect.stringContaining(`identifier=${BOT_IDENTIFIER.system}|${BOT_IDENTIFIER.value}`),
+      expect.stringContaining(`$deploy: ${BOT_FILENAME}, a JSON body of ${body} bytes`),
+      expect.stringContaining('sourceCode'),
+      ...botSubscriptions('Bot/{id}', ['http://re-fhir.org/fhir/Questionnaire/re-evaluation']).map((s) =>
+        expect.stringContaining(`${s.criteria} (${s.reason})`)
+      ),
+    ]);
   });
 });

@@ -11,7 +11,7 @@ import type {
 import type { MockClient } from '@medplum/mock';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { evaluateAndWrite, handler } from '../../src/bot/handler';
+import { evaluateAndWrite, handler, LOG_PREFIX } from '../../src/bot/handler';
 import type { BotSummary, EvaluatedSummary } from '../../src/bot/handler';
 import { createBotEngine } from '../../src/bot/engine';
 import { PROVENANCE_KEY_SYSTEM } from '../../src/core/bundle/provenance';
@@ -52,8 +52,19 @@ beforeAll(async () => {
   base = createBotEngine();
 });
 
+/** What the bot wrote to the console in the test running (Medplum keeps it as the AuditEvent log). */
+let logged: string[];
+
 beforeEach(() => {
   medplum.repo.clear();
+  logged = [];
+  jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    logged.push(args.map(String).join(' '));
+  });
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
 });
 
 /** The bot's engine with the golden scenarios' frozen clock and counter ids. */
@@ -314,6 +325,43 @@ describe('responses of other Questionnaires', () => {
       reason: expect.stringContaining(canonical ?? 'none'),
     });
     expect(await countByType(medplum)).toEqual(before);
+  });
+});
+
+describe('the run summary in the log', () => {
+  /** The bot's log lines, parsed (Medplum's AuditEvent.outcomeDesc holds these lines). */
+  const records = (): unknown[] =>
+    logged
+      .filter((l) => l.startsWith(`${LOG_PREFIX} `))
+      .map((l) => JSON.parse(l.slice(LOG_PREFIX.length + 1)));
+
+  test('an evaluated response logs exactly the summary the bot returns, on one line', async () => {
+    const response = await storeResponse(medplum, scenario('example-diabetic-confirmed'));
+    const summary = evaluated(await handler(medplum, botEvent(response)));
+    expect(summary.conditions.length).toBeGreaterThan(0);
+    expect(logged).toHaveLength(1);
+    expect(records()).toEqual([JSON.parse(JSON.stringify(summary))]);
+  });
+
+  test('an ignored response logs why it was ignored', async () => {
+    const response = await storeResponse(medplum, {
+      ...scenario('example-diabetic-confirmed'),
+      questionnaire: 'http://example.org/Questionnaire/other',
+    });
+    const summary = await handler(medplum, botEvent(response));
+    expect(records()).toEqual([summary]);
+  });
+
+  test("a refused response logs the failure's OperationOutcome", async () => {
+    const response = await storeResponse(medplum, {
+      ...scenario('example-diabetic-confirmed'),
+      status: 'in-progress',
+    });
+    const error = await handler(medplum, botEvent(response)).then(
+      () => undefined,
+      (e: unknown) => e as OperationOutcomeError
+    );
+    expect(records()).toEqual([{ outcome: 'failed', operationOutcome: error?.outcome }]);
   });
 });
 

@@ -8,10 +8,19 @@
  *
  *   node bot-bundle-runner.cjs <lambda|vmcontext> <bundle> <questionnaire-response.json>
  *   env BOT_RUNTIME_MODULES: JSON array of the modules the runtime provides (src/bot/runtime.ts)
+ *   env BOT_EVENTS: how many events to run on the response (default 1); `eventMs` has the wall
+ *     time of each, from the runtime's start of the execution to the bot's answer, and `cpuMs` the
+ *     process's CPU time over it (less sensitive to a loaded machine)
+ *   env BOT_FROZEN_TIME: an ISO instant; `new Date()` and `Date.now()` give it inside the bot (so
+ *     its output can be compared with the golden scenarios, made with a frozen clock)
+ *
+ * Each run's console output is recorded per event (`logs`): it is what Medplum stores as the
+ * execution's AuditEvent.outcomeDesc (the VM-context sandbox's MockConsole, the Lambda's log tail).
  *
  * - lambda: `require(bundle).handler(medplum, event)`, as Medplum's Lambda wrapper calls user.cjs.
  * - vmcontext: the bundle's text inside Medplum's VM-context wrapper (`const exports = {}; const
  *   module = {exports};` + code + a call of `exports.handler`), run with `vm.runInNewContext` and
+ *   read afresh for every event, as Medplum does (nothing of the bundle survives between events),
  *   the globals Medplum's sandbox gives (console, fetch, require, URL, the text codecs, ...; no
  *   Buffer, process or structuredClone). The one difference: `medplum` is the MockClient.
  * In both, the bundle can load only the runtime's modules and Node's built-ins: a resolve hook
@@ -34,6 +43,14 @@ const { MockClient } = require('@medplum/mock');
 
 const [mode, bundlePath, responsePath] = process.argv.slice(2);
 const runtimeModules = JSON.parse(process.env.BOT_RUNTIME_MODULES ?? '[]');
+const events = Number(process.env.BOT_EVENTS ?? '1');
+const frozenTime = process.env.BOT_FROZEN_TIME;
+
+/** Source that replaces the global `Date` with one frozen at `frozenTime` (run in the bot's realm). */
+const FREEZE_DATE = `Date = ((Real, at) => class Date extends Real {
+  constructor(...args) { super(...(args.length > 0 ? args : [at])); }
+  static now() { return Real.parse(at); }
+})(Date, ${JSON.stringify(frozenTime)});`;
 const requested = [];
 const refused = [];
 
@@ -86,10 +103,25 @@ async function main() {
 
   let summary;
   let error;
-  try {
-    summary = mode === 'lambda' ? await runAsLambda(medplum, event) : await runInVmContext(medplum, event);
-  } catch (e) {
-    error = { name: e?.constructor?.name, message: String(e?.message ?? e), outcome: e?.outcome };
+  const eventMs = [];
+  const cpuMs = [];
+  const logs = [];
+  for (let i = 0; i < events && !error; i++) {
+    const log = [];
+    logs.push(log);
+    const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    try {
+      summary =
+        mode === 'lambda'
+          ? await runAsLambda(medplum, event, log)
+          : await runInVmContext(medplum, event, log);
+    } catch (e) {
+      error = { name: e?.constructor?.name, message: String(e?.message ?? e), outcome: e?.outcome };
+    }
+    eventMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const used = process.cpuUsage(cpu);
+    cpuMs.push((used.user + used.system) / 1000);
   }
 
   const stored = {};
@@ -99,19 +131,39 @@ async function main() {
       stored[type] = found.map((r) => JSON.parse(JSON.stringify(r)));
     }
   }
-  process.stdout.write(JSON.stringify({ mode, summary, error, stored, requested, refused }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ mode, summary, error, stored, requested, refused, eventMs, cpuMs, logs }) + '\n'
+  );
 }
 
-async function runAsLambda(medplum, event) {
+/** A console whose lines are recorded (both runtimes keep what the bot writes, as text lines). */
+function recordingConsole(log) {
+  const line = (...args) =>
+    log.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  return { log: line, info: line, warn: line, error: line, debug: line };
+}
+
+async function runAsLambda(medplum, event, log) {
+  // Lambda keeps the loaded module between the invocations of a warm instance.
+  if (frozenTime && !globalThis.frozen) {
+    globalThis.frozen = true;
+    vm.runInThisContext(FREEZE_DATE);
+  }
   const userCode = require(bundlePath);
-  return userCode.handler(medplum, event);
+  const saved = { ...console };
+  Object.assign(console, recordingConsole(log));
+  try {
+    return await userCode.handler(medplum, event);
+  } finally {
+    Object.assign(console, saved);
+  }
 }
 
-async function runInVmContext(medplum, event) {
+async function runInVmContext(medplum, event, log) {
   const code = fs.readFileSync(bundlePath, 'utf8');
   const bundleRequire = Module.createRequire(bundlePath);
   const sandbox = {
-    console,
+    console: recordingConsole(log),
     fetch: globalThis.fetch,
     // Medplum passes a createRequire of its own; the resolve hook sees this one's requests too.
     require: bundleRequire,
@@ -142,7 +194,12 @@ async function runInVmContext(medplum, event) {
     return exports.handler(medplum, { bot, input, contentType, secrets, traceId });
   })();
   `;
-  return vm.runInNewContext(wrapped, sandbox, { timeout: 10000, filename: bundlePath });
+  // vm.runInNewContext, with the clock frozen first in the new realm when asked.
+  const context = vm.createContext(sandbox);
+  if (frozenTime) {
+    vm.runInContext(FREEZE_DATE, context);
+  }
+  return vm.runInContext(wrapped, context, { timeout: 10000, filename: bundlePath });
 }
 
 main().catch((e) => {

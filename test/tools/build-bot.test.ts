@@ -6,12 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BotSummary } from '../../src/bot/handler';
+import { summaryLine } from '../../src/bot/handler';
 import { BOT_RUNTIME_MODULES } from '../../src/bot/runtime';
+import { BOT_FILENAME, MEDPLUM_DEFAULT_MAX_JSON_BYTES } from '../../src/bot/deploy';
 import type { BuiltBot } from '../../src/tools/build-bot';
 import { buildBot } from '../../src/tools/build-bot';
 import { REPO_ROOT } from '../../src/tools/paths';
 import { SCENARIO_DIR } from '../helpers/scenarios';
-import { typeCounts } from '../bot/support';
+import { keyOf, normalised, typeCounts } from '../bot/support';
+import { fixedClock } from '../helpers/ids';
 
 const run = promisify(execFile);
 const RUNNER = path.join(__dirname, 'bot-bundle-runner.cjs');
@@ -49,23 +52,48 @@ interface RunnerOutput {
   readonly stored: Record<string, Resource[]>;
   readonly requested: string[];
   readonly refused: string[];
+  readonly eventMs: number[];
+  readonly logs: string[][];
 }
 
 async function runBundle(mode: 'lambda' | 'vmcontext', modules = BOT_RUNTIME_MODULES): Promise<RunnerOutput> {
   const { stdout } = await run(
     process.execPath,
     [RUNNER, mode, built.outfile, path.join(SCENARIO, 'questionnaire-response.json')],
-    { env: { ...process.env, BOT_RUNTIME_MODULES: JSON.stringify(modules) }, maxBuffer: 64 * 1024 * 1024 }
+    {
+      env: {
+        ...process.env,
+        BOT_RUNTIME_MODULES: JSON.stringify(modules),
+        BOT_FROZEN_TIME: fixedClock()().toISOString(),
+      },
+      maxBuffer: 64 * 1024 * 1024,
+    }
   );
   return JSON.parse(stdout) as RunnerOutput;
 }
 
 describe('the bot bundle', () => {
-  test('is one CommonJS file under 3 MB', () => {
+  test('is one CommonJS file whose $deploy body fits a default Medplum with a fifth to spare', () => {
     expect(fs.readdirSync(scratch).sort()).toEqual(['node_modules', 're-fhir-bot.cjs']);
     expect(built.bytes).toBe(fs.statSync(built.outfile).size);
-    expect(built.bytes).toBeLessThan(3_000_000);
+    // What `deployBot` posts to Bot/{id}/$deploy; Medplum parses JSON bodies up to 1 MiB by default.
+    const body = Buffer.byteLength(JSON.stringify({ code, filename: BOT_FILENAME }), 'utf8');
+    expect(body).toBeLessThan(0.8 * MEDPLUM_DEFAULT_MAX_JSON_BYTES);
     expect(code).toMatch(/Object\.assign\(exports, module\.exports\);\s*$/);
+  });
+
+  test('carries its JSON (content, the FHIRPath R4 model, UCUM units) compressed, not as text', () => {
+    expect(built.jsonFiles).toEqual(
+      expect.arrayContaining([
+        'profiles/Questionnaire-re-evaluation.json',
+        'valuesets/CodeSystem-re-answer.json',
+        'node_modules/fhirpath/fhir-context/r4/path2Type.json',
+        'node_modules/@lhncbc/ucum-lhc/data/ucumDefs.min.json',
+      ])
+    );
+    expect(code).not.toContain('"resourceType":"StructureDefinition"');
+    expect(code).not.toContain('"linkId":');
+    expect(code).toContain('require("node:zlib")');
   });
 
   test('leaves to the runtime only what the Medplum bot layer provides, and inlines the rest', () => {
@@ -122,6 +150,12 @@ describe('the bot bundle', () => {
   );
 });
 
+/**
+ * The bundle did what the library does: the store holds exactly the golden scenario's resources,
+ * each with the same content (ids, meta and references normalised as in the handler tests; the
+ * runner froze the bundle's clock at the golden instant), the summary names them, and the log's
+ * one line is the summary (what Medplum keeps as the AuditEvent's outcomeDesc).
+ */
 async function expectScenarioStored(output: RunnerOutput): Promise<void> {
   expect(output.error).toBeUndefined();
   expect(output.refused).toEqual([]);
@@ -130,19 +164,39 @@ async function expectScenarioStored(output: RunnerOutput): Promise<void> {
   const counts = Object.fromEntries(Object.entries(output.stored).map(([type, list]) => [type, list.length]));
   expect(counts).toEqual({ ...typeCounts(expected), QuestionnaireResponse: 1 });
 
+  // The one Provenance is keyed by type: its key tag holds the engine's id, random in the bundle.
+  const key = (r: Resource): string | undefined =>
+    r.resourceType === 'Provenance' ? 'Provenance' : keyOf(r);
+  const stored = new Map(
+    Object.values(output.stored)
+      .flat()
+      .filter((r) => r.resourceType !== 'QuestionnaireResponse')
+      .map((r) => [key(r)!, r])
+  );
+  const storedKeyByReference = new Map([...stored].map(([k, r]) => [`${r.resourceType}/${r.id}`, k]));
+  const expectedKeyByFullUrl = new Map(
+    (expected.entry ?? []).map((e) => [
+      e.fullUrl!,
+      e.resource?.resourceType === 'Provenance' ? 'Provenance' : e.request!.url,
+    ])
+  );
+  expect(stored.size).toBe(expectedKeyByFullUrl.size);
+  for (const entry of expected.entry ?? []) {
+    const k = expectedKeyByFullUrl.get(entry.fullUrl!)!;
+    const resource = stored.get(k);
+    expect({ k, found: resource !== undefined }).toEqual({ k, found: true });
+    expect({ k, content: normalised(resource!, (ref) => storedKeyByReference.get(ref)) }).toEqual({
+      k,
+      content: normalised(entry.resource!, (ref) => expectedKeyByFullUrl.get(ref)),
+    });
+  }
+
   expect(output.summary?.outcome).toBe('evaluated');
   const summary = output.summary as Extract<BotSummary, { outcome: 'evaluated' }>;
   const conditions = output.stored.Condition as Condition[];
   expect([...summary.conditions].sort()).toEqual(conditions.map((c) => c.id).sort());
   expect(summary.carePlan).toBe(output.stored.CarePlan?.[0]?.id);
-  const status = (c: Condition): [string | undefined, string | undefined] => [
-    c.identifier?.[0]?.value,
-    c.verificationStatus?.coding?.[0]?.code,
-  ];
-  const expectedConditions = (expected.entry ?? [])
-    .map((e) => e.resource)
-    .filter((r): r is Condition => r?.resourceType === 'Condition');
-  expect(conditions.map(status).sort()).toEqual(expectedConditions.map(status).sort());
+  expect(output.logs).toEqual([[summaryLine(summary)]]);
 }
 
 describe('the build guards', () => {
