@@ -26,11 +26,11 @@ export function responseWithContained(bytes: number): QuestionnaireResponse {
  * @param bytes - Approximate size of the serialised Parameters.
  */
 export function inlineCodeSystemParameters(bytes: number): Parameters {
-  const concept = (i: number): { code: string; display: string } => ({
-    code: `c${i}`,
-    display: `Concept ${i}`,
-  });
-  const each = JSON.stringify(concept(100000)).length + 1;
+  const concept = (i: number): { code: string; display: string } => {
+    const n = String(i).padStart(7, '0');
+    return { code: `c${n}`, display: `Concept ${n}` };
+  };
+  const each = JSON.stringify(concept(0)).length + 1;
   const count = Math.max(1, Math.floor((bytes - 300) / each));
   const codeSystem: CodeSystem = {
     resourceType: 'CodeSystem',
@@ -43,7 +43,7 @@ export function inlineCodeSystemParameters(bytes: number): Parameters {
     resourceType: 'Parameters',
     parameter: [
       { name: 'codeSystem', resource: codeSystem },
-      { name: 'code', valueCode: `c${count - 1}` },
+      { name: 'code', valueCode: concept(count - 1).code },
     ],
   };
 }

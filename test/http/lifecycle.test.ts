@@ -8,6 +8,7 @@ import type { Bundle, QuestionnaireResponse } from '@medplum/fhirtypes';
 import express from 'express';
 import pino from 'pino';
 import { listen } from '../../src/http/lifecycle';
+import { responseWithContained } from '../helpers/adversarial';
 import { scenarios } from '../helpers/scenarios';
 
 const quiet = pino({ level: 'silent' });
@@ -284,5 +285,40 @@ describe('the start script', () => {
     expect(errors).toEqual(Array.from({ length: clients }, () => 'ECONNREFUSED'));
     expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
     expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+  }, 90_000);
+});
+
+describe('the start script with its worker pool', () => {
+  test('SIGTERM during a task that outlives the shutdown timeout: the worker is terminated, the process exits, and the log says the stop was forced', async () => {
+    const { child, lines, info, exited } = await startScript({
+      WORKERS: '1',
+      TASK_BUDGET_MS: '600000',
+      SHUTDOWN_TIMEOUT_MS: '500',
+      LOG_LEVEL: 'debug',
+    });
+    try {
+      // A body whose validation runs far longer than the shutdown timeout (minutes before issue 14).
+      const pending = fetch(`http://127.0.0.1:${String(info.port)}/fhir/QuestionnaireResponse/$validate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(responseWithContained(1_000_000)),
+      }).catch((err: unknown) => err);
+      while (!lines.some((l) => l.msg === 'task started')) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill('SIGTERM');
+      // The main thread is free, so the signal is handled at once and the exit follows the timeout; before
+      // the pool, the process ignored SIGTERM until the evaluation ended.
+      expect(await exited).toBe(1);
+      expect(((await pending) as { message?: string }).message).toBe('fetch failed');
+      expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({
+        clean: false,
+        connectionsCut: true,
+        tasksAbandoned: 1,
+      });
+      expect(lines.map((l) => l.msg)).toContain('shutdown timeout: closing connections');
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 90_000);
 });

@@ -221,6 +221,7 @@ export class WorkerPool implements TaskRunner {
     };
     slot.current = running;
     slot.worker.postMessage({ id: running.id, task: pending.task });
+    this.options.logger.debug({ op: pending.task.op, queued: this.queue.length }, 'task started');
     this.watch(slot, running, this.options.budgetMs);
   }
 
