@@ -49,7 +49,9 @@ export function listen(
     // Connections that have not had a request yet. Node's idle-connection tracking counts them as busy
     // (for its headers timeout), so closeIdleConnections leaves them, and they would hold shutdown.
     const unused = new Set<Socket>();
-    const server = createServer((req, res) => {
+    // The headers and request timeouts are enforced on this interval (Node's default is 30 s).
+    const checkMs = Math.max(100, Math.min(1000, limits.headersTimeoutMs));
+    const server = createServer({ connectionsCheckingInterval: checkMs }, (req, res) => {
       // Past the bound, refused before any parsing; health probes still answer (they are cheap, and an
       // orchestrator must not kill a server for being busy).
       if (unanswered.size > limits.maxInFlight && !isHealthProbe(req)) {
