@@ -4,9 +4,12 @@ import { HttpError } from '../../src/http/errors';
 import { WorkerPool } from '../../src/http/pool/pool';
 import { inProcessRunner } from '../../src/http/pool/runner';
 import { ReFhirError } from '../../src/core/outcomes';
-import { responseWithContained } from '../helpers/adversarial';
+import { MANAGEMENT_PATHWAY } from '../../src/core/constants';
+import { inlineCodeSystemParameters, responseWithContained } from '../helpers/adversarial';
 import { example } from '../helpers/bad-input';
 import { testEngine } from '../helpers/engine';
+import type { TestServer } from '../helpers/http';
+import { post, startServer } from '../helpers/http';
 
 const quiet = pino({ level: 'silent' });
 const WARM = ['QuestionnaireResponse'];
@@ -111,4 +114,91 @@ describe('the CPU budget', () => {
       await pool.close();
     }
   }, 120_000);
+});
+
+describe('over HTTP, every pooled operation answers as it does in the request thread', () => {
+  let pool: WorkerPool;
+  let pooled: TestServer;
+  let inThread: TestServer;
+
+  beforeAll(async () => {
+    pool = new WorkerPool({ size: 1, queueLimit: 8, budgetMs: 600_000, warmTypes: WARM, logger: quiet });
+    await pool.ready();
+    pooled = await startServer({ tasks: pool, inlineDefinitions: true, logLevel: 'silent' });
+    inThread = await startServer({ inlineDefinitions: true, logLevel: 'silent' });
+  }, 120_000);
+  afterAll(async () => {
+    await pooled?.close();
+    await inThread?.close();
+    await pool?.close();
+  });
+
+  const response = example('re-example-turp-tamsulosin');
+  const subject = { name: 'subject', valueString: response.subject!.reference! };
+  const cases: [string, string, unknown][] = [
+    ['$re-evaluate', '/QuestionnaireResponse/$re-evaluate', response],
+    [
+      '$re-evaluate of an invalid response',
+      '/QuestionnaireResponse/$re-evaluate',
+      { ...response, status: 'x' },
+    ],
+    [
+      '$extract',
+      '/QuestionnaireResponse/$extract',
+      { resourceType: 'Parameters', parameter: [{ name: 'questionnaire-response', resource: response }] },
+    ],
+    ['$validate', '/QuestionnaireResponse/$validate', { ...response, status: 'x' }],
+    [
+      '$apply by url',
+      '/PlanDefinition/$apply',
+      { resourceType: 'Parameters', parameter: [subject, { name: 'url', valueUri: MANAGEMENT_PATHWAY }] },
+    ],
+    [
+      '$apply with a data Bundle that is not valid FHIR',
+      '/PlanDefinition/$apply',
+      {
+        resourceType: 'Parameters',
+        parameter: [
+          subject,
+          { name: 'url', valueUri: MANAGEMENT_PATHWAY },
+          { name: 'data', resource: { resourceType: 'Bundle', type: 7 } },
+        ],
+      },
+    ],
+    [
+      'ValueSet/$expand of an inline ValueSet',
+      '/ValueSet/$expand',
+      {
+        resourceType: 'Parameters',
+        parameter: [
+          {
+            name: 'valueSet',
+            resource: {
+              resourceType: 'ValueSet',
+              status: 'active',
+              compose: {
+                include: [{ system: 'http://example.org/cs', concept: [{ code: 'a' }, { code: 'b' }] }],
+              },
+            },
+          },
+        ],
+      },
+    ],
+    [
+      'CodeSystem/$validate-code of an inline CodeSystem',
+      '/CodeSystem/$validate-code',
+      inlineCodeSystemParameters(2_000),
+    ],
+  ];
+
+  test.each(cases)(
+    '%s',
+    async (_name, path, body) => {
+      const there = await post(`${pooled.base}${path}`, body);
+      const here = await post(`${inThread.base}${path}`, body);
+      expect(there.status).toBe(here.status);
+      expect(normalised(there.body as Bundle)).toEqual(normalised(here.body as Bundle));
+    },
+    60_000
+  );
 });
