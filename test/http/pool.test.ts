@@ -9,7 +9,7 @@ import { inlineCodeSystemParameters, responseWithContained } from '../helpers/ad
 import { example } from '../helpers/bad-input';
 import { testEngine } from '../helpers/engine';
 import type { TestServer } from '../helpers/http';
-import { post, startServer } from '../helpers/http';
+import { post, request, startServer } from '../helpers/http';
 
 const quiet = pino({ level: 'silent' });
 const WARM = ['QuestionnaireResponse'];
@@ -201,4 +201,45 @@ describe('over HTTP, every pooled operation answers as it does in the request th
     },
     60_000
   );
+});
+
+describe('readiness', () => {
+  test('/readyz is 503 while no worker has loaded the content (here: workers that die of a 1 MB heap); /healthz is 200', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l)) });
+    const pool = new WorkerPool({
+      size: 1,
+      queueLimit: 1,
+      budgetMs: 10_000,
+      maxHeapMb: 1,
+      warmTypes: WARM,
+      logger,
+    });
+    const server = await startServer({ tasks: pool, logLevel: 'silent' });
+    try {
+      while (!logs.some((l) => l.msg === 'pool worker exited; starting another')) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(pool.isReady()).toBe(false);
+      const res = await request(`${server.origin}/readyz`);
+      expect(res.status).toBe(503);
+      expect(JSON.stringify(res.body)).toContain('No worker of the pool has loaded the content yet');
+      expect((await request(`${server.origin}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await pool.close();
+    }
+  }, 60_000);
+
+  test('/readyz is 200 once a worker is ready', async () => {
+    const pool = new WorkerPool({ size: 1, queueLimit: 1, budgetMs: 10_000, warmTypes: WARM, logger: quiet });
+    const server = await startServer({ tasks: pool, logLevel: 'silent' });
+    try {
+      await pool.ready();
+      expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await pool.close();
+    }
+  }, 120_000);
 });

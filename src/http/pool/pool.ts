@@ -80,6 +80,10 @@ export class WorkerPool implements TaskRunner {
     }
   }
 
+  isReady(): boolean {
+    return [...this.slots].some((s) => s.ready);
+  }
+
   /** Workers, busy workers and queued tasks, for logs and tests. */
   stats(): { size: number; busy: number; queued: number } {
     const slots = [...this.slots];

@@ -15,6 +15,8 @@ export interface TaskRunner {
    * @param signal - Aborted when the client has gone: a task still queued is dropped.
    */
   run<T extends Task>(task: T, signal?: AbortSignal): Promise<ResultOf<T>>;
+  /** False while no worker has loaded the content yet (`/readyz` answers 503 then). */
+  isReady(): boolean;
   /** Stops the workers; resolves with the number of tasks abandoned (still running or queued). */
   close(): Promise<number>;
 }
@@ -27,6 +29,7 @@ export interface TaskRunner {
 export function inProcessRunner(deps: EngineDeps): TaskRunner {
   return {
     run: <T extends Task>(task: T) => new Promise<ResultOf<T>>((resolve) => resolve(runTask(deps, task))),
+    isReady: () => true,
     close: () => Promise.resolve(0),
   };
 }
