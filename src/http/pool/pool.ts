@@ -94,6 +94,9 @@ export class WorkerPool implements TaskRunner {
     if (this.closing) {
       return Promise.reject(closingError());
     }
+    if (signal?.aborted) {
+      return Promise.reject(clientGone());
+    }
     return new Promise<ResultOf<T>>((resolve, reject) => {
       const pending: Pending = { task, resolve: resolve as (value: unknown) => void, reject, signal };
       const idle = this.idle();
@@ -154,7 +157,7 @@ export class WorkerPool implements TaskRunner {
     const at = this.queue.indexOf(pending);
     if (at >= 0) {
       this.queue.splice(at, 1);
-      pending.reject(httpError(499, 'incomplete', 'The client closed the request'));
+      pending.reject(clientGone());
     }
   }
 
@@ -267,6 +270,10 @@ export class WorkerPool implements TaskRunner {
       this.start();
     }
   }
+}
+
+function clientGone(): Error {
+  return httpError(499, 'incomplete', 'The client closed the request');
 }
 
 function closingError(): Error {
