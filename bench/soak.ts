@@ -184,8 +184,7 @@ async function main(): Promise<void> {
     const perWorker = round(final / Math.max(1, server.workers));
     console.log(
       `RSS: ${mb(rssAfterWarmUp)} MB after warm-up; mean ${settled} MB in the first window, ${final} MB in the last ` +
-        `(${server.workers} workers: at most ${perWorker} MB per worker); ` +
-        `(growth ${(growth * 100).toFixed(1)}%, goal ≤ 10%); highest sample ${laterMax} MB; server log lines: ${server.lines()}; ` +
+        `(growth ${(growth * 100).toFixed(1)}%, goal ≤ 10%; ${server.workers} workers: at most ${perWorker} MB per worker); highest sample ${laterMax} MB; server log lines: ${server.lines()}; ` +
         `load average ${loadavg()
           .map((l) => l.toFixed(2))
           .join(', ')}`
