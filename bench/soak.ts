@@ -1,8 +1,8 @@
 /**
  * Soak test of `POST /fhir/QuestionnaireResponse/$re-evaluate` (the 4 shipped examples in turn):
  * 1. the server starts as its own process (`node --import tsx src/http/server.ts`, logging at info as in
- *    production, its log drained here), so that its RSS is its own and the load generator does not take
- *    its CPU;
+ *    production, its log drained here, its worker pool as configured by WORKERS), so that its RSS is its
+ *    own and the load generator does not take its CPU;
  * 2. warm-up, then the peak: autocannon, 10 connections, as fast as the server answers;
  * 3. the soak: 80% of that peak (autocannon `overallRate`), for SOAK_DURATION seconds, reporting per
  *    30 s window the requests, errors (non-2xx, timeouts, connection errors; goal 0), p50/p99/max latency
@@ -33,23 +33,28 @@ const EXAMPLES = ['turp-tamsulosin', 'diabetic-confirmed', 'anejaculation', 'dis
 );
 
 /** The server process, its port, and how many log lines it wrote (drained, not kept). */
-async function startServer(): Promise<{ child: ChildProcess; port: number; lines: () => number }> {
+async function startServer(): Promise<{
+  child: ChildProcess;
+  port: number;
+  workers: number;
+  lines: () => number;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/http/server.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let count = 0;
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, workers } = await new Promise<{ port: number; workers: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       count++;
       if (count < 10 && line.includes('"msg":"listening"')) {
-        resolve((JSON.parse(line) as { port: number }).port);
+        resolve(JSON.parse(line) as { port: number; workers: number });
       }
     });
     child.on('exit', (code) => reject(new Error(`the server exited with ${code}`)));
   });
-  return { child, port, lines: () => count };
+  return { child, port, workers, lines: () => count };
 }
 
 /** Resident set size of a process, in bytes (Linux: /proc/<pid>/status). */
@@ -174,9 +179,12 @@ async function main(): Promise<void> {
         `errors ${totalErrors} (non-2xx ${result.non2xx}, connection errors ${result.errors}, timeouts ${result.timeouts}); ` +
         `p99 over the run ${round(result.latency.p99)} ms (corrected for coordinated omission)`
     );
+    // Workers are threads of the one process: RSS / workers is an upper bound per worker (the main
+    // thread, with its own copy of the content, is counted in it).
+    const perWorker = round(final / Math.max(1, server.workers));
     console.log(
       `RSS: ${mb(rssAfterWarmUp)} MB after warm-up; mean ${settled} MB in the first window, ${final} MB in the last ` +
-        `(growth ${(growth * 100).toFixed(1)}%, goal ≤ 10%); highest sample ${laterMax} MB; server log lines: ${server.lines()}; ` +
+        `(growth ${(growth * 100).toFixed(1)}%, goal ≤ 10%; ${server.workers} workers: at most ${perWorker} MB per worker); highest sample ${laterMax} MB; server log lines: ${server.lines()}; ` +
         `load average ${loadavg()
           .map((l) => l.toFixed(2))
           .join(', ')}`
@@ -201,6 +209,8 @@ async function main(): Promise<void> {
           },
           windows,
           rss: {
+            workers: server.workers,
+            lastWindowMeanPerWorkerAtMostMb: perWorker,
             afterWarmUpMb: mb(rssAfterWarmUp),
             firstWindowMeanMb: settled,
             lastWindowMeanMb: final,

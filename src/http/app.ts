@@ -21,6 +21,7 @@ import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
 import { planDefinitionRoutes } from './routes/plan-definition';
 import { questionnaireResponseRoutes } from './routes/questionnaire-response';
 import { terminologyRoutes } from './routes/terminology';
+import { inProcessRunner } from './pool/runner';
 import { ServedContent } from './served-content';
 import { Summarizer } from './summary';
 import type { UpstreamDeps } from './upstream/client';
@@ -28,7 +29,13 @@ import { createUpstreamClient } from './upstream/client';
 import { webRoutes } from './web';
 
 /** Resource types prepared at start so the first request does not pay for compiling validators. */
-const WARM_TYPES = ['QuestionnaireResponse', 'Parameters', 'Bundle', ...WRITTEN_TYPES, 'PlanDefinition'];
+export const WARM_TYPES = [
+  'QuestionnaireResponse',
+  'Parameters',
+  'Bundle',
+  ...WRITTEN_TYPES,
+  'PlanDefinition',
+];
 
 /** Test seams that are not configuration. */
 export interface AppTestHooks {
@@ -56,7 +63,9 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
     clock: config.clock ?? engine.clock,
     newId: config.newId ?? engine.newId,
   };
-  deps.validator.warm(WARM_TYPES);
+  if (!config.tasks) {
+    deps.validator.warm(WARM_TYPES); // with a pool, the workers validate
+  }
   const fhirBase = normalizeBase(config.fhirBase ?? '/fhir');
   const limit = config.bodyLimit ?? '1mb';
   const corsOn = (config.corsOrigins?.length ?? 0) > 0;
@@ -69,6 +78,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
     summarizer: new Summarizer((type) => definitions.structureDefinition(type)),
     upstream: config.upstream ? createUpstreamClient(config.upstream, hooks.upstream) : undefined,
     lock: new KeyedLock(),
+    tasks: config.tasks ?? inProcessRunner(deps),
     fhirBase,
     baseUrl: (req: Request) =>
       config.publicBaseUrl?.replace(/\/+$/, '') ??

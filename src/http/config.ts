@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { EngineDeps } from '../core/operations';
 import type { Clock, IdGenerator } from '../core/types';
+import type { TaskRunner } from './pool/runner';
 
 /** Inbound auth: bearer JWTs verified with a JWKS URL or one public key. Absent means auth is off. */
 export interface AuthConfig {
@@ -83,6 +85,11 @@ export interface AppConfig {
    * (default false: its expressions would run on this server without a time limit).
    */
   readonly inlineDefinitions?: boolean;
+  /**
+   * Where the CPU-heavy operations run: server.ts passes a WorkerPool (pool/pool.ts). Absent: in the
+   * request's thread, on `engine` (tests that pin the clock and ids; no CPU budget applies).
+   */
+  readonly tasks?: TaskRunner;
 }
 
 /** Server process settings that are not part of the app. */
@@ -237,4 +244,83 @@ function trustProxy(value: string | undefined): boolean | string | number | unde
 function keyText(env: Env, name: string): string | undefined {
   const file = env[`${name}_FILE`];
   return file ? readFileSync(file, 'utf8') : env[name] || undefined;
+}
+
+// ---- Worker pool and request limits (src/http/pool, lifecycle.ts; docs/server-operations.md) ----
+
+/** The worker pool that runs the CPU-heavy operations. */
+export interface PoolConfig {
+  /** Worker threads; 0 runs the operations in the main thread (no budget). Default: one per core. */
+  readonly workers: number;
+  /** Tasks that may wait for a free worker before requests get 503 + Retry-After (default 64). */
+  readonly queueLimit: number;
+  /** Busy time one operation may take in a worker before it is stopped with 503, in ms (default 10 000). */
+  readonly budgetMs: number;
+  /** Old-generation heap limit of each worker in MB (default: Node's). */
+  readonly maxHeapMb?: number;
+}
+
+/**
+ * Reads `WORKERS` (default `os.availableParallelism()`), `POOL_QUEUE_LIMIT`, `TASK_BUDGET_MS`,
+ * `WORKER_MAX_HEAP_MB`.
+ * @param env - The environment.
+ * @param cores - The number of cores (default `os.availableParallelism()`).
+ */
+export function poolConfigFromEnv(env: Env, cores = availableParallelism()): PoolConfig {
+  const budgetMs = integer(env, 'TASK_BUDGET_MS') ?? 10_000;
+  if (budgetMs < 1) {
+    throw new Error('TASK_BUDGET_MS must be at least 1');
+  }
+  return {
+    workers: integer(env, 'WORKERS') ?? cores,
+    queueLimit: integer(env, 'POOL_QUEUE_LIMIT') ?? 64,
+    budgetMs,
+    maxHeapMb: integer(env, 'WORKER_MAX_HEAP_MB'),
+  };
+}
+
+/** Limits of the HTTP server itself (lifecycle.ts). */
+export interface ServerLimits {
+  /** Requests being handled at once; past it, 503 + Retry-After (health probes are exempt). Default 256. */
+  readonly maxInFlight: number;
+  /** Time to receive a request's headers, in ms (default 20 000). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included, in ms (default 60 000). */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, in ms (default 5 000). */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection with no traffic either way is closed after this, in ms (default 120 000). */
+  readonly connectionTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxInFlight: 256,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionTimeoutMs: 120_000,
+};
+
+/**
+ * Reads `MAX_IN_FLIGHT`, `HEADERS_TIMEOUT_MS`, `REQUEST_TIMEOUT_MS`, `KEEP_ALIVE_TIMEOUT_MS`,
+ * `CONNECTION_TIMEOUT_MS`.
+ * @param env - The environment.
+ */
+export function serverLimitsFromEnv(env: Env): ServerLimits {
+  const d = DEFAULT_SERVER_LIMITS;
+  const limits: ServerLimits = {
+    maxInFlight: integer(env, 'MAX_IN_FLIGHT') ?? d.maxInFlight,
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS') ?? d.headersTimeoutMs,
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS') ?? d.requestTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS') ?? d.keepAliveTimeoutMs,
+    connectionTimeoutMs: integer(env, 'CONNECTION_TIMEOUT_MS') ?? d.connectionTimeoutMs,
+  };
+  if (limits.maxInFlight < 1) {
+    throw new Error('MAX_IN_FLIGHT must be at least 1');
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new Error('HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS');
+  }
+  return limits;
 }

@@ -3,6 +3,7 @@ import type { EngineDeps } from '../core/operations';
 import type { ServedType } from './capability';
 import type { AppConfig } from './config';
 import type { KeyedLock } from './keyed-lock';
+import type { TaskRunner } from './pool/runner';
 import type { ServedContent } from './served-content';
 import type { Summarizer } from './summary';
 import type { UpstreamClient } from './upstream/client';
@@ -15,6 +16,8 @@ export interface AppContext {
   readonly summarizer: Summarizer;
   readonly upstream?: UpstreamClient;
   readonly lock: KeyedLock;
+  /** Where the CPU-heavy operations run: the worker pool, or this thread. */
+  readonly tasks: TaskRunner;
   /** Path of the FHIR base, e.g. `/fhir`. */
   readonly fhirBase: string;
   /** Absolute FHIR base URL as the client sees it (configured, else from the request). */

@@ -1,8 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import type { ServerLimits } from './config';
+import { DEFAULT_SERVER_LIMITS } from './config';
 
 /** A listening server and how to stop it. */
 export interface Running {
@@ -26,23 +29,42 @@ const FIRST_REQUEST_GRACE_MS = 250;
 /**
  * Listens on a port and returns the graceful-shutdown handle.
  * @param app - The Express app.
- * @param options - Port (0 for any), host, shutdown timeout, logger.
+ * @param options - Port (0 for any), host, shutdown timeout, logger, and the limits (in-flight requests,
+ *   timeouts; each defaults as in serverLimitsFromEnv).
  */
 export function listen(
   app: Express,
-  options: { port: number; host?: string; shutdownTimeoutMs: number; logger: Logger }
+  options: {
+    port: number;
+    host?: string;
+    shutdownTimeoutMs: number;
+    logger: Logger;
+    limits?: Partial<ServerLimits>;
+  }
 ): Promise<Running> {
   return new Promise((resolve, reject) => {
     let closing = false;
+    const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
     const unanswered = new Set<ServerResponse>();
     // Connections that have not had a request yet. Node's idle-connection tracking counts them as busy
     // (for its headers timeout), so closeIdleConnections leaves them, and they would hold shutdown.
     const unused = new Set<Socket>();
-    const server = app.listen(options.port, options.host ?? '', (err?: Error) => {
-      if (err) {
-        reject(err);
+    // The headers and request timeouts are enforced on this interval (Node's default is 30 s).
+    const checkMs = Math.max(100, Math.min(1000, limits.headersTimeoutMs));
+    const server = createServer({ connectionsCheckingInterval: checkMs }, (req, res) => {
+      // Past the bound, refused before any parsing; health probes still answer (they are cheap, and an
+      // orchestrator must not kill a server for being busy).
+      if (unanswered.size > limits.maxInFlight && !isHealthProbe(req)) {
+        refuseBusy(res);
         return;
       }
+      app(req, res);
+    });
+    server.headersTimeout = limits.headersTimeoutMs;
+    server.requestTimeout = limits.requestTimeoutMs;
+    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    server.setTimeout(limits.connectionTimeoutMs);
+    server.listen(options.port, options.host ?? '', () => {
       const port = (server.address() as AddressInfo).port;
       let stopping: Promise<boolean> | undefined;
       resolve({
@@ -118,4 +140,30 @@ function closeAfter(res: ServerResponse): void {
   if (!res.headersSent) {
     res.setHeader('Connection', 'close');
   }
+}
+
+function isHealthProbe(req: IncomingMessage): boolean {
+  const path = (req.url ?? '').split('?')[0];
+  return req.method === 'GET' && (path === '/healthz' || path === '/readyz');
+}
+
+/** 503 with Retry-After and an OperationOutcome, written without the app (it is the app that is full). */
+function refuseBusy(res: ServerResponse): void {
+  const body = JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'error',
+        code: 'throttled',
+        details: { text: 'The server has too many requests in flight; retry later' },
+      },
+    ],
+  });
+  res.writeHead(503, {
+    'Content-Type': 'application/fhir+json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Retry-After': '1',
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
 }

@@ -45,4 +45,12 @@ await build({
   outfile: 'dist/server/server.cjs',
   external: common.external.filter((name) => name !== 'jose'),
 });
+// The server's worker threads (src/http/pool/pool.ts looks for this file beside the server bundle).
+await build({
+  ...common,
+  entryPoints: ['src/http/pool/worker.ts'],
+  format: 'cjs',
+  outfile: 'dist/server/pool-worker.cjs',
+  external: common.external.filter((name) => name !== 'jose'),
+});
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });

@@ -8,6 +8,7 @@ import type { Bundle, QuestionnaireResponse } from '@medplum/fhirtypes';
 import express from 'express';
 import pino from 'pino';
 import { listen } from '../../src/http/lifecycle';
+import { responseWithContained } from '../helpers/adversarial';
 import { scenarios } from '../helpers/scenarios';
 
 const quiet = pino({ level: 'silent' });
@@ -285,4 +286,120 @@ describe('the start script', () => {
     expect(outcomes.filter((o) => o.status !== undefined && o.status !== 200)).toEqual([]);
     expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
   }, 90_000);
+});
+
+describe('the start script with its worker pool', () => {
+  test('SIGTERM during a task that outlives the shutdown timeout: the worker is terminated, the process exits, and the log says the stop was forced', async () => {
+    const { child, lines, info, exited } = await startScript({
+      WORKERS: '1',
+      TASK_BUDGET_MS: '600000',
+      SHUTDOWN_TIMEOUT_MS: '1', // the task must outlast it however fast the engine becomes
+      LOG_LEVEL: 'debug',
+    });
+    try {
+      // A body whose validation runs far longer than the shutdown timeout (minutes before issue 14).
+      const pending = fetch(`http://127.0.0.1:${String(info.port)}/fhir/QuestionnaireResponse/$validate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(responseWithContained(1_000_000)),
+      }).catch((err: unknown) => err);
+      while (!lines.some((l) => l.msg === 'task started')) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill('SIGTERM');
+      // The main thread is free, so the signal is handled at once and the exit follows the timeout; before
+      // the pool, the process ignored SIGTERM until the evaluation ended.
+      expect(await exited).toBe(1);
+      expect(((await pending) as { message?: string }).message).toBe('fetch failed');
+      expect(lines.find((l) => l.msg === 'stopped')).toMatchObject({
+        clean: false,
+        connectionsCut: true,
+        tasksAbandoned: 1,
+      });
+      expect(lines.map((l) => l.msg)).toContain('shutdown timeout: closing connections');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
+});
+
+describe('limits', () => {
+  test('past the in-flight bound, 503 with Retry-After and an OperationOutcome; health probes still answer', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let arrivals = 0;
+    const app = express();
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok' });
+    });
+    app.get('/slow', async (_req, res) => {
+      arrivals++;
+      await released;
+      res.json({ done: true });
+    });
+    const running = await listen(app, {
+      port: 0,
+      host: '127.0.0.1',
+      shutdownTimeoutMs: 5000,
+      logger: quiet,
+      limits: { maxInFlight: 2 },
+    });
+    const origin = `http://127.0.0.1:${running.port}`;
+    try {
+      const held = [fetch(`${origin}/slow`), fetch(`${origin}/slow`)];
+      while (arrivals < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const refused = await fetch(`${origin}/slow`);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+      expect(await refused.json()).toMatchObject({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'throttled' }],
+      });
+      expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+      release();
+      expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+      // Below the bound again.
+      expect((await fetch(`${origin}/slow`)).status).toBe(200);
+    } finally {
+      release();
+      running.server.closeAllConnections();
+      await running.shutdown();
+    }
+  });
+
+  test('the timeouts are set on the server, and a client that never finishes its headers is closed', async () => {
+    const running = await listen(express(), {
+      port: 0,
+      host: '127.0.0.1',
+      shutdownTimeoutMs: 5000,
+      logger: quiet,
+      limits: {
+        headersTimeoutMs: 300,
+        requestTimeoutMs: 600,
+        keepAliveTimeoutMs: 700,
+        connectionTimeoutMs: 900,
+      },
+    });
+    try {
+      const { server } = running;
+      expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout, server.timeout]).toEqual(
+        [300, 600, 700, 900]
+      );
+      // Slowloris: the request line and one header, then nothing. Node answers 408 and closes.
+      const socket = net.connect(running.port, '127.0.0.1');
+      let received = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      socket.write('GET /x HTTP/1.1\r\nHost: localhost\r\n');
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(received).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      running.server.closeAllConnections();
+      await running.shutdown();
+    }
+  }, 30_000);
 });

@@ -2,13 +2,13 @@ import type { Request, RequestHandler } from 'express';
 import { Router } from 'express';
 import type { Bundle, CodeableConcept, PlanDefinition } from '@medplum/fhirtypes';
 import { CANONICAL_BASE } from '../../core/constants';
-import { applyOperation } from '../../core/operations';
-import type { ApplyParameters } from '../../core/plan';
 import { authorize, readNeed } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
-import { failure, httpError, methodNotAllowed } from '../errors';
+import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
+import { whenClientGone } from '../pool/runner';
+import type { Task } from '../pool/tasks';
 import { sendResource } from '../send';
 
 /** Our `$apply`: R4 parameters plus CPG `url`, `version`, `data` (profiles/OperationDefinition-re-plandefinition-apply.json). */
@@ -44,13 +44,16 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
   const router = Router();
   const { deps } = ctx;
 
-  function target(req: Request, params: OperationInput): PlanDefinition | string {
+  type Target = Extract<Task, { op: 'apply' }>['planDefinition'];
+
+  /** A shipped PlanDefinition goes to the task by id or canonical (a worker has its own copy), another inline. */
+  function target(req: Request, params: OperationInput): Target {
     if (req.params.id !== undefined) {
       const found = deps.registry.read<PlanDefinition>('PlanDefinition', req.params.id as string);
       if (!found) {
         throw httpError(404, 'not-found', `PlanDefinition/${req.params.id} is not known`);
       }
-      return found;
+      return { id: req.params.id as string };
     }
     const given = inlineDefinition<PlanDefinition>(ctx, params, 'planDefinition', 'PlanDefinition');
     const url = params.string('url');
@@ -62,17 +65,17 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       if (version !== undefined) {
         throw httpError(400, 'invalid', 'version goes with url, not with planDefinition');
       }
-      return given; // validated by applyOperation, which tells it from the registry's own copies
+      return { inline: given }; // validated by applyOperation, which tells it from the registry's own copies
     }
     const canonical = version === undefined || url!.includes('|') ? url! : `${url}|${version}`;
     const found = deps.registry.resolve<PlanDefinition>(canonical, 'PlanDefinition');
     if (!found) {
       throw httpError(404, 'not-found', `PlanDefinition ${canonical} is not known`);
     }
-    return found;
+    return { canonical };
   }
 
-  const apply: RequestHandler = (req, res) => {
+  const apply: RequestHandler = async (req, res) => {
     if (!hasBody(req.body)) {
       throw httpError(400, 'required', '$apply needs a Parameters body');
     }
@@ -91,13 +94,7 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
     authorize(req, [readNeed('PlanDefinition')], { subject });
     const planDefinition = target(req, params);
     const data = params.resource<Bundle>('data', 'Bundle');
-    if (data) {
-      const checked = deps.validator.validate(data);
-      if (checked.failure === 'structural') {
-        throw failure('structural', checked.issues);
-      }
-    }
-    const applyParams: ApplyParameters = {
+    const applyParams = {
       subject,
       encounter: params.string('encounter'),
       practitioner: params.string('practitioner'),
@@ -107,9 +104,12 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       userTaskContext: concept(params, 'userTaskContext'),
       setting: concept(params, 'setting'),
       settingContext: concept(params, 'settingContext'),
-      data,
     };
-    const { carePlan } = applyOperation(planDefinition, applyParams, deps);
+    // The data Bundle is checked (400 when not valid FHIR) in the task, before the plan runs.
+    const carePlan = await ctx.tasks.run(
+      { op: 'apply', planDefinition, params: applyParams, data },
+      whenClientGone(res)
+    );
     sendResource(req, res, 200, carePlan);
   };
 

@@ -3,7 +3,6 @@ import { Router } from 'express';
 import type { Bundle, Questionnaire, QuestionnaireResponse, StructureDefinition } from '@medplum/fhirtypes';
 import { CANONICAL_BASE, PROFILE } from '../../core/constants';
 import { isObject } from '../../core/json';
-import { collectResponseIssues, evaluateResponse, extractOperation } from '../../core/operations';
 import { outcome } from '../../core/outcomes';
 import { extractParameters } from '../../index';
 import { authorize, RESPONSE_NEED, WRITE_NEEDS } from '../auth/scopes';
@@ -11,6 +10,7 @@ import type { AppContext, Routes } from '../context';
 import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
+import { whenClientGone } from '../pool/runner';
 import { sendOutcome, sendResource } from '../send';
 
 /** SDC STU4 `$extract`. */
@@ -72,7 +72,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   const router = Router();
   const { deps } = ctx;
 
-  router.post('/QuestionnaireResponse/\\$validate', (req, res) => {
+  router.post('/QuestionnaireResponse/\\$validate', async (req, res) => {
     const body: unknown = req.body;
     let resource: unknown = body;
     let profile: string | undefined;
@@ -111,16 +111,19 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
     ) {
       throw httpError(404, 'not-found', `Profile ${profile} is not known to this server`);
     }
-    const inspection = collectResponseIssues(resource, deps, profile ? { responseProfiles: [profile] } : {});
+    const issues = await ctx.tasks.run({ op: 'validate', resource, profile }, whenClientGone(res));
     // R4 $validate: the operation succeeded if it could validate; the findings are the outcome.
-    sendOutcome(req, res, 200, outcome(inspection.issues));
+    sendOutcome(req, res, 200, outcome(issues));
   });
 
-  router.post('/QuestionnaireResponse/\\$extract', (req, res) => {
+  router.post('/QuestionnaireResponse/\\$extract', async (req, res) => {
     const { response, params } = responseRequest(req, ['questionnaire-response', 'questionnaire']);
     authorize(req, [RESPONSE_NEED], subjectOf(response));
     const questionnaire = inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire');
-    const { bundle, issues } = extractOperation(response, deps, { questionnaire });
+    const { bundle, issues } = await ctx.tasks.run(
+      { op: 'extract', response, questionnaire },
+      whenClientGone(res)
+    );
     sendResource(req, res, 200, extractParameters(bundle, issues));
   });
 
@@ -140,7 +143,10 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       organization: params?.string('organization'),
     };
     const run = async (): Promise<Bundle> => {
-      const { bundle, issues } = evaluateResponse(response, deps, options);
+      const { bundle, issues } = await ctx.tasks.run(
+        { op: 're-evaluate', response, options },
+        whenClientGone(res)
+      );
       req.log.info(
         {
           entries: bundle.entry?.length ?? 0,

@@ -1,12 +1,13 @@
 import type { Request, RequestHandler } from 'express';
 import { Router } from 'express';
-import type { CodeSystem, Resource, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, ValueSet } from '@medplum/fhirtypes';
 import type { TerminologyResult, ValidateCodeInput } from '../../core/terminology';
 import { lookupParameters, validateCodeParameters } from '../../core/terminology';
 import { authorize, readNeed } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
 import { failure, httpError, methodNotAllowed } from '../errors';
 import { hasBody, OperationInput } from '../parameters';
+import { whenClientGone } from '../pool/runner';
 import { sendResource } from '../send';
 
 const HL7 = 'http://hl7.org/fhir/OperationDefinition';
@@ -35,6 +36,9 @@ const CS_VALIDATE = [
   'abstract',
 ];
 const LOOKUP = ['system', 'code', 'version', 'coding', 'property'];
+
+/** A shipped resource (instance level), a canonical, or a resource given in the body. */
+type Target<T> = T | string | { readonly inline: T };
 
 /** The operation input from the query (GET) or a Parameters body (POST). */
 function input(req: Request, known: readonly string[]): OperationInput {
@@ -74,8 +78,11 @@ export function terminologyRoutes(ctx: AppContext): Routes {
   const router = Router();
   const { terminology } = ctx.deps;
 
-  /** The ValueSet an operation targets: the instance, a resource in the body, or `url`. */
-  function valueSetOf(req: Request, params: OperationInput): string | ValueSet {
+  /**
+   * The ValueSet an operation targets: the instance, a resource in the body (`inline`: it runs in the
+   * pool, checked first), or `url`.
+   */
+  function valueSetOf(req: Request, params: OperationInput): Target<ValueSet> {
     if (req.params.id !== undefined) {
       const vs = ctx.deps.registry.read<ValueSet>('ValueSet', req.params.id as string);
       if (!vs) {
@@ -91,13 +98,10 @@ export function terminologyRoutes(ctx: AppContext): Routes {
     if ((given ? 1 : 0) + (url ? 1 : 0) !== 1) {
       throw httpError(400, 'required', 'Give exactly one of url or valueSet');
     }
-    if (given) {
-      checkStructure(given);
-    }
-    return given ?? url!;
+    return given ? { inline: given } : url!;
   }
 
-  function codeSystemOf(req: Request, params: OperationInput): string | CodeSystem {
+  function codeSystemOf(req: Request, params: OperationInput): Target<CodeSystem> {
     if (req.params.id !== undefined) {
       const cs = ctx.deps.registry.read<CodeSystem>('CodeSystem', req.params.id as string);
       if (!cs) {
@@ -113,18 +117,7 @@ export function terminologyRoutes(ctx: AppContext): Routes {
     if ((given ? 1 : 0) + (url ? 1 : 0) !== 1) {
       throw httpError(400, 'required', 'Give exactly one of url or codeSystem');
     }
-    if (given) {
-      checkStructure(given);
-    }
-    return given ?? url!;
-  }
-
-  /** A resource given inline must be valid FHIR before it is used. */
-  function checkStructure(resource: Resource): void {
-    const result = ctx.deps.validator.validate(resource);
-    if (result.failure === 'structural') {
-      throw failure('structural', result.issues);
-    }
+    return given ? { inline: given } : url!;
   }
 
   function codeInput(params: OperationInput, versionParam: string): ValidateCodeInput {
@@ -145,38 +138,57 @@ export function terminologyRoutes(ctx: AppContext): Routes {
     };
   }
 
-  const expand: RequestHandler = (req, res) => {
+  // Shipped content is indexed and quick: answered here. Content given inline costs CPU in its size: a task.
+  const expand: RequestHandler = async (req, res) => {
     authorize(req, [readNeed('ValueSet')]);
     const params = input(req, EXPAND);
     const valueSet = valueSetOf(req, params);
-    const result = terminology.expand(valueSet, {
-      clock: ctx.deps.clock,
+    const options = {
       filter: params.string('filter'),
       count: params.integer('count'),
       offset: params.integer('offset'),
-    });
+    };
+    const result =
+      typeof valueSet === 'object' && 'inline' in valueSet
+        ? await ctx.tasks.run({ op: 'expand', valueSet: valueSet.inline, options }, whenClientGone(res))
+        : terminology.expand(valueSet, { ...options, clock: ctx.deps.clock });
     sendResource(req, res, 200, value(result));
   };
 
-  const validateValueSetCode: RequestHandler = (req, res) => {
+  const validateValueSetCode: RequestHandler = async (req, res) => {
     authorize(req, [readNeed('ValueSet')]);
     const params = input(req, VS_VALIDATE);
     const valueSet = valueSetOf(req, params);
-    const result = terminology.validateCode(valueSet, codeInput(params, 'systemVersion'));
+    const code = codeInput(params, 'systemVersion');
+    const result =
+      typeof valueSet === 'object' && 'inline' in valueSet
+        ? await ctx.tasks.run(
+            { op: 'validate-code', valueSet: valueSet.inline, input: code },
+            whenClientGone(res)
+          )
+        : terminology.validateCode(valueSet, code);
     sendResource(req, res, 200, validateCodeParameters(value(result)));
   };
 
-  const validateCodeSystemCode: RequestHandler = (req, res) => {
+  const validateCodeSystemCode: RequestHandler = async (req, res) => {
     authorize(req, [readNeed('CodeSystem')]);
     const params = input(req, CS_VALIDATE);
-    const codeSystem = codeSystemOf(req, params);
+    const target = codeSystemOf(req, params);
+    const codeSystem = typeof target === 'object' && 'inline' in target ? target.inline : target;
     const codeInputValue = codeInput(params, 'version');
-    const result = terminology.validateCodeInCodeSystem(codeSystem, {
+    const code = {
       ...codeInputValue,
       // The CodeSystem's own URL is the system of a bare code.
       system:
         codeInputValue.system ?? (typeof codeSystem === 'string' ? codeSystem.split('|')[0] : codeSystem.url),
-    });
+    };
+    const result =
+      typeof target === 'object' && 'inline' in target
+        ? await ctx.tasks.run(
+            { op: 'validate-code-system', codeSystem: target.inline, input: code },
+            whenClientGone(res)
+          )
+        : terminology.validateCodeInCodeSystem(codeSystem, code);
     sendResource(req, res, 200, validateCodeParameters(value(result)));
   };
 

@@ -1,0 +1,45 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createNodeEngine } from '../../node/engine';
+import type { Task } from './tasks';
+import { runTask, toTaskError } from './tasks';
+
+/** What the pool sends a worker at start. */
+export interface WorkerSetup {
+  /** Resource types whose validators are compiled at start, before the first task. */
+  readonly warmTypes: readonly string[];
+}
+
+/** A task as posted to a worker, and the answer. */
+export interface TaskMessage {
+  readonly id: number;
+  readonly task: Task;
+}
+export type AnswerMessage =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: ReturnType<typeof toTaskError> };
+
+/**
+ * A pool worker (pool.ts starts it): loads the content and the R4 definitions once, compiles the
+ * validators of the common types, says `ready`, then runs one task at a time as the pool sends them.
+ */
+function main(): void {
+  const port = parentPort;
+  if (!port) {
+    throw new Error('pool/worker.ts runs as a worker thread');
+  }
+  const setup = workerData as WorkerSetup;
+  const deps = createNodeEngine();
+  deps.validator.warm([...setup.warmTypes]);
+  port.on('message', ({ id, task }: TaskMessage) => {
+    let answer: AnswerMessage;
+    try {
+      answer = { id, ok: true, value: runTask(deps, task) };
+    } catch (err) {
+      answer = { id, ok: false, error: toTaskError(err) };
+    }
+    port.postMessage(answer);
+  });
+  port.postMessage('ready');
+}
+
+main();
