@@ -14,6 +14,7 @@ import type { BundleEntry } from '@medplum/fhirtypes';
  */
 export class BundleFile {
   private bytes: Buffer | undefined;
+  private urls: ReadonlySet<string> | undefined;
 
   /** @param path - The Bundle file. */
   constructor(private readonly path: string) {}
@@ -52,6 +53,25 @@ export class BundleFile {
     return this.load().includes(JSON.stringify(fullUrl), 0, 'utf8');
   }
 
+  /**
+   * Every `fullUrl` of the file, found in one pass on first use and kept (a few hundred strings), so
+   * that a name the file lacks is answered without searching 35 MB again.
+   */
+  fullUrls(): ReadonlySet<string> {
+    if (!this.urls) {
+      const bytes = this.load();
+      const urls = new Set<string>();
+      for (let at = bytes.indexOf(FULL_URL_KEY); at >= 0; at = bytes.indexOf(FULL_URL_KEY, at + 1)) {
+        const value = stringAfterKey(bytes, at + FULL_URL_KEY.length);
+        if (value !== undefined) {
+          urls.add(value);
+        }
+      }
+      this.urls = urls;
+    }
+    return this.urls;
+  }
+
   private load(): Buffer {
     if (!this.bytes) {
       this.bytes = readFileSync(this.path);
@@ -72,6 +92,38 @@ const FULL_URL_KEY = Buffer.from('"fullUrl"', 'utf8');
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** The JSON string value after a key ending at `from` (`: "…"`), or undefined. */
+function stringAfterKey(bytes: Buffer, from: number): string | undefined {
+  let i = from;
+  while (i < bytes.length && isSpace(bytes[i]!)) {
+    i++;
+  }
+  if (bytes[i] !== COLON) {
+    return undefined;
+  }
+  i++;
+  while (i < bytes.length && isSpace(bytes[i]!)) {
+    i++;
+  }
+  if (bytes[i] !== QUOTE) {
+    return undefined;
+  }
+  const start = i;
+  for (i++; i < bytes.length; i++) {
+    if (bytes[i] === BACKSLASH) {
+      i++;
+    } else if (bytes[i] === QUOTE) {
+      try {
+        const value: unknown = JSON.parse(bytes.toString('utf8', start, i + 1));
+        return typeof value === 'string' ? value : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Where the object starts whose first key is `"fullUrl"` with the value found at `valueAt`. */

@@ -25,6 +25,7 @@ import {
   UCUM,
   validationRegexes,
 } from '@medplum/core';
+import { LruCache } from '../lru';
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -112,7 +113,8 @@ interface SchemaInfo {
 }
 
 const schemaInfos = new WeakMap<InternalTypeSchema, SchemaInfo>();
-const atoms = new Map<string, FhirPathAtom>();
+/** Parsed constraint expressions by text (bounded: profiles may come with a request). */
+const atoms = new LruCache<string, FhirPathAtom>(4096);
 
 function infoOf(schema: InternalTypeSchema): SchemaInfo {
   let info = schemaInfos.get(schema);
