@@ -74,6 +74,7 @@ function compileCached(
   try {
     fn = compile(base ? { base, expression } : expression, r4, {
       resolveInternalTypes: resolve,
+      traceFn: discardTrace,
     }) as typeof fn;
   } catch (err) {
     throw new FhirPathError(expression, describe(err));
@@ -88,6 +89,13 @@ function compileCached(
   store.set(key, compiled);
   return compiled;
 }
+
+/**
+ * `trace()` output goes nowhere: fhirpath.js would print it to stdout, outside the logger and its
+ * redaction, and the content (an inline Questionnaire) may be the caller's, tracing patient data or
+ * forging log lines (issue 14.6). The core has no logger; trace stays the identity function.
+ */
+function discardTrace(): void {}
 
 /** Compiles (cached) and evaluates in one step. */
 export function evaluateFhirPath(
