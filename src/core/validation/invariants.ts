@@ -3,6 +3,7 @@ import { compileFhirPath, isTrue } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
 import { isInline } from './element-tree';
+import { CSD1_EXPRESSION, codesAreDistinct } from './csd1';
 import { DOM3_EXPRESSION, unmatchedContained } from './dom3';
 import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
@@ -160,6 +161,15 @@ export function createInvariantTier(trees: TreeRegistry): InvariantTier {
         if (unmatchedContained(visit.value as Record<string, unknown>, visit.node, trees).length > 0) {
           out.push(
             issue('error', 'invariant', `Constraint dom-3 not met: ${constraint.human}`, visit.location)
+          );
+        }
+        continue;
+      }
+      if (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION) {
+        // Plain code: fhirpath.js compares every code with every other (issue 14.4).
+        if (!codesAreDistinct(visit.value as Record<string, unknown>)) {
+          out.push(
+            issue('error', 'invariant', `Constraint csd-1 not met: ${constraint.human}`, visit.location)
           );
         }
         continue;
