@@ -26,6 +26,7 @@ import {
   validationRegexes,
 } from '@medplum/core';
 import { LruCache } from '../lru';
+import { plainConstraint } from './plain-constraints';
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -389,6 +390,9 @@ class Walk {
     for (const constraint of constraints) {
       if (constraint.severity !== 'error' || SKIPPED_CONSTRAINTS.has(constraint.key)) {
         continue;
+      }
+      if (plainConstraint(constraint.key, constraint.expression)?.(value.value) === true) {
+        continue; // certain without FHIRPath (see plain-constraints.ts)
       }
       const variables: Record<string, TypedValue> = {
         '%context': value,
