@@ -2,11 +2,13 @@
  * `npm run bench`: the evaluation engine's benchmark (issue 4, Performance). Started by
  * `bench/launch.mjs`, which bundles this file like the library and runs it on the chosen Node.
  *
- * Sections (all by default; `--only=evaluation,extraction,heap,cold` picks some):
+ * Sections (all by default; `--only=evaluation,stages,extraction,heap,cold` picks some; stages needs evaluation):
  * - evaluation: the full `evaluateResponse` (validate in → extract → apply → validate out → bundle,
  *   every output validation tier on) on the 4 shipped examples, one core, with two baselines measured
  *   in the same run: a JSON parse + stringify round trip of the response and its output Bundle (the
  *   floor) and Medplum's `validateResource` of the response alone (the peer floor);
+ * - stages: the CPU of each stage (input validation, checks and calculation, extraction, output
+ *   validation, and the rest: `$apply` and the Bundle) on the same examples;
  * - extraction: template extraction alone, ours against `@aehrc/sdc-template-extract`, on the same
  *   Questionnaire and the same completed responses;
  * - heap: heap used after 1,000 evaluations and after 100,000, in a fresh process with `--expose-gc`;
@@ -23,6 +25,9 @@ import { join, resolve } from 'node:path';
 import { evaluateResponse } from '../src/core/operations/evaluate';
 import { extractResources } from '../src/core/extract/extract';
 import { calculateResponse } from '../src/core/response/calculate';
+import { checkResponse } from '../src/core/operations/response-input';
+import { validateOutput } from '../src/core/operations/validate-output';
+import { PROFILE } from '../src/core/constants';
 import { createNodeEngine } from '../src/node/engine';
 import type { Measurement } from './measure';
 import { measure, measureAsync, median } from './measure';
@@ -43,7 +48,7 @@ function parseArgs(argv: readonly string[]): Args {
   const quick = argv.includes('--quick');
   const heap = Number(argv.find((a) => a.startsWith('--heap='))?.slice('--heap='.length) ?? NaN);
   return {
-    sections: new Set(only ? only.split(',') : ['evaluation', 'extraction', 'heap', 'cold']),
+    sections: new Set(only ? only.split(',') : ['evaluation', 'stages', 'extraction', 'heap', 'cold']),
     quick,
     heapEvaluations: Number.isFinite(heap) ? heap : quick ? 10_000 : 100_000,
   };
@@ -67,6 +72,59 @@ function examples(): Example[] {
 // ---------------------------------------------------------------------------------------------
 // evaluation
 
+/** CPU per response of each stage of the full evaluation, measured alone on the same inputs. */
+interface StageRow {
+  readonly example: string;
+  /** Base + profile validation of the input response (the validator's calls only). */
+  readonly inputValidation: Measurement;
+  /** Every check of the input (validation, Questionnaire rules) and the SDC calculation. */
+  readonly check: Measurement;
+  /** The SDC calculation alone. */
+  readonly calculate: Measurement;
+  /** Template extraction alone, from the completed response. */
+  readonly extract: Measurement;
+  /** Validation of every generated resource (all tiers, against its profiles). */
+  readonly outputValidation: Measurement;
+  /** The rest of the full evaluation: `$apply`, narratives, Provenance and the Bundle (full − the above). */
+  readonly applyAndBundleMicroseconds: number;
+}
+
+function stageSection(args: Args, full: readonly EvaluationRow[]): StageRow[] {
+  const deps = createNodeEngine();
+  const timing = { rounds: args.quick ? 3 : 5, seconds: args.quick ? 0.3 : 0.6, warmup: 20 };
+  return examples().map(({ name, response }, i): StageRow => {
+    const profile = { responseProfiles: [PROFILE.questionnaireResponse] };
+    const checked = checkResponse(response, deps, profile);
+    const questionnaire = checked.questionnaire;
+    const outputEntries = evaluateResponse(response, deps).bundle.entry ?? [];
+    const inputValidation = measure(() => {
+      deps.validator.validate(response);
+      deps.validator.validate(response, { profile: PROFILE.questionnaireResponse });
+    }, timing);
+    const check = measure(() => checkResponse(response, deps, profile), timing);
+    const calculate = measure(
+      () => calculateResponse(response, questionnaire, { clock: deps.clock }),
+      timing
+    );
+    const extract = measure(
+      () => extractResources(questionnaire, checked.completed, { newId: deps.newId }),
+      timing
+    );
+    const outputValidation = measure(() => validateOutput(outputEntries, deps), timing);
+    const total = full[i]!.evaluate.cpuMicroseconds;
+    return {
+      example: name,
+      inputValidation,
+      check,
+      calculate,
+      extract,
+      outputValidation,
+      applyAndBundleMicroseconds:
+        total - check.cpuMicroseconds - extract.cpuMicroseconds - outputValidation.cpuMicroseconds,
+    };
+  });
+}
+
 interface EvaluationRow {
   readonly example: string;
   readonly outputResources: number;
@@ -78,7 +136,11 @@ interface EvaluationRow {
   readonly timesPeer: number;
 }
 
-function evaluationSection(args: Args): { rows: EvaluationRow[]; overall: Measurement } {
+function evaluationSection(args: Args): {
+  rows: EvaluationRow[];
+  overall: Measurement;
+  inline: Measurement;
+} {
   const deps = createNodeEngine();
   const all = examples();
   const timing = { rounds: args.quick ? 3 : 5, seconds: args.quick ? 0.5 : 1 };
@@ -113,7 +175,23 @@ function evaluationSection(args: Args): { rows: EvaluationRow[]; overall: Measur
     warmup: 20,
     latencies: true,
   });
-  return { rows, overall };
+  // The same stream with the Questionnaire sent inline, as a new object per request (as each HTTP
+  // request parses its own): every cache keyed by object identity misses unless content is interned.
+  const questionnaireText = JSON.stringify(
+    deps.registry.resolve<Questionnaire>(QUESTIONNAIRE, 'Questionnaire')
+  );
+  const copies = Array.from({ length: 32 }, () => JSON.parse(questionnaireText) as Questionnaire);
+  let nextInline = 0;
+  const inline = measure(
+    () => {
+      const i = nextInline++;
+      return evaluateResponse(all[i % all.length]!.response, deps, {
+        questionnaire: copies[i % copies.length]!,
+      });
+    },
+    { ...timing, warmup: 20 }
+  );
+  return { rows, overall, inline };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,8 +380,8 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { environment };
 
   if (args.sections.has('evaluation')) {
-    const { rows, overall } = evaluationSection(args);
-    results.evaluation = { rows, overall };
+    const { rows, overall, inline } = evaluationSection(args);
+    results.evaluation = { rows, overall, inline };
     console.log('\nFull evaluation (validate in → extract → apply → validate out → bundle; one core)');
     console.log(
       table(
@@ -344,12 +422,65 @@ async function main(): Promise<void> {
             '',
             '',
           ],
+          [
+            'all four, Questionnaire inline',
+            '',
+            fixed(inline.perSecond, 1),
+            '',
+            '',
+            fixed(inline.cpuMicroseconds / 1000, 2),
+            '',
+            `${fixed(inline.cpuMicroseconds / overall.cpuMicroseconds, 2)}× shipped`,
+            '',
+            '',
+          ],
         ]
       )
     );
     console.log(
       'floor = JSON parse + stringify of the response and its output Bundle; peer = Medplum validateResource of the response alone'
     );
+    // The goal of issue 13, as one line: CPU per response of the four in turn, its floor, their ratio.
+    const cpuPerResponse = median(rows.map((r) => r.evaluate.cpuMicroseconds));
+    const floor = median(rows.map((r) => r.jsonRoundTrip.cpuMicroseconds));
+    results.summary = { cpuPerResponseMicroseconds: cpuPerResponse, floorMicroseconds: floor };
+    console.log(
+      `\nSummary (median of the four examples): full evaluation ${fixed(cpuPerResponse / 1000, 2)} ms CPU per response, ` +
+        `floor ${fixed(floor, 0)} µs CPU, ratio ${fixed(cpuPerResponse / floor, 1)}× (goal: ≤ 1 ms and ≤ 5×)`
+    );
+
+    if (args.sections.has('stages')) {
+      const stages = stageSection(args, rows);
+      results.stages = stages;
+      console.log('\nStages, CPU µs per response (each measured alone on the same inputs)');
+      console.log(
+        table(
+          [
+            'example',
+            'validate in',
+            'check+calc',
+            'calculate',
+            'extract',
+            'validate out',
+            'apply+bundle',
+            'full',
+          ],
+          stages.map((s, i) => [
+            s.example,
+            fixed(s.inputValidation.cpuMicroseconds, 0),
+            fixed(s.check.cpuMicroseconds, 0),
+            fixed(s.calculate.cpuMicroseconds, 0),
+            fixed(s.extract.cpuMicroseconds, 0),
+            fixed(s.outputValidation.cpuMicroseconds, 0),
+            fixed(s.applyAndBundleMicroseconds, 0),
+            fixed(rows[i]!.evaluate.cpuMicroseconds, 0),
+          ])
+        )
+      );
+      console.log(
+        'check+calc = input validation + Questionnaire rules + SDC calculation; apply+bundle = full − check+calc − extract − validate out'
+      );
+    }
   }
 
   if (args.sections.has('extraction')) {

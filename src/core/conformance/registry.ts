@@ -24,6 +24,10 @@ export class ConformanceRegistry {
         this.byCanonical.set(url, list);
       }
     }
+    // Highest version first, once (a stable sort: equal versions keep their order), not per look-up.
+    for (const list of this.byCanonical.values()) {
+      list.sort((a, b) => compareVersions(b.version, a.version));
+    }
   }
 
   /**
@@ -35,14 +39,19 @@ export class ConformanceRegistry {
     resourceType?: T['resourceType']
   ): T | undefined {
     const [url, version] = splitCanonical(canonical);
-    let candidates = this.byCanonical.get(url) ?? [];
-    if (resourceType) {
-      candidates = candidates.filter((r) => r.resourceType === resourceType);
+    const candidates = this.byCanonical.get(url);
+    if (!candidates) {
+      return undefined;
     }
-    if (version !== undefined) {
-      return candidates.find((r) => r.version === version) as T | undefined;
+    for (const r of candidates) {
+      if (
+        (!resourceType || r.resourceType === resourceType) &&
+        (version === undefined || r.version === version)
+      ) {
+        return r as unknown as T;
+      }
     }
-    return [...candidates].sort((a, b) => compareVersions(b.version, a.version))[0] as T | undefined;
+    return undefined;
   }
 
   /** Reads by logical id. */

@@ -1,6 +1,7 @@
 import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
+import { LruCache } from '../lru';
 
 /** Variables visible to an expression as `%name` (pass the names without the `%`). */
 export type FhirPathEnv = Record<string, unknown>;
@@ -19,8 +20,18 @@ export class FhirPathError extends Error {
   }
 }
 
-const cache = new Map<string, CompiledFhirPath>();
-const nodeCache = new Map<string, CompiledFhirPath>();
+/**
+ * Compiled expressions by text (and base type). Bounded: inline content brings expressions of the
+ * caller's choosing. The shipped content and the R4 and profile invariants need a few hundred.
+ */
+const COMPILED_KEPT = 4096;
+const cache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const nodeCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
+
+/** How many compiled expressions are kept (tests check that the caches stay bounded). */
+export function compiledFhirPathCount(): number {
+  return cache.size + nodeCache.size;
+}
 
 /**
  * Compiles an expression once and caches it, so nothing is parsed per call.
@@ -49,7 +60,7 @@ export function toPlainValues(results: unknown[]): unknown[] {
 }
 
 function compileCached(
-  store: Map<string, CompiledFhirPath>,
+  store: LruCache<string, CompiledFhirPath>,
   expression: string,
   base: string | undefined,
   resolve: boolean
@@ -63,6 +74,7 @@ function compileCached(
   try {
     fn = compile(base ? { base, expression } : expression, r4, {
       resolveInternalTypes: resolve,
+      traceFn: discardTrace,
     }) as typeof fn;
   } catch (err) {
     throw new FhirPathError(expression, describe(err));
@@ -77,6 +89,13 @@ function compileCached(
   store.set(key, compiled);
   return compiled;
 }
+
+/**
+ * `trace()` output goes nowhere: fhirpath.js would print it to stdout, outside the logger and its
+ * redaction, and the content (an inline Questionnaire) may be the caller's, tracing patient data or
+ * forging log lines (issue 14.6). The core has no logger; trace stays the identity function.
+ */
+function discardTrace(): void {}
 
 /** Compiles (cached) and evaluates in one step. */
 export function evaluateFhirPath(

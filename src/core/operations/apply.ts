@@ -5,6 +5,7 @@ import type { ApplyParameters } from '../plan';
 import { applyPlanDefinition, containedCarePlan } from '../plan';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
+import { internGiven } from './given-content';
 import { validateOutput } from './validate-output';
 
 /** The R4 `$apply` result: one CarePlan, its RequestGroup and requests contained. */
@@ -28,15 +29,18 @@ export function applyOperation(
   deps: EngineDeps
 ): ApplyOutput {
   const blame = typeof planDefinition === 'string' ? 'internal' : blameFor(planDefinition, deps);
-  if (blame === 'conformance') {
+  let definition = planDefinition;
+  if (blame === 'conformance' && typeof planDefinition !== 'string') {
     // A caller's PlanDefinition is input like any other: not valid FHIR, it is refused before it runs.
-    const checked = deps.validator.validate(planDefinition);
-    if (checked.failure) {
-      throw new ReFhirError(checked.failure, checked.issues);
+    // Interned by content, so that the same one sent again is neither validated nor prepared again.
+    const checked = internGiven(planDefinition, deps);
+    if (checked.validation.failure) {
+      throw new ReFhirError(checked.validation.failure, checked.validation.issues);
     }
+    definition = checked.value;
   }
   const applied = applyPlanDefinition(
-    planDefinition,
+    definition,
     params,
     { resolve: (canonical) => deps.registry.resolve(canonical), clock: deps.clock, newId: deps.newId },
     { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }

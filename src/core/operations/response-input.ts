@@ -3,9 +3,9 @@ import { splitCanonical } from '../conformance/registry';
 import { isObject } from '../json';
 import { hasErrors, issue, ReFhirError } from '../outcomes';
 import { calculateResponse, validateResponse } from '../response';
-import type { ValidationResult } from '../validation/validator';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
+import { internGiven } from './given-content';
 
 /** Input shared by the operations that read a QuestionnaireResponse. */
 export interface ResponseInput {
@@ -85,14 +85,16 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
     return { issues: base.issues, failure: 'structural' };
   }
   const response = input as unknown as QuestionnaireResponse;
+  let given: Questionnaire | undefined;
   if (options.questionnaire !== undefined) {
     // A Questionnaire given by the caller is input too: its faults are the caller's, never a crash.
-    const given = validateGiven(options.questionnaire, deps);
-    if (given.failure) {
-      return { issues: [...base.issues, ...given.issues], failure: given.failure };
+    const checked = internGiven(options.questionnaire, deps);
+    if (checked.validation.failure) {
+      return { issues: [...base.issues, ...checked.validation.issues], failure: checked.validation.failure };
     }
+    given = checked.value;
   }
-  const resolved = resolveQuestionnaire(response, deps, options.questionnaire);
+  const resolved = resolveQuestionnaire(response, deps, given);
   if ('issue' in resolved) {
     return { issues: [...base.issues, resolved.issue], failure: 'not-found' };
   }
@@ -111,38 +113,6 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
     })
   );
   return { issues, failure: hasErrors(issues) ? 'conformance' : undefined, questionnaire, completed };
-}
-
-/** Validations of given Questionnaires, per validator, by serialised content: the last few only. */
-const givenChecked = new WeakMap<object, Map<string, ValidationResult>>();
-const REMEMBERED = 8;
-
-/**
- * Validates a Questionnaire given by the caller. A large one costs a few hundred milliseconds (its
- * invariants), and callers tend to send the same one with every response, so the result is remembered.
- */
-function validateGiven(questionnaire: Questionnaire, deps: EngineDeps): ValidationResult {
-  let key: string;
-  try {
-    key = JSON.stringify(questionnaire);
-  } catch {
-    return deps.validator.validate(questionnaire); // Too deep to serialise: the validator refuses it.
-  }
-  let memo = givenChecked.get(deps.validator);
-  if (!memo) {
-    memo = new Map();
-    givenChecked.set(deps.validator, memo);
-  }
-  const known = memo.get(key);
-  if (known) {
-    return known;
-  }
-  const result = deps.validator.validate(questionnaire);
-  memo.set(key, result);
-  if (memo.size > REMEMBERED) {
-    memo.delete(memo.keys().next().value!);
-  }
-  return result;
 }
 
 function resolveQuestionnaire(

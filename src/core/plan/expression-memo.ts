@@ -1,3 +1,8 @@
+import { LruCache } from '../lru';
+
+/** The variables of each expression, shared by every run (a run is one response); bounded, as content may be inline. */
+const variableNames = new LruCache<string, readonly string[] | null>(4096);
+
 /**
  * Results of FHIRPath expressions reused within one `$apply` run.
  *
@@ -14,7 +19,6 @@
  */
 export class ExpressionMemo {
   private readonly entries = new Map<string, MemoEntry[]>();
-  private readonly names = new Map<string, readonly string[] | null>();
 
   /**
    * The earlier result of `expression` on the same focus and variable values, if any.
@@ -57,10 +61,10 @@ export class ExpressionMemo {
   }
 
   private variablesOf(expression: string): readonly string[] | null {
-    let names = this.names.get(expression);
+    let names = variableNames.get(expression);
     if (names === undefined) {
       names = referencedVariables(expression);
-      this.names.set(expression, names);
+      variableNames.set(expression, names);
     }
     return names;
   }

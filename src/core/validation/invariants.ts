@@ -3,6 +3,8 @@ import { compileFhirPath, isTrue } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
 import { isInline } from './element-tree';
+import { CSD1_EXPRESSION, codesAreDistinct } from './csd1';
+import { DOM3_EXPRESSION, unmatchedContained } from './dom3';
 import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
@@ -154,6 +156,24 @@ export function createInvariantTier(trees: TreeRegistry): InvariantTier {
 
   function evaluate(visit: Visit, constraints: readonly ConstraintDef[], out: OperationOutcomeIssue[]): void {
     for (const constraint of constraints) {
+      if (constraint.key === 'dom-3' && constraint.expression === DOM3_EXPRESSION) {
+        // Plain code: as FHIRPath it rescans the resource per contained resource (issue 14).
+        if (unmatchedContained(visit.value as Record<string, unknown>, visit.node, trees).length > 0) {
+          out.push(
+            issue('error', 'invariant', `Constraint dom-3 not met: ${constraint.human}`, visit.location)
+          );
+        }
+        continue;
+      }
+      if (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION) {
+        // Plain code: fhirpath.js compares every code with every other (issue 14.4).
+        if (!codesAreDistinct(visit.value as Record<string, unknown>)) {
+          out.push(
+            issue('error', 'invariant', `Constraint csd-1 not met: ${constraint.human}`, visit.location)
+          );
+        }
+        continue;
+      }
       const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
       try {
         const result = compileFhirPath(evaluableExpression(constraint.expression), base)(visit.value, {

@@ -25,6 +25,8 @@ import {
   UCUM,
   validationRegexes,
 } from '@medplum/core';
+import { LruCache } from '../lru';
+import { plainConstraint } from './plain-constraints';
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -112,7 +114,8 @@ interface SchemaInfo {
 }
 
 const schemaInfos = new WeakMap<InternalTypeSchema, SchemaInfo>();
-const atoms = new Map<string, FhirPathAtom>();
+/** Parsed constraint expressions by text (bounded: profiles may come with a request). */
+const atoms = new LruCache<string, FhirPathAtom>(4096);
 
 function infoOf(schema: InternalTypeSchema): SchemaInfo {
   let info = schemaInfos.get(schema);
@@ -387,6 +390,9 @@ class Walk {
     for (const constraint of constraints) {
       if (constraint.severity !== 'error' || SKIPPED_CONSTRAINTS.has(constraint.key)) {
         continue;
+      }
+      if (plainConstraint(constraint.key, constraint.expression)?.(value.value) === true) {
+        continue; // certain without FHIRPath (see plain-constraints.ts)
       }
       const variables: Record<string, TypedValue> = {
         '%context': value,

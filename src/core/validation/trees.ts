@@ -2,6 +2,7 @@ import type { StructureDefinition } from '@medplum/fhirtypes';
 import type { DefinitionProvider } from './definitions';
 import type { ElementTree } from './element-tree';
 import { buildElementTree } from './element-tree';
+import { LruCache } from '../lru';
 import type { TreeSource } from './walk';
 
 /**
@@ -9,10 +10,12 @@ import type { TreeSource } from './walk';
  * extension trees from the profiles the validator was given.
  */
 export class TreeRegistry implements TreeSource {
-  private readonly base = new Map<string, ElementTree | null>();
-  private readonly byCanonical = new Map<string, ElementTree>();
+  // Only what the provider and the profiles define is kept: names and URLs from input that match
+  // nothing are looked up again rather than remembered (issue 14.3: one entry per client URL).
+  private readonly base = new Map<string, ElementTree>();
+  private readonly byCanonical = new LruCache<string, ElementTree>(256);
   private readonly extensions = new Map<string, StructureDefinition>();
-  private readonly extensionTrees = new Map<string, ElementTree | null>();
+  private readonly extensionTrees = new Map<string, ElementTree>();
 
   /**
    * @param provider - Base R4 definitions.
@@ -34,10 +37,13 @@ export class TreeRegistry implements TreeSource {
     let tree = this.base.get(name);
     if (tree === undefined) {
       const sd = this.provider.structureDefinition(name);
-      tree = sd?.snapshot ? buildElementTree(sd) : null;
+      if (!sd?.snapshot) {
+        return undefined;
+      }
+      tree = buildElementTree(sd);
       this.base.set(name, tree);
     }
-    return tree ?? undefined;
+    return tree;
   };
 
   /** Tree of a known extension definition, by its url. */
@@ -45,13 +51,21 @@ export class TreeRegistry implements TreeSource {
     let tree = this.extensionTrees.get(url);
     if (tree === undefined) {
       const sd = this.extensions.get(url);
-      tree = sd?.snapshot ? buildElementTree(sd) : null;
+      if (!sd?.snapshot) {
+        return undefined;
+      }
+      tree = buildElementTree(sd);
       this.extensionTrees.set(url, tree);
     }
-    return tree ?? undefined;
+    return tree;
   };
 
-  /** Tree of a profile; built on first use and cached by `url|version`. */
+  /** How many trees are kept (tests check that input cannot grow it). */
+  get size(): number {
+    return this.base.size + this.byCanonical.size + this.extensionTrees.size;
+  }
+
+  /** Tree of a profile; built on first use and cached by `url|version` (bounded: profiles may be inline). */
   profile(sd: StructureDefinition): ElementTree {
     const key = `${sd.url ?? ''}|${sd.version ?? ''}`;
     let tree = this.byCanonical.get(key);
