@@ -13,6 +13,7 @@ import type { EngineDeps } from '../core/operations';
 import { evaluateResponse } from '../core/operations';
 import { issue, outcome, ReFhirError } from '../core/outcomes';
 import { createBotEngine } from './engine';
+import { previousWrites } from './previous-writes';
 import { chooseQuestionnaire } from './questionnaire';
 import { writeTransaction } from './write';
 
@@ -92,11 +93,12 @@ export async function evaluateAndWrite(
         reason: `Not a response of a re-fhir Questionnaire (questionnaire: ${describe(input.questionnaire)})`,
       };
     }
-    const evaluation = evaluateResponse(
-      input,
-      deps,
-      choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}
-    );
+    // What earlier evaluations of this response wrote: the write closes what it no longer supports.
+    const previous = await previousWrites(medplum, input);
+    const evaluation = evaluateResponse(input, deps, {
+      ...(choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}),
+      previous,
+    });
     const written = await writeTransaction(medplum, evaluation.bundle);
     const idsOf = (type: string): string[] =>
       (evaluation.bundle.entry ?? [])

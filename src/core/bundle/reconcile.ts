@@ -273,3 +273,32 @@ function withdrawnEvidence(condition: Condition, response: QuestionnaireResponse
 function concept(system: string, code: string, display: string): CodeableConcept {
   return { coding: [{ system, code, display }] };
 }
+
+/** One search a host runs to find what earlier evaluations of a response wrote. */
+export interface PreviousWritesSearch {
+  readonly resourceType: ClosableType;
+  /** Search parameters: the response's subject and any identifier of the key system. */
+  readonly query: Readonly<Record<string, string>>;
+}
+
+/**
+ * The searches that find every resource an evaluation of `response` may have written and may need
+ * closing: per type, `subject={response subject}&identifier={keySystem}|` (any key of our system: a
+ * search cannot match an identifier's prefix, so {@link closingEntries} keeps those of this response).
+ * None without a subject or an id: such a response has no keys to find.
+ * @param response - The response about to be evaluated.
+ * @param keySystem - Identifier system of the conditional keys.
+ */
+export function previousWritesSearches(
+  response: QuestionnaireResponse,
+  keySystem: string = KEY_SYSTEM
+): PreviousWritesSearch[] {
+  const subject = response.subject?.reference;
+  if (typeof subject !== 'string' || !subject || typeof response.id !== 'string' || !response.id) {
+    return [];
+  }
+  return CLOSABLE_TYPES.map((resourceType) => ({
+    resourceType,
+    query: { subject, identifier: `${keySystem}|` },
+  }));
+}
