@@ -1,14 +1,20 @@
 import type { WithId } from '@medplum/core';
-import type { Bundle, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Provenance, Resource } from '@medplum/fhirtypes';
 import type { MockClient } from '@medplum/mock';
-import { readFileSync } from 'node:fs';
 import { evaluateAndWrite } from '../../src/bot/handler';
 import type { EvaluatedSummary } from '../../src/bot/handler';
 import { createBotEngine } from '../../src/bot/engine';
 import { CLOSABLE_TYPES } from '../../src/core/bundle/reconcile';
 import type { EngineDeps } from '../../src/core/operations/engine';
 import { evaluateResponse } from '../../src/core/operations/evaluate';
-import { amendmentSequences, heldAfter, staleActive } from '../helpers/amendments';
+import {
+  amendmentSequences,
+  goldenBundles,
+  goldenStore,
+  heldAfter,
+  isClosing,
+  staleActive,
+} from '../helpers/amendments';
 import { counterIds, fixedClock } from '../helpers/ids';
 import { indexedMockClient, keyOf, normalised, storeResponse } from './support';
 
@@ -23,9 +29,6 @@ beforeAll(async () => {
   };
   base = createBotEngine();
 }, 60_000);
-
-const isClosing = (resource: Resource): boolean =>
-  (resource as { note?: { text?: string }[] }).note?.some((n) => n.text?.startsWith('The amended')) === true;
 
 const goldenEngine = (): EngineDeps => ({ ...base, clock: fixedClock(), newId: counterIds() });
 
@@ -59,26 +62,8 @@ describe.each(Object.keys({ 'transactions off': 0, 'transactions on': 0 }))(
         expect(staleActive(held, latest)).toEqual([]);
 
         // Every resource the golden sequence leaves is stored with exactly its content.
-        const expected: Bundle[] = sequence.steps.map((_r, i) =>
-          i === 0
-            ? evaluateResponse(sequence.steps[0]!, goldenEngine()).bundle
-            : (JSON.parse(readFileSync(sequence.expectedFile(i + 1), 'utf8')) as Bundle)
-        );
-        // The last write of each key, with the keys of the fullUrls of its own Bundle (each evaluation
-        // numbers its fullUrls from 1).
-        const final = new Map<string, { resource: Resource; keyOf: Map<string, string> }>();
-        for (const bundle of expected) {
-          const keyOfFullUrl = new Map((bundle.entry ?? []).map((e) => [e.fullUrl!, e.request!.url!]));
-          for (const entry of bundle.entry ?? []) {
-            // A closing write is a copy of the stored resource: its references are those of the Bundle
-            // that wrote it before.
-            const before = final.get(entry.request!.url!);
-            final.set(entry.request!.url!, {
-              resource: entry.resource!,
-              keyOf: isClosing(entry.resource!) && before ? before.keyOf : keyOfFullUrl,
-            });
-          }
-        }
+        const expected = goldenBundles(sequence, evaluateResponse(sequence.steps[0]!, goldenEngine()).bundle);
+        const final = goldenStore(expected);
         expect(heldAfter(expected).length).toBe(final.size);
         const storedByKey = new Map(held.map((r) => [keyOf(r)!, r]));
         const keyByReference = new Map(held.map((r) => [`${r.resourceType}/${r.id}`, keyOf(r)!]));

@@ -90,3 +90,41 @@ export function staleActive(held: readonly Resource[], supported: Bundle): strin
     .map((r) => engineKey(r)!)
     .sort();
 }
+
+/** A resource as a closing write left it (its note is an amendment's). */
+export function isClosing(resource: Resource): boolean {
+  return (
+    (resource as { note?: { text?: string }[] }).note?.some((n) => n.text?.startsWith('The amended')) === true
+  );
+}
+
+/**
+ * What the golden sequence leaves in a store, by conditional key (the request URL): the last write
+ * of each key, with the keys of the fullUrls its references use. Each evaluation numbers its
+ * fullUrls from 1, and a closing write is a copy of the stored resource, whose references are those
+ * of the Bundle that wrote it before.
+ * @param bundles - The Bundles of the steps, in order.
+ */
+export function goldenStore(
+  bundles: readonly Bundle[]
+): Map<string, { resource: Resource; keyOf: Map<string, string> }> {
+  const final = new Map<string, { resource: Resource; keyOf: Map<string, string> }>();
+  for (const bundle of bundles) {
+    const keyOfFullUrl = new Map((bundle.entry ?? []).map((e) => [e.fullUrl!, e.request!.url!]));
+    for (const entry of bundle.entry ?? []) {
+      const before = final.get(entry.request!.url!);
+      final.set(entry.request!.url!, {
+        resource: entry.resource!,
+        keyOf: isClosing(entry.resource!) && before ? before.keyOf : keyOfFullUrl,
+      });
+    }
+  }
+  return final;
+}
+
+/** The golden Bundles of a sequence: the first step evaluated afresh, the others from their files. */
+export function goldenBundles(sequence: AmendmentSequence, first: Bundle): Bundle[] {
+  return sequence.steps.map((_r, i) =>
+    i === 0 ? first : (JSON.parse(readFileSync(sequence.expectedFile(i + 1), 'utf8')) as Bundle)
+  );
+}

@@ -285,7 +285,10 @@ export interface PreviousWritesSearch {
  * The searches that find every resource an evaluation of `response` may have written and may need
  * closing: per type, `subject={response subject}&identifier={keySystem}|` (any key of our system: a
  * search cannot match an identifier's prefix, so {@link closingEntries} keeps those of this response).
- * None without a subject or an id: such a response has no keys to find.
+ * None unless the response is `amended`: a completed response that changes becomes amended (R4
+ * QuestionnaireResponse.status), so only an amended one can differ from what was evaluated before,
+ * and the searches are not spent (Medplum counts them against its quota) on every first submission.
+ * None without a subject or an id either: such a response has no keys to find.
  * @param response - The response about to be evaluated.
  * @param keySystem - Identifier system of the conditional keys.
  */
@@ -294,7 +297,13 @@ export function previousWritesSearches(
   keySystem: string = KEY_SYSTEM
 ): PreviousWritesSearch[] {
   const subject = response.subject?.reference;
-  if (typeof subject !== 'string' || !subject || typeof response.id !== 'string' || !response.id) {
+  if (
+    response.status !== 'amended' ||
+    typeof subject !== 'string' ||
+    !subject ||
+    typeof response.id !== 'string' ||
+    !response.id
+  ) {
     return [];
   }
   return CLOSABLE_TYPES.map((resourceType) => ({

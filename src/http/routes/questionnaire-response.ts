@@ -12,6 +12,7 @@ import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { sendOutcome, sendResource } from '../send';
+import { previousUpstreamWrites } from '../upstream/previous-writes';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
@@ -140,7 +141,11 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       organization: params?.string('organization'),
     };
     const run = async (): Promise<Bundle> => {
-      const { bundle, issues } = evaluateResponse(response, deps, options);
+      // Upstream, what earlier evaluations of this response wrote is closed where it no longer applies.
+      const previous = ctx.upstream
+        ? await previousUpstreamWrites(ctx.upstream, response, { requestId: req.requestId, log: req.log })
+        : undefined;
+      const { bundle, issues } = evaluateResponse(response, deps, { ...options, previous });
       req.log.info(
         {
           entries: bundle.entry?.length ?? 0,
