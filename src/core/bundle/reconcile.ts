@@ -25,7 +25,7 @@ const CLOSABLE = {
   CarePlan: 'request',
   RequestGroup: 'request',
   ServiceRequest: 'request',
-  MedicationRequest: 'request',
+  MedicationRequest: 'medication',
   CommunicationRequest: 'request',
   Task: 'task',
 } as const;
@@ -42,6 +42,7 @@ export const CLOSABLE_TYPES: readonly ClosableType[] = Object.keys(CLOSABLE) as 
 const CLOSED = {
   condition: new Set(['refuted', 'entered-in-error']),
   request: new Set(['revoked', 'completed', 'entered-in-error']),
+  medication: new Set(['cancelled', 'stopped', 'completed', 'entered-in-error']),
   task: new Set(['cancelled', 'completed', 'failed', 'rejected', 'entered-in-error']),
 };
 
@@ -56,8 +57,8 @@ type Keyed = Resource & { identifier?: Identifier[]; note?: Annotation[] };
  * - a Condition: `verificationStatus` refuted and `clinicalStatus` inactive (R4 con-3: a problem-list
  *   item keeps a clinical status; con-5 forbids one with entered-in-error, which this engine never
  *   writes: see docs/amendments.md);
- * - a CarePlan, RequestGroup, ServiceRequest, MedicationRequest or CommunicationRequest: `revoked`;
- * - a Task: `cancelled`;
+ * - a CarePlan, RequestGroup, ServiceRequest or CommunicationRequest: `revoked`;
+ * - a MedicationRequest or a Task: `cancelled` (neither status set has `revoked`);
  * each with a note naming the response version that closed it and why. A resource is "written for this
  * response" when it carries an identifier of `keySystem` whose value starts with `{response id}-` and
  * has the response's subject; its closing write is the same conditional update, on that identifier, as
@@ -192,6 +193,7 @@ function closed(resource: Resource, note: Annotation): Resource {
         verificationStatus: concept(SYSTEM.conditionVerStatus, 'refuted', 'Refuted'),
       } as Condition;
     case 'task':
+    case 'medication': // R4 medicationrequest-status has no `revoked`: withdrawn before use is `cancelled`
       return { ...copy, status: 'cancelled' } as Resource;
     default:
       return { ...copy, status: 'revoked' } as Resource;
