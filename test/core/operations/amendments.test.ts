@@ -1,6 +1,7 @@
 import type { Bundle, Condition, Resource } from '@medplum/fhirtypes';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { evaluate } from '../../../src/index';
 import { amendmentSequences, heldAfter, isActive, staleActive } from '../../helpers/amendments';
 import { testEngine } from '../../helpers/engine';
 
@@ -115,5 +116,13 @@ describe('golden amendment sequences', () => {
       const again = evaluateResponse(last, testEngine(), { previous: heldAfter(bundles) }).bundle;
       expect(again).toEqual(bundles.at(-1));
     }
+  });
+
+  test('the library API: evaluate(response, { previous }) gives the same Bundle, closing writes included', () => {
+    const sequence = SEQUENCES.find((s) => s.name === 'differential-to-confirmed')!;
+    const bundles = run(sequence);
+    const previous = heldAfter(bundles.slice(0, 1));
+    const viaLibrary = evaluate(sequence.steps[1], { previous, engine: testEngine() });
+    expect(viaLibrary.bundle).toEqual(bundles[1]);
   });
 });
