@@ -251,9 +251,9 @@ function isRefuted(condition: Condition): boolean {
 }
 
 /**
- * For an amended response: the resources its templates could produce but this version did not.
- * They may exist from an earlier version; this module does not read the store, so it leaves them
- * unchanged and says so (the decision is documented in the README).
+ * For an amended response evaluated without `previous`: the resources its templates could produce
+ * but this version did not. They may exist from an earlier version, which this module cannot see, so
+ * it says so (docs/amendments.md); with `previous` they are closed instead.
  */
 function unsupportedAfterAmendment(
   questionnaire: Parameters<typeof declaredKeys>[0],
