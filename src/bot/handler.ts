@@ -104,7 +104,8 @@ export async function evaluateAndWrite(
       (evaluation.bundle.entry ?? [])
         .filter((e) => e.resource?.resourceType === type && e.fullUrl)
         .map((e) => written.get(e.fullUrl!)!.split('/')[1]!);
-    const carePlan = idsOf('CarePlan')[0];
+    // A CarePlan in the Bundle without one in the evaluation is the earlier plan, revoked.
+    const carePlan = evaluation.carePlan ? idsOf('CarePlan')[0] : undefined;
     return {
       outcome: 'evaluated',
       response: `QuestionnaireResponse/${evaluation.response.id ?? ''}`,

@@ -87,6 +87,9 @@ describe.each(Object.keys({ 'transactions off': 0, 'transactions on': 0 }))(
         expect(provenance.target.map((t) => keyByReference.get(t.reference!))).toEqual(
           expect.arrayContaining(closed.map((e) => e.request!.url))
         );
+        // The summary names the CarePlan only while a rule applies (not the revoked one).
+        const latestCarePlan = latest.entry?.find((e) => e.resource?.resourceType === 'CarePlan');
+        expect(summary!.carePlan === undefined).toBe(latestCarePlan === undefined);
         expect(summary!.issues.map((i) => i.details?.text)).toContainEqual(
           expect.stringMatching(new RegExp(`^Closed ${closed.length} resources`))
         );
