@@ -2,7 +2,9 @@
  * The re-fhir Medplum bot: evaluates a QuestionnaireResponse of the RE evaluation Questionnaire
  * when a Subscription fires (status `completed` or `amended`) and writes the Conditions,
  * Observations, CarePlan, requests and Provenance as conditional updates, in transactions of at
- * most Medplum's 8 entries, each resource after what it references. Thin glue around
+ * most Medplum's 8 entries, each resource after what it references; for an amended response, what
+ * its earlier evaluation wrote and it no longer supports is closed in the same write
+ * (docs/amendments.md). Thin glue around
  * `evaluateResponse`, the operation the HTTP adapter runs too.
  * See: https://www.medplum.com/docs/bots/bot-basics
  */
