@@ -31,7 +31,10 @@ export interface EngineOption {
  * management pathway's `$apply`, Provenance, output validation, and one transaction Bundle of
  * idempotent writes. Nothing is persisted.
  * @param response - The QuestionnaireResponse (any JSON: it is validated).
- * @param options - Context (`encounter`, `practitioner`, …), an inline `questionnaire`, the engine.
+ * @param options - Context (`encounter`, `practitioner`, …), an inline `questionnaire`, the engine, and
+ *   `previous`: what an earlier evaluation of the same response wrote, as stored (resources or a searchset
+ *   Bundle; `previousWritesSearches` says how to find them); the Bundle then also closes what the
+ *   response no longer supports (docs/amendments.md).
  * @returns The Bundle, the completed response, the Conditions, the CarePlan and the warnings.
  */
 export function evaluate(response: unknown, options: EvaluateOptions & EngineOption = {}): Evaluation {
@@ -88,6 +91,8 @@ export function validateQuestionnaireResponse(
 }
 
 export * from './core/constants';
+export { CLOSABLE_TYPES, closingEntries, previousWritesSearches } from './core/bundle/reconcile';
+export type { PreviousWrites, PreviousWritesSearch } from './core/bundle/reconcile';
 export { CONTENT } from './core/conformance/content';
 export { ConformanceRegistry, shippedRegistry, splitCanonical } from './core/conformance/registry';
 export * from './core/operations';

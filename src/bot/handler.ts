@@ -2,7 +2,9 @@
  * The re-fhir Medplum bot: evaluates a QuestionnaireResponse of the RE evaluation Questionnaire
  * when a Subscription fires (status `completed` or `amended`) and writes the Conditions,
  * Observations, CarePlan, requests and Provenance as conditional updates, in transactions of at
- * most Medplum's 8 entries, each resource after what it references. Thin glue around
+ * most Medplum's 8 entries, each resource after what it references; for an amended response, what
+ * its earlier evaluation wrote and it no longer supports is closed in the same write
+ * (docs/amendments.md). Thin glue around
  * `evaluateResponse`, the operation the HTTP adapter runs too.
  * See: https://www.medplum.com/docs/bots/bot-basics
  */
@@ -13,6 +15,7 @@ import type { EngineDeps } from '../core/operations';
 import { evaluateResponse } from '../core/operations';
 import { issue, outcome, ReFhirError } from '../core/outcomes';
 import { createBotEngine } from './engine';
+import { previousWrites } from './previous-writes';
 import { chooseQuestionnaire } from './questionnaire';
 import { writeTransaction } from './write';
 
@@ -121,17 +124,19 @@ export async function evaluateAndWrite(
         reason: `Not a response of a re-fhir Questionnaire (questionnaire: ${describe(input.questionnaire)})`,
       };
     }
-    const evaluation = evaluateResponse(
-      input,
-      deps,
-      choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}
-    );
+    // What earlier evaluations of this response wrote: the write closes what it no longer supports.
+    const previous = await previousWrites(medplum, input);
+    const evaluation = evaluateResponse(input, deps, {
+      ...(choice.kind === 'project' ? { questionnaire: choice.questionnaire } : {}),
+      previous,
+    });
     const written = await writeTransaction(medplum, evaluation.bundle);
     const idsOf = (type: string): string[] =>
       (evaluation.bundle.entry ?? [])
         .filter((e) => e.resource?.resourceType === type && e.fullUrl)
         .map((e) => written.get(e.fullUrl!)!.split('/')[1]!);
-    const carePlan = idsOf('CarePlan')[0];
+    // A CarePlan in the Bundle without one in the evaluation is the earlier plan, revoked.
+    const carePlan = evaluation.carePlan ? idsOf('CarePlan')[0] : undefined;
     return {
       outcome: 'evaluated',
       response: `QuestionnaireResponse/${evaluation.response.id ?? ''}`,

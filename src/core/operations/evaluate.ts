@@ -9,6 +9,8 @@ import type {
 } from '@medplum/fhirtypes';
 import { KEY_SYSTEM, MANAGEMENT_PATHWAY, PROFILE, RULE_EXTENSION } from '../constants';
 import { buildProvenance, PROVENANCE_KEY_SYSTEM, provenanceKey } from '../bundle/provenance';
+import type { PreviousWrites } from '../bundle/reconcile';
+import { closingEntries } from '../bundle/reconcile';
 import { transactionBundle } from '../bundle/transaction';
 import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
@@ -30,6 +32,11 @@ export interface EvaluateOptions extends ResponseInput {
   readonly organization?: string;
   /** Identifier system of the conditional keys of the plan's resources. */
   readonly keySystem?: string;
+  /**
+   * What an earlier evaluation of the same response wrote, as stored (resources or a searchset Bundle).
+   * Given, the transaction also closes what the response no longer supports (docs/amendments.md).
+   */
+  readonly previous?: PreviousWrites;
 }
 
 /** The evaluation of one response. */
@@ -75,8 +82,12 @@ export function evaluateResponse(
   const keySystem = options.keySystem ?? KEY_SYSTEM;
   const planEntries = applyPathway(response, extractedEntries, deps, options, keySystem, issues);
 
-  // 4. Provenance over everything written (nothing written, nothing to attest).
-  const written = [...extractedEntries, ...planEntries];
+  // 4. What an earlier evaluation wrote and this one no longer supports is closed, then a Provenance
+  // over everything written (nothing written, nothing to attest).
+  const closing = options.previous
+    ? closingEntries(response, [...extractedEntries, ...planEntries], options.previous, keySystem)
+    : [];
+  const written = [...extractedEntries, ...planEntries, ...closing];
   const all: BundleEntry[] = [...written];
   if (written.length > 0) {
     const key = provenanceKey(response);
@@ -101,10 +112,28 @@ export function evaluateResponse(
     );
   }
 
-  // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs).
-  validateOutput(all, deps, blameFor(extracted.checked.questionnaire, deps));
+  // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs;
+  // a closing write is a copy of what the caller says is stored, so its faults are the caller's too).
+  const closingUrls = new Set(closing.map((e) => e.fullUrl));
+  validateOutput(
+    all.filter((e) => !closingUrls.has(e.fullUrl)),
+    deps,
+    blameFor(extracted.checked.questionnaire, deps)
+  );
+  validateOutput(closing, deps, 'conformance');
 
-  if (response.status === 'amended') {
+  if (closing.length > 0) {
+    issues.push(
+      issue(
+        'information',
+        'informational',
+        `Closed ${closing.length} resources an earlier evaluation of this response wrote and it no longer supports: ${closing
+          .map((e) => (e.request?.ifNoneExist ?? '').split('|').pop())
+          .join(', ')}`
+      )
+    );
+  }
+  if (response.status === 'amended' && !options.previous) {
     issues.push(...unsupportedAfterAmendment(extracted.checked.questionnaire, response, extractedEntries));
   }
 
@@ -222,9 +251,9 @@ function isRefuted(condition: Condition): boolean {
 }
 
 /**
- * For an amended response: the resources its templates could produce but this version did not.
- * They may exist from an earlier version; this module does not read the store, so it leaves them
- * unchanged and says so (the decision is documented in the README).
+ * For an amended response evaluated without `previous`: the resources its templates could produce
+ * but this version did not. They may exist from an earlier version, which this module cannot see, so
+ * it says so (docs/amendments.md); with `previous` they are closed instead.
  */
 function unsupportedAfterAmendment(
   questionnaire: Parameters<typeof declaredKeys>[0],

@@ -12,6 +12,7 @@ import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { whenClientGone } from '../pool/runner';
 import { sendOutcome, sendResource } from '../send';
+import { previousUpstreamWrites } from '../upstream/previous-writes';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
@@ -143,8 +144,12 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       organization: params?.string('organization'),
     };
     const run = async (): Promise<Bundle> => {
+      // Upstream, what earlier evaluations of this response wrote is closed where it no longer applies.
+      const previous = ctx.upstream
+        ? await previousUpstreamWrites(ctx.upstream, response, { requestId: req.requestId, log: req.log })
+        : undefined;
       const { bundle, issues } = await ctx.tasks.run(
-        { op: 're-evaluate', response, options },
+        { op: 're-evaluate', response, options: { ...options, previous } },
         whenClientGone(res)
       );
       req.log.info(

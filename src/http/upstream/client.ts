@@ -31,6 +31,11 @@ export interface UpstreamClient {
   transaction(bundle: Bundle, context: { readonly requestId: string; readonly log: Logger }): Promise<Bundle>;
   /** True when `GET [base]/metadata` answers 2xx in time. */
   reachable(): Promise<boolean>;
+  /**
+   * GETs one page of a search, `Type?params` relative to the base or a `next` link under it, as a
+   * searchset Bundle; retried like the transaction. Any failure is a 502 (504 on timeout).
+   */
+  search(page: string, context: { readonly requestId: string; readonly log: Logger }): Promise<Bundle>;
 }
 
 /**
@@ -124,6 +129,45 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
       }
     },
 
+    async search(page, { requestId, log }) {
+      const url = page.startsWith(`${base}/`) ? page : `${base}/${page}`;
+      if (/^[a-z]+:/i.test(page) && url !== page) {
+        // A link elsewhere would carry our token to another server.
+        throw httpError(502, 'exception', 'The upstream FHIR server sent a search link outside its base');
+      }
+      let renewed = false;
+      for (let n = 0; ; n++) {
+        let status: number;
+        let text = '';
+        try {
+          const response = await fetchImpl(url, {
+            headers: await headers(requestId),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          status = response.status;
+          text = await response.text();
+        } catch (err) {
+          status = isTimeout(err) ? 504 : 502;
+        }
+        log.info({ upstream: 'search', attempt: n + 1, status }, 'upstream call');
+        const json = status >= 200 && status < 300 ? parseJson(text) : undefined;
+        if (isObject(json) && json.resourceType === 'Bundle') {
+          return json as unknown as Bundle;
+        }
+        if (status === 401 && !renewed && tokens.invalidate()) {
+          renewed = true;
+          n--;
+          continue;
+        }
+        if (!(RETRIED_STATUSES.has(status) || status === 504) || n >= retries) {
+          throw status === 504
+            ? httpError(504, 'timeout', 'The upstream FHIR server did not answer in time')
+            : rejected(status, text);
+        }
+        await sleep(retryDelayMs * 2 ** n);
+      }
+    },
+
     async reachable() {
       try {
         const response = await fetchImpl(`${base}/metadata`, {
@@ -183,6 +227,14 @@ function checkResponse(sent: Bundle, text: string): Attempt {
     );
   }
   return { bundle: json as unknown as Bundle };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function upstreamOutcome(text: string): OperationOutcome | undefined {

@@ -3,6 +3,7 @@ import type { CryptoKey, JWK, KeyObject } from 'jose';
 import { importJWK, importPKCS8, SignJWT } from 'jose';
 import type { BackendServicesConfig, UpstreamConfig } from '../config';
 import { httpError } from '../errors';
+import { CLOSABLE_TYPES } from '../../core/bundle/reconcile';
 import { WRITTEN_TYPES } from '../auth/scopes';
 
 /** Supplies the bearer token for upstream calls. */
@@ -13,8 +14,13 @@ export interface TokenProvider {
   invalidate(): boolean;
 }
 
-/** The scopes requested by default: create and update on every type the transaction writes. */
-export const DEFAULT_BACKEND_SCOPE = WRITTEN_TYPES.map((t) => `system/${t}.cu`).join(' ');
+/**
+ * The scopes requested by default: create and update on every type the transaction writes, and search
+ * on the types an amendment may close (its earlier writes are searched first: docs/amendments.md).
+ */
+export const DEFAULT_BACKEND_SCOPE = WRITTEN_TYPES.map(
+  (t) => `system/${t}.cu${(CLOSABLE_TYPES as readonly string[]).includes(t) ? 's' : ''}`
+).join(' ');
 
 /**
  * The token provider for an upstream configuration: none, a static token, or SMART Backend Services.
