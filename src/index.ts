@@ -14,9 +14,16 @@ import type {
   Parameters,
   PlanDefinition,
   Questionnaire,
+  QuestionnaireResponse,
 } from '@medplum/fhirtypes';
 import type { EngineDeps, EvaluateOptions, Evaluation } from './core/operations';
-import { applyOperation, collectResponseIssues, evaluateResponse, extractOperation } from './core/operations';
+import {
+  applyOperation,
+  checkResponse,
+  collectResponseIssues,
+  evaluateResponse,
+  extractOperation,
+} from './core/operations';
 import { outcome } from './core/outcomes';
 import type { ApplyParameters } from './core/plan';
 import { defaultEngine } from './node/engine';
@@ -39,6 +46,20 @@ export interface EngineOption {
  */
 export function evaluate(response: unknown, options: EvaluateOptions & EngineOption = {}): Evaluation {
   return evaluateResponse(response, options.engine ?? defaultEngine(), options);
+}
+
+/**
+ * The response with its SDC calculated items computed (`calculatedExpression` over the Questionnaire's
+ * variables), after the same checks as `evaluate`. This is what a third-party SDC extractor needs: the
+ * templates read the calculated case features, which such extractors do not compute.
+ * @param response - The QuestionnaireResponse (any JSON: it is validated).
+ * @param options - An inline `questionnaire` (else resolved by canonical), the engine.
+ */
+export function calculate(
+  response: unknown,
+  options: { questionnaire?: Questionnaire } & EngineOption = {}
+): QuestionnaireResponse {
+  return checkResponse(response, options.engine ?? defaultEngine(), options).completed;
 }
 
 /**

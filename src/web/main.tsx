@@ -5,27 +5,33 @@ import './page.css';
 import type { CSSVariablesResolver } from '@mantine/core';
 import { createTheme, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
+import { ClientStorage, MemoryStorage } from '@medplum/core';
 import { MedplumProvider } from '@medplum/react-hooks';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fhirBaseUrl, storageMode } from './api';
 import { App } from './App';
+import { SHIPPED_VALUE_SETS } from './shipped-value-sets';
+import { StoredExpansionClient } from './stored-expansions';
 
 // The page's entry point. Its MedplumClient talks to this server's own FHIR base (no Medplum
-// server, no login): the renderer reads the Questionnaire and expands answer ValueSets through
-// `ValueSet/$expand` there, so nothing is fetched from another host.
+// server, no login): the renderer reads the Questionnaire there, so nothing is fetched from another
+// host. Answer ValueSets are expanded from the precomputed expansions bundled with the page: every
+// answer list renders with no terminology service.
 const fhirBase = fhirBaseUrl(
   document.baseURI,
   document.querySelector('meta[name="re-fhir-base"]')?.getAttribute('content')
 );
 const storage = storageMode(document.querySelector('meta[name="re-fhir-storage"]')?.getAttribute('content'));
-const medplum = new MedplumClient({
-  baseUrl: fhirBase,
-  fhirUrlPath: '',
-  // In memory: the page has no login to resume, and must not read one left by another Medplum app.
-  storage: new ClientStorage(new MemoryStorage()),
-});
+const medplum = new StoredExpansionClient(
+  {
+    baseUrl: fhirBase,
+    fhirUrlPath: '',
+    // In memory: the page has no login to resume, and must not read one left by another Medplum app.
+    storage: new ClientStorage(new MemoryStorage()),
+  },
+  SHIPPED_VALUE_SETS
+);
 
 // Text must stand out from its background by 4.5:1 (WCAG 2 AA, 1.4.3). Mantine's defaults do not:
 // its light-scheme colours use shade 6 (indigo 6 on white, a button's white on indigo 6, red 6 on

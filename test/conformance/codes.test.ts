@@ -27,7 +27,7 @@ const SOURCES_BY_SYSTEM: Record<string, readonly string[]> = {
   [ICD10CM]: ['S1'],
   [ICD11]: ['S2'],
   [SNOMED]: ['S3'],
-  [LOINC]: ['S8', 'S9', 'S10'],
+  [LOINC]: ['S8', 'S9', 'S10', 'S12'],
   'http://www.whocc.no/atc': ['S6'],
   'http://www.nlm.nih.gov/research/umls/rxnorm': ['S7'],
   'http://unitsofmeasure.org': ['UCUM'],

@@ -487,7 +487,13 @@ describe('profile re-careplan', () => {
   test('the golden CarePlans address Conditions, and the engine writes one without addresses when no Condition applies', () => {
     const golden = goldenCarePlans();
     expect(golden.length).toBeGreaterThan(10);
-    expect(golden.every((g) => (g.carePlan.addresses ?? []).length > 0)).toBe(true);
+    // A CarePlan addresses a Condition whenever its Bundle has one (after a first negative PEU with a
+    // low volume there is none: the cause work-up is still planned).
+    const withConditions = golden.filter((g) =>
+      (g.bundle.entry ?? []).some((e) => e.resource?.resourceType === 'Condition')
+    );
+    expect(withConditions.length).toBeGreaterThan(10);
+    expect(withConditions.every((g) => (g.carePlan.addresses ?? []).length > 0)).toBe(true);
     // Distress alone calls for counselling (R6) but supports no Condition: the CarePlan then
     // addresses nothing, which is why addresses is 0..* rather than 1..*.
     const response = structuredClone(scenarios().find((s) => s.name === 'no-findings')!.response);

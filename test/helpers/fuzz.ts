@@ -51,7 +51,20 @@ export interface Answer {
  * @param init - fetch options.
  */
 export async function answerOf(url: string, init: RequestInit): Promise<Answer> {
-  const res = await fetch(url, init);
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    // A GET on a kept-alive socket that the server closed while idle (its 5 s keep-alive timeout ran
+    // out while a slow check of the previous answer ran) resets before any answer. HTTP clients retry
+    // an idempotent request once then (RFC 9112 §9.3.1); a server that really resets fails again.
+    const method = (init.method ?? 'GET').toUpperCase();
+    const reset = (err as { cause?: { code?: string } }).cause?.code === 'ECONNRESET';
+    if (method !== 'GET' || !reset) {
+      throw err;
+    }
+    res = await fetch(url, init);
+  }
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -27,6 +27,7 @@ import activityDefinitionReAdStopOrSwitchCulpritDrug from '../../../profiles/Act
 import activityDefinitionReAdSympathomimeticContraindicated from '../../../profiles/ActivityDefinition-re-ad-sympathomimetic-contraindicated.json';
 import activityDefinitionReAdTestosterone from '../../../profiles/ActivityDefinition-re-ad-testosterone.json';
 import activityDefinitionReAdTransrectalUltrasound from '../../../profiles/ActivityDefinition-re-ad-transrectal-ultrasound.json';
+import activityDefinitionReAdTsh from '../../../profiles/ActivityDefinition-re-ad-tsh.json';
 import activityDefinitionReAdUrinarySpermRetrieval from '../../../profiles/ActivityDefinition-re-ad-urinary-sperm-retrieval.json';
 import operationDefinitionReEvaluate from '../../../profiles/OperationDefinition-re-evaluate.json';
 import operationDefinitionRePlandefinitionApply from '../../../profiles/OperationDefinition-re-plandefinition-apply.json';
@@ -115,6 +116,7 @@ export const CONTENT: readonly Resource[] = [
   activityDefinitionReAdSympathomimeticContraindicated,
   activityDefinitionReAdTestosterone,
   activityDefinitionReAdTransrectalUltrasound,
+  activityDefinitionReAdTsh,
   activityDefinitionReAdUrinarySpermRetrieval,
   operationDefinitionReEvaluate,
   operationDefinitionRePlandefinitionApply,

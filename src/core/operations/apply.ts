@@ -5,6 +5,7 @@ import type { ApplyParameters } from '../plan';
 import { applyPlanDefinition, containedCarePlan } from '../plan';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
+import { calculatedData } from './calculated-data';
 import { internGiven } from './given-content';
 import { validateOutput } from './validate-output';
 
@@ -20,7 +21,8 @@ export interface ApplyOutput {
  * registry) for one subject, with CPG-style `data`. Transient: nothing is persisted. The CarePlan is
  * validated before it is returned; an expression error in the PlanDefinition, or an invalid CarePlan,
  * fails the operation (`conformance` for a caller's PlanDefinition, `internal` for a shipped one). A
- * caller's PlanDefinition is validated first.
+ * caller's PlanDefinition is validated first. Each QuestionnaireResponse in `data` is calculated first
+ * (its conditions read calculated items), and the issues say so.
  * See: https://hl7.org/fhir/R4/plandefinition-operation-apply.html
  */
 export function applyOperation(
@@ -39,9 +41,11 @@ export function applyOperation(
     }
     definition = checked.value;
   }
+  const dataIssues: OperationOutcomeIssue[] = [];
+  const data = calculatedData(params.data, deps, dataIssues);
   const applied = applyPlanDefinition(
     definition,
-    params,
+    data === params.data ? params : { ...params, data },
     { resolve: (canonical) => deps.registry.resolve(canonical), clock: deps.clock, newId: deps.newId },
     { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }
   );
@@ -50,5 +54,5 @@ export function applyOperation(
   }
   const carePlan = containedCarePlan(applied);
   validateOutput([{ fullUrl: `urn:uuid:${applied.carePlan.id}`, resource: carePlan }], deps, blame);
-  return { carePlan, issues: [...applied.issues] };
+  return { carePlan, issues: [...dataIssues, ...applied.issues] };
 }

@@ -1,5 +1,9 @@
-import type { PlanDefinition } from '@medplum/fhirtypes';
+import type { Bundle, PlanDefinition, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyOperation } from '../../../src/core/operations/apply';
+import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { extractOperation } from '../../../src/core/operations/extract';
 import type { ReFhirError } from '../../../src/core/outcomes';
 import { testEngine } from '../../helpers/engine';
 
@@ -75,5 +79,64 @@ describe('applyOperation', () => {
     const byCanonical = applyOperation(shipped.url!, { subject: 'Patient/p1' }, testEngine());
     expect(byResource.carePlan.contained?.length).toBe(byCanonical.carePlan.contained?.length);
     expect(byResource.issues).toEqual(byCanonical.issues);
+  });
+
+  describe('data with a QuestionnaireResponse as a form filler sends it (no calculated items)', () => {
+    const PATHWAY = 'http://re-fhir.org/fhir/PlanDefinition/re-management-pathway';
+    const raw = JSON.parse(
+      readFileSync(
+        join(__dirname, '../../../profiles/examples/QuestionnaireResponse-re-example-turp-tamsulosin.json'),
+        'utf8'
+      )
+    ) as QuestionnaireResponse;
+    const dataOf = (response: QuestionnaireResponse): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ fullUrl: 'urn:uuid:8e0c5c4e-2b1a-4c1e-9d7e-1f2a3b4c5d6e', resource: response }],
+    });
+    const titles = (carePlan: { contained?: unknown[] }): string[] =>
+      JSON.stringify(carePlan.contained ?? []).match(/"title":"[^"]+"/g) ?? [];
+
+    test('regression: it is calculated first, so the plan is the one of the calculated response, and the issues say so', () => {
+      const deps = testEngine();
+      const fromRaw = applyOperation(PATHWAY, { subject: raw.subject!.reference!, data: dataOf(raw) }, deps);
+      const calculated = evaluateResponse(raw, testEngine()).response;
+      const fromCalculated = applyOperation(
+        PATHWAY,
+        { subject: raw.subject!.reference!, data: dataOf(calculated) },
+        testEngine()
+      );
+      expect(titles(fromRaw.carePlan).length).toBeGreaterThan(0);
+      expect(titles(fromRaw.carePlan)).toEqual(titles(fromCalculated.carePlan));
+      expect(fromRaw.issues.map((i) => i.details?.text)).toContainEqual(
+        expect.stringContaining('was calculated (SDC calculatedExpression) before $apply')
+      );
+      expect(fromCalculated.issues.map((i) => i.details?.text)).not.toContainEqual(
+        expect.stringContaining('was calculated (SDC calculatedExpression) before $apply')
+      );
+    });
+
+    test('as in the README: the raw response plus the extracted resources give the plan of evaluate', () => {
+      const extracted = extractOperation(raw, testEngine()).bundle.entry ?? [];
+      const data: Bundle = {
+        ...dataOf(raw),
+        entry: [...dataOf(raw).entry!, ...extracted.map(({ fullUrl, resource }) => ({ fullUrl, resource }))],
+      };
+      const viaApply = applyOperation(PATHWAY, { subject: raw.subject!.reference!, data }, testEngine());
+      const evaluated = evaluateResponse(raw, testEngine());
+      const planOf = evaluated.bundle.entry?.find(
+        (e) => e.resource?.resourceType === 'RequestGroup'
+      )?.resource;
+      expect(titles(viaApply.carePlan).length).toBeGreaterThan(3);
+      expect(titles(viaApply.carePlan)).toEqual(titles({ contained: [planOf] }));
+    });
+
+    test('a response whose Questionnaire is unknown is used as given, with a warning', () => {
+      const unknown = { ...raw, questionnaire: 'http://example.org/Questionnaire/other|1' };
+      const result = applyOperation(PATHWAY, { subject: 'Patient/p1', data: dataOf(unknown) }, testEngine());
+      expect(result.issues).toContainEqual(
+        expect.objectContaining({ severity: 'warning', code: 'not-found' })
+      );
+    });
   });
 });

@@ -76,7 +76,28 @@ describe('amendments', () => {
         },
       ],
       linkId: 'investigations',
-      item: [{ linkId: 'peu', item: [{ linkId: 'peu-sperm-seen', answer: [{ valueBoolean: true }] }] }],
+      // R4: the antegrade volume is part of the PEU result; without it RE stays provisional.
+      item: [
+        {
+          linkId: 'semen-analysis',
+          item: [
+            { linkId: 'semen-volume', answer: [{ valueDecimal: 0.3 }] },
+            {
+              linkId: 'who-edition',
+              answer: [
+                {
+                  valueCoding: {
+                    system: 'http://re-fhir.org/fhir/CodeSystem/re-answer',
+                    code: 'who-2021',
+                    display: 'WHO laboratory manual 6th edition (2021)',
+                  },
+                },
+              ],
+            },
+          ],
+        },
+        { linkId: 'peu', item: [{ linkId: 'peu-sperm-seen', answer: [{ valueBoolean: true }] }] },
+      ],
     });
 
     const before = evaluateResponse(original, testEngine()).bundle;

@@ -102,7 +102,7 @@ describe('management content', () => {
       ...Array(11).fill('eca-rule'),
       ...Array(3).fill('workflow-definition'),
     ]);
-    expect(activityDefinitions).toHaveLength(29);
+    expect(activityDefinitions).toHaveLength(30);
   });
 
   test.each(files)('%s is named for its resource and formatted canonically', (file) => {
@@ -352,7 +352,7 @@ describe('management content', () => {
 
   test('uses only verified external codes, with SNOMED CT edition versions, and never the S5 codes', () => {
     const verified: Record<string, string[]> = {
-      'http://loinc.org': ['13943-6', '4548-4', '2345-7', '2986-8', '10501-5', '15067-2', '2842-3'],
+      'http://loinc.org': ['13943-6', '4548-4', '2345-7', '2986-8', '10501-5', '15067-2', '2842-3', '3016-3'],
       'http://snomed.info/sct': ['182836005', '409063005', '313085000'],
       'http://www.whocc.no/atc': ['C01CA26', 'C01CA17', 'R01BA02', 'R06AB01', 'N06AA02', 'N06AA01'],
       'http://www.nlm.nih.gov/research/umls/rxnorm': ['5691', '3247'],
@@ -447,12 +447,16 @@ describe('management content', () => {
       'feature-fertility-wish',
       'feature-pe',
       'feature-peu-indicated',
+      // R8: reassurance only while RE is the working diagnosis.
+      'feature-peu-negative',
       'feature-peu-positive',
       'feature-psychological',
       'feature-re-status',
       'feature-re-suspected',
       // Requested from the Questionnaire owner.
       'feature-relationship-impact',
+      // R12: never pelvic floor physiotherapy with spinal cord injury.
+      'feature-sci',
       'feature-semen-analysis-needed',
       'feature-sympathomimetic-contraindicated',
     ]);

@@ -67,6 +67,7 @@ const CAUSES = [
   '      Luteinising hormone (LH) [ServiceRequest]',
   '      Follicle-stimulating hormone (FSH) [ServiceRequest]',
   '      Prolactin [ServiceRequest]',
+  '      Thyroid-stimulating hormone (TSH) [ServiceRequest]',
 ];
 
 // RE shown by a positive post-ejaculatory urinalysis, with a fertility wish (the usual treatment case).
@@ -413,6 +414,7 @@ describe('the management pathway applied to evaluations', () => {
       '      Luteinising hormone (LH) [ServiceRequest]',
       '      Follicle-stimulating hormone (FSH) [ServiceRequest]',
       '      Prolactin [ServiceRequest]',
+      '      Thyroid-stimulating hormone (TSH) [ServiceRequest]',
       '  Work-up of causes',
       '    Work up the causes',
       '      Medication review [Task]',
@@ -528,6 +530,7 @@ describe('the management pathway applied to evaluations', () => {
           '<li><b>Medication review</b> (Task)</li><li><b>HbA1c</b> (ServiceRequest)</li><li><b>Glucose</b> (ServiceRequest)</li>' +
           '<li><b>Testosterone</b> (ServiceRequest)</li><li><b>Luteinising hormone (LH)</b> (ServiceRequest)</li>' +
           '<li><b>Follicle-stimulating hormone (FSH)</b> (ServiceRequest)</li><li><b>Prolactin</b> (ServiceRequest)</li>' +
+          '<li><b>Thyroid-stimulating hormone (TSH)</b> (ServiceRequest)</li>' +
           '</ul></li></ul></li></ul></li></ul></div>',
       },
     });

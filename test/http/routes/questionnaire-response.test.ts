@@ -242,7 +242,7 @@ describe('POST QuestionnaireResponse/$extract', () => {
     expect((res.body.parameter?.[0]?.resource as Bundle).entry?.length).toBe(
       extractOperation(EXAMPLE, testEngine()).bundle.entry?.length
     );
-  });
+  }, 60_000);
 
   test('an inline questionnaire is refused unless INLINE_DEFINITIONS allows it (its expressions run here)', async () => {
     const questionnaire = testEngine().registry.resolve(EXAMPLE.questionnaire!, 'Questionnaire');

@@ -44,7 +44,7 @@ beforeAll(async () => {
     await server.close();
     await fixture.close();
   }
-});
+}, 60_000);
 
 /** How many stored resources match each write of the Bundle (its conditional key, or its id). */
 async function matches(fixture: MedplumTestFhirServer): Promise<Record<string, number>> {

@@ -68,7 +68,7 @@ describe('SMART Backend Services towards the upstream', () => {
     expect((await submit()).status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(2);
     expect(fixture.requests[2]!.authorization).toBe('Bearer token-2');
-  });
+  }, 60_000);
 
   test('a token the upstream no longer accepts is renewed once', async () => {
     expect((await submit()).status).toBe(200);

@@ -7,6 +7,7 @@ import type {
   QuestionnaireResponse,
   RequestGroup,
   RequestGroupAction,
+  ValueSet,
 } from '@medplum/fhirtypes';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import type { TestServer } from '../../helpers/http';
 import { startServer } from '../../helpers/http';
 import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
+import { isHidden } from '../../../src/web/render-questionnaire';
 import { clinicalAnswers, fillAnswers, fillContext } from '../../helpers/web-form';
 
 // End to end in headless Chromium: the real server (createApp on a real port, startServer) serves the page built
@@ -495,6 +497,59 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  test('every answer of every choice item is listed with no terminology service (ValueSet/$expand blocked)', async () => {
+    const { page, errors } = await openPage();
+    const expandCalls: string[] = [];
+    await page.route('**/ValueSet/$expand**', async (route) => {
+      expandCalls.push(route.request().url());
+      await route.abort();
+    });
+    // Show every question with an answer list: the answers that enable them.
+    for (const linkId of [
+      'dry-orgasm',
+      'fertility-wish',
+      'diabetes',
+      'spinal-cord-injury',
+      'peu-sperm-seen',
+    ]) {
+      await page.locator(`label[for="${linkId}-option-0"]`).click();
+    }
+    await page.locator('input[name="shim-total"]').pressSequentially('15');
+    await page.locator('input[name="semen-volume"]').pressSequentially('1');
+
+    const bound = (items: Questionnaire['item']): { linkId: string; valueSet: string }[] =>
+      (items ?? []).flatMap((i) => [
+        ...(i.answerValueSet && !isHidden(i) ? [{ linkId: i.linkId, valueSet: i.answerValueSet }] : []),
+        ...bound(i.item),
+      ]);
+    const items = bound(questionnaire.item);
+    expect(items.length).toBeGreaterThan(5);
+    let shown = 0;
+    for (const { linkId, valueSet } of items) {
+      const answers = (
+        readJson<ValueSet>(`valuesets/ValueSet-${valueSet.split('/').pop()!.split('|')[0]}.json`).expansion
+          ?.contains ?? []
+      ).map((c) => c.display!);
+      expect(answers.length).toBeGreaterThan(1);
+      const box = page.locator(`input[name="${linkId}"]`).first();
+      for (const display of answers) {
+        await box.click();
+        await box.fill('');
+        await box.pressSequentially(display.slice(0, 12));
+        await expect(
+          page.getByRole('option', { name: display, exact: true }).waitFor({ timeout: 15_000 })
+        ).resolves.toBeUndefined();
+        shown++;
+        await page.keyboard.press('Escape');
+        await box.fill('');
+      }
+    }
+    expect(shown).toBeGreaterThan(40);
+    expect(expandCalls).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
 
   test('a failed submission: the problem list gets the focus, each of its links leads to the control of its question, and the fields concerned are aria-invalid until answered', async () => {
     const { page, errors } = await openPage();
