@@ -357,6 +357,10 @@ describe('the management pathway applied to evaluations', () => {
             'Ask the prescriber of a drug that can cause retrograde ejaculation whether it can be stopped or switched, then re-check ejaculation.',
         },
         { contentString: 'Listed drugs that can be stopped or switched: tamsulosin (G04CA02), N06AB05.' },
+        {
+          contentString:
+            'No prescriber is recorded for tamsulosin, N06AB05: the clinician responsible for this plan contacts the prescriber (ask the patient who prescribes it) to agree the stop or switch.',
+        },
       ],
       authoredOn: NOW,
       reasonReference: [{ reference: conditionUrl('R1-re') }],
