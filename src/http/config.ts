@@ -50,6 +50,13 @@ export interface UpstreamConfig {
   readonly retries?: number;
   /** Base delay between retries in milliseconds, doubled each time (default 200). */
   readonly retryDelayMs?: number;
+  /** Total time one write may spend waiting to retry, in milliseconds (default 30 000). */
+  readonly retryBudgetMs?: number;
+  /**
+   * The most entries sent in one transaction (default: no cap; Medplum's strict-isolation cap of 8 is
+   * learnt from its first refusal). Larger Bundles are written as ordered chunks, Provenance last.
+   */
+  readonly maxTransactionEntries?: number;
 }
 
 /** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
@@ -101,7 +108,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `TRUST_PROXY`, `INLINE_DEFINITIONS`; `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`, `AUTH_PUBLIC_KEY[_FILE]`,
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
- * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`,
+ * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`, `FHIR_UPSTREAM_RETRY_BUDGET_MS`, `FHIR_UPSTREAM_MAX_ENTRIES`,
  * `FHIR_UPSTREAM_RETRIES`. Throws an Error naming the variable when a setting is inconsistent, so a
  * misconfigured server fails at start rather than at the first request.
  * @param env - The environment (usually `process.env`).
@@ -182,6 +189,8 @@ function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
     backendServices,
     timeoutMs: integer(env, 'FHIR_UPSTREAM_TIMEOUT_MS'),
     retries: integer(env, 'FHIR_UPSTREAM_RETRIES'),
+    retryBudgetMs: integer(env, 'FHIR_UPSTREAM_RETRY_BUDGET_MS'),
+    maxTransactionEntries: integer(env, 'FHIR_UPSTREAM_MAX_ENTRIES'),
   };
 }
 

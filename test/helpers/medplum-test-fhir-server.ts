@@ -96,13 +96,16 @@ export interface MedplumTestFhirServer {
   search(query: string): Promise<Resource[]>;
   /** Reads one resource through the router. */
   read(type: string, id: string): Promise<Resource | undefined>;
+  /** Stores a resource under its own id (as a client stored the QuestionnaireResponse before submitting it). */
+  store<T extends Resource>(resource: T): Promise<T>;
   close(): Promise<void>;
 }
 
 /**
  * Starts the fixture on an ephemeral port (or a given one, to bring a stopped upstream back).
  * @param options - `transactions` (Medplum's setting, default true), optional SMART backend auth, port,
- *   and what a transaction-response holds without `Prefer: return=representation` (`defaultReturn`).
+ *   what a transaction-response holds without `Prefer: return=representation` (`defaultReturn`), and
+ *   `resources` to store first.
  */
 export async function startMedplumTestFhirServer(
   options: {
@@ -110,11 +113,16 @@ export async function startMedplumTestFhirServer(
     auth?: FixtureAuth;
     port?: number;
     defaultReturn?: 'representation' | 'minimal';
+    /** Resources stored before it starts, under their own ids (e.g. the responses a test submits). */
+    resources?: readonly Resource[];
   } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
   const router = new FhirRouter();
   const repo = new MemoryRepository();
+  for (const resource of options.resources ?? []) {
+    await repo.updateResource(structuredClone(resource));
+  }
   const requests: MedplumTestFhirServer['requests'] = [];
   const tokenRequests: MedplumTestFhirServer['tokenRequests'] = [];
   const faults: Fault[] = [];
@@ -215,7 +223,10 @@ export async function startMedplumTestFhirServer(
         return;
       }
     }
-    const fault = faults.shift();
+    // Faults strike transactions and metadata; reads of one stored resource (the QuestionnaireResponse
+    // the server evaluates) are served normally, so each fault list describes the writes.
+    const isRead = req.method === 'GET' && /^[A-Z][A-Za-z]+\/[^/]+$/.test(path);
+    const fault = isRead ? undefined : faults.shift();
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const applied =
       fault?.afterApply && path !== 'metadata'
@@ -296,6 +307,10 @@ export async function startMedplumTestFhirServer(
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
+  // Idle keep-alive connections stay open longer than any pause between a test's calls: Node's default
+  // (5 s) races a client that reuses the connection just as the server closes it (ECONNRESET), which
+  // tests with retries off would report as an upstream fault.
+  server.keepAliveTimeout = 120_000;
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${origin}/fhir`;
   tokenUrl = `${origin}/token`;
@@ -323,6 +338,8 @@ export async function startMedplumTestFhirServer(
       const [status, resource] = await handle('GET', `${type}/${id}`, undefined);
       return status === 200 ? (resource as Resource) : undefined;
     },
+    // Update-as-create: the repository keeps the id it is given.
+    store: (resource) => repo.updateResource(structuredClone(resource)),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

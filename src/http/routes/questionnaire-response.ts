@@ -12,6 +12,7 @@ import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { sendOutcome, sendResource } from '../send';
+import { storedResponse } from '../upstream/stored-response';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
@@ -125,21 +126,22 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   });
 
   router.post('/QuestionnaireResponse/\\$re-evaluate', async (req, res) => {
-    const { response, params } = responseRequest(req, [
+    const { response: submitted, params } = responseRequest(req, [
       'questionnaire-response',
       'questionnaire',
       'encounter',
       'practitioner',
       'organization',
     ]);
-    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
+    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(submitted));
     const options = {
       questionnaire: inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire'),
       encounter: params?.string('encounter'),
       practitioner: params?.string('practitioner'),
       organization: params?.string('organization'),
     };
-    const run = async (): Promise<Bundle> => {
+    const context = { requestId: req.requestId, log: req.log };
+    const evaluate = (response: QuestionnaireResponse): Bundle => {
       const { bundle, issues } = evaluateResponse(response, deps, options);
       req.log.info(
         {
@@ -148,19 +150,27 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         },
         'evaluated'
       );
-      if (!ctx.upstream) {
-        return bundle;
-      }
+      return bundle;
+    };
+    const upstream = ctx.upstream;
+    if (!upstream) {
+      sendResource(req, res, 200, evaluate(submitted));
+      return;
+    }
+    // Upstream mode: evaluate the stored response, bound to the token's patient, and write.
+    const write = async (): Promise<Bundle> => {
+      const response = await storedResponse(upstream, submitted, context);
+      authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
+      const bundle = evaluate(response);
       // Nothing to write: no call (servers such as Medplum refuse an empty transaction), and the
       // answer an empty transaction would get.
       return bundle.entry === undefined
         ? { resourceType: 'Bundle', type: 'transaction-response' }
-        : ctx.upstream.transaction(bundle, { requestId: req.requestId, log: req.log });
+        : upstream.transaction(bundle, context);
     };
     // One instance never races itself: submissions of the same response run one after another.
-    const id = typeof response.id === 'string' ? response.id : undefined;
-    const result = id !== undefined && ctx.upstream ? await ctx.lock.run(id, run) : await run();
-    sendResource(req, res, 200, result);
+    const id = typeof submitted.id === 'string' ? submitted.id : undefined;
+    sendResource(req, res, 200, id === undefined ? await write() : await ctx.lock.run(id, write));
   });
 
   for (const op of ['$validate', '$extract', '$re-evaluate']) {

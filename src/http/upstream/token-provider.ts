@@ -13,8 +13,17 @@ export interface TokenProvider {
   invalidate(): boolean;
 }
 
-/** The scopes requested by default: create and update on every type the transaction writes. */
-export const DEFAULT_BACKEND_SCOPE = WRITTEN_TYPES.map((t) => `system/${t}.cu`).join(' ');
+/**
+ * The scopes requested by default: create, read, update and search on every type the transaction writes
+ * (a conditional update searches, and the answer returns what was written); read of the stored
+ * QuestionnaireResponse, which is what gets evaluated; and StructureDefinition read, without which
+ * Medplum refuses every entry that carries `meta.profile` (it must read the profile to validate it).
+ */
+export const DEFAULT_BACKEND_SCOPE = [
+  ...WRITTEN_TYPES.map((t) => `system/${t}.crus`),
+  'system/QuestionnaireResponse.rs',
+  'system/StructureDefinition.rs',
+].join(' ');
 
 /**
  * The token provider for an upstream configuration: none, a static token, or SMART Backend Services.
