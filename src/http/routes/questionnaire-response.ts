@@ -13,6 +13,7 @@ import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { sendOutcome, sendResource } from '../send';
 import { storedResponse } from '../upstream/stored-response';
+import { QueueFull } from '../keyed-lock';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
@@ -136,9 +137,9 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
     authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(submitted));
     const options = {
       questionnaire: inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire'),
-      encounter: params?.string('encounter'),
-      practitioner: params?.string('practitioner'),
-      organization: params?.string('organization'),
+      encounter: params?.reference('encounter'),
+      practitioner: params?.reference('practitioner'),
+      organization: params?.reference('organization'),
     };
     const context = { requestId: req.requestId, log: req.log };
     const evaluate = (response: QuestionnaireResponse): Bundle => {
@@ -157,10 +158,12 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       sendResource(req, res, 200, evaluate(submitted));
       return;
     }
-    // Upstream mode: evaluate the stored response, bound to the token's patient, and write.
+    // Upstream mode: evaluate the stored response, bound to the token's patient, and write. The stored
+    // copy is read and checked before queueing, so a request for another patient's response never waits
+    // in (or fills) that response's queue.
+    const response = await storedResponse(upstream, submitted, context);
+    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
     const write = async (): Promise<Bundle> => {
-      const response = await storedResponse(upstream, submitted, context);
-      authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
       const bundle = evaluate(response);
       // Nothing to write: no call (servers such as Medplum refuse an empty transaction), and the
       // answer an empty transaction would get.
@@ -169,8 +172,19 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         : upstream.transaction(bundle, context);
     };
     // One instance never races itself: submissions of the same response run one after another.
-    const id = typeof submitted.id === 'string' ? submitted.id : undefined;
-    sendResource(req, res, 200, id === undefined ? await write() : await ctx.lock.run(id, write));
+    try {
+      sendResource(req, res, 200, await ctx.lock.run(response.id!, write));
+    } catch (error) {
+      if (error instanceof QueueFull) {
+        throw httpError(
+          429,
+          'throttled',
+          'Too many submissions of this response are already queued; retry later',
+          { 'Retry-After': '1' }
+        );
+      }
+      throw error;
+    }
   });
 
   for (const op of ['$validate', '$extract', '$re-evaluate']) {

@@ -26,7 +26,9 @@ let server: TestServer;
 
 beforeEach(async () => {
   fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
-  server = await startServer({ upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000 } });
+  server = await startServer({
+    upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000, maxQueuedPerResponse: 64 },
+  });
 });
 afterEach(async () => {
   await server.close();
@@ -114,5 +116,27 @@ describe('concurrent submissions to one instance, against the upstream', () => {
     }
     const conditions = writes.flatMap(([, urls]) => urls).filter((u) => u.startsWith('Condition?'));
     expect((await fixture.search('Condition?_count=1000')).length).toBe(new Set(conditions).size);
+  }, 120_000);
+
+  test('past the per-response bound, a duplicate submission is refused with 429 and Retry-After; the others give one set', async () => {
+    await server.close();
+    server = await startServer({
+      upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000, maxQueuedPerResponse: 2 },
+    });
+    // The first transaction waits at the upstream, so the queue fills while it runs.
+    fixture.faults.push({ kind: 'slow', ms: 2000 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => submit(TURP)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+    for (const r of results.filter((x) => x.status === 429)) {
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect((r.body as unknown as { resourceType: string }).resourceType).toBe('OperationOutcome');
+    }
+    const found = await counter();
+    for (const url of writesOf(TURP)) {
+      expect({ url, found: found(url) }).toEqual({ url, found: 1 });
+    }
   }, 120_000);
 });
