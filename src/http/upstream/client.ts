@@ -32,6 +32,9 @@ const RETRIED_ENTRY_STATUSES = new Set([429, 503]);
 export const MEDPLUM_MAX_TRANSACTION_ENTRIES = 8;
 const STRICT_ISOLATION_CAP = /requires strict isolation but has too many entries/i;
 
+/** How long an upstream readiness probe is reused, in milliseconds. */
+export const PROBE_CACHE_MS = 5000;
+
 /** Injectable pieces, for tests. */
 export interface UpstreamDeps {
   readonly fetch?: typeof fetch;
@@ -57,7 +60,7 @@ export interface UpstreamClient {
   transaction(bundle: Bundle, context: CallContext): Promise<Bundle>;
   /** `GET [base]/{type}/{id}`: the stored resource, or undefined when the upstream has none (404/410). */
   read<T extends Resource>(type: T['resourceType'], id: string, context: CallContext): Promise<T | undefined>;
-  /** True when `GET [base]/metadata` answers 2xx in time. */
+  /** True when `GET [base]/metadata` answers 2xx in time; one probe is reused for {@link PROBE_CACHE_MS}. */
   reachable(): Promise<boolean>;
 }
 
@@ -88,6 +91,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   const retryDelayMs = config.retryDelayMs ?? 200;
   const budgetMs = config.retryBudgetMs ?? 30_000;
   let maxEntries = config.maxTransactionEntries;
+  let probe: { readonly at: number; readonly result: Promise<boolean> } | undefined;
 
   async function headers(requestId: string): Promise<Record<string, string>> {
     const token = await tokens.token();
@@ -318,18 +322,27 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
       });
     },
 
-    async reachable() {
-      try {
-        const response = await fetchImpl(`${base}/metadata`, {
-          headers: await headers('readiness'),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)),
-        });
-        await response.arrayBuffer();
-        return response.ok;
-      } catch {
-        return false;
+    reachable() {
+      // Cached for a few seconds, one probe at a time: /readyz is unauthenticated, and each probe
+      // carries our token to the upstream.
+      if (probe && now() - probe.at < PROBE_CACHE_MS) {
+        return probe.result;
       }
+      const result = (async (): Promise<boolean> => {
+        try {
+          const response = await fetchImpl(`${base}/metadata`, {
+            headers: await headers('readiness'),
+            redirect: 'manual',
+            signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)),
+          });
+          await response.arrayBuffer();
+          return response.ok;
+        } catch {
+          return false;
+        }
+      })();
+      probe = { at: now(), result };
+      return result;
     },
   };
 }

@@ -178,7 +178,7 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     for (const key of keys) {
       expect({ key, found: (await fixture.search(key)).length }).toEqual({ key, found: 1 });
     }
-  });
+  }, 60_000);
 
   test('regression: with nothing to write, no transaction is sent (Medplum refuses an empty one) and an empty transaction-response comes back', async () => {
     const nothing = applyPatch(NO_FINDINGS, [
@@ -405,4 +405,31 @@ describe('upstream mode against Medplum with transactions enabled', () => {
       body: { status: 'ready', content: 'loaded', upstream: 'reachable' },
     });
   });
+});
+
+describe('/readyz and the upstream probe', () => {
+  test('the probe is cached for a few seconds (injected clock): many /readyz calls, one metadata request, then a fresh one', async () => {
+    const fixture = await startMedplumTestFhirServer({ resources: STORED });
+    let clock = 1_000_000;
+    const server = await startServer(
+      { upstream: { url: fixture.url, retries: 0 } },
+      { upstream: { sleep: noSleep, now: () => clock } }
+    );
+    const probes = (): number => fixture.requests.filter((r) => r.path === 'metadata').length;
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      }
+      expect(probes()).toBe(1);
+      clock += 4999;
+      expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      expect(probes()).toBe(1);
+      clock += 2;
+      expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      expect(probes()).toBe(2);
+    } finally {
+      await server.close();
+      await fixture.close();
+    }
+  }, 60_000);
 });
