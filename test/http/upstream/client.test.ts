@@ -38,7 +38,9 @@ async function withUpstream(
 
 /** The transactions the fixture received (POSTs to its base). */
 function transactions(fixture: MedplumTestFhirServer): Bundle[] {
-  return fixture.requests.filter((r) => r.method === 'POST' && r.path === '').map((r) => r.body as Bundle);
+  return fixture.requests
+    .filter((r) => r.method === 'POST' && r.path === '' && (r.body as Bundle).type === 'transaction')
+    .map((r) => r.body as Bundle);
 }
 
 function reEvaluate(server: TestServer, response: QuestionnaireResponse): ReturnType<typeof post<Bundle>> {
@@ -90,11 +92,13 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     });
     expect(res.status).toBe(200);
     // The stored copy of the response is read first: that copy is what is evaluated.
-    expect(fixture.requests.map((r) => `${r.method} /${r.path}`)).toEqual([
-      `GET /QuestionnaireResponse/${TURP.id}`,
-      'POST /',
-    ]);
-    expect(fixture.requests.map((r) => r.requestId)).toEqual(['req-42', 'req-42']);
+    // Then the transaction, then one batch of searches by key that finds no duplicate to repair.
+    expect(
+      fixture.requests.map((r) =>
+        `${r.method} /${r.path} ${(r.body as Bundle | undefined)?.type ?? ''}`.trim()
+      )
+    ).toEqual([`GET /QuestionnaireResponse/${TURP.id}`, 'POST / transaction', 'POST / batch']);
+    expect(fixture.requests.map((r) => r.requestId)).toEqual(['req-42', 'req-42', 'req-42']);
     expect(fixture.requests[1]?.prefer).toBe('return=representation');
     expect(transactions(fixture)).toEqual([evaluateResponse(TURP, testEngine()).bundle]);
     expect(fixture.requests[1]!.body).toMatchObject({ type: 'transaction' });
@@ -309,7 +313,9 @@ describe('upstream mode against a server that returns only status and location b
     fixture.faults.push({ kind: 'status', status: 503 });
     const res = await reEvaluate(server, TURP);
     expect(res.status).toBe(200);
-    const posts = fixture.requests.filter((r) => r.method === 'POST' && r.path === '');
+    const posts = fixture.requests.filter(
+      (r) => r.method === 'POST' && r.path === '' && (r.body as Bundle).type === 'transaction'
+    );
     expect(posts.map((r) => r.prefer)).toEqual(['return=representation', 'return=representation']);
     const sent = transactions(fixture)[1]!;
     expect(res.body.entry?.length).toBe(sent.entry?.length);

@@ -91,7 +91,9 @@ describe('a default Medplum project (transactions run as a batch)', () => {
       true
     );
     // A 403 is not retried: one transaction.
-    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(
+      fixture.requests.filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
+    ).toHaveLength(1);
     expect(await storeState()).toBe(`partial: ${written}`);
 
     // The permission granted: the same submission completes the write, duplicating nothing.
@@ -117,7 +119,9 @@ describe('a default Medplum project (transactions run as a batch)', () => {
       entries: ENTRIES.length,
     });
     expect(res.body.entry!.every((e) => e.response?.status?.startsWith('2'))).toBe(true);
-    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    expect(
+      fixture.requests.filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
+    ).toHaveLength(2);
     expect(waits).toEqual([7000]);
     expect(await storeState()).toBe('complete');
   });
@@ -155,7 +159,9 @@ describe('a default Medplum project (transactions run as a batch)', () => {
     const server = await withUpstream({ retryBudgetMs: 30_000 });
     expectOutcome(await submit(server), 503, 'throttled');
     expect(waits).toEqual([]);
-    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(
+      fixture.requests.filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
+    ).toHaveLength(1);
   });
 });
 
@@ -177,13 +183,15 @@ describe('Medplum with transactions on (strict-isolation cap of 8 conditional en
     expect(texts.filter((t) => t.startsWith('written: '))).toHaveLength(8);
     expect(texts.filter((t) => t.startsWith('not written: '))).toHaveLength(ENTRIES.length - 8);
     // Nothing after the failed chunk was sent, so no Provenance claims a complete write.
-    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    expect(
+      fixture.requests.filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
+    ).toHaveLength(2);
     expect((await fixture.search('Provenance')).length).toBe(0);
 
     const rerun = await submit(server);
     expect(rerun.status).toBe(200);
     const sent = fixture.requests
-      .filter((r) => r.method === 'POST')
+      .filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
       .slice(-chunks)
       .map((r) => r.body as Bundle);
     expect(sent.every((b) => b.entry!.length <= 8)).toBe(true);

@@ -66,15 +66,15 @@ describe('SMART Backend Services towards the upstream', () => {
     expect((await submit()).status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(1);
     expect(fixture.tokenRequests[0]!.scope).toBe(DEFAULT_BACKEND_SCOPE);
-    // Each submission reads the stored response, then writes.
+    // Each submission reads the stored response, writes, and searches its keys for duplicates.
     expect(fixture.requests.map((r) => r.authorization)).toEqual(
-      Array.from({ length: 4 }, () => 'Bearer token-1')
+      Array.from({ length: 6 }, () => 'Bearer token-1')
     );
 
     clock += 300_000; // past expiry: a new token is requested
     expect((await submit()).status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(2);
-    expect(fixture.requests[4]!.authorization).toBe('Bearer token-2');
+    expect(fixture.requests[6]!.authorization).toBe('Bearer token-2');
   });
 
   test('a token the upstream no longer accepts is renewed once', async () => {
