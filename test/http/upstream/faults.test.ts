@@ -270,3 +270,39 @@ describe('an upstream that is not there', () => {
     }
   });
 });
+
+describe('redirects from the upstream', () => {
+  test('are not followed: a cross-origin 307 and a redirect loop each give one request and a 502, nothing sent elsewhere', async () => {
+    const hits: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      hits.push(`elsewhere ${req.method} ${req.url}`);
+      res.end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/fhir`;
+    const redirecting = createServer((req, res) => {
+      hits.push(`upstream ${req.method} ${req.url}`);
+      const loop = req.url?.includes('loop');
+      res.writeHead(307, { location: loop ? req.url : `${target}${req.url ?? ''}` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    try {
+      for (const base of [`${origin}/fhir`, `${origin}/loop/fhir`]) {
+        hits.length = 0;
+        const server = await withUpstream(base, { retries: 2 });
+        try {
+          const texts = expectOutcome(await submit(server), 502, 'exception');
+          expect(texts[0]).toContain('redirects are not followed');
+          expect(hits).toHaveLength(1);
+          expect(hits[0]).toMatch(/^upstream GET /);
+        } finally {
+          await server.close();
+        }
+      }
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
+  }, 60_000);
+});
