@@ -2,7 +2,7 @@ import type { MedplumClient } from '@medplum/core';
 import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, outcome } from '../core/outcomes';
-import { resolveWritten, splitTransaction } from './transaction-chunks';
+import { resolveWritten, splitTransaction } from '../core/bundle/chunks';
 
 /**
  * The most entries Medplum accepts in a transaction that holds a conditional write, when the

@@ -77,7 +77,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
     content: new ServedContent(deps.registry),
     summarizer: new Summarizer((type) => definitions.structureDefinition(type)),
     upstream: config.upstream ? createUpstreamClient(config.upstream, hooks.upstream) : undefined,
-    lock: new KeyedLock(),
+    lock: new KeyedLock(config.upstream?.maxQueuedPerResponse ?? 16),
     tasks: config.tasks ?? inProcessRunner(deps),
     fhirBase,
     baseUrl: (req: Request) =>

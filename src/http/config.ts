@@ -52,6 +52,23 @@ export interface UpstreamConfig {
   readonly retries?: number;
   /** Base delay between retries in milliseconds, doubled each time (default 200). */
   readonly retryDelayMs?: number;
+  /** Total time one write may spend waiting to retry, in milliseconds (default 30 000). */
+  readonly retryBudgetMs?: number;
+  /**
+   * The most entries sent in one transaction (default: no cap; Medplum's strict-isolation cap of 8 is
+   * learnt from its first refusal). Larger Bundles are written as ordered chunks, Provenance last.
+   */
+  readonly maxTransactionEntries?: number;
+  /**
+   * The most submissions of one response queued or running in this process (default 16); past it 429
+   * with Retry-After, so that requests for one response cannot pile up without bound.
+   */
+  readonly maxQueuedPerResponse?: number;
+  /**
+   * After each write, search every key and delete all but one of any duplicates (then rewrite), so that
+   * several server processes writing the same response converge on one result set (default true).
+   */
+  readonly repairDuplicates?: boolean;
 }
 
 /** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
@@ -108,7 +125,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `TRUST_PROXY`, `INLINE_DEFINITIONS`; `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_JWKS_URL`, `AUTH_PUBLIC_KEY[_FILE]`,
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
- * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`,
+ * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`, `FHIR_UPSTREAM_RETRY_BUDGET_MS`, `FHIR_UPSTREAM_MAX_ENTRIES`, `FHIR_UPSTREAM_MAX_QUEUED`, `FHIR_UPSTREAM_REPAIR`,
  * `FHIR_UPSTREAM_RETRIES`. Throws an Error naming the variable when a setting is inconsistent, so a
  * misconfigured server fails at start rather than at the first request.
  * @param env - The environment (usually `process.env`).
@@ -189,6 +206,10 @@ function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
     backendServices,
     timeoutMs: integer(env, 'FHIR_UPSTREAM_TIMEOUT_MS'),
     retries: integer(env, 'FHIR_UPSTREAM_RETRIES'),
+    retryBudgetMs: integer(env, 'FHIR_UPSTREAM_RETRY_BUDGET_MS'),
+    maxTransactionEntries: integer(env, 'FHIR_UPSTREAM_MAX_ENTRIES'),
+    maxQueuedPerResponse: integer(env, 'FHIR_UPSTREAM_MAX_QUEUED'),
+    repairDuplicates: flag(env, 'FHIR_UPSTREAM_REPAIR'),
   };
 }
 

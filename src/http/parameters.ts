@@ -90,15 +90,34 @@ export class OperationInput {
   string(name: string): string | undefined {
     const p = this.single(name);
     if (p === undefined || typeof p === 'string') {
-      return p;
+      return p === undefined ? p : fhirString(name, p);
     }
     for (const key of STRING_VALUES) {
       const value = p[key];
       if (typeof value === 'string') {
-        return value;
+        return fhirString(name, value, true);
       }
     }
     throw this.wrongType(name, 'a string');
+  }
+
+  /**
+   * A single parameter that names a resource (`encounter`, `practitioner`, `subject`, …): a string with
+   * something in it, no control characters and no surrounding blanks, else 400. Such values end up in
+   * References of the output, where a blank one would break its profiles (a 500 that was the client's).
+   * @param name - Parameter name.
+   */
+  reference(name: string): string | undefined {
+    const value = this.string(name);
+    return value === undefined ? undefined : checkedReference(name, value);
+  }
+
+  /**
+   * Every value of a repeating parameter that names a resource (see {@link reference}).
+   * @param name - Parameter name.
+   */
+  references(name: string): string[] {
+    return this.strings(name).map((value) => checkedReference(name, value));
   }
 
   /**
@@ -108,13 +127,13 @@ export class OperationInput {
   strings(name: string): string[] {
     return (this.params.get(name) ?? []).map((p) => {
       if (typeof p === 'string') {
-        return p;
+        return fhirString(name, p);
       }
       const key = STRING_VALUES.find((k) => typeof p[k] === 'string');
       if (!key) {
         throw this.wrongType(name, 'a string');
       }
-      return p[key] as string;
+      return fhirString(name, p[key] as string, true);
     });
   }
 
@@ -295,4 +314,37 @@ function checkKnown<T>(params: Map<string, T>, known: readonly string[]): Map<st
  */
 export function hasBody(body: unknown): boolean {
   return body !== undefined && !(isObject(body) && Object.keys(body).length === 0);
+}
+
+/**
+ * A string parameter as FHIR admits it: not blank (nor empty, in Parameters), no control characters other than tab,
+ * CR and LF (R4 datatypes, string). Anything else would be echoed into output that is not valid FHIR; 400.
+ */
+function fhirString(name: string, value: string, inParameters = false): string {
+  // A query may say `?filter=`; a Parameters value is a FHIR primitive, never empty; neither is blank.
+  if ((inParameters || value !== '') && value.trim() === '') {
+    throw httpError(400, 'invalid', `Parameter ${name} is blank, which a FHIR value may not be`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
+    throw httpError(
+      400,
+      'invalid',
+      `Parameter ${name} contains control characters, which FHIR strings may not`
+    );
+  }
+  return value;
+}
+
+/** A reference-like parameter value, or 400 when it cannot name anything. */
+function checkedReference(name: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.trim() === '' || value.trim() !== value || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw httpError(
+      400,
+      'invalid',
+      `Parameter ${name} must name a resource (e.g. Encounter/123): it is blank, has surrounding blanks or control characters`
+    );
+  }
+  return value;
 }

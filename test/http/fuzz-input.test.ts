@@ -282,6 +282,130 @@ describe('fuzzing the HTTP app with input that is not FHIR', () => {
   );
 
   test(
+    'every parameter of every operation, beside otherwise valid input, with blank, control-character and arbitrary strings',
+    async () => {
+      // Each POST operation, a valid base of parameters, and every parameter it declares.
+      const ANY = 'valueString';
+      const VS = 'http://re-fhir.org/fhir/ValueSet/re-alpha-blockers';
+      const ops: readonly (readonly [string, Operation, Record<string, unknown>[], readonly string[]])[] = [
+        [
+          'QuestionnaireResponse/$re-evaluate',
+          '$re-evaluate',
+          [{ name: 'questionnaire-response', resource: EXAMPLE }],
+          ['questionnaire', 'encounter', 'practitioner', 'organization'],
+        ],
+        [
+          'QuestionnaireResponse/$extract',
+          '$extract',
+          [{ name: 'questionnaire-response', resource: EXAMPLE }],
+          ['questionnaire'],
+        ],
+        [
+          'QuestionnaireResponse/$validate',
+          '$validate',
+          [{ name: 'resource', resource: EXAMPLE }],
+          ['mode', 'profile'],
+        ],
+        [
+          'PlanDefinition/re-management-pathway/$apply',
+          '$apply',
+          [{ name: 'subject', valueString: 'Patient/p' }],
+          [
+            'subject',
+            'encounter',
+            'practitioner',
+            'organization',
+            'userType',
+            'userLanguage',
+            'userTaskContext',
+            'setting',
+            'settingContext',
+            'data',
+          ],
+        ],
+        [
+          'PlanDefinition/$apply',
+          '$apply',
+          [{ name: 'subject', valueString: 'Patient/p' }],
+          ['planDefinition', 'url', 'version'],
+        ],
+        [
+          'ValueSet/$expand',
+          '$expand',
+          [{ name: 'url', valueUri: VS }],
+          ['url', 'valueSetVersion', 'valueSet', 'filter', 'count', 'offset'],
+        ],
+        [
+          'ValueSet/$validate-code',
+          '$validate-code',
+          [{ name: 'url', valueUri: VS }],
+          [
+            'valueSetVersion',
+            'valueSet',
+            'code',
+            'system',
+            'systemVersion',
+            'display',
+            'coding',
+            'codeableConcept',
+            'abstract',
+          ],
+        ],
+        [
+          'CodeSystem/$validate-code',
+          '$validate-code',
+          [{ name: 'url', valueUri: 'http://re-fhir.org/fhir/CodeSystem/re-rule' }],
+          ['version', 'codeSystem', 'code', 'display', 'coding', 'codeableConcept', 'abstract'],
+        ],
+        [
+          'CodeSystem/$lookup',
+          '$lookup',
+          [{ name: 'system', valueUri: 'http://re-fhir.org/fhir/CodeSystem/re-rule' }],
+          ['code', 'version', 'coding', 'property'],
+        ],
+      ];
+      const op = fc
+        .constantFrom(...ops)
+        .chain(([path, operation, base, names]) =>
+          fc.tuple(fc.constant([path, operation, base] as const), fc.constantFrom(...names))
+        );
+      const text = fc.oneof(
+        fc.constantFrom(
+          '',
+          ' ',
+          '   ',
+          '\t',
+          '\n',
+          '\u0000',
+          '\u0001',
+          ' Patient/p',
+          'Patient/p ',
+          'Encounter/\u0007e',
+          '\u007f'
+        ),
+        fc.string({ maxLength: 20 }),
+        fc.string({ unit: 'binary', maxLength: 20 })
+      );
+      const valueKey = fc.constantFrom(ANY, 'valueUri', 'valueCode', 'valueReference');
+      await fc.assert(
+        fc.asyncProperty(op, text, valueKey, async ([[path, operation, base], name], value, key) => {
+          const fuzzed =
+            key === 'valueReference'
+              ? { name, valueReference: { reference: value } }
+              : { name, [key]: value };
+          const body = JSON.stringify({
+            resourceType: 'Parameters',
+            parameter: [...base.filter((p) => p.name !== name), fuzzed],
+          });
+          expect(problemsWith(operation, await send(path, body), validator)).toEqual([]);
+        }),
+        fuzzParameters('parameters')
+      );
+    },
+    fuzzTimeout('parameters', 80)
+  );
+
+  test(
     'query strings on every GET',
     async () => {
       const path = fc.constantFrom<readonly [string, Operation]>(

@@ -1,4 +1,4 @@
-import { KeyedLock } from '../../src/http/keyed-lock';
+import { KeyedLock, QueueFull } from '../../src/http/keyed-lock';
 
 describe('KeyedLock', () => {
   test('runs work for one key one at a time, in arrival order', async () => {
@@ -53,6 +53,25 @@ describe('KeyedLock', () => {
     const lock = new KeyedLock();
     await expect(lock.run('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await lock.run('k', async () => 'next')).toBe('next');
+    expect(lock.size).toBe(0);
+  });
+});
+
+describe('KeyedLock bound', () => {
+  test('past the bound a key refuses more work (QueueFull) until its queue drains; other keys are not affected', async () => {
+    const lock = new KeyedLock(2);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const first = lock.run('k', () => gate);
+    const second = lock.run('k', async () => 'second');
+    await expect(lock.run('k', async () => 'third')).rejects.toBeInstanceOf(QueueFull);
+    await expect(lock.run('other', async () => 'other')).resolves.toBe('other');
+    open();
+    await first;
+    await expect(second).resolves.toBe('second');
+    await expect(lock.run('k', async () => 'later')).resolves.toBe('later');
     expect(lock.size).toBe(0);
   });
 });

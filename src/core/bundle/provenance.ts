@@ -10,7 +10,7 @@ export const PROVENANCE_KEY_SYSTEM = `${CANONICAL_BASE}/sid/provenance-key`;
 /**
  * The Provenance of one extraction: the response is the source entity, this software (a contained
  * Device) is the assembler, the response's author is the author, and every created resource is a
- * target. Its key is a name-based UUID of the response's logical id and `authored` time, carried as
+ * target. Its key is a name-based UUID of the response's subject, logical id and `authored` time, carried as
  * a `meta.tag` and written by conditional update on that tag: a resubmission of the same response
  * rewrites the same Provenance, while an amended response (a new `authored`) gets a Provenance of its
  * own, so the history of extractions stays visible. A conditional update rather than `PUT
@@ -64,9 +64,15 @@ export function buildProvenance(
   };
 }
 
-/** The deterministic Provenance key of a response version (a UUID). */
+/**
+ * The deterministic Provenance key of a response version (a UUID). It covers the subject as well as the
+ * response's id: the id is chosen by whoever stored the response, so a key of the id alone could name
+ * another patient's Provenance.
+ */
 export function provenanceKey(response: QuestionnaireResponse): string {
-  return nameUuid(`provenance|${response.id ?? ''}|${response.authored ?? ''}`);
+  return nameUuid(
+    `provenance|${response.subject?.reference ?? ''}|${response.id ?? ''}|${response.authored ?? ''}`
+  );
 }
 
 function agentType(code: string, display: string): Provenance['agent'][number]['type'] {

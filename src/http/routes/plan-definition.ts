@@ -83,7 +83,7 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
       req.body,
       req.params.id === undefined ? TYPE_PARAMS : INSTANCE_PARAMS
     );
-    const subjects = params.strings('subject');
+    const subjects = params.references('subject');
     if (subjects.length === 0) {
       throw httpError(400, 'required', 'Parameter subject is required');
     }
@@ -96,9 +96,9 @@ export function planDefinitionRoutes(ctx: AppContext): Routes {
     const data = params.resource<Bundle>('data', 'Bundle');
     const applyParams = {
       subject,
-      encounter: params.string('encounter'),
-      practitioner: params.string('practitioner'),
-      organization: params.string('organization'),
+      encounter: params.reference('encounter'),
+      practitioner: params.reference('practitioner'),
+      organization: params.reference('organization'),
       userType: concept(params, 'userType'),
       userLanguage: concept(params, 'userLanguage'),
       userTaskContext: concept(params, 'userTaskContext'),

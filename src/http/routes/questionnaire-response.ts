@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { Router } from 'express';
 import type { Bundle, Questionnaire, QuestionnaireResponse, StructureDefinition } from '@medplum/fhirtypes';
+import type { PreviousWrites } from '../../core/bundle/reconcile';
 import { CANONICAL_BASE, PROFILE } from '../../core/constants';
 import { isObject } from '../../core/json';
 import { outcome } from '../../core/outcomes';
@@ -13,6 +14,8 @@ import { hasBody, OperationInput } from '../parameters';
 import { whenClientGone } from '../pool/runner';
 import { sendOutcome, sendResource } from '../send';
 import { previousUpstreamWrites } from '../upstream/previous-writes';
+import { storedResponse } from '../upstream/stored-response';
+import { QueueFull } from '../keyed-lock';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
@@ -129,25 +132,22 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   });
 
   router.post('/QuestionnaireResponse/\\$re-evaluate', async (req, res) => {
-    const { response, params } = responseRequest(req, [
+    const { response: submitted, params } = responseRequest(req, [
       'questionnaire-response',
       'questionnaire',
       'encounter',
       'practitioner',
       'organization',
     ]);
-    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
+    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(submitted));
     const options = {
       questionnaire: inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire'),
-      encounter: params?.string('encounter'),
-      practitioner: params?.string('practitioner'),
-      organization: params?.string('organization'),
+      encounter: params?.reference('encounter'),
+      practitioner: params?.reference('practitioner'),
+      organization: params?.reference('organization'),
     };
-    const run = async (): Promise<Bundle> => {
-      // Upstream, what earlier evaluations of this response wrote is closed where it no longer applies.
-      const previous = ctx.upstream
-        ? await previousUpstreamWrites(ctx.upstream, response, { requestId: req.requestId, log: req.log })
-        : undefined;
+    const context = { requestId: req.requestId, log: req.log };
+    const evaluate = async (response: QuestionnaireResponse, previous?: PreviousWrites): Promise<Bundle> => {
       const { bundle, issues } = await ctx.tasks.run(
         { op: 're-evaluate', response, options: { ...options, previous } },
         whenClientGone(res)
@@ -159,19 +159,41 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         },
         'evaluated'
       );
-      if (!ctx.upstream) {
-        return bundle;
-      }
+      return bundle;
+    };
+    const upstream = ctx.upstream;
+    if (!upstream) {
+      sendResource(req, res, 200, await evaluate(submitted));
+      return;
+    }
+    // Upstream mode: evaluate the stored response, bound to the token's patient, and write. The stored
+    // copy is read and checked before queueing, so a request for another patient's response never waits
+    // in (or fills) that response's queue.
+    const response = await storedResponse(upstream, submitted, context);
+    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(response));
+    const write = async (): Promise<Bundle> => {
+      // What earlier evaluations of this response wrote is closed where it no longer applies.
+      const bundle = await evaluate(response, await previousUpstreamWrites(upstream, response, context));
       // Nothing to write: no call (servers such as Medplum refuse an empty transaction), and the
       // answer an empty transaction would get.
       return bundle.entry === undefined
         ? { resourceType: 'Bundle', type: 'transaction-response' }
-        : ctx.upstream.transaction(bundle, { requestId: req.requestId, log: req.log });
+        : upstream.transaction(bundle, context);
     };
     // One instance never races itself: submissions of the same response run one after another.
-    const id = typeof response.id === 'string' ? response.id : undefined;
-    const result = id !== undefined && ctx.upstream ? await ctx.lock.run(id, run) : await run();
-    sendResource(req, res, 200, result);
+    try {
+      sendResource(req, res, 200, await ctx.lock.run(response.id!, write));
+    } catch (error) {
+      if (error instanceof QueueFull) {
+        throw httpError(
+          429,
+          'throttled',
+          'Too many submissions of this response are already queued; retry later',
+          { 'Retry-After': '1' }
+        );
+      }
+      throw error;
+    }
   });
 
   for (const op of ['$validate', '$extract', '$re-evaluate']) {

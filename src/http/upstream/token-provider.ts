@@ -3,7 +3,6 @@ import type { CryptoKey, JWK, KeyObject } from 'jose';
 import { importJWK, importPKCS8, SignJWT } from 'jose';
 import type { BackendServicesConfig, UpstreamConfig } from '../config';
 import { httpError } from '../errors';
-import { CLOSABLE_TYPES } from '../../core/bundle/reconcile';
 import { WRITTEN_TYPES } from '../auth/scopes';
 
 /** Supplies the bearer token for upstream calls. */
@@ -15,12 +14,17 @@ export interface TokenProvider {
 }
 
 /**
- * The scopes requested by default: create and update on every type the transaction writes, and search
- * on the types an amendment may close (its earlier writes are searched first: docs/amendments.md).
+ * The scopes requested by default: create, read, update, delete and search on every type the transaction
+ * writes (a conditional update searches, the answer returns what was written, and duplicates left by a
+ * concurrent writer are deleted); read of the stored
+ * QuestionnaireResponse, which is what gets evaluated; and StructureDefinition read, without which
+ * Medplum refuses every entry that carries `meta.profile` (it must read the profile to validate it).
  */
-export const DEFAULT_BACKEND_SCOPE = WRITTEN_TYPES.map(
-  (t) => `system/${t}.cu${(CLOSABLE_TYPES as readonly string[]).includes(t) ? 's' : ''}`
-).join(' ');
+export const DEFAULT_BACKEND_SCOPE = [
+  ...WRITTEN_TYPES.map((t) => `system/${t}.cruds`),
+  'system/QuestionnaireResponse.rs',
+  'system/StructureDefinition.rs',
+].join(' ');
 
 /**
  * The token provider for an upstream configuration: none, a static token, or SMART Backend Services.

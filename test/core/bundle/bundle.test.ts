@@ -1,4 +1,4 @@
-import type { BundleEntry, QuestionnaireResponse } from '@medplum/fhirtypes';
+import type { BundleEntry, Condition, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { buildProvenance, PROVENANCE_KEY_SYSTEM, provenanceKey } from '../../../src/core/bundle/provenance';
 import { toIdempotentEntry, transactionBundle } from '../../../src/core/bundle/transaction';
 import { nameUuid } from '../../../src/core/bundle/uuid';
@@ -110,7 +110,7 @@ describe('idempotent transaction entries', () => {
     expect(toIdempotentEntry(entry)).toEqual({
       fullUrl: 'urn:uuid:1',
       resource: condition,
-      request: { method: 'PUT', url: 'Condition?identifier=s|qr1-R1' },
+      request: { method: 'PUT', url: 'Condition?identifier=s|qr1-R1&subject=Patient/p' },
     });
   });
 
@@ -153,5 +153,36 @@ describe('idempotent transaction entries', () => {
       type: 'transaction',
       timestamp: '2026-11-02T00:00:00.000Z',
     });
+  });
+});
+
+describe('write keys are bound to the patient', () => {
+  const keyed = (resource: BundleEntry['resource']): string =>
+    toIdempotentEntry({
+      fullUrl: 'urn:uuid:5',
+      resource,
+      request: { method: 'POST', url: 'X', ifNoneExist: 'identifier=s|qr1-R1' },
+    }).request!.url;
+
+  test('regression (cross-patient overwrite): the same identifier for two patients is two different searches', () => {
+    const a = keyed({ resourceType: 'Condition', subject: { reference: 'Patient/a' } } as Condition);
+    const b = keyed({ resourceType: 'Condition', subject: { reference: 'Patient/b' } } as Condition);
+    expect(a).toBe('Condition?identifier=s|qr1-R1&subject=Patient/a');
+    expect(b).toBe('Condition?identifier=s|qr1-R1&subject=Patient/b');
+  });
+
+  test('a Task is narrowed by its `for`, and a reference cannot smuggle another search term', () => {
+    expect(
+      keyed({ resourceType: 'Task', status: 'requested', intent: 'order', for: { reference: 'Patient/a' } })
+    ).toBe('Task?identifier=s|qr1-R1&subject=Patient/a');
+    expect(
+      keyed({ resourceType: 'Condition', subject: { reference: 'Patient/a&subject=Patient/b' } } as Condition)
+    ).toBe('Condition?identifier=s|qr1-R1&subject=Patient/a%26subject%3DPatient/b');
+  });
+
+  test('the Provenance key differs between patients for the same response id and time', () => {
+    expect(provenanceKey({ ...response, subject: { reference: 'Patient/a' } })).not.toBe(
+      provenanceKey({ ...response, subject: { reference: 'Patient/b' } })
+    );
   });
 });

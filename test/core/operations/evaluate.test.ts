@@ -103,7 +103,7 @@ describe('amendments', () => {
     const before = evaluateResponse(original, testEngine()).bundle;
     const after = evaluateResponse(amended, testEngine()).bundle;
     const re = (b: Bundle): { url?: string; status?: string } => {
-      const entry = (b.entry ?? []).find((e) => e.request?.url?.endsWith('-R1-re'));
+      const entry = (b.entry ?? []).find((e) => e.request?.url?.includes('-R1-re&'));
       return {
         url: entry?.request?.url,
         status: (entry?.resource as { verificationStatus?: { coding?: { code?: string }[] } })
@@ -111,7 +111,7 @@ describe('amendments', () => {
       };
     };
     expect(re(before)).toEqual({
-      url: 'Condition?identifier=http://re-fhir.org/fhir/sid/extraction|re-example-turp-tamsulosin-R1-re',
+      url: 'Condition?identifier=http://re-fhir.org/fhir/sid/extraction|re-example-turp-tamsulosin-R1-re&subject=Patient/example-turp',
       status: 'provisional',
     });
     expect(re(after)).toEqual({ url: re(before).url, status: 'confirmed' });

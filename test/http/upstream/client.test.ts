@@ -16,6 +16,9 @@ import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-serv
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { scenarios } from '../../helpers/scenarios';
 
+/** The responses the tests submit, stored upstream first (the server evaluates the stored copy). */
+const STORED = scenarios().map((s) => s.response);
+
 const SCENARIOS = new Map(scenarios().map((s) => [s.name, s.response]));
 const TURP = SCENARIOS.get('example-turp-tamsulosin')!;
 const NO_FINDINGS = SCENARIOS.get('no-findings')!;
@@ -35,7 +38,9 @@ async function withUpstream(
 
 /** The transactions the fixture received (POSTs to its base). */
 function transactions(fixture: MedplumTestFhirServer): Bundle[] {
-  return fixture.requests.filter((r) => r.method === 'POST' && r.path === '').map((r) => r.body as Bundle);
+  return fixture.requests
+    .filter((r) => r.method === 'POST' && r.path === '' && (r.body as Bundle).type === 'transaction')
+    .map((r) => r.body as Bundle);
 }
 
 function reEvaluate(server: TestServer, response: QuestionnaireResponse): ReturnType<typeof post<Bundle>> {
@@ -72,7 +77,7 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
   let server: TestServer;
 
   beforeEach(async () => {
-    fixture = await startMedplumTestFhirServer({ transactions: false });
+    fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
     server = await withUpstream(fixture);
   });
   afterEach(async () => {
@@ -85,12 +90,18 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     const res = await post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, TURP, {
       'x-request-id': 'req-42',
     });
-    expect(fixture.requests[0]?.requestId).toBe('req-42');
-    expect(fixture.requests[0]?.prefer).toBe('return=representation');
     expect(res.status).toBe(200);
-    expect(fixture.requests.map((r) => `${r.method} /${r.path}`)).toEqual(['POST /']);
+    // The stored copy of the response is read first: that copy is what is evaluated.
+    // Then the transaction, then one batch of searches by key that finds no duplicate to repair.
+    expect(
+      fixture.requests.map((r) =>
+        `${r.method} /${r.path} ${(r.body as Bundle | undefined)?.type ?? ''}`.trim()
+      )
+    ).toEqual([`GET /QuestionnaireResponse/${TURP.id}`, 'POST / transaction', 'POST / batch']);
+    expect(fixture.requests.map((r) => r.requestId)).toEqual(['req-42', 'req-42', 'req-42']);
+    expect(fixture.requests[1]?.prefer).toBe('return=representation');
     expect(transactions(fixture)).toEqual([evaluateResponse(TURP, testEngine()).bundle]);
-    expect(fixture.requests[0]!.body).toMatchObject({ type: 'transaction' });
+    expect(fixture.requests[1]!.body).toMatchObject({ type: 'transaction' });
   });
 
   test('returns the transaction-response, and every written resource is stored and readable', async () => {
@@ -139,8 +150,11 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     peu!.item![0]!.answer = [{ valueBoolean: true }];
     const key = 'Condition?identifier=http://re-fhir.org/fhir/sid/extraction|sc-amended-R1-re';
 
+    // Each version is stored upstream before it is submitted (the stored copy is what is evaluated).
+    await fixture.store(original);
     expect((await reEvaluate(server, original)).status).toBe(200);
     const [before] = (await fixture.search(key)) as Condition[];
+    await fixture.store(amended);
     expect((await reEvaluate(server, amended)).status).toBe(200);
     const after = (await fixture.search(key)) as Condition[];
 
@@ -168,19 +182,20 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
     for (const key of keys) {
       expect({ key, found: (await fixture.search(key)).length }).toEqual({ key, found: 1 });
     }
-  });
+  }, 60_000);
 
   test('regression: with nothing to write, no transaction is sent (Medplum refuses an empty one) and an empty transaction-response comes back', async () => {
     const nothing = applyPatch(NO_FINDINGS, [
       { op: 'remove-item', linkId: 'shim-total' },
       { op: 'remove-item', linkId: 'pedt-total' },
     ]);
+    await fixture.store(nothing);
     const res = await reEvaluate(server, nothing);
     expect({ status: res.status, body: res.body }).toEqual({
       status: 200,
       body: { resourceType: 'Bundle', type: 'transaction-response' },
     });
-    expect(fixture.requests).toEqual([]);
+    expect(fixture.requests.map((r) => r.method)).toEqual(['GET']);
   });
 
   test('upstream 500 is retried with the same transaction, then 502 with an OperationOutcome', async () => {
@@ -254,7 +269,7 @@ describe('upstream mode against Medplum (fhir-router + MemoryRepository, entry-b
       },
     });
     const texts = expectOutcome(await reEvaluate(server, TURP), 502, 'exception');
-    expect(texts[0]).toContain(`${count} entries did not succeed`);
+    expect(texts[0]).toContain('an entry has no response status');
     expect(server.logs.filter((l) => l.msg === 'request failed')).toEqual([]);
   });
 
@@ -271,7 +286,11 @@ describe('upstream mode against a server that returns only status and location b
   let server: TestServer;
 
   beforeEach(async () => {
-    fixture = await startMedplumTestFhirServer({ transactions: false, defaultReturn: 'minimal' });
+    fixture = await startMedplumTestFhirServer({
+      resources: STORED,
+      transactions: false,
+      defaultReturn: 'minimal',
+    });
     server = await withUpstream(fixture);
   });
   afterEach(async () => {
@@ -294,7 +313,9 @@ describe('upstream mode against a server that returns only status and location b
     fixture.faults.push({ kind: 'status', status: 503 });
     const res = await reEvaluate(server, TURP);
     expect(res.status).toBe(200);
-    const posts = fixture.requests.filter((r) => r.method === 'POST' && r.path === '');
+    const posts = fixture.requests.filter(
+      (r) => r.method === 'POST' && r.path === '' && (r.body as Bundle).type === 'transaction'
+    );
     expect(posts.map((r) => r.prefer)).toEqual(['return=representation', 'return=representation']);
     const sent = transactions(fixture)[1]!;
     expect(res.body.entry?.length).toBe(sent.entry?.length);
@@ -313,7 +334,7 @@ describe('upstream mode against a server that returns only status and location b
 
 describe('upstream mode: slow and down', () => {
   test('an upstream slower than the timeout gives 504 after the bounded retries', async () => {
-    const fixture = await startMedplumTestFhirServer({ transactions: false });
+    const fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
     const server = await withUpstream(fixture, { timeoutMs: 100, retries: 1 });
     try {
       fixture.faults.push({ kind: 'slow', ms: 600 }, { kind: 'slow', ms: 600 });
@@ -327,7 +348,7 @@ describe('upstream mode: slow and down', () => {
   });
 
   test('an upstream that is down gives 502, and /readyz says not ready', async () => {
-    const fixture = await startMedplumTestFhirServer();
+    const fixture = await startMedplumTestFhirServer({ resources: STORED });
     await fixture.close();
     const server = await withUpstream(fixture);
     try {
@@ -345,7 +366,7 @@ describe('upstream mode against Medplum with transactions enabled', () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    fixture = await startMedplumTestFhirServer({ transactions: true });
+    fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: true });
     server = await withUpstream(fixture);
   });
   afterAll(async () => {
@@ -363,10 +384,24 @@ describe('upstream mode against Medplum with transactions enabled', () => {
     await stored(fixture, res.body);
   });
 
-  test("Medplum's 8-entry cap on conditional transactions comes back as its own 400", async () => {
+  test("Medplum's 8-entry cap on conditional transactions: the cap is learnt from its 400 and the Bundle is written in ordered chunks, Provenance last", async () => {
     const res = await reEvaluate(server, TURP);
-    const texts = expectOutcome(res, 400, 'invalid');
-    expect(texts[0]).toBe('Transaction requires strict isolation but has too many entries');
+    const bundle = evaluateResponse(TURP, testEngine()).bundle;
+    expect({ status: res.status, type: res.body.type, entries: res.body.entry?.length }).toEqual({
+      status: 200,
+      type: 'transaction-response',
+      entries: bundle.entry!.length,
+    });
+    const sent = transactions(fixture).slice(-Math.ceil(bundle.entry!.length / 8));
+    expect(sent.every((t) => (t.entry?.length ?? 0) <= 8)).toBe(true);
+    expect(sent.at(-1)!.entry!.at(-1)!.resource!.resourceType).toBe('Provenance');
+    // Every entry answered in the Bundle's order, each stored once; later chunks point at stored ids.
+    const resources = await stored(fixture, res.body);
+    expect(resources.map((r) => r.resourceType)).toEqual(bundle.entry!.map((e) => e.resource!.resourceType));
+    const carePlan = resources.find((r) => r.resourceType === 'CarePlan') as {
+      addresses?: { reference?: string }[];
+    };
+    expect(carePlan.addresses?.every((a) => /^Condition\/[^/]+$/.test(a.reference ?? ''))).toBe(true);
   });
 
   test('/readyz is ready when the upstream answers metadata', async () => {
@@ -376,4 +411,31 @@ describe('upstream mode against Medplum with transactions enabled', () => {
       body: { status: 'ready', content: 'loaded', upstream: 'reachable' },
     });
   });
+});
+
+describe('/readyz and the upstream probe', () => {
+  test('the probe is cached for a few seconds (injected clock): many /readyz calls, one metadata request, then a fresh one', async () => {
+    const fixture = await startMedplumTestFhirServer({ resources: STORED });
+    let clock = 1_000_000;
+    const server = await startServer(
+      { upstream: { url: fixture.url, retries: 0 } },
+      { upstream: { sleep: noSleep, now: () => clock } }
+    );
+    const probes = (): number => fixture.requests.filter((r) => r.path === 'metadata').length;
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      }
+      expect(probes()).toBe(1);
+      clock += 4999;
+      expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      expect(probes()).toBe(1);
+      clock += 2;
+      expect((await request(`${server.origin}/readyz`)).status).toBe(200);
+      expect(probes()).toBe(2);
+    } finally {
+      await server.close();
+      await fixture.close();
+    }
+  }, 60_000);
 });

@@ -7,6 +7,9 @@ import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-serv
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { scenarios } from '../../helpers/scenarios';
 
+/** The responses the tests submit, stored upstream first (the server evaluates the stored copy). */
+const STORED = scenarios().map((s) => s.response);
+
 /**
  * Concurrent submissions to one instance in upstream mode. Submissions of the same response are
  * serialised by the instance (its keyed lock), so its conditional writes never race each other at the
@@ -22,8 +25,10 @@ let fixture: MedplumTestFhirServer;
 let server: TestServer;
 
 beforeEach(async () => {
-  fixture = await startMedplumTestFhirServer({ transactions: false });
-  server = await startServer({ upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000 } });
+  fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
+  server = await startServer({
+    upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000, maxQueuedPerResponse: 64 },
+  });
 });
 afterEach(async () => {
   await server.close();
@@ -33,9 +38,14 @@ afterEach(async () => {
 const submit = (response: QuestionnaireResponse): ReturnType<typeof post<Bundle>> =>
   post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, response);
 
-/** Every write of a response's Bundle: its conditional search, or `Type/id`. */
+/**
+ * Every write of a response's Bundle: its conditional search without the subject term (so that what
+ * is counted is every stored resource with that key, whoever its subject), or `Type/id`.
+ */
 function writesOf(response: QuestionnaireResponse): string[] {
-  return (evaluateResponse(response, testEngine()).bundle.entry ?? []).map((e) => e.request!.url);
+  return (evaluateResponse(response, testEngine()).bundle.entry ?? []).map((e) =>
+    e.request!.url.replace(/&subject=[^&]*$/, '')
+  );
 }
 
 /**
@@ -73,7 +83,9 @@ describe('concurrent submissions to one instance, against the upstream', () => {
       Array.from({ length: 50 }, () => '200 transaction-response')
     );
     // All 50 transactions reached the upstream, one after another.
-    expect(fixture.requests.filter((r) => r.method === 'POST')).toHaveLength(50);
+    expect(
+      fixture.requests.filter((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')
+    ).toHaveLength(50);
     expect(fixture.maxInFlight).toBe(1);
     // Exactly one set: each write matches one stored resource, and nothing else was stored.
     const writes = writesOf(TURP);
@@ -107,4 +119,81 @@ describe('concurrent submissions to one instance, against the upstream', () => {
     const conditions = writes.flatMap(([, urls]) => urls).filter((u) => u.startsWith('Condition?'));
     expect((await fixture.search('Condition?_count=1000')).length).toBe(new Set(conditions).size);
   }, 120_000);
+
+  test('past the per-response bound, a duplicate submission is refused with 429 and Retry-After; the others give one set', async () => {
+    await server.close();
+    server = await startServer({
+      upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000, maxQueuedPerResponse: 2 },
+    });
+    // The first transaction waits at the upstream, so the queue fills while it runs.
+    fixture.faults.push({ kind: 'slow', ms: 2000 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => submit(TURP)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+    for (const r of results.filter((x) => x.status === 429)) {
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect((r.body as unknown as { resourceType: string }).resourceType).toBe('OperationOutcome');
+    }
+    const found = await counter();
+    for (const url of writesOf(TURP)) {
+      expect({ url, found: found(url) }).toEqual({ url, found: 1 });
+    }
+  }, 120_000);
+});
+
+describe('two server processes over one upstream whose conditional writes race (search, yield, insert)', () => {
+  let racy: MedplumTestFhirServer;
+  const instances: TestServer[] = [];
+  const start = async (repairDuplicates: boolean): Promise<TestServer> => {
+    const s = await startServer({
+      upstream: { url: racy.url, retries: 2, timeoutMs: 60_000, maxQueuedPerResponse: 64, repairDuplicates },
+    });
+    instances.push(s);
+    return s;
+  };
+  /** Statuses of n concurrent submissions alternating between the instances (a refusal with its body). */
+  const spread = async (a: TestServer, b: TestServer, n: number): Promise<(number | string)[]> =>
+    (
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          post<Bundle>(`${(i % 2 === 0 ? a : b).base}/QuestionnaireResponse/$re-evaluate`, TURP)
+        )
+      )
+    ).map((r) => (r.status === 200 ? 200 : `${r.status} ${r.text.slice(0, 600)}`));
+  /** For each write of the response, how many stored resources its key matches. */
+  const perKey = async (): Promise<number[]> =>
+    Promise.all(writesOf(TURP).map(async (url) => (await racy.search(url)).length));
+
+  beforeEach(async () => {
+    racy = await startMedplumTestFhirServer({ resources: STORED, transactions: false, raceWindowMs: 20 });
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((s) => s.close()));
+    await racy.close();
+  });
+
+  test('the fixture reproduces the race: without the repair, two instances writing at once leave duplicates', async () => {
+    const [a, b] = [await start(false), await start(false)];
+    expect(await spread(a, b, 2)).toEqual([200, 200]);
+    expect((await perKey()).some((n) => n > 1)).toBe(true);
+  }, 120_000);
+
+  test('50 concurrent duplicate submissions spread over two instances give exactly one result set', async () => {
+    const [a, b] = [await start(true), await start(true)];
+    const statuses = await spread(a, b, 50);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const counts = await perKey();
+    expect(writesOf(TURP).map((url, i) => [url, counts[i]])).toEqual(writesOf(TURP).map((url) => [url, 1]));
+    // Nothing else of these types was stored, and every reference of the survivors resolves.
+    expect((await racy.search('Condition?_count=1000')).length).toBe(
+      writesOf(TURP).filter((u) => u.startsWith('Condition')).length
+    );
+    const [carePlan] = await racy.search('CarePlan');
+    for (const ref of (carePlan as { addresses?: { reference?: string }[] }).addresses ?? []) {
+      const [type, id] = ref.reference!.split('/');
+      expect(await racy.read(type!, id!)).toBeDefined();
+    }
+  }, 300_000);
 });

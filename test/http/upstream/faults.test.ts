@@ -8,6 +8,9 @@ import type { Fault, MedplumTestFhirServer } from '../../helpers/medplum-test-fh
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { scenarios } from '../../helpers/scenarios';
 
+/** The responses the tests submit, stored upstream first (the server evaluates the stored copy). */
+const STORED = scenarios().map((s) => s.response);
+
 /**
  * Upstream faults and what they leave in the store. The fixture is Medplum's router over its
  * in-memory repository (entry by entry, see the fixture); a fault strikes either before the
@@ -35,11 +38,12 @@ function submit(server: TestServer): ReturnType<typeof post<Bundle>> {
 let expected: Bundle;
 
 beforeAll(async () => {
-  const fixture = await startMedplumTestFhirServer({ transactions: false });
+  const fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
   const server = await withUpstream(fixture.url);
   try {
     expect((await submit(server)).status).toBe(200);
-    expected = fixture.requests[0]!.body as Bundle;
+    expected = fixture.requests.find((r) => r.method === 'POST' && (r.body as Bundle).type === 'transaction')!
+      .body as Bundle;
   } finally {
     await server.close();
     await fixture.close();
@@ -181,7 +185,7 @@ const CASES: FaultCase[] = [
 
 describe('an upstream fault leaves nothing or the complete set, and a later submission leaves exactly one set', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const fixture = await startMedplumTestFhirServer({ transactions: false });
+    const fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
     const server = await withUpstream(fixture.url, c.upstream);
     try {
       fixture.faults.push(...c.faults);
@@ -195,15 +199,19 @@ describe('an upstream fault leaves nothing or the complete set, and a later subm
         });
       }
       // Every attempt carried the same Bundle.
-      for (const r of fixture.requests) {
+      for (const r of fixture.requests.filter(
+        (q) => q.method === 'POST' && (q.body as Bundle).type === 'transaction'
+      )) {
         expect(r.body).toEqual(expected);
       }
       await fixture.settled();
       expect({ stored: await storeState(fixture), why: c.why }).toEqual({ stored: c.stored, why: c.why });
 
-      // No fault left: the resubmission succeeds, and the store holds each resource once.
+      // No fault left: the resubmission (through a server with the default timeout) succeeds, and the
+      // store holds each resource once.
       expect(fixture.faults).toEqual([]);
-      const retry = await submit(server);
+      const rerun = await withUpstream(fixture.url);
+      const retry = await submit(rerun).finally(() => rerun.close());
       expect({ status: retry.status, type: retry.body.type }).toEqual({
         status: 200,
         type: 'transaction-response',
@@ -219,15 +227,15 @@ describe('an upstream fault leaves nothing or the complete set, and a later subm
 
 describe('an upstream that is not there', () => {
   test('down, nothing listening (connection refused): 502 after the retries, then success once it is back on the same port', async () => {
-    const first = await startMedplumTestFhirServer({ transactions: false });
+    const first = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
     const port = Number(new URL(first.url).port);
     await first.close();
     const server = await withUpstream(first.url);
     try {
       expect(expectOutcome(await submit(server), 502, 'exception')[0]).toBe(
-        'The upstream FHIR server is unreachable'
+        'The upstream FHIR server is unreachable or dropped the connection'
       );
-      const back = await startMedplumTestFhirServer({ transactions: false, port });
+      const back = await startMedplumTestFhirServer({ resources: STORED, transactions: false, port });
       try {
         const retry = await submit(server);
         expect({ status: retry.status, type: retry.body.type }).toEqual({
@@ -261,4 +269,40 @@ describe('an upstream that is not there', () => {
       silent.close();
     }
   });
+});
+
+describe('redirects from the upstream', () => {
+  test('are not followed: a cross-origin 307 and a redirect loop each give one request and a 502, nothing sent elsewhere', async () => {
+    const hits: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      hits.push(`elsewhere ${req.method} ${req.url}`);
+      res.end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/fhir`;
+    const redirecting = createServer((req, res) => {
+      hits.push(`upstream ${req.method} ${req.url}`);
+      const loop = req.url?.includes('loop');
+      res.writeHead(307, { location: loop ? req.url : `${target}${req.url ?? ''}` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+    try {
+      for (const base of [`${origin}/fhir`, `${origin}/loop/fhir`]) {
+        hits.length = 0;
+        const server = await withUpstream(base, { retries: 2 });
+        try {
+          const texts = expectOutcome(await submit(server), 502, 'exception');
+          expect(texts[0]).toContain('redirects are not followed');
+          expect(hits).toHaveLength(1);
+          expect(hits[0]).toMatch(/^upstream GET /);
+        } finally {
+          await server.close();
+        }
+      }
+    } finally {
+      redirecting.close();
+      elsewhere.close();
+    }
+  }, 60_000);
 });

@@ -9,6 +9,9 @@ import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-serv
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import { scenarios } from '../../helpers/scenarios';
 
+/** The responses the tests submit, stored upstream first (the server evaluates the stored copy). */
+const STORED = scenarios().map((s) => s.response);
+
 const QR = scenarios().find((s) => s.name === 'no-findings')!.response as QuestionnaireResponse;
 const CLIENT = 'backend-client';
 
@@ -31,6 +34,7 @@ describe('SMART Backend Services towards the upstream', () => {
   beforeEach(async () => {
     clock = Date.now();
     fixture = await startMedplumTestFhirServer({
+      resources: STORED,
       auth: { clientId: CLIENT, clientPublicKey: publicPem, expiresIn: 300 },
     });
     server = await startServer(
@@ -62,12 +66,15 @@ describe('SMART Backend Services towards the upstream', () => {
     expect((await submit()).status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(1);
     expect(fixture.tokenRequests[0]!.scope).toBe(DEFAULT_BACKEND_SCOPE);
-    expect(fixture.requests.map((r) => r.authorization)).toEqual(['Bearer token-1', 'Bearer token-1']);
+    // Each submission reads the stored response, writes, and searches its keys for duplicates.
+    expect(fixture.requests.map((r) => r.authorization)).toEqual(
+      Array.from({ length: 6 }, () => 'Bearer token-1')
+    );
 
     clock += 300_000; // past expiry: a new token is requested
     expect((await submit()).status).toBe(200);
     expect(fixture.tokenRequests).toHaveLength(2);
-    expect(fixture.requests[2]!.authorization).toBe('Bearer token-2');
+    expect(fixture.requests[6]!.authorization).toBe('Bearer token-2');
   }, 60_000);
 
   test('a token the upstream no longer accepts is renewed once', async () => {
@@ -120,6 +127,7 @@ describe('tokenProvider', () => {
 describe('upstream credentials that fail', () => {
   test('a client key the authorization server does not know gives 502', async () => {
     const fixture = await startMedplumTestFhirServer({
+      resources: STORED,
       auth: { clientId: CLIENT, clientPublicKey: publicPem, expiresIn: 300 },
     });
     const server = await startServer({
@@ -144,6 +152,7 @@ describe('upstream credentials that fail', () => {
 
   test('a static token the upstream rejects (401) gives 502', async () => {
     const fixture = await startMedplumTestFhirServer({
+      resources: STORED,
       auth: { clientId: CLIENT, clientPublicKey: publicPem, expiresIn: 300 },
     });
     const server = await startServer({ upstream: { url: fixture.url, token: 'wrong' } });

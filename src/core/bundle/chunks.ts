@@ -1,6 +1,7 @@
 /**
  * Splits a transaction Bundle into smaller transactions that a server can run one after another,
- * and points the later ones at what the earlier ones wrote. Pure: no client, no I/O.
+ * and points the later ones at what the earlier ones wrote. Pure: no client, no I/O. The one chunker of
+ * the project: the Medplum bot and the server's upstream mode both write through it.
  *
  * Inside one transaction the server resolves `urn:uuid:` references between entries itself. Across
  * transactions it cannot, so a resource must be sent after everything it references (dependency
@@ -9,7 +10,7 @@
  * See: https://hl7.org/fhir/R4/http.html#trules
  */
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { issue, ReFhirError } from '../core/outcomes';
+import { issue, ReFhirError } from '../outcomes';
 
 /** A `urn:uuid:` URI anywhere in a string (a reference, a uri element, a link in the narrative). */
 const URN_UUID = /urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;

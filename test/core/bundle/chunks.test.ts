@@ -1,9 +1,9 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { dependencyOrder, resolveWritten, splitTransaction } from '../../src/bot/transaction-chunks';
-import { ReFhirError } from '../../src/core/outcomes';
-import { scenarios } from '../helpers/scenarios';
+import { dependencyOrder, resolveWritten, splitTransaction } from '../../../src/core/bundle/chunks';
+import { ReFhirError } from '../../../src/core/outcomes';
+import { scenarios } from '../../helpers/scenarios';
 
 const uuid = (n: number): string => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
