@@ -13,6 +13,7 @@ import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import { MockClient, MockFetchClient } from '@medplum/mock';
 import { KEY_SYSTEM } from '../../src/core/constants';
 import { PROVENANCE_KEY_SYSTEM } from '../../src/core/bundle/provenance';
+import { patientSearch } from '../../src/core/bundle/transaction';
 
 /**
  * Medplum's FHIR router with transactions enabled, as the Medplum server runs it for a project with
@@ -120,7 +121,8 @@ export function keyOf(resource: Resource): string | undefined {
     (i) => i.system === KEY_SYSTEM
   );
   if (identifier) {
-    return `${resource.resourceType}?identifier=${KEY_SYSTEM}|${identifier.value}`;
+    const patient = patientSearch(resource);
+    return `${resource.resourceType}?identifier=${KEY_SYSTEM}|${identifier.value}${patient ? `&${patient}` : ''}`;
   }
   const tag = resource.meta?.tag?.find((t) => t.system === PROVENANCE_KEY_SYSTEM);
   return tag ? `${resource.resourceType}?_tag=${PROVENANCE_KEY_SYSTEM}|${tag.code}` : undefined;

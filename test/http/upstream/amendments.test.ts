@@ -48,13 +48,18 @@ describe('amendment sequences in upstream mode (Medplum fhir-router upstream)', 
     async (_name, sequence) => {
       for (const step of sequence.steps) {
         ids = counterIds();
+        // Upstream mode evaluates the stored response: each version is stored before it is submitted.
+        await fixture.repo.updateResource(structuredClone(step));
         const sent = fixture.requests.length;
         const res = await post<Bundle>(`${server.base}/QuestionnaireResponse/$re-evaluate`, step);
         expect(res.status).toBe(200);
         const requests = fixture.requests.slice(sent).map((r) => `${r.method} /${r.path}`);
-        // A first submission reads nothing; an amendment searches each closable type once, then writes once.
+        // The stored response is read; an amendment then searches each closable type once; the write is
+        // one transaction, then one batch of key searches that finds no duplicate to repair.
         expect(requests).toEqual([
+          `GET /QuestionnaireResponse/${step.id}`,
           ...(step.status === 'amended' ? CLOSABLE_TYPES.map((t) => `GET /${t}`) : []),
+          'POST /',
           'POST /',
         ]);
       }
@@ -81,7 +86,9 @@ describe('amendment sequences in upstream mode (Medplum fhir-router upstream)', 
 
   test('a search the upstream refuses fails the submission with 502 and writes nothing', async () => {
     const [first, second] = SEQUENCES.find((s) => s.name === 'positive-to-negative-peu')!.steps;
+    await fixture.repo.updateResource(structuredClone(first!));
     expect((await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, first)).status).toBe(200);
+    await fixture.repo.updateResource(structuredClone(second!));
     const before = fixture.requests.length;
     fixture.faults.push({
       kind: 'status',
@@ -90,6 +97,7 @@ describe('amendment sequences in upstream mode (Medplum fhir-router upstream)', 
     });
     const res = await post(`${server.base}/QuestionnaireResponse/$re-evaluate`, second);
     expect(res.status).toBe(502);
-    expect(fixture.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
+    // The stored response is read, the first search is refused, and nothing is posted.
+    expect(fixture.requests.slice(before).map((r) => r.method)).toEqual(['GET', 'GET']);
   });
 });
