@@ -96,6 +96,21 @@ const OutcomeErrorBase: new (
   readonly outcome: OperationOutcome;
 } = OperationOutcomeError;
 
+/**
+ * Sets `cause` whichever Medplum line made the error: 4.x takes the cause as the second argument,
+ * 5.x an ErrorOptions (`{ cause }`), so a positional cause is lost on 5.x unless set here.
+ */
+export function keepCause(error: Error, cause: unknown): void {
+  if (cause !== undefined && error.cause !== cause) {
+    Object.defineProperty(error, 'cause', {
+      value: cause,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  }
+}
+
 /** Marks a ReFhirError from any copy of this package (an ESM and a CJS copy in one process, two versions). */
 const REFHIR_ERROR = Symbol.for('re-fhir.ReFhirError');
 
@@ -117,6 +132,7 @@ export class ReFhirError extends OutcomeErrorBase {
     cause?: unknown
   ) {
     super(outcome(issues), cause);
+    keepCause(this, cause);
     this.name = 'ReFhirError';
     Object.defineProperty(this, REFHIR_ERROR, { value: true });
   }

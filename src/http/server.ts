@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { appConfigFromEnv, serverConfigFromEnv } from './config';
+import { appConfigFromEnv, bindingWarning, serverConfigFromEnv } from './config';
 import { createApp } from './app';
 import { listen } from './lifecycle';
 import { createLogger } from './logging';
@@ -14,10 +14,15 @@ async function main(): Promise<void> {
   const config = { ...fromEnv, webRoot: fromEnv.webRoot ?? builtWebRoot() };
   const server = serverConfigFromEnv(process.env);
   const logger = createLogger(config.logLevel);
+  const warning = bindingWarning(server, config);
+  if (warning) {
+    logger.warn({ host: server.host ?? '(all interfaces)' }, warning);
+  }
   const app = createApp({ ...config, logger });
   const running = await listen(app, { ...server, logger });
   logger.info(
     {
+      host: server.host ?? '(all interfaces)',
       port: running.port,
       fhirBase: config.fhirBase ?? '/fhir',
       auth: config.auth ? 'on' : 'OFF (local demo only)',

@@ -88,7 +88,7 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
  * of the package's entry point (Medplum 4, whose `readJson` reads beside it). Undefined when the file
  * is not there, and then the whole file is read through `readJson`.
  */
-function resourcesPath(): string | undefined {
+export function resourcesPath(): string | undefined {
   const { getDataDir } = medplumDefinitions as { getDataDir?: () => string };
   const dataDir =
     typeof getDataDir === 'function'

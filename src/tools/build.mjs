@@ -46,6 +46,7 @@ await build({ ...common, format: 'esm', outfile: 'dist/esm/index.mjs', banner: {
 await build({ ...common, format: 'cjs', outfile: 'dist/cjs/index.cjs' });
 execFileSync('npx', ['tsc', '-p', 'src/tools/tsconfig.build.json'], { stdio: 'inherit' });
 pruneUnreachableDeclarations('dist/types/index.d.ts');
+resolveFhirTypesAsEsm('dist/types');
 // dist/types has no package.json "type", so its .d.ts files are CommonJS declarations; the ESM entry
 // re-exports them (allowed from ESM), the CJS entry likewise, each beside its own JavaScript.
 const typesEntry = "export * from '../types/index.js';\n";
@@ -62,6 +63,31 @@ if (!libraryOnly) {
     outfile: 'dist/server/server.cjs',
     sourcemap: true,
   });
+}
+
+/**
+ * dist/types are CommonJS declarations, and @medplum/fhirtypes 5 is an ES module (4.5 is not): under
+ * node16/nodenext a type import of it from CommonJS needs `resolution-mode` (TypeScript 5.3 and later
+ * accept it under every resolution). Only type imports of @medplum/fhirtypes are in our declarations.
+ * @param {string} dir - The declarations directory.
+ */
+function resolveFhirTypesAsEsm(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith('.d.ts')) continue;
+    const path = join(e.parentPath, e.name);
+    const text = readFileSync(path, 'utf8');
+    const fixed = text.replace(
+      /^(import type \{[^}]*\} from '@medplum\/fhirtypes');$/gm,
+      "$1 with { 'resolution-mode': 'import' };"
+    );
+    if (
+      /from '@medplum\/(?!fhirtypes')/.test(fixed) ||
+      /^import (?!type )[^;]*'@medplum\/fhirtypes'/m.test(fixed)
+    ) {
+      throw new Error(`${path}: a declaration imports Medplum other than as types of @medplum/fhirtypes`);
+    }
+    writeFileSync(path, fixed);
+  }
 }
 
 /**
