@@ -83,14 +83,15 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
     app.set('trust proxy', config.trustProxy);
   }
   app.use(requestLogging(logger));
+  const https = config.publicBaseUrl?.startsWith('https://') === true;
   app.use(
     helmet({
       crossOriginResourcePolicy: { policy: corsOn ? 'cross-origin' : 'same-origin' },
       // helmet's strict default CSP, but `upgrade-insecure-requests` only when the public URL is
       // https: over plain HTTP on any host but localhost it made the page fetch its script over https.
-      contentSecurityPolicy: {
-        directives: { upgradeInsecureRequests: config.publicBaseUrl?.startsWith('https://') ? [] : null },
-      },
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } },
+      // Browsers ignore (and complain about) Cross-Origin-Opener-Policy on an http origin.
+      crossOriginOpenerPolicy: https,
     })
   );
   if (corsOn) {

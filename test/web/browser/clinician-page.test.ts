@@ -301,7 +301,9 @@ describeWithBrowser('clinician page in headless Chromium', () => {
       const response = await page.goto(`${origin}/`);
       expect(response?.headers()['content-security-policy']).not.toContain('upgrade-insecure-requests');
       await page.locator('label[for="dry-orgasm-option-0"]').waitFor();
-      await answerRequiredOnly(page);
+      const scenario = example('turp-tamsulosin');
+      await fillContext(page, scenario);
+      await fillAnswers(page, questionnaire, scenario);
       expect(elsewhere).toEqual([]);
       const { status } = await submitAndWait(page);
       expect(status).toBe(200);
