@@ -139,8 +139,15 @@ export function expectFirstError(res: JsonResponse<unknown>, status: number, cod
   });
 }
 
-/** fetch's error when the server closed a kept-alive connection before it read anything from it. */
+/**
+ * fetch's errors when the server closed a kept-alive connection for idleness as the request went out
+ * ("other side closed", or a reset when the close crossed the request). A server that died would refuse
+ * the repeat as well.
+ */
 function closedWhileIdle(err: unknown): boolean {
   const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  return cause?.code === 'UND_ERR_SOCKET' && cause.message === 'other side closed';
+  return (
+    (cause?.code === 'UND_ERR_SOCKET' && cause.message === 'other side closed') ||
+    cause?.code === 'ECONNRESET'
+  );
 }
