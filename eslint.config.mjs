@@ -45,5 +45,14 @@ export default tseslint.config(
     files: ['src/tools/**', 'bench/**', 'test/**', 'src/http/server.ts', '**/*.mjs', '**/*.cjs'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain JavaScript cannot state return types; CommonJS files load with require.
+    files: ['**/*.mjs', '**/*.cjs'],
+    rules: { '@typescript-eslint/explicit-function-return-type': 'off' },
+  },
+  {
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier
 );

@@ -117,7 +117,7 @@ export type { PreviousWrites, PreviousWritesSearch } from './core/bundle/reconci
 export { CONTENT } from './core/conformance/content';
 export { ConformanceRegistry, shippedRegistry, splitCanonical } from './core/conformance/registry';
 export * from './core/operations';
-export { ReFhirError, hasErrors, issue, outcome } from './core/outcomes';
+export { ReFhirError, hasErrors, isReFhirError, issue, outcome } from './core/outcomes';
 export type { FailureKind } from './core/outcomes';
 export * from './core/terminology';
 export type { ApplyParameters } from './core/plan';

@@ -14,6 +14,7 @@ import type { OperationOutcomeIssue, QuestionnaireResponse } from '@medplum/fhir
 import type { EngineDeps } from '../core/operations';
 import { evaluateResponse } from '../core/operations';
 import { issue, outcome, ReFhirError } from '../core/outcomes';
+import { operationOutcomeError } from './operation-outcome-error';
 import { createBotEngine } from './engine';
 import { previousWrites } from './previous-writes';
 import { chooseQuestionnaire } from './questionnaire';
@@ -177,5 +178,5 @@ function asOperationOutcomeError(error: unknown): OperationOutcomeError {
   }
   const internal = issue('error', 'exception', 'Internal error in the re-fhir bot');
   internal.diagnostics = error instanceof Error ? error.message : String(error);
-  return new OperationOutcomeError(outcome([internal]), error);
+  return operationOutcomeError(outcome([internal]), error);
 }

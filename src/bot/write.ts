@@ -3,6 +3,7 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, outcome } from '../core/outcomes';
 import { resolveWritten, splitTransaction } from '../core/bundle/chunks';
+import { operationOutcomeError } from './operation-outcome-error';
 
 /**
  * The most entries Medplum accepts in a transaction that holds a conditional write, when the
@@ -65,10 +66,10 @@ function partFailed(
   );
   stopped.diagnostics = (part.entry ?? []).map((e) => `${e.request?.method} ${e.request?.url}`).join('\n');
   if (error instanceof OperationOutcomeError) {
-    return new OperationOutcomeError({ ...error.outcome, issue: [...error.outcome.issue, stopped] }, error);
+    return operationOutcomeError({ ...error.outcome, issue: [...error.outcome.issue, stopped] }, error);
   }
   const failure = issue('error', 'exception', error instanceof Error ? error.message : String(error));
-  return new OperationOutcomeError(outcome([failure, stopped]), error);
+  return operationOutcomeError(outcome([failure, stopped]), error);
 }
 
 /**
@@ -112,7 +113,7 @@ export async function executeTransaction(
     }
   });
   if (failures.length > 0) {
-    throw new OperationOutcomeError(outcome(failures));
+    throw operationOutcomeError(outcome(failures));
   }
   return written;
 }

@@ -84,14 +84,60 @@ export function hasErrors(issues: readonly OperationOutcomeIssue[]): boolean {
   return issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
 }
 
-/** An OperationOutcomeError that also says which kind of failure it is. */
-export class ReFhirError extends OperationOutcomeError {
+/**
+ * Medplum's OperationOutcomeError as the base class at run time (Medplum and its bots recognise it),
+ * typed as a plain Error with an `outcome`, so that our declarations do not import `@medplum/core`
+ * (its types pull in optional PDF typings a consumer may not have).
+ */
+const OutcomeErrorBase: new (
+  outcome: OperationOutcome,
+  cause?: unknown
+) => Error & {
+  readonly outcome: OperationOutcome;
+} = OperationOutcomeError;
+
+/**
+ * Sets `cause` whichever Medplum line made the error: 4.x takes the cause as the second argument,
+ * 5.x an ErrorOptions (`{ cause }`), so a positional cause is lost on 5.x unless set here.
+ */
+export function keepCause(error: Error, cause: unknown): void {
+  if (cause !== undefined && error.cause !== cause) {
+    Object.defineProperty(error, 'cause', {
+      value: cause,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  }
+}
+
+/** Marks a ReFhirError from any copy of this package (an ESM and a CJS copy in one process, two versions). */
+const REFHIR_ERROR = Symbol.for('re-fhir.ReFhirError');
+
+/**
+ * True for a ReFhirError made by any copy of this package. `instanceof ReFhirError` gives the same
+ * answer (through `Symbol.hasInstance`), also across copies.
+ */
+export function isReFhirError(value: unknown): value is ReFhirError {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[REFHIR_ERROR] === true
+  );
+}
+
+/** An OperationOutcomeError (Medplum's, at run time) that also says which kind of failure it is. */
+export class ReFhirError extends OutcomeErrorBase {
   constructor(
     readonly kind: FailureKind,
     issues: readonly OperationOutcomeIssue[],
     cause?: unknown
   ) {
     super(outcome(issues), cause);
+    keepCause(this, cause);
     this.name = 'ReFhirError';
+    Object.defineProperty(this, REFHIR_ERROR, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isReFhirError(value);
   }
 }

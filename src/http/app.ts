@@ -1,6 +1,6 @@
 // Declares req.requestId, req.log, req.pretty and req.auth.
 import type {} from './request-context';
-import type { Express, Request } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import express, { Router } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
@@ -93,7 +93,17 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
     app.set('trust proxy', config.trustProxy);
   }
   app.use(requestLogging(logger));
-  app.use(helmet({ crossOriginResourcePolicy: { policy: corsOn ? 'cross-origin' : 'same-origin' } }));
+  const https = config.publicBaseUrl?.startsWith('https://') === true;
+  app.use(
+    helmet({
+      crossOriginResourcePolicy: { policy: corsOn ? 'cross-origin' : 'same-origin' },
+      // helmet's strict default CSP, but `upgrade-insecure-requests` only when the public URL is
+      // https: over plain HTTP on any host but localhost it made the page fetch its script over https.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } },
+      // Browsers ignore (and complain about) Cross-Origin-Opener-Policy on an http origin.
+      crossOriginOpenerPolicy: https,
+    })
+  );
   if (corsOn) {
     const origins = config.corsOrigins!;
     app.use(
@@ -116,6 +126,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   if (config.auth) {
     fhir.use(smartConfigurationRoutes(ctx));
   }
+  fhir.use(noStore);
   fhir.use(negotiate);
   fhir.use(
     metadataRoutes(
@@ -138,6 +149,17 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * FHIR answers carry patient data or depend on the caller's token and Accept header: no cache may
+ * keep them, and any that does must key them by those headers.
+ */
+function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  res.vary('Accept');
+  res.vary('Authorization');
+  next();
 }
 
 function normalizeBase(base: string): string {

@@ -112,6 +112,7 @@ export interface AppConfig {
 /** Server process settings that are not part of the app. */
 export interface ServerConfig {
   readonly port: number;
+  /** Address to listen on; absent: every interface (only with auth on, or HOST set). */
   readonly host?: string;
   /** How long in-flight requests may run after SIGTERM before connections are cut (default 10 000 ms). */
   readonly shutdownTimeoutMs: number;
@@ -150,11 +151,42 @@ export function appConfigFromEnv(env: Env): AppConfig {
  * @param env - The environment.
  */
 export function serverConfigFromEnv(env: Env): ServerConfig {
+  const authOn = authFromEnv(env) !== undefined;
+  // Without auth the server is a local demo: loopback unless HOST says otherwise (server.ts warns).
+  const host = env.HOST || (authOn ? undefined : '127.0.0.1');
+  if (!isLoopback(host) && !env.PUBLIC_BASE_URL) {
+    // Off loopback, the Host header is the client's to choose: it must not become our fullUrls and links.
+    throw new Error(
+      `PUBLIC_BASE_URL is required when the server listens beyond loopback (HOST=${host ?? '(all interfaces)'})`
+    );
+  }
   return {
     port: integer(env, 'PORT') ?? 8080,
-    host: env.HOST || undefined,
+    host,
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS') ?? 10_000,
   };
+}
+
+/** True for a loopback name or address (reachable from this machine only); absent means every interface. */
+export function isLoopback(host: string | undefined): boolean {
+  if (host === undefined) {
+    return false;
+  }
+  const bare = host.replace(/^\[|\]$/g, '');
+  return (
+    bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1'
+  );
+}
+
+/**
+ * The warning to log at start, if any: listening beyond loopback with authentication off exposes
+ * every operation to whoever can reach the port.
+ */
+export function bindingWarning(server: ServerConfig, app: AppConfig): string | undefined {
+  if (app.auth || isLoopback(server.host)) {
+    return undefined;
+  }
+  return `listening on ${server.host ?? 'every interface'} with authentication OFF: anyone who can reach this port can submit responses and read the results`;
 }
 
 function authFromEnv(env: Env): AuthConfig | undefined {

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { appConfigFromEnv, poolConfigFromEnv, serverConfigFromEnv, serverLimitsFromEnv } from './config';
+import {
+  appConfigFromEnv,
+  bindingWarning,
+  poolConfigFromEnv,
+  serverConfigFromEnv,
+  serverLimitsFromEnv,
+} from './config';
 import { createApp, WARM_TYPES } from './app';
 import { listen } from './lifecycle';
 import { createLogger } from './logging';
@@ -15,6 +21,10 @@ async function main(): Promise<void> {
   const config = { ...fromEnv, webRoot: fromEnv.webRoot ?? builtWebRoot() };
   const server = serverConfigFromEnv(process.env);
   const logger = createLogger(config.logLevel);
+  const warning = bindingWarning(server, config);
+  if (warning) {
+    logger.warn({ host: server.host ?? '(all interfaces)' }, warning);
+  }
   const poolConfig = poolConfigFromEnv(process.env);
   const limits = serverLimitsFromEnv(process.env);
   const pool =
@@ -25,6 +35,7 @@ async function main(): Promise<void> {
   const running = await listen(app, { ...server, logger, limits });
   logger.info(
     {
+      host: server.host ?? '(all interfaces)',
       port: running.port,
       fhirBase: config.fhirBase ?? '/fhir',
       auth: config.auth ? 'on' : 'OFF (local demo only)',

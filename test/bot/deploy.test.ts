@@ -149,6 +149,8 @@ describe('deployBot', () => {
   });
 
   test('without a project to create the Bot in it stops before writing anything', async () => {
+    // Medplum 5's MockClient is signed in to a project, 4.5's is not: no project either way.
+    jest.spyOn(medplum, 'getProject').mockReturnValue(undefined);
     await expect(deployBot(medplum, { code: 'exports.handler = async () => 1;' })).rejects.toThrow(/project/);
     expect(await medplum.searchResources('Bot', {})).toHaveLength(0);
     expect(await medplum.searchResources('Subscription', {})).toHaveLength(0);

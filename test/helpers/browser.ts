@@ -97,7 +97,14 @@ export function describeWithBrowser(name: string, body: () => void): void {
   describe.skip(`${name} [SKIPPED: no browser — ${availability.reason}]`, body);
 }
 
-/** Launches headless Chromium with the flags above. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+/**
+ * Launches headless Chromium with the flags above.
+ * @param extraArgs - More flags (for example `--host-resolver-rules`, to give 127.0.0.1 another name).
+ */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
 }

@@ -61,7 +61,17 @@ export interface JsonResponse<T = Resource> {
  * @param init - fetch options.
  */
 export async function request<T = Resource>(url: string, init: RequestInit = {}): Promise<JsonResponse<T>> {
-  const res = await fetch(url, init);
+  let res: globalThis.Response;
+  try {
+    res = await fetch(url, init);
+  } catch (err) {
+    // On a loaded machine a test may reuse a kept-alive connection just as the server closes it for
+    // idleness (its keep-alive timeout): the request never reached the server, so it is sent once more.
+    if (!closedWhileIdle(err)) {
+      throw err;
+    }
+    res = await fetch(url, init);
+  }
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T, text };
 }
@@ -127,4 +137,17 @@ export function expectFirstError(res: JsonResponse<unknown>, status: number, cod
     resourceType: 'OperationOutcome',
     firstError: code,
   });
+}
+
+/**
+ * fetch's errors when the server closed a kept-alive connection for idleness as the request went out
+ * ("other side closed", or a reset when the close crossed the request). A server that died would refuse
+ * the repeat as well.
+ */
+function closedWhileIdle(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  return (
+    (cause?.code === 'UND_ERR_SOCKET' && cause.message === 'other side closed') ||
+    cause?.code === 'ECONNRESET'
+  );
 }

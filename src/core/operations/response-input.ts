@@ -96,7 +96,7 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
   }
   const resolved = resolveQuestionnaire(response, deps, given);
   if ('issue' in resolved) {
-    return { issues: [...base.issues, resolved.issue], failure: 'not-found' };
+    return { issues: [...base.issues, resolved.issue], failure: resolved.failure };
   }
   const questionnaire = resolved.questionnaire;
 
@@ -119,7 +119,7 @@ function resolveQuestionnaire(
   response: QuestionnaireResponse,
   deps: EngineDeps,
   given: Questionnaire | undefined
-): { questionnaire: Questionnaire } | { issue: OperationOutcomeIssue } {
+): { questionnaire: Questionnaire } | { issue: OperationOutcomeIssue; failure: 'not-found' | 'conformance' } {
   const canonical = response.questionnaire;
   if (given) {
     if (canonical) {
@@ -132,12 +132,14 @@ function resolveQuestionnaire(
             `The response answers ${canonical}, not the Questionnaire given (${given.url ?? '?'}|${given.version ?? '?'})`,
             'QuestionnaireResponse.questionnaire'
           ),
+          failure: 'not-found',
         };
       }
     }
     return { questionnaire: given };
   }
   if (!canonical) {
+    // Valid R4 (the element is optional there) that our profile requires: 422, not an unknown canonical.
     return {
       issue: issue(
         'error',
@@ -145,6 +147,7 @@ function resolveQuestionnaire(
         'The response does not name its Questionnaire',
         'QuestionnaireResponse.questionnaire'
       ),
+      failure: 'conformance',
     };
   }
   const found = deps.registry.resolve<Questionnaire>(canonical, 'Questionnaire');
@@ -156,6 +159,7 @@ function resolveQuestionnaire(
         `Unknown Questionnaire ${canonical}`,
         'QuestionnaireResponse.questionnaire'
       ),
+      failure: 'not-found',
     };
   }
   return { questionnaire: found };

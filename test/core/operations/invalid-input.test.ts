@@ -154,16 +154,17 @@ const DEFECTS: Defect[] = [
     code: 'not-found',
     expression: 'QuestionnaireResponse.questionnaire',
   },
+  // Valid FHIR that breaks the Questionnaire or the profile: conformance (422).
   {
+    // Optional in R4, required by our profile: 422, not the 404 of an unknown canonical.
     name: 'no Questionnaire named',
     mutate: (qr) => {
       delete qr.questionnaire;
     },
-    kind: 'not-found',
+    kind: 'conformance',
     code: 'required',
     expression: 'QuestionnaireResponse.questionnaire',
   },
-  // Valid FHIR that breaks the Questionnaire or the profile: conformance (422).
   {
     name: 'a response still in progress',
     mutate: (qr) => ({ ...qr, status: 'in-progress' }),

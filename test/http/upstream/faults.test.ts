@@ -25,7 +25,8 @@ const noSleep = async (): Promise<void> => undefined;
 
 function withUpstream(url: string, upstream: Partial<UpstreamConfig> = {}): Promise<TestServer> {
   return startServer(
-    { upstream: { url, retries: 2, timeoutMs: 2000, ...upstream } },
+    // A generous timeout: only the cases about timeouts set a short one, against an upstream far slower.
+    { upstream: { url, retries: 2, timeoutMs: 60_000, ...upstream } },
     { upstream: { sleep: noSleep } }
   );
 }

@@ -284,6 +284,38 @@ describeWithBrowser('clinician page in headless Chromium', () => {
     return { page, evaluations, errors };
   }
 
+  test('renders and evaluates when opened by a host name that is not localhost, over plain HTTP', async () => {
+    // The name resolves to 127.0.0.1 inside this browser only: the traffic stays on loopback. Chromium
+    // treats localhost as secure and never upgrades it; any other http origin was upgraded to https by
+    // a CSP with upgrade-insecure-requests, and the page stayed blank.
+    const named = await launchBrowser(['--host-resolver-rules=MAP re-fhir.test 127.0.0.1']);
+    try {
+      const origin = `http://re-fhir.test:${new URL(baseUrl).port}`;
+      const page = await named.newPage();
+      const elsewhere: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) {
+          elsewhere.push(r.url());
+        }
+      });
+      page.on('pageerror', (e) => elsewhere.push(`page error: ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && elsewhere.push(`console: ${m.text()}`));
+      const response = await page.goto(`${origin}/`);
+      expect(response?.headers()['content-security-policy']).not.toContain('upgrade-insecure-requests');
+      await page.locator('label[for="dry-orgasm-option-0"]').waitFor();
+      const scenario = example('turp-tamsulosin');
+      await fillContext(page, scenario);
+      await fillAnswers(page, questionnaire, scenario);
+      expect(elsewhere).toEqual([]);
+      const { status } = await submitAndWait(page);
+      expect(status).toBe(200);
+      await expect(page.getByTestId('result').isVisible()).resolves.toBe(true);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await named.close();
+    }
+  });
+
   async function submitAndWait(page: Page): Promise<{ sent: QuestionnaireResponse; status: number }> {
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.url().includes('/$re-evaluate') && r.method() === 'POST'),
