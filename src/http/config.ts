@@ -324,13 +324,23 @@ export function poolConfigFromEnv(env: Env, cores = availableParallelism()): Poo
   if (budgetMs < 1) {
     throw new Error('TASK_BUDGET_MS must be at least 1');
   }
+  const maxHeapMb = integer(env, 'WORKER_MAX_HEAP_MB');
+  if (maxHeapMb !== undefined && maxHeapMb < MIN_WORKER_HEAP_MB) {
+    throw new Error(`WORKER_MAX_HEAP_MB must be at least ${MIN_WORKER_HEAP_MB}`);
+  }
   return {
     workers: integer(env, 'WORKERS') ?? cores,
     queueLimit: integer(env, 'POOL_QUEUE_LIMIT') ?? 64,
     budgetMs,
-    maxHeapMb: integer(env, 'WORKER_MAX_HEAP_MB'),
+    maxHeapMb,
   };
 }
+
+/**
+ * The smallest worker heap accepted: below a few MB Node 22 cannot even start the worker's isolate and
+ * aborts the whole process ("GC during deserialization") instead of failing the worker alone.
+ */
+export const MIN_WORKER_HEAP_MB = 16;
 
 /** Limits of the HTTP server itself (lifecycle.ts). */
 export interface ServerLimits {

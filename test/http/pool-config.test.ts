@@ -50,6 +50,10 @@ describe('worker pool and server limits from the environment', () => {
     expect(() => poolConfigFromEnv({ WORKERS: 'many' })).toThrow('WORKERS must be a non-negative integer');
     expect(() => poolConfigFromEnv({ POOL_QUEUE_LIMIT: '-1' })).toThrow('POOL_QUEUE_LIMIT');
     expect(() => poolConfigFromEnv({ TASK_BUDGET_MS: '0' })).toThrow('TASK_BUDGET_MS must be at least 1');
+    // Below it Node 22 aborts the whole process while starting the worker, instead of failing the worker.
+    expect(() => poolConfigFromEnv({ WORKER_MAX_HEAP_MB: '1' })).toThrow(
+      'WORKER_MAX_HEAP_MB must be at least 16'
+    );
     expect(() => serverLimitsFromEnv({ MAX_IN_FLIGHT: '0' })).toThrow('MAX_IN_FLIGHT must be at least 1');
     expect(() => serverLimitsFromEnv({ HEADERS_TIMEOUT_MS: '70000' })).toThrow(
       'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS'

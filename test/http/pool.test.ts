@@ -2,6 +2,7 @@ import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import pino from 'pino';
 import { HttpError } from '../../src/http/errors';
 import { WorkerPool } from '../../src/http/pool/pool';
+import { MIN_WORKER_HEAP_MB } from '../../src/http/config';
 import { inProcessRunner } from '../../src/http/pool/runner';
 import { ReFhirError } from '../../src/core/outcomes';
 import { MANAGEMENT_PATHWAY } from '../../src/core/constants';
@@ -204,14 +205,14 @@ describe('over HTTP, every pooled operation answers as it does in the request th
 });
 
 describe('readiness', () => {
-  test('/readyz is 503 while no worker has loaded the content (here: workers that die of a 1 MB heap); /healthz is 200', async () => {
+  test('/readyz is 503 while no worker has loaded the content (here: workers that die of a 16 MB heap); /healthz is 200', async () => {
     const logs: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l)) });
     const pool = new WorkerPool({
       size: 1,
       queueLimit: 1,
       budgetMs: 10_000,
-      maxHeapMb: 1,
+      maxHeapMb: MIN_WORKER_HEAP_MB,
       warmTypes: WARM,
       logger,
     });
