@@ -4,9 +4,11 @@ import type {
   Condition,
   Extension,
   Questionnaire,
+  Parameters as FhirParameters,
   QuestionnaireResponse,
   RequestGroup,
   RequestGroupAction,
+  Resource,
   ValueSet,
 } from '@medplum/fhirtypes';
 import { execFileSync } from 'node:child_process';
@@ -752,6 +754,17 @@ describeWithBrowser(
       const scenario = example(name);
       await fillContext(page, scenario);
       await fillAnswers(page, questionnaire, scenario);
+      // Upstream mode evaluates the response as stored upstream (docs/upstream.md): the EHR's own store
+      // holds it before it is evaluated, so the fixture stores what the page sends, then lets it through.
+      await page.route('**/QuestionnaireResponse/$re-evaluate', async (route) => {
+        const body = route.request().postDataJSON() as Resource | FhirParameters;
+        const response =
+          body.resourceType === 'Parameters'
+            ? body.parameter?.find((p) => p.name === 'questionnaire-response')?.resource
+            : body;
+        await fixture.repo.updateResource(structuredClone(response as QuestionnaireResponse));
+        await route.continue();
+      });
       const [request] = await Promise.all([
         page.waitForRequest((r) => r.url().includes('/$re-evaluate') && r.method() === 'POST'),
         page.getByRole('button', { name: 'Evaluate' }).click(),
