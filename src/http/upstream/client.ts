@@ -14,7 +14,8 @@ import type { HttpError } from '../errors';
 import { httpError, HttpError as HttpErrorClass } from '../errors';
 import type { TokenProvider } from './token-provider';
 import { isTimeout, tokenProvider } from './token-provider';
-import { entryFailures, permissionHint, retryWaitMs, writtenAs } from './transaction-response';
+import { writtenAs } from '../../core/bundle/chunks';
+import { entryFailures, permissionHint, retryWaitMs } from './transaction-response';
 
 /** Upstream 4xx statuses passed through to the caller with the upstream's OperationOutcome. */
 const KEPT_STATUSES = new Set([400, 409, 412, 422]);

@@ -67,19 +67,3 @@ export function permissionHint(status: number, entry?: BundleEntry, what?: strin
   }
   return 'grant the default scope (see docs/upstream.md), including StructureDefinition read';
 }
-
-/**
- * `Type/id` of a transaction-response entry: from its `location` (where R4 puts it), else from the
- * resource returned with it.
- * See: https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.location
- */
-export function writtenAs(entry: BundleEntry | undefined): string | undefined {
-  const match = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(
-    entry?.response?.location ?? ''
-  );
-  if (match) {
-    return `${match[1]}/${match[2]}`;
-  }
-  const resource = entry?.resource;
-  return resource?.id ? `${resource.resourceType}/${resource.id}` : undefined;
-}
