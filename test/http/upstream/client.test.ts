@@ -335,9 +335,9 @@ describe('upstream mode against a server that returns only status and location b
 describe('upstream mode: slow and down', () => {
   test('an upstream slower than the timeout gives 504 after the bounded retries', async () => {
     const fixture = await startMedplumTestFhirServer({ resources: STORED, transactions: false });
-    const server = await withUpstream(fixture, { timeoutMs: 100, retries: 1 });
+    const server = await withUpstream(fixture, { timeoutMs: 2_000, retries: 1 });
     try {
-      fixture.faults.push({ kind: 'slow', ms: 600 }, { kind: 'slow', ms: 600 });
+      fixture.faults.push({ kind: 'slow', ms: 6_000 }, { kind: 'slow', ms: 6_000 });
       const texts = expectOutcome(await reEvaluate(server, TURP), 504, 'timeout');
       expect(texts[0]).toContain('did not answer in time');
       expect(transactions(fixture)).toHaveLength(2);

@@ -166,8 +166,8 @@ const CASES: FaultCase[] = [
   },
   {
     name: 'slower than the timeout on every attempt, before processing',
-    faults: times(2, { kind: 'slow', ms: 300 }),
-    upstream: { timeoutMs: 100, retries: 1 },
+    faults: times(2, { kind: 'slow', ms: 6_000 }),
+    upstream: { timeoutMs: 2_000, retries: 1 },
     status: 504,
     code: 'timeout',
     stored: 'complete',
@@ -175,8 +175,8 @@ const CASES: FaultCase[] = [
   },
   {
     name: 'slower than the timeout on every attempt, after writing',
-    faults: times(2, { kind: 'slow', ms: 300, afterApply: true }),
-    upstream: { timeoutMs: 100, retries: 1 },
+    faults: times(2, { kind: 'slow', ms: 6_000, afterApply: true }),
+    upstream: { timeoutMs: 2_000, retries: 1 },
     status: 504,
     code: 'timeout',
     stored: 'complete',
@@ -256,7 +256,7 @@ describe('an upstream that is not there', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const server = await withUpstream(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/fhir`, {
-      timeoutMs: 100,
+      timeoutMs: 2_000,
       retries: 1,
     });
     try {
