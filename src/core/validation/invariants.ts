@@ -14,13 +14,13 @@ import { walkResource } from './walk';
 /**
  * FHIRPath functions that @medplum/core 4.5.2 implements. Its `repeat`, `children`,
  * `descendants`, `trim`, `split`, `encode`, `decode`, `escape` and `unescape` are stubs that return
- * empty, so they are absent here; an invariant calling any function not listed is silently passed
+ * empty, and its `htmlChecks` always returns true (so txt-1 and txt-2 never fail), so they are absent here; an invariant calling any function not listed is silently passed
  * by Medplum and evaluated by this tier instead.
  */
 const MEDPLUM_FUNCTIONS = new Set(
   (
     'empty hasValue exists all allTrue anyTrue allFalse anyFalse subsetOf supersetOf count distinct isDistinct ' +
-    'where select ofType single first last tail skip take intersect exclude union combine htmlChecks iif ' +
+    'where select ofType single first last tail skip take intersect exclude union combine iif ' +
     'toBoolean convertsToBoolean toInteger convertsToInteger toDate convertsToDate toDateTime convertsToDateTime ' +
     'toDecimal convertsToDecimal toQuantity convertsToQuantity toString convertsToString toTime convertsToTime ' +
     'indexOf substring startsWith endsWith contains upper lower replace matches replaceMatches length toChars ' +

@@ -147,6 +147,23 @@ describe('createValidator', () => {
     ]);
   });
 
+  test('txt-1 and txt-2 (htmlChecks(), always true in Medplum) are evaluated on the narrative', () => {
+    const narrative = (div: string): Resource => ({ ...condition, text: { status: 'generated', div } });
+    const xhtml = (body: string): string => `<div xmlns="http://www.w3.org/1999/xhtml">${body}</div>`;
+    expect(validator.validate(narrative(xhtml('<p>Diabetic autonomic neuropathy</p>')))).toEqual({
+      issues: [],
+    });
+    for (const [body, key] of [
+      ['<script>alert(1)</script><p>text</p>', 'txt-1'],
+      ['<p onclick="alert(1)">text</p>', 'txt-1'],
+      ['   ', 'txt-2'],
+    ] as const) {
+      const result = validator.validate(narrative(xhtml(body)));
+      expect(result.failure).toBe('structural');
+      expect(result.issues.map((i) => i.details?.text?.split(' not met')[0])).toContain(`Constraint ${key}`);
+    }
+  });
+
   test('a coding outside a core required ValueSet is a conformance error', () => {
     const system = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
     const result = validator.validate({
