@@ -236,13 +236,14 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
           return { fail: answer.error };
         }
         const failures = entryFailures(answer.entries);
-        last = { entries: answer.entries, complete: failures.length === 0 };
+        const waitMs = retryWaitMs(ex.headers, now());
+        last = { entries: answer.entries, complete: failures.length === 0, waitMs };
         if (failures.length === 0) {
           return { done: last };
         }
         const error = httpError(502, 'exception', `${failures.length} entries were not written`);
         return failures.every((f) => RETRIED_ENTRY_STATUSES.has(f.status))
-          ? { again: error, waitMs: retryWaitMs(ex.headers, now()) }
+          ? { again: error, waitMs }
           : { fail: error };
       });
     } catch (error) {
@@ -428,7 +429,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
           }
         });
         if (!result.complete) {
-          throw incomplete(entries, results);
+          throw incomplete(entries, results, undefined, result.waitMs);
         }
       }
       return {
@@ -469,6 +470,8 @@ interface ChunkResult {
   /** One transaction-response entry per entry of the chunk, in its order. */
   readonly entries: BundleEntry[];
   readonly complete: boolean;
+  /** How long the upstream asked us to wait before re-sending, when it said so. */
+  readonly waitMs?: number;
 }
 
 /**
@@ -528,12 +531,14 @@ function transactionResponse(sent: Bundle, text: string): { entries: BundleEntry
 /**
  * The OperationOutcome of a write that stopped part-way: why, then every entry of the Bundle, written
  * (with where) or not (with the upstream's status and issues), then how to finish it. Its status is 503
- * with Retry-After when all that is missing was throttled, else 502.
+ * with Retry-After when all that is missing was throttled (the upstream's own wait when it gave one,
+ * else 60 s), else 502.
  */
 function incomplete(
   entries: readonly BundleEntry[],
   results: ReadonlyMap<BundleEntry, BundleEntry>,
-  cause?: unknown
+  cause?: unknown,
+  upstreamWaitMs?: number
 ): HttpError {
   const issues: OperationOutcomeIssue[] = [];
   const statuses: number[] = [];
@@ -579,7 +584,7 @@ function incomplete(
   return new HttpErrorClass(
     throttled ? 503 : 502,
     outcome([head, ...causeIssues, ...issues]),
-    throttled ? { 'Retry-After': '60' } : {}
+    throttled ? { 'Retry-After': String(Math.max(1, Math.ceil((upstreamWaitMs ?? 60_000) / 1000))) } : {}
   );
 }
 
