@@ -21,7 +21,8 @@ export interface TestServer {
 
 /**
  * Starts `createApp(config)` on 127.0.0.1 with an ephemeral port. The engine defaults to the shared test
- * engine (frozen clock, counter ids); logs are captured in memory at `info` unless the config says otherwise.
+ * engine (frozen clock, counter ids), the upstream timeout to 60 s; logs are captured in memory at `info`
+ * unless the config says otherwise.
  * @param config - App configuration.
  * @param hooks - Test seams (upstream fetch/sleep).
  */
@@ -32,7 +33,10 @@ export async function startServer(config: AppConfig = {}, hooks: AppTestHooks = 
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }
   );
   const engine = config.engine ?? testEngine();
-  const app = createApp({ engine, logger, ...config }, hooks);
+  // A generous upstream timeout unless a test sets one: on a loaded machine an upstream transaction
+  // can take seconds, and the production default (10 s) then turns into a 504 and a retry.
+  const upstream = config.upstream && { timeoutMs: 60_000, ...config.upstream };
+  const app = createApp({ engine, logger, ...config, ...(upstream ? { upstream } : {}) }, hooks);
   const running = await listen(app, { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2000, logger });
   const origin = `http://127.0.0.1:${running.port}`;
   return {

@@ -25,7 +25,7 @@ beforeEach(async () => {
   // Entry by entry: most of our Bundles are over Medplum's strict-isolation cap of 8 entries.
   fixture = await startMedplumTestFhirServer({ transactions: false });
   server = await startServer(
-    { newId: () => ids(), upstream: { url: fixture.url, retries: 0, timeoutMs: 10_000 } },
+    { newId: () => ids(), upstream: { url: fixture.url, retries: 0, timeoutMs: 60_000 } },
     { upstream: { sleep: async () => undefined } }
   );
 }, 60_000);

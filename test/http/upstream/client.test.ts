@@ -31,7 +31,7 @@ async function withUpstream(
   upstream: Partial<UpstreamConfig> = {}
 ): Promise<TestServer> {
   return startServer(
-    { newId: () => ids(), upstream: { url: fixture.url, retries: 2, timeoutMs: 2000, ...upstream } },
+    { newId: () => ids(), upstream: { url: fixture.url, retries: 2, timeoutMs: 60_000, ...upstream } },
     { upstream: { sleep: noSleep } }
   );
 }

@@ -125,7 +125,7 @@ describe('concurrent submissions to one instance, against the upstream', () => {
   test('past the per-response bound, a duplicate submission is refused with 429 and Retry-After; the others give one set', async () => {
     await server.close();
     server = await startServer({
-      upstream: { url: fixture.url, retries: 0, timeoutMs: 20_000, maxQueuedPerResponse: 2 },
+      upstream: { url: fixture.url, retries: 0, timeoutMs: 60_000, maxQueuedPerResponse: 2 },
     });
     // The first transaction waits at the upstream, so the queue fills while it runs.
     fixture.faults.push({ kind: 'slow', ms: 2000 });
