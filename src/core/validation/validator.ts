@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { LruCache } from '../lru';
 import { hasErrors, issue } from '../outcomes';
 import { splitCanonical } from '../conformance/registry';
 import { createBindingTier } from './bindings';
@@ -104,11 +105,34 @@ export function createValidator(options: ValidatorOptions): Validator {
     }
   }
 
+  const own = new Set(options.profiles ?? []);
+  const givenProfiles = new LruCache<string, StructureDefinition>(GIVEN_PROFILES_KEPT);
+
   function resolveProfile(profile: string | StructureDefinition): StructureDefinition | undefined {
     if (typeof profile !== 'string') {
-      return profile;
+      return own.has(profile) ? profile : internProfile(profile);
     }
     return profiles.get(profile) ?? profiles.get(splitCanonical(profile)[0]);
+  }
+
+  /**
+   * A profile object given by the caller, by content: the same content given again (a new object
+   * each request) reuses one private copy, and so its element tree and its Medplum schema; a copy,
+   * so that the caller changing its object later cannot change what the caches hold.
+   */
+  function internProfile(profile: StructureDefinition): StructureDefinition {
+    let text: string;
+    try {
+      text = JSON.stringify(profile);
+    } catch {
+      return profile; // Not JSON (a cycle): used as it is, uncached by content.
+    }
+    let interned = givenProfiles.get(text);
+    if (!interned) {
+      interned = JSON.parse(text) as StructureDefinition;
+      givenProfiles.set(text, interned);
+    }
+    return interned;
   }
 
   /** The base tiers (1-3), run once per resource however many profiles follow. */
@@ -225,6 +249,9 @@ interface BaseTiers {
 function stopped(issues: OperationOutcomeIssue[]): BaseTiers {
   return { issues, conformance: [] };
 }
+
+/** How many profiles given as objects (not among the validator's own) are kept, by content. */
+const GIVEN_PROFILES_KEPT = 16;
 
 function structural(issues: OperationOutcomeIssue[]): ValidationResult {
   return { issues, failure: 'structural' };
