@@ -6,8 +6,14 @@
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
 
-  /** @param capacity - How many entries to keep (at least 1). */
-  constructor(readonly capacity: number) {
+  /**
+   * @param capacity - How many entries to keep (at least 1).
+   * @param onEvict - Called with each entry forgotten to make room (e.g. to release what it names elsewhere).
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly onEvict?: (key: K, value: V) => void
+  ) {
     if (!(capacity >= 1)) {
       throw new RangeError(`LRU capacity must be at least 1, not ${capacity}`);
     }
@@ -34,7 +40,9 @@ export class LruCache<K, V> {
     this.entries.delete(key);
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as K);
+      const [oldest, forgotten] = this.entries.entries().next().value as [K, V];
+      this.entries.delete(oldest);
+      this.onEvict?.(oldest, forgotten);
     }
   }
 

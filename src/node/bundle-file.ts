@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { BundleEntry } from '@medplum/fhirtypes';
 
 /**
@@ -9,12 +9,15 @@ import type { BundleEntry } from '@medplum/fhirtypes';
  * for `"fullUrl" : "<url>"` as the first key of an object, that object's extent is found by
  * matching braces outside strings (UTF-8 multi-byte sequences never contain ASCII bytes), and only
  * that text is parsed. Anything unexpected gives `undefined`, and the caller parses the whole file.
- * The bytes are kept until the current synchronous work is done (one evaluation's look-ups share
- * one read), then released.
+ * The first look-up reads the file once and notes where each entry starts; every later entry is read
+ * alone from its offset, so the first validation of another resource type reads its definition's
+ * bytes, not 35 MB (issue 13). The whole file's bytes are kept until the current synchronous work
+ * is done, then released.
  */
 export class BundleFile {
   private bytes: Buffer | undefined;
-  private urls: ReadonlySet<string> | undefined;
+  private found: FileIndex | undefined;
+  private bytesLength: number | undefined;
 
   /** @param path - The Bundle file. */
   constructor(private readonly path: string) {}
@@ -25,6 +28,20 @@ export class BundleFile {
    * @param fullUrl - The entry's fullUrl.
    */
   entry(fullUrl: string): BundleEntry | undefined {
+    const starts = this.index().starts;
+    const at = starts.get(fullUrl);
+    if (at === undefined) {
+      return undefined; // No object has it as its first key (the search below would find none either).
+    }
+    // Only this entry's bytes, read from the file at the offset the index keeps (issue 13: not the
+    // whole 35 MB again for each resource type).
+    const end = this.index().ends.get(at) ?? this.size();
+    const found = entryIn(readRange(this.path, at, end));
+    return found?.fullUrl === fullUrl ? found : this.search(fullUrl);
+  }
+
+  /** The entry with the fullUrl found by searching the whole file (the way before the index). */
+  private search(fullUrl: string): BundleEntry | undefined {
     const bytes = this.load();
     const value = Buffer.from(JSON.stringify(fullUrl), 'utf8');
     for (let at = bytes.indexOf(value); at >= 0; at = bytes.indexOf(value, at + 1)) {
@@ -49,18 +66,44 @@ export class BundleFile {
    * that a name the file lacks is answered without searching 35 MB again.
    */
   fullUrls(): ReadonlySet<string> {
-    if (!this.urls) {
+    return this.index().urls;
+  }
+
+  /**
+   * One pass over the file, on first use, keeping every `fullUrl` and, for each object that has one
+   * as its first key, where it starts: later look-ups read only that entry's bytes.
+   */
+  private index(): FileIndex {
+    if (!this.found) {
       const bytes = this.load();
       const urls = new Set<string>();
+      const starts = new Map<string, number>();
+      const offsets: number[] = [];
       for (let at = bytes.indexOf(FULL_URL_KEY); at >= 0; at = bytes.indexOf(FULL_URL_KEY, at + 1)) {
         const value = stringAfterKey(bytes, at + FULL_URL_KEY.length);
-        if (value !== undefined) {
-          urls.add(value);
+        if (value === undefined) {
+          continue;
+        }
+        urls.add(value);
+        const start = objectStartBefore(bytes, valueAfter(bytes, at + FULL_URL_KEY.length));
+        if (start !== undefined) {
+          offsets.push(start);
+          if (!starts.has(value)) {
+            starts.set(value, start);
+          }
         }
       }
-      this.urls = urls;
+      // An entry ends before the next entry starts (or at the end of the file).
+      const ends = new Map<number, number>();
+      offsets.forEach((start, i) => ends.set(start, offsets[i + 1] ?? bytes.length));
+      this.found = { urls, starts, ends };
+      this.bytesLength = bytes.length;
     }
-    return this.urls;
+    return this.found;
+  }
+
+  private size(): number {
+    return this.bytesLength ?? this.load().length;
   }
 
   /**
@@ -109,6 +152,62 @@ export class BundleFile {
       }).unref();
     }
     return this.bytes;
+  }
+}
+
+/** What one pass over the file found (see `BundleFile.index`). */
+interface FileIndex {
+  /** Every `fullUrl` value in the file. */
+  readonly urls: ReadonlySet<string>;
+  /** Where the first object having the url as its first key starts. */
+  readonly starts: ReadonlyMap<string, number>;
+  /** For each such start, where the next one starts (or the file's length). */
+  readonly ends: ReadonlyMap<number, number>;
+}
+
+/** The bytes `[start, end)` of a file, read alone. */
+function readRange(path: string, start: number, end: number): Buffer {
+  const buffer = Buffer.alloc(end - start);
+  const fd = openSync(path, 'r');
+  try {
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
+      if (n === 0) {
+        break;
+      }
+      read += n;
+    }
+    return read === buffer.length ? buffer : buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The entry object at the start of `bytes` (which run to the next entry): cut at the last `}` and
+ * checked by JSON.parse to be exactly one object, else delimited by matching braces.
+ */
+function entryIn(bytes: Buffer): BundleEntry | undefined {
+  const close = bytes.lastIndexOf(CLOSE);
+  if (close > 0) {
+    try {
+      const value: unknown = JSON.parse(bytes.toString('utf8', 0, close + 1));
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as BundleEntry)
+        : undefined;
+    } catch {
+      // The last `}` closes more than the entry (the Bundle): delimit it the slow way.
+    }
+  }
+  const end = objectEnd(bytes, 0);
+  if (end === undefined) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8', 0, end)) as BundleEntry;
+  } catch {
+    return undefined;
   }
 }
 

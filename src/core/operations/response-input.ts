@@ -80,7 +80,9 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
       failure: 'structural',
     };
   }
-  const base = deps.validator.validate(input);
+  // Base tiers once: each profile below reuses them instead of validating the input again.
+  const validation = deps.validator.begin(input);
+  const base = validation.base();
   if (base.failure === 'structural') {
     return { issues: base.issues, failure: 'structural' };
   }
@@ -102,7 +104,7 @@ function inspectResponse(input: unknown, deps: EngineDeps, options: ResponseInpu
 
   const issues = [...base.issues];
   for (const profile of profilesToApply(response, deps, options)) {
-    issues.push(...deps.validator.validate(response, { profile }).issues);
+    issues.push(...validation.withProfile(profile).issues);
   }
   const completed = calculateResponse(response, questionnaire, { clock: deps.clock });
   issues.push(

@@ -23,10 +23,9 @@ export function validateOutput(
     const profiles = (resource.meta?.profile ?? []).filter((p) =>
       deps.registry.resolve(p, 'StructureDefinition')
     );
+    const validation = deps.validator.begin(resource); // Base tiers once, however many profiles.
     const results =
-      profiles.length > 0
-        ? profiles.map((profile) => deps.validator.validate(resource, { profile }))
-        : [deps.validator.validate(resource)];
+      profiles.length > 0 ? profiles.map((profile) => validation.withProfile(profile)) : [validation.base()];
     for (const result of results) {
       for (const found of result.issues) {
         if (found.severity === 'error' || found.severity === 'fatal') {

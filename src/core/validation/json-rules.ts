@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue } from '../outcomes';
+import { childLocation, indexLocation } from './location';
 
 /** Deepest object or array accepted (the resource is level 0; each item level of a QR adds two). */
 export const MAX_JSON_DEPTH = 256;
@@ -19,7 +20,16 @@ export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   const root = (resource as { resourceType?: string }).resourceType ?? 'Resource';
   let tooDeep = false;
-  const walk = (value: unknown, location: string, depth: number): void => {
+  // The path is kept as steps and turned into a location string only for an issue (issue 13).
+  const steps: (string | number)[] = [];
+  const location = (): string => {
+    let at = root;
+    for (const step of steps) {
+      at = typeof step === 'number' ? indexLocation(at, step) : childLocation(at, step);
+    }
+    return at;
+  };
+  const walk = (value: unknown, depth: number): void => {
     if (depth > MAX_JSON_DEPTH && typeof value === 'object' && value !== null) {
       if (!tooDeep) {
         tooDeep = true;
@@ -31,21 +41,31 @@ export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
     }
     if (Array.isArray(value)) {
       if (value.length === 0) {
-        issues.push(issue('error', 'structure', 'Arrays must not be empty', location));
+        issues.push(issue('error', 'structure', 'Arrays must not be empty', location()));
       }
-      value.forEach((item, i) => walk(item, `${location}[${i}]`, depth + 1));
+      for (let i = 0; i < value.length; i++) {
+        steps.push(i);
+        walk(value[i], depth + 1);
+        steps.pop();
+      }
       return;
     }
     if (typeof value === 'object' && value !== null) {
-      const entries = Object.entries(value);
-      if (entries.length === 0) {
-        issues.push(issue('error', 'structure', 'Objects must not be empty (ele-1)', location));
+      let empty = true;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) {
+          continue;
+        }
+        empty = false;
+        steps.push(key);
+        walk((value as Record<string, unknown>)[key], depth + 1);
+        steps.pop();
       }
-      for (const [key, child] of entries) {
-        walk(child, `${location}.${key}`, depth + 1);
+      if (empty) {
+        issues.push(issue('error', 'structure', 'Objects must not be empty (ele-1)', location()));
       }
     }
   };
-  walk(resource, root, 0);
+  walk(resource, 0);
   return issues;
 }

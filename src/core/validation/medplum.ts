@@ -9,6 +9,7 @@ import {
   validateResource,
   validateTypedValue,
 } from '@medplum/core';
+import { LruCache } from '../lru';
 import { issue } from '../outcomes';
 import type { DefinitionProvider } from './definitions';
 import { collectResourceTypes, ensureIndexed, isIndexed } from './definitions';
@@ -44,22 +45,41 @@ export interface MedplumTier {
  * @param provider - Base definitions.
  */
 export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
-  const registered = new Set<string>();
-
   function prepare(resource: Resource): OperationOutcomeIssue[] {
     const unknown = ensureIndexed(provider, collectResourceTypes(resource));
     return unknown.map((type) => issue('error', 'structure', `Unknown resource type "${type}"`, type));
   }
 
+  /** The key of a profile already registered, or undefined. */
+  function registeredKey(profile: StructureDefinition): string | undefined {
+    const key = keys.get(profile);
+    return key !== undefined && registered.get(key)?.profile === profile ? key : undefined;
+  }
+
+  /**
+   * Registers the profile's schema, under {@link profileSchemaKey} unless another profile with other
+   * content holds that key (the same canonical is no proof of the same profile), then under a key
+   * of its own.
+   */
   function profileKey(profile: StructureDefinition): string {
-    const key = profileSchemaKey(profile);
-    if (!registered.has(key)) {
-      ensureIndexed(provider, [profile.type ?? '']);
-      const parsed = parseStructureDefinition(profile);
-      const base = getDataType(profile.type ?? '');
-      getAllDataTypes()[key] = { ...parsed, innerTypes: [], elements: withBaseTypes(parsed, base) };
-      registered.add(key);
+    const known = registeredKey(profile);
+    if (known !== undefined) {
+      return known;
     }
+    const canonical = profileSchemaKey(profile);
+    const holder = registered.get(canonical);
+    if (holder && holder.text() === JSON.stringify(profile)) {
+      keys.set(profile, canonical);
+      return canonical;
+    }
+    const key = holder ? `${canonical}#${++given}` : canonical;
+    ensureIndexed(provider, [profile.type ?? '']);
+    const parsed = parseStructureDefinition(profile);
+    const base = getDataType(profile.type ?? '');
+    getAllDataTypes()[key] = { ...parsed, innerTypes: [], elements: withBaseTypes(parsed, base) };
+    let text: string | undefined;
+    registered.set(key, { profile, text: () => (text ??= JSON.stringify(profile)) });
+    keys.set(profile, key);
     return key;
   }
 
@@ -76,9 +96,9 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
       return unknown.length > 0 ? unknown : run(() => validateResource(resource));
     },
     validateProfile: (resource, profile) => {
-      const known = profileSchemaKey(profile);
+      const known = registeredKey(profile);
       ensureIndexed(provider, []);
-      if (registered.has(known) && isIndexed(resource.resourceType)) {
+      if (known !== undefined && isIndexed(resource.resourceType)) {
         const quick = medplumIssues({ type: known, value: resource }, getDataType(known), isIndexed);
         if (quick) {
           return quick;
@@ -99,9 +119,27 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
   };
 }
 
+/** How many profile schemas are kept registered in Medplum's type map. */
+export const PROFILES_KEPT = 64;
+
+// Registered profile schemas by their key in Medplum's type map, which is global, so this is too;
+// bounded (profiles may come with a request): the least recently used leaves Medplum's map as well.
+const registered = new LruCache<string, Registration>(PROFILES_KEPT, (key) => {
+  Reflect.deleteProperty(getAllDataTypes(), key);
+});
+const keys = new WeakMap<StructureDefinition, string>();
+let given = 0;
+
+/** A registered profile schema: the profile, and its JSON text (computed when first compared). */
+interface Registration {
+  readonly profile: StructureDefinition;
+  readonly text: () => string;
+}
+
 /**
  * The key under which the tier registers a profile's schema in Medplum's type map (the profile is
- * validated as a value of this type).
+ * validated as a value of this type), unless a profile with the same canonical and other content
+ * holds it.
  * @param profile - The profile.
  */
 export function profileSchemaKey(profile: StructureDefinition): string {

@@ -13,7 +13,11 @@ export class TreeRegistry implements TreeSource {
   // Only what the provider and the profiles define is kept: names and URLs from input that match
   // nothing are looked up again rather than remembered (issue 14.3: one entry per client URL).
   private readonly base = new Map<string, ElementTree>();
-  private readonly byCanonical = new LruCache<string, ElementTree>(256);
+  // Profile trees by the profile object (not by `url|version`: two profiles given with the same
+  // canonical and other content are two profiles), bounded: profiles may come with a request.
+  private readonly profileIds = new WeakMap<StructureDefinition, number>();
+  private nextProfileId = 0;
+  private readonly byProfile = new LruCache<number, ElementTree>(256);
   private readonly extensions = new Map<string, StructureDefinition>();
   private readonly extensionTrees = new Map<string, ElementTree>();
 
@@ -62,16 +66,20 @@ export class TreeRegistry implements TreeSource {
 
   /** How many trees are kept (tests check that input cannot grow it). */
   get size(): number {
-    return this.base.size + this.byCanonical.size + this.extensionTrees.size;
+    return this.base.size + this.byProfile.size + this.extensionTrees.size;
   }
 
-  /** Tree of a profile; built on first use and cached by `url|version` (bounded: profiles may be inline). */
+  /** Tree of a profile; built on first use and cached by the profile object (bounded). */
   profile(sd: StructureDefinition): ElementTree {
-    const key = `${sd.url ?? ''}|${sd.version ?? ''}`;
-    let tree = this.byCanonical.get(key);
+    let id = this.profileIds.get(sd);
+    if (id === undefined) {
+      id = this.nextProfileId++;
+      this.profileIds.set(sd, id);
+    }
+    let tree = this.byProfile.get(id);
     if (!tree) {
       tree = buildElementTree(sd);
-      this.byCanonical.set(key, tree);
+      this.byProfile.set(id, tree);
     }
     return tree;
   }

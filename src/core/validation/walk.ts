@@ -50,9 +50,11 @@ export function walkResource(
     node: ElementNode,
     type: string,
     value: unknown,
-    location: string,
     container: Resource,
-    root: Resource
+    root: Resource,
+    parent: LazyVisit | undefined,
+    key: string | undefined,
+    index: number
   ): void => {
     const record = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
     // The definition that applies: a contentReference target, or an extension's own definition.
@@ -60,7 +62,8 @@ export function walkResource(
     if (type === 'Extension' && record && typeof (record as { url?: unknown }).url === 'string') {
       definition = source.extension((record as { url: string }).url)?.root ?? definition;
     }
-    onValue({ node: definition, value, type, location, resource: container, rootResource: root });
+    const visit = new LazyVisit(definition, value, type, container, root, parent, key, index);
+    onValue(visit);
     if (!record || isPrimitiveType(type)) {
       return;
     }
@@ -68,44 +71,83 @@ export function walkResource(
       const resourceType = (record as { resourceType?: unknown }).resourceType;
       const nested = typeof resourceType === 'string' ? source.type(resourceType) : undefined;
       if (nested) {
-        walkValue(nested.root, nested.type, record, location, record as Resource, root);
+        // At the same location as the value holding it.
+        walkValue(nested.root, nested.type, record, record as Resource, root, visit, undefined, -1);
       }
       return;
     }
     const typeTree = isInline(definition) ? undefined : source.type(type);
     const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
     if (onObject) {
-      onObject(
-        { node: definition, value, type, location, resource: container, rootResource: root },
-        definition
-      );
+      onObject(visit, definition);
     }
-    for (const key of Object.keys(record)) {
-      if (key === 'resourceType' || key.startsWith('_')) {
+    for (const childKey of Object.keys(record)) {
+      if (childKey === 'resourceType' || childKey.startsWith('_')) {
         continue;
       }
-      const child = definition.children.get(key) ?? fallback?.children.get(key);
+      const child = definition.children.get(childKey) ?? fallback?.children.get(childKey);
       if (!child) {
         continue;
       }
       const childDefinition = child.node;
-      const childValue = (record as Record<string, unknown>)[key];
-      const childLocationBase = childLocation(location, key);
+      const childValue = (record as Record<string, unknown>)[childKey];
       if (Array.isArray(childValue)) {
         for (let i = 0; i < childValue.length; i++) {
-          walkValue(
-            childDefinition,
-            child.type,
-            childValue[i],
-            indexLocation(childLocationBase, i),
-            container,
-            root
-          );
+          walkValue(childDefinition, child.type, childValue[i], container, root, visit, childKey, i);
         }
       } else {
-        walkValue(childDefinition, child.type, childValue, childLocationBase, container, root);
+        walkValue(childDefinition, child.type, childValue, container, root, visit, childKey, -1);
       }
     }
   };
-  walkValue(tree.root, tree.type, resource, resource.resourceType, resource, resource);
+  walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
+}
+
+/**
+ * A visit whose location string is built only when asked for (issue 13: only issues need it, and
+ * the walks visit every value): each visit knows its parent, the key it was reached by and its array
+ * index, and the string is assembled from them on first use.
+ */
+class LazyVisit implements Visit {
+  private built: string | undefined;
+
+  constructor(
+    readonly node: ElementNode,
+    readonly value: unknown,
+    readonly type: string,
+    readonly resource: Resource,
+    readonly rootResource: Resource,
+    private readonly parent: LazyVisit | undefined,
+    /** The key this value was reached by; undefined for the root, and for a resource nested at its holder's location. */
+    private readonly key: string | undefined,
+    /** Its index in the array under `key`, or -1. */
+    private readonly index: number
+  ) {}
+
+  get location(): string {
+    return this.built ?? LazyVisit.build(this);
+  }
+
+  /** Builds the location of `visit`, and of its ancestors on the way (iteratively: paths can be deep). */
+  private static build(visit: LazyVisit): string {
+    // The first ancestor already built (or the root), and the steps below it.
+    const steps: LazyVisit[] = [];
+    let at = visit;
+    while (at.built === undefined && at.parent) {
+      steps.push(at);
+      at = at.parent;
+    }
+    let location = (at.built ??= at.resource.resourceType);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i]!;
+      if (step.key !== undefined) {
+        location = childLocation(location, step.key);
+        if (step.index >= 0) {
+          location = indexLocation(location, step.index);
+        }
+      }
+      step.built = location;
+    }
+    return location;
+  }
 }
