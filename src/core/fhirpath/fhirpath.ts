@@ -2,6 +2,7 @@ import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
 import { LruCache } from '../lru';
+import { compileFast, RETURNS_OBJECTS } from './compile';
 
 /** Variables visible to an expression as `%name` (pass the names without the `%`). */
 export type FhirPathEnv = Record<string, unknown>;
@@ -31,6 +32,52 @@ const nodeCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
 /** How many compiled expressions are kept (tests check that the caches stay bounded). */
 export function compiledFhirPathCount(): number {
   return cache.size + nodeCache.size;
+}
+
+/** How expressions ran since the last reset: as closures, or by fhirpath.js (and why). */
+export interface FhirPathStats {
+  /** Evaluations answered by a compiled closure. */
+  compiled: number;
+  /** Evaluations of expressions the compiler refused, run by fhirpath.js. */
+  interpreted: number;
+  /** Evaluations a closure handed to fhirpath.js because of the data (see compile.ts's BAIL). */
+  handedOver: number;
+}
+const stats: FhirPathStats = { compiled: 0, interpreted: 0, handedOver: 0 };
+
+/** Counts since the last {@link resetFhirPathStats} (for tests and the benchmark). */
+export function fhirPathStats(): FhirPathStats {
+  return { ...stats };
+}
+
+export function resetFhirPathStats(): void {
+  stats.compiled = stats.interpreted = stats.handedOver = 0;
+}
+
+/**
+ * Whether expressions run as compiled closures (the default) or always by fhirpath.js: the
+ * differential tests and the benchmark switch it off to get fhirpath.js's answer for the same call.
+ */
+let closuresEnabled = true;
+export function useCompiledFhirPath(enabled: boolean): void {
+  closuresEnabled = enabled;
+}
+
+/** One evaluation of a plain-result expression, as seen by {@link observeFhirPath}. */
+export interface FhirPathCall {
+  readonly expression: string;
+  readonly base: string | undefined;
+  readonly context: unknown;
+  readonly env: FhirPathEnv;
+}
+let observer: ((call: FhirPathCall) => void) | undefined;
+
+/**
+ * Calls `fn` before each evaluation of a plain-result expression (undefined stops it): the
+ * differential test replays every call of a whole evaluation through both engines.
+ */
+export function observeFhirPath(fn: ((call: FhirPathCall) => void) | undefined): void {
+  observer = fn;
 }
 
 /**
@@ -79,13 +126,46 @@ function compileCached(
   } catch (err) {
     throw new FhirPathError(expression, describe(err));
   }
-  const compiled: CompiledFhirPath = (context, env) => {
+  const interpret: CompiledFhirPath = (context, env) => {
     try {
       return fn(context, env ?? {});
     } catch (err) {
       throw new FhirPathError(expression, describe(err));
     }
   };
+  // Results as typed nodes keep fhirpath.js's own classes: only plain results are compiled.
+  const fast = resolve ? compileFast(expression, base) : undefined;
+  let compiled = interpret;
+  if (fast) {
+    // Once an expression returns objects, fhirpath.js answers it from then on: it marks returned
+    // objects with their type (a hidden `__path__` later evaluations read), which closures do not.
+    let objects = false;
+    compiled = (context, env) => {
+      observer?.({ expression, base, context, env: env ?? {} });
+      if (closuresEnabled && !objects) {
+        try {
+          const result = fast(context, env ?? {});
+          stats.compiled++;
+          return result;
+        } catch (err) {
+          // BAIL, or anything unforeseen in a closure: fhirpath.js gives the answer (or the error).
+          stats.handedOver++;
+          objects ||= err === RETURNS_OBJECTS;
+        }
+      } else {
+        stats.interpreted++;
+      }
+      return interpret(context, env);
+    };
+  } else {
+    compiled = (context, env) => {
+      if (resolve) {
+        observer?.({ expression, base, context, env: env ?? {} });
+      }
+      stats.interpreted++;
+      return interpret(context, env);
+    };
+  }
   store.set(key, compiled);
   return compiled;
 }
