@@ -618,22 +618,55 @@ function operands(node: AstNode): [(scope: Scope) => Collection, (scope: Scope) 
   return [atThis(compileNode(left)), atThis(compileNode(right))];
 }
 
-/** Equality of two items, for strings and booleans; anything else goes to fhirpath.js. */
+/**
+ * Equality of two items (fhirpath.js's deepEqual) where it is simple: strings and booleans by value;
+ * an object (a Coding, say) or a number never equals a string or boolean. Two numbers (held as
+ * decimal objects), dates and two objects are left to fhirpath.js.
+ */
 function equalItems(a: Item, b: Item): boolean {
   const x = comparable(a);
   const y = comparable(b);
+  if (x === OBJECT || y === OBJECT) {
+    if (x === OBJECT && y === OBJECT) {
+      throw BAIL;
+    }
+    return false;
+  }
   return x === y;
 }
 
-function comparable(item: Item): string | boolean {
+/** Marks a plain object or a number: equal to no string or boolean. */
+const OBJECT: unique symbol = Symbol('object');
+
+function comparable(item: Item): string | boolean | typeof OBJECT {
   if (item instanceof Node && item.path !== null && DATE_TYPES.has(item.path)) {
     throw BAIL;
+  }
+  if (item instanceof IntegerLiteral) {
+    return OBJECT;
   }
   const value = valueOf(item);
   if (typeof value === 'string' || typeof value === 'boolean') {
     return value;
   }
-  throw BAIL; // numbers (decimal objects), codings, quantities, dates: fhirpath.js's deepEqual
+  if (typeof value === 'number') {
+    return OBJECT;
+  }
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length > 0 &&
+    // a Quantity with a comparator makes fhirpath.js raise an error when it converts it
+    !('comparator' in value)
+  ) {
+    return OBJECT;
+  }
+  throw BAIL; // fhirpath.js's own objects, empty objects
+}
+
+function isDateNode(item: Item): boolean {
+  return item instanceof Node && item.path !== null && DATE_TYPES.has(item.path);
 }
 
 function compileEquality(node: AstNode): Eval {
@@ -762,9 +795,9 @@ function compileAdditive(node: AstNode): Eval {
     if (a.length !== 1 || b.length !== 1) {
       throw BAIL;
     }
-    const x = comparable(a[0]);
-    const y = comparable(b[0]);
-    if (typeof x !== 'string' || typeof y !== 'string') {
+    const x = valueOf(a[0]);
+    const y = valueOf(b[0]);
+    if (isDateNode(a[0]) || isDateNode(b[0]) || typeof x !== 'string' || typeof y !== 'string') {
       throw BAIL;
     }
     return [x + y];

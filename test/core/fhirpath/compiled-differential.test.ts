@@ -4,7 +4,7 @@ import { compile } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileFast } from '../../../src/core/fhirpath/compile';
+import { compileFast, RETURNS_OBJECTS } from '../../../src/core/fhirpath/compile';
 import type { FhirPathCall } from '../../../src/core/fhirpath/fhirpath';
 import { observeFhirPath } from '../../../src/core/fhirpath/fhirpath';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
@@ -28,11 +28,13 @@ interface Tally {
   compared: number;
   /** Calls a closure handed to fhirpath.js (the data left the compiled subset). */
   handedOver: number;
+  /** Hand-overs per expression and reason (objects returned, or other data outside the subset). */
+  readonly reasons: Map<string, number>;
   readonly mismatches: string[];
 }
 
 function newTally(): Tally {
-  return { expressions: new Map(), compared: 0, handedOver: 0, mismatches: [] };
+  return { expressions: new Map(), compared: 0, handedOver: 0, reasons: new Map(), mismatches: [] };
 }
 
 function fhirpathJs(call: FhirPathCall): { value?: unknown[]; error?: true } {
@@ -46,12 +48,12 @@ function fhirpathJs(call: FhirPathCall): { value?: unknown[]; error?: true } {
   }
 }
 
-function closure(call: FhirPathCall): { value?: unknown[]; handedOver?: true } {
+function closure(call: FhirPathCall): { value?: unknown[]; handedOver?: string } {
   const fast = compileFast(call.expression, call.base);
   try {
     return { value: fast!(call.context, call.env) };
-  } catch {
-    return { handedOver: true };
+  } catch (err) {
+    return { handedOver: err === RETURNS_OBJECTS ? 'objects' : 'data' };
   }
 }
 
@@ -67,6 +69,8 @@ function replay(response: QuestionnaireResponse, tally: Tally): void {
     const ours = closure(call);
     if (ours.handedOver) {
       tally.handedOver++;
+      const reason = `${ours.handedOver} ${call.expression}`;
+      tally.reasons.set(reason, (tally.reasons.get(reason) ?? 0) + 1);
       return;
     }
     const theirs = fhirpathJs(call);
@@ -113,6 +117,9 @@ describe('compiled FHIRPath against fhirpath.js, call by call', () => {
     if (process.env.FHIRPATH_INVENTORY === '1') {
       for (const [key, ok] of [...tally.expressions].sort()) {
         process.stdout.write(`${ok ? 'compiled   ' : 'fhirpath.js'} ${key.replace('\u0000', ' | ')}\n`);
+      }
+      for (const [reason, count] of [...tally.reasons].sort((a, b) => b[1] - a[1])) {
+        process.stdout.write(`handed over ${count}× (${reason})\n`);
       }
       process.stdout.write(
         `${tally.expressions.size} expressions, ${accepted} compiled; ${tally.compared} calls compared, ` +
