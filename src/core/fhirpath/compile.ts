@@ -1,4 +1,4 @@
-import { parse } from 'fhirpath';
+import { compile, parse } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 
 /**
@@ -54,6 +54,36 @@ type Eval = (input: Collection, scope: Scope) => Collection;
 
 /** A compiled expression: the context and `%variables` in, plain results out (or {@link BAIL}). */
 export type FastFhirPath = (context: unknown, env: Record<string, unknown>) => unknown[];
+
+/**
+ * fhirpath.js's ResourceNode class (not exported): the typed results of a nodes-mode evaluation,
+ * which template extraction passes back as contexts and variables. Taken from a result, so it is the
+ * class of the very fhirpath.js module (CommonJS or ESM) this module uses.
+ */
+const ResourceNode = (
+  compile('id', r4, { resolveInternalTypes: false })({ resourceType: 'Basic', id: 'x' }) as object[]
+)[0]!.constructor;
+
+interface ResourceNodeShape {
+  readonly data: unknown;
+  readonly _data: unknown;
+  readonly path: string | null;
+  readonly fhirNodeDataType: string | null;
+}
+
+/** A ResourceNode as a Node, when it holds plain JSON without primitive extensions. */
+function fromResourceNode(value: ResourceNodeShape): Node {
+  const data = value.data;
+  if (
+    value._data !== null ||
+    (typeof data === 'object' && data !== null && Object.getPrototypeOf(data) !== Object.prototype) ||
+    typeof data === 'number' ||
+    typeof data === 'bigint'
+  ) {
+    throw BAIL; // primitive extensions, or fhirpath.js's own decimal and date objects
+  }
+  return new Node(data, value.path, value.fhirNodeDataType);
+}
 
 /** fhirpath.js converts these primitive types to its own date and time classes before comparing. */
 const DATE_TYPES = new Set(['date', 'dateTime', 'instant', 'time']);
@@ -127,12 +157,18 @@ function rootCollection(
   base: { path: string; type: string | undefined } | undefined
 ): Collection {
   const items = Array.isArray(context) ? context : context === null || context === undefined ? [] : [context];
-  return items.map((item) => (base ? makeNode(item, base.path, base.type ?? null) : typedInput(item)));
+  // fhirpath.js keeps a ResourceNode context as it is, whatever the base.
+  return items.map((item) =>
+    base && !(item instanceof ResourceNode) ? makeNode(item, base.path, base.type ?? null) : typedInput(item)
+  );
 }
 
 /** An input value as fhirpath.js types it: by its hidden `__path__` (an earlier result), or its resourceType. */
 function typedInput(value: unknown): Item {
   if (value !== null && typeof value === 'object') {
+    if (value instanceof ResourceNode) {
+      return fromResourceNode(value as unknown as ResourceNodeShape);
+    }
     if (Object.getPrototypeOf(value) !== Object.prototype) {
       throw BAIL; // fhirpath.js's own classes (ResourceNode, FP_Type): not modelled here
     }

@@ -1,6 +1,6 @@
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
 import fc from 'fast-check';
-import { compile } from 'fhirpath';
+import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,10 +39,13 @@ function newTally(): Tally {
 
 function fhirpathJs(call: FhirPathCall): { value?: unknown[]; error?: true } {
   try {
+    // values: template values, taken from typed nodes and resolved (as toPlainValues does)
     const fn = compile(call.base ? { base: call.base, expression: call.expression } : call.expression, r4, {
       traceFn: () => undefined,
+      resolveInternalTypes: call.mode === 'plain',
     });
-    return { value: fn(call.context, call.env) as unknown[] };
+    const value = fn(call.context, call.env) as unknown[];
+    return { value: call.mode === 'plain' ? value : (resolveInternalTypes(value) as unknown[]) };
   } catch {
     return { error: true };
   }
@@ -60,7 +63,7 @@ function closure(call: FhirPathCall): { value?: unknown[]; handedOver?: string }
 /** Evaluates a response with every FHIRPath call replayed through both engines. */
 function replay(response: QuestionnaireResponse, tally: Tally): void {
   observeFhirPath((call) => {
-    const key = `${call.base ?? ''}\u0000${call.expression}`;
+    const key = `${call.mode} ${call.base ?? ''}\u0000${call.expression}`;
     const accepted = tally.expressions.get(key) ?? compileFast(call.expression, call.base) !== undefined;
     tally.expressions.set(key, accepted);
     if (!accepted) {
