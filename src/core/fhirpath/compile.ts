@@ -205,7 +205,7 @@ function valueOf(item: Item): unknown {
 function toPlain(result: Collection): unknown[] {
   const out: unknown[] = [];
   for (const item of result) {
-    const value = item instanceof IntegerLiteral ? item.value : valueOf(item);
+    const value = item instanceof NumberLiteral ? item.value : valueOf(item);
     if (value !== null && typeof value === 'object') {
       // fhirpath.js marks returned objects with their type (a hidden `__path__`), which later
       // evaluations read; it alone does that.
@@ -260,6 +260,8 @@ function compileNode(node: AstNode): Eval {
       return compileMembership(node);
     case 'AdditiveExpression':
       return compileAdditive(node);
+    case 'UnionExpression':
+      return compileUnion(node);
     default:
       throw new Unsupported(node.type);
   }
@@ -280,12 +282,12 @@ function compileLiteral(term: AstNode | undefined): Eval {
       return () => [value];
     }
     case 'NumberLiteral': {
-      // fhirpath.js makes a decimal object, which it returns as this number; arithmetic is not compiled.
+      // fhirpath.js makes a decimal object (parseFloat of the text), returned as this number.
       const value = Number(text);
-      if (!Number.isSafeInteger(value)) {
-        throw new Unsupported('decimal literal');
+      if (!Number.isFinite(value) || value !== parseFloat(text)) {
+        throw new Unsupported('number literal');
       }
-      return () => [new IntegerLiteral(value)];
+      return () => [new NumberLiteral(value)];
     }
     case 'NullLiteral':
       return () => [];
@@ -295,10 +297,10 @@ function compileLiteral(term: AstNode | undefined): Eval {
 }
 
 /**
- * An integer literal. fhirpath.js holds literals as decimal objects: truthy in `where()`, unequal to
- * a plain number by identity, so they are kept apart from count() results.
+ * A number literal. fhirpath.js holds literals (and numbers read from the data) as decimal objects:
+ * truthy in `where()`, compared after rounding; so they are kept apart from count() results.
  */
-class IntegerLiteral {
+class NumberLiteral {
   constructor(readonly value: number) {}
 }
 
@@ -499,6 +501,8 @@ function compileFunction(functn: AstNode): Eval {
       return (input) => [input.length === 0];
     case 'count/0':
       return (input) => [input.length];
+    case 'distinct/0':
+      return (input) => distinct(input);
     case 'first/0':
       return (input) => (input.length > 0 ? [input[0]] : []);
     case 'not/0':
@@ -607,13 +611,10 @@ function keeps(result: Collection): boolean {
     return false;
   }
   const first = result[0];
-  if (first instanceof Node || first instanceof IntegerLiteral) {
+  if (first instanceof Node || first instanceof NumberLiteral) {
     return true;
   }
-  if (typeof first === 'number') {
-    throw BAIL;
-  }
-  return Boolean(first);
+  return Boolean(first); // a plain number (a count) as JavaScript sees it, as fhirpath.js does
 }
 
 /** Singleton evaluation as a Boolean (fhirpath.js's singleton(coll, 'Boolean')); undefined is empty. */
@@ -624,7 +625,7 @@ function toBoolean(collection: Collection): boolean | undefined {
   if (collection.length > 1) {
     throw BAIL; // fhirpath.js raises an error
   }
-  const value = collection[0] instanceof IntegerLiteral ? collection[0] : valueOf(collection[0]);
+  const value = collection[0] instanceof NumberLiteral ? collection[0] : valueOf(collection[0]);
   if (value === null || value === undefined) {
     return undefined;
   }
@@ -660,6 +661,11 @@ function operands(node: AstNode): [(scope: Scope) => Collection, (scope: Scope) 
  * decimal objects), dates and two objects are left to fhirpath.js.
  */
 function equalItems(a: Item, b: Item): boolean {
+  const m = numeric(a);
+  const n = numeric(b);
+  if (m !== undefined && n !== undefined) {
+    return rounded(m.value) === rounded(n.value);
+  }
   const x = comparable(a);
   const y = comparable(b);
   if (x === OBJECT || y === OBJECT) {
@@ -671,6 +677,25 @@ function equalItems(a: Item, b: Item): boolean {
   return x === y;
 }
 
+/**
+ * A number with whether fhirpath.js holds it as a decimal object (literals, numbers read from the
+ * data) or as a plain number (counts, numbers in variables); undefined when not a number.
+ */
+function numeric(item: Item): { value: number; decimal: boolean } | undefined {
+  if (item instanceof NumberLiteral) {
+    return { value: item.value, decimal: true };
+  }
+  if (item instanceof Node) {
+    return typeof item.data === 'number' ? { value: item.data, decimal: true } : undefined;
+  }
+  return typeof item === 'number' ? { value: item, decimal: false } : undefined;
+}
+
+/** fhirpath.js compares numbers rounded to 1e-8 (numbers.js's roundToMaxPrecision). */
+function rounded(x: number): number {
+  return Math.round(x / 1e-8) * 1e-8;
+}
+
 /** Marks a plain object or a number: equal to no string or boolean. */
 const OBJECT: unique symbol = Symbol('object');
 
@@ -678,7 +703,7 @@ function comparable(item: Item): string | boolean | typeof OBJECT {
   if (item instanceof Node && item.path !== null && DATE_TYPES.has(item.path)) {
     throw BAIL;
   }
-  if (item instanceof IntegerLiteral) {
+  if (item instanceof NumberLiteral) {
     return OBJECT;
   }
   const value = valueOf(item);
@@ -725,36 +750,56 @@ function compileEquality(node: AstNode): Eval {
   };
 }
 
-/** `<`, `>`, `<=`, `>=` between counts and integer literals. */
+/**
+ * `<`, `>`, `<=`, `>=` between numbers (rounded when fhirpath.js holds one as a decimal object, as
+ * its compare() does) or between strings that are not dates.
+ */
 function compileComparison(node: AstNode): Eval {
   const [left, right] = operands(node);
   const op = node.text;
   if (op !== '<' && op !== '>' && op !== '<=' && op !== '>=') {
     throw new Unsupported(`operator ${op}`);
   }
-  const integer = (collection: Collection): number => {
-    const item = collection[0];
-    if (collection.length !== 1) {
-      throw BAIL;
-    }
-    if (item instanceof IntegerLiteral) {
-      return item.value;
-    }
-    if (typeof item === 'number' && Number.isInteger(item)) {
-      return item;
-    }
-    throw BAIL;
-  };
+  const test = (x: number | string, y: number | string): boolean =>
+    op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y;
   return (_input, scope) => {
     const a = left(scope);
     const b = right(scope);
     if (a.length === 0 || b.length === 0) {
       return [];
     }
-    const x = integer(a);
-    const y = integer(b);
-    return [op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y];
+    if (a.length !== 1 || b.length !== 1) {
+      throw BAIL;
+    }
+    const m = numeric(a[0]);
+    const n = numeric(b[0]);
+    if (m !== undefined && n !== undefined) {
+      const decimal = m.decimal || n.decimal;
+      return [decimal ? test(rounded(m.value), rounded(n.value)) : test(m.value, n.value)];
+    }
+    const x = valueOf(a[0]);
+    const y = valueOf(b[0]);
+    if (typeof x === 'string' && typeof y === 'string' && !isDateNode(a[0]) && !isDateNode(b[0])) {
+      return [test(x, y)];
+    }
+    throw BAIL; // dates, quantities, mixed types (an error in fhirpath.js)
   };
+}
+
+/** fhirpath.js's distinct(): the first of each run of equal items, in order. */
+function distinct(collection: Collection): Collection {
+  const kept: Collection = [];
+  for (const item of collection) {
+    if (!kept.some((k) => equalItems(k, item))) {
+      kept.push(item);
+    }
+  }
+  return kept;
+}
+
+function compileUnion(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  return (_input, scope) => distinct(left(scope).concat(right(scope)));
 }
 
 /** Three-valued logic, as fhirpath.js's logic.js (undefined is the empty collection). */

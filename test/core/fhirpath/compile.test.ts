@@ -111,6 +111,37 @@ const CASES: [string, string, unknown, Record<string, unknown>, string | undefin
     undefined,
     [false],
   ],
+  [
+    'decimal element = integer literal',
+    "item.where(linkId = 'volume').answer.value = 1",
+    qr,
+    {},
+    undefined,
+    [false],
+  ],
+  [
+    'decimal element = decimal literal',
+    "item.where(linkId = 'volume').answer.value = 1.20",
+    qr,
+    {},
+    undefined,
+    [true],
+  ],
+  ['decimals compare rounded to 1e-8', '%v = 0.300000001', qr, { v: 0.3 }, undefined, [true]],
+  [
+    'decimal element < variable',
+    "item.where(linkId = 'volume').answer.value < %limit",
+    qr,
+    { limit: 1.5 },
+    undefined,
+    [true],
+  ],
+  ['count >= count', 'item.count() >= item.answer.count()', qr, {}, undefined, [true]],
+  ['string comparison', "'abc' < 'abd'", qr, {}, undefined, [true]],
+  ['union of strings', "('b' | 'a' | 'b')", qr, {}, undefined, ['b', 'a']],
+  ['in a union', "'cloudy' in (item.linkId | 'x')", qr, {}, undefined, [true]],
+  ['distinct() of strings', '(item.linkId | item.linkId).distinct().count()', qr, {}, undefined, [5]],
+  ['where() with a count as criterion', 'item.where(answer.count()).count()', qr, {}, undefined, [5]],
   ['a number element as a result', "item.where(linkId = 'volume').answer.value", qr, {}, undefined, [1.2]],
   [
     'an earlier result as a %variable keeps its type',
@@ -139,7 +170,7 @@ describe('compiled FHIRPath, construct by construct', () => {
       'item[0].linkId',
       '%`delimited`.exists()',
       "'a\\'b'",
-      '1.5 + 1',
+      '1.5 - 1',
       'item.descendants().count()',
       "item.linkId.matches('^d')",
     ]) {
@@ -153,8 +184,9 @@ describe('compiled FHIRPath, construct by construct', () => {
 
   test('data outside the subset is handed to fhirpath.js for that call, with the same answer', () => {
     resetFhirPathStats();
-    const decimal = compileFhirPath("item.where(linkId = 'volume').answer.value = 1");
-    expect(decimal(qr)).toEqual([false]); // numbers compare as fhirpath.js's decimal objects
+    const codings = compileFhirPath('%a = %b');
+    const coding = { system: 'http://s', code: 'c' };
+    expect(codings(qr, { a: coding, b: { ...coding } })).toEqual([true]); // objects: deepEqual
     const date = compileFhirPath("authored = '2024-05-01'");
     expect(date(qr)).toEqual([false]); // a date is not a string to fhirpath.js
     const boolean = compileFhirPath("item.where(linkId = 'dry').answer.value = true");
