@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
-import { compileFhirPathNodes, toPlainValues } from '../fhirpath/fhirpath';
+import { compileFhirPathNodes, compileFhirPathValues } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ObjectNode, TemplateExpression, TemplateNode } from './template';
 import { copyJson } from '../json';
@@ -43,7 +43,7 @@ function instantiateObject(
   const out: unknown[] = [];
   for (const inner of scopes) {
     if (node.value) {
-      out.push(...toPlainValues(evaluate(node.value, inner, issues)));
+      out.push(...evaluate(node.value, inner, issues, compileFhirPathValues));
       continue;
     }
     const obj: Record<string, unknown> = {};
@@ -52,7 +52,7 @@ function instantiateObject(
         setValues(
           obj,
           field.key,
-          toPlainValues(evaluate(field.primitive, inner, issues)),
+          evaluate(field.primitive, inner, issues, compileFhirPathValues),
           field.isArray,
           field.primitive,
           issues
@@ -134,16 +134,21 @@ function contextScopes(
   scope: TemplateScope,
   issues: OperationOutcomeIssue[]
 ): TemplateScope[] {
-  return evaluate(expr, scope, issues).map((result) => ({
+  return evaluate(expr, scope, issues, compileFhirPathNodes).map((result) => ({
     context: result,
     env: expr.name ? { ...scope.env, [expr.name]: result } : scope.env,
   }));
 }
 
+/**
+ * Evaluates a template expression: contexts keep fhirpath.js's typed nodes (later expressions run on
+ * them), values come back plain, from the compiled closure when it can.
+ */
 function evaluate(
   expr: TemplateExpression,
   scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
+  issues: OperationOutcomeIssue[],
+  compiler: typeof compileFhirPathValues
 ): unknown[] {
   if (expr.language !== undefined && expr.language !== 'text/fhirpath') {
     issues.push(
@@ -161,7 +166,7 @@ function evaluate(
     return [];
   }
   try {
-    return compileFhirPathNodes(expr.expression, scope.base)(scope.context, scope.env);
+    return compiler(expr.expression, scope.base)(scope.context, scope.env);
   } catch (err) {
     issues.push(
       issue('error', 'processing', err instanceof Error ? err.message : String(err), expr.location)

@@ -2,6 +2,8 @@ import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
 import { LruCache } from '../lru';
+import type { FastFhirPath } from './compile';
+import { compileFast, RETURNS_OBJECTS } from './compile';
 
 /** Variables visible to an expression as `%name` (pass the names without the `%`). */
 export type FhirPathEnv = Record<string, unknown>;
@@ -27,10 +29,59 @@ export class FhirPathError extends Error {
 const COMPILED_KEPT = 4096;
 const cache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
 const nodeCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const valueCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
 
 /** How many compiled expressions are kept (tests check that the caches stay bounded). */
 export function compiledFhirPathCount(): number {
-  return cache.size + nodeCache.size;
+  return cache.size + nodeCache.size + valueCache.size;
+}
+
+/** How expressions ran since the last reset: as closures, or by fhirpath.js (and why). */
+export interface FhirPathStats {
+  /** Evaluations answered by a compiled closure. */
+  compiled: number;
+  /** Evaluations of expressions the compiler refused, run by fhirpath.js. */
+  interpreted: number;
+  /** Evaluations a closure handed to fhirpath.js because of the data (see compile.ts's BAIL). */
+  handedOver: number;
+}
+const stats: FhirPathStats = { compiled: 0, interpreted: 0, handedOver: 0 };
+
+/** Counts since the last {@link resetFhirPathStats} (for tests and the benchmark). */
+export function fhirPathStats(): FhirPathStats {
+  return { ...stats };
+}
+
+export function resetFhirPathStats(): void {
+  stats.compiled = stats.interpreted = stats.handedOver = 0;
+}
+
+/**
+ * Whether expressions run as compiled closures (the default) or always by fhirpath.js: the
+ * differential tests and the benchmark switch it off to get fhirpath.js's answer for the same call.
+ */
+let closuresEnabled = true;
+export function useCompiledFhirPath(enabled: boolean): void {
+  closuresEnabled = enabled;
+}
+
+/** One evaluation of a plain-result expression, as seen by {@link observeFhirPath}. */
+export interface FhirPathCall {
+  readonly expression: string;
+  readonly base: string | undefined;
+  readonly context: unknown;
+  readonly env: FhirPathEnv;
+  /** plain: {@link compileFhirPath}; values: {@link compileFhirPathValues}. */
+  readonly mode: 'plain' | 'values';
+}
+let observer: ((call: FhirPathCall) => void) | undefined;
+
+/**
+ * Calls `fn` before each evaluation of a plain-result expression (undefined stops it): the
+ * differential test replays every call of a whole evaluation through both engines.
+ */
+export function observeFhirPath(fn: ((call: FhirPathCall) => void) | undefined): void {
+  observer = fn;
 }
 
 /**
@@ -50,6 +101,23 @@ export function compileFhirPath(expression: string, base?: string): CompiledFhir
  */
 export function compileFhirPathNodes(expression: string, base?: string): CompiledFhirPath {
   return compileCached(nodeCache, expression, base, false);
+}
+
+/**
+ * For results that go straight into a resource: like {@link compileFhirPathNodes} followed by
+ * {@link toPlainValues}, but answered by a compiled closure when the expression allows it.
+ */
+export function compileFhirPathValues(expression: string, base?: string): CompiledFhirPath {
+  const key = base ? `${base}\u0000${expression}` : expression;
+  const cached = valueCache.get(key);
+  if (cached) {
+    return cached;
+  }
+  const nodes = compileFhirPathNodes(expression, base);
+  const interpret: CompiledFhirPath = (context, env) => toPlainValues(nodes(context, env));
+  const compiled = withClosure(compileFast(expression, base), interpret, expression, base, 'values');
+  valueCache.set(key, compiled);
+  return compiled;
 }
 
 /** Converts results of {@link compileFhirPathNodes} into fresh plain JSON values (deep copies). */
@@ -79,15 +147,68 @@ function compileCached(
   } catch (err) {
     throw new FhirPathError(expression, describe(err));
   }
-  const compiled: CompiledFhirPath = (context, env) => {
+  const interpret: CompiledFhirPath = (context, env) => {
     try {
       return fn(context, env ?? {});
     } catch (err) {
       throw new FhirPathError(expression, describe(err));
     }
   };
+  // Results as typed nodes keep fhirpath.js's own classes: those are not compiled.
+  const compiled = resolve
+    ? withClosure(compileFast(expression, base), interpret, expression, base, 'plain')
+    : counted(interpret);
   store.set(key, compiled);
   return compiled;
+}
+
+/** fhirpath.js alone, counted. */
+function counted(interpret: CompiledFhirPath): CompiledFhirPath {
+  return (context, env) => {
+    stats.interpreted++;
+    return interpret(context, env);
+  };
+}
+
+/**
+ * The compiled closure in front of fhirpath.js: the closure answers unless it hands the call over
+ * (data outside the compiled subset, or objects to return), and fhirpath.js answers every call of an
+ * expression the compiler refused.
+ */
+function withClosure(
+  fast: FastFhirPath | undefined,
+  interpret: CompiledFhirPath,
+  expression: string,
+  base: string | undefined,
+  mode: FhirPathCall['mode']
+): CompiledFhirPath {
+  if (!fast) {
+    return (context, env) => {
+      observer?.({ expression, base, context, env: env ?? {}, mode });
+      stats.interpreted++;
+      return interpret(context, env);
+    };
+  }
+  // Once an expression returns objects, fhirpath.js answers it from then on: it marks returned
+  // objects with their type (a hidden `__path__` later evaluations read), which closures do not.
+  let objects = false;
+  return (context, env) => {
+    observer?.({ expression, base, context, env: env ?? {}, mode });
+    if (closuresEnabled && !objects) {
+      try {
+        const result = fast(context, env ?? {});
+        stats.compiled++;
+        return result;
+      } catch (err) {
+        // BAIL, or anything unforeseen in a closure: fhirpath.js gives the answer (or the error).
+        stats.handedOver++;
+        objects ||= err === RETURNS_OBJECTS;
+      }
+    } else {
+      stats.interpreted++;
+    }
+    return interpret(context, env);
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   evaluateFhirPath,
   FhirPathError,
   isTrue,
-} from '../../src/core/fhirpath/fhirpath';
+} from '../../../src/core/fhirpath/fhirpath';
 
 const qr = {
   resourceType: 'QuestionnaireResponse',

@@ -1,0 +1,886 @@
+import { compile, parse } from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
+
+/**
+ * A compiler from fhirpath.js's parse tree to JavaScript closures, for the constructs the shipped
+ * content and the R4 and profile invariants use most (issue 13, lever 1). fhirpath.js interprets the
+ * tree on every call (a context clone per sub-expression, a table lookup per node); a closure does
+ * the same work once per node.
+ *
+ * The closures are exact or they step aside: anything this compiler does not know is either refused
+ * when compiling (the caller then uses fhirpath.js for that expression) or, when it depends on the
+ * data, abandons the evaluation with {@link BAIL} so that the caller runs fhirpath.js on the same
+ * input. The closures reproduce fhirpath.js 5's semantics, not only the specification's, including its
+ * quirks (operands evaluated against `$this`, `where()` keeping items whose criterion is any truthy
+ * value, both sides of `and`/`or` evaluated). test/core/fhirpath/ compares them with fhirpath.js.
+ */
+
+/** Thrown (never seen by callers of the compiled expression) when the data leaves the compiled subset. */
+export const BAIL: unique symbol = Symbol('fhirpath-compile-bail');
+
+/** Thrown instead of returning objects: fhirpath.js answers that expression from then on. */
+export const RETURNS_OBJECTS: unique symbol = Symbol('fhirpath-compile-objects');
+
+/** A value read from the input with its FHIR type: fhirpath.js's ResourceNode, reduced to what we use. */
+class Node {
+  constructor(
+    readonly data: unknown,
+    /** fhirpath.js's `path`: the element path, or the type name for elements of a named type. */
+    readonly path: string | null,
+    /** fhirpath.js's `fhirNodeDataType`. */
+    readonly type: string | null
+  ) {}
+}
+
+/** An item of a collection: a Node, or a System value (boolean, string, number) made by the expression. */
+type Item = unknown;
+type Collection = Item[];
+
+interface Run {
+  readonly root: Collection;
+  readonly env: Record<string, unknown>;
+  /** `%name` values converted once per evaluation. */
+  readonly vars: Map<string, Collection>;
+}
+
+interface Scope {
+  readonly run: Run;
+  /** `$this`: undefined at the top level, where fhirpath.js uses the root. */
+  readonly self: Collection | undefined;
+}
+
+/** A compiled sub-expression: the input collection and the scope in, a collection out. */
+type Eval = (input: Collection, scope: Scope) => Collection;
+
+/** A compiled expression: the context and `%variables` in, plain results out (or {@link BAIL}). */
+export type FastFhirPath = (context: unknown, env: Record<string, unknown>) => unknown[];
+
+/**
+ * fhirpath.js's ResourceNode class (not exported): the typed results of a nodes-mode evaluation,
+ * which template extraction passes back as contexts and variables. Taken from a result, so it is the
+ * class of the very fhirpath.js module (CommonJS or ESM) this module uses.
+ */
+const ResourceNode = (
+  compile('id', r4, { resolveInternalTypes: false })({ resourceType: 'Basic', id: 'x' }) as object[]
+)[0]!.constructor;
+
+interface ResourceNodeShape {
+  readonly data: unknown;
+  readonly _data: unknown;
+  readonly path: string | null;
+  readonly fhirNodeDataType: string | null;
+}
+
+/** A ResourceNode as a Node, when it holds plain JSON without primitive extensions. */
+function fromResourceNode(value: ResourceNodeShape): Node {
+  const data = value.data;
+  if (
+    value._data !== null ||
+    (typeof data === 'object' && data !== null && Object.getPrototypeOf(data) !== Object.prototype) ||
+    typeof data === 'number' ||
+    typeof data === 'bigint'
+  ) {
+    throw BAIL; // primitive extensions, or fhirpath.js's own decimal and date objects
+  }
+  return new Node(data, value.path, value.fhirNodeDataType);
+}
+
+/** fhirpath.js converts these primitive types to its own date and time classes before comparing. */
+const DATE_TYPES = new Set(['date', 'dateTime', 'instant', 'time']);
+
+/** The model tables fhirpath.js navigates with (the same R4 model object). */
+interface Model {
+  readonly choiceTypePaths: Record<string, string[] | undefined>;
+  readonly pathsDefinedElsewhere: Record<string, string | undefined>;
+  readonly type2Parent: Record<string, string | undefined>;
+  readonly path2Type: Record<string, string | undefined>;
+  readonly path2TypeWithoutElements: Record<string, string | undefined>;
+  readonly availableTypes: Set<string>;
+}
+const model = r4 as unknown as Model;
+
+/** A parse-tree node of fhirpath.js. */
+interface AstNode {
+  readonly type: string;
+  readonly text?: string;
+  readonly delimitedText?: string;
+  readonly atRoot?: number;
+  readonly children?: AstNode[];
+}
+
+/** Refused at compile time: the expression uses something outside the compiled subset. */
+class Unsupported extends Error {}
+
+/**
+ * Compiles an expression, or returns undefined when it uses anything outside the compiled subset.
+ * `base` is the FHIR path of a context that is not a resource, as for fhirpath.js's compile().
+ */
+export function compileFast(expression: string, base?: string): FastFhirPath | undefined {
+  let body: Eval;
+  try {
+    const tree = parse(expression) as AstNode;
+    body = compileNode(tree);
+  } catch (err) {
+    if (err instanceof Unsupported) {
+      return undefined;
+    }
+    // A syntax error: fhirpath.js reports it, in its words.
+    return undefined;
+  }
+  const baseInfo = base ? resolveBase(base) : undefined;
+  return (context, env) => {
+    const root = rootCollection(context, baseInfo);
+    const run: Run = { root, env, vars: new Map() };
+    return toPlain(body(root, { run, self: undefined }));
+  };
+}
+
+/** fhirpath.js's base path handling (its compile() with `{ base, expression }`), done once. */
+function resolveBase(base: string): { path: string; type: string | undefined } {
+  let basePath = base.replace(/\[\d*]/g, '');
+  const elsewhere = Object.keys(model.pathsDefinedElsewhere);
+  for (;;) {
+    const prefix = elsewhere.find((p) => basePath.startsWith(p));
+    if (prefix === undefined) {
+      break;
+    }
+    basePath = model.pathsDefinedElsewhere[prefix] + basePath.substring(prefix.length);
+  }
+  basePath = model.pathsDefinedElsewhere[basePath] ?? basePath;
+  const type = model.availableTypes.has(basePath) ? basePath : model.path2Type[basePath];
+  const path = type === 'BackboneElement' || type === 'Element' ? basePath : (type ?? basePath);
+  return { path, type };
+}
+
+function rootCollection(
+  context: unknown,
+  base: { path: string; type: string | undefined } | undefined
+): Collection {
+  const items = Array.isArray(context) ? context : context === null || context === undefined ? [] : [context];
+  // fhirpath.js keeps a ResourceNode context as it is, whatever the base.
+  return items.map((item) =>
+    base && !(item instanceof ResourceNode) ? makeNode(item, base.path, base.type ?? null) : typedInput(item)
+  );
+}
+
+/** An input value as fhirpath.js types it: by its hidden `__path__` (an earlier result), or its resourceType. */
+function typedInput(value: unknown): Item {
+  if (value !== null && typeof value === 'object') {
+    if (value instanceof ResourceNode) {
+      return fromResourceNode(value as unknown as ResourceNodeShape);
+    }
+    if (Object.getPrototypeOf(value) !== Object.prototype) {
+      throw BAIL; // fhirpath.js's own classes (ResourceNode, FP_Type): not modelled here
+    }
+    const meta = (value as { __path__?: { path?: string; fhirNodeDataType?: string } }).__path__;
+    if (meta) {
+      return makeNode(value, meta.path ?? null, meta.fhirNodeDataType ?? null);
+    }
+    const resourceType = (value as { resourceType?: unknown }).resourceType;
+    if (resourceType) {
+      return makeNode(value, null, null);
+    }
+  }
+  return value;
+}
+
+/** ResourceNode's constructor: a resource names its own type. */
+function makeNode(data: unknown, path: string | null, type: string | null): Node {
+  const resourceType = (data as { resourceType?: unknown } | null)?.resourceType;
+  if (resourceType) {
+    return new Node(data, resourceType as string, resourceType as string);
+  }
+  if (type === 'integer64') {
+    throw BAIL;
+  }
+  return new Node(data, path, type);
+}
+
+/** fhirpath.js's valData: the value inside a node. */
+function valueOf(item: Item): unknown {
+  return item instanceof Node ? item.data : item;
+}
+
+/** Plain results, as fhirpath.js returns them with resolveInternalTypes. */
+function toPlain(result: Collection): unknown[] {
+  const out: unknown[] = [];
+  for (const item of result) {
+    const value = item instanceof NumberLiteral ? item.value : valueOf(item);
+    if (value !== null && typeof value === 'object') {
+      // fhirpath.js marks returned objects with their type (a hidden `__path__`), which later
+      // evaluations read; it alone does that.
+      throw RETURNS_OBJECTS;
+    }
+    if (value !== null && value !== undefined) {
+      out.push(value);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compiler proper: one case per parse-tree node type.
+
+function compileNode(node: AstNode): Eval {
+  const children = node.children ?? [];
+  switch (node.type) {
+    case 'EntireExpression':
+    case 'TermExpression':
+    case 'InvocationTerm':
+    case 'ParenthesizedTerm':
+      if (children.length !== 1) {
+        throw new Unsupported(node.type);
+      }
+      return compileNode(children[0]!);
+    case 'InvocationExpression': {
+      const first = compileNode(children[0]!);
+      const next = compileNode(children[1]!);
+      return (input, scope) => next(first(input, scope), scope);
+    }
+    case 'LiteralTerm':
+      return compileLiteral(children[0]);
+    case 'ExternalConstantTerm':
+      return compileVariable(node);
+    case 'MemberInvocation':
+      return compileMember(node);
+    case 'ThisInvocation':
+      return (_input, scope) => scope.self ?? scope.run.root;
+    case 'FunctionInvocation':
+      return compileFunction(children[0]!);
+    case 'EqualityExpression':
+      return compileEquality(node);
+    case 'InequalityExpression':
+      return compileComparison(node);
+    case 'AndExpression':
+    case 'OrExpression':
+    case 'ImpliesExpression':
+    case 'XorExpression':
+      return compileLogic(node);
+    case 'MembershipExpression':
+      return compileMembership(node);
+    case 'AdditiveExpression':
+      return compileAdditive(node);
+    case 'UnionExpression':
+      return compileUnion(node);
+    default:
+      throw new Unsupported(node.type);
+  }
+}
+
+function compileLiteral(term: AstNode | undefined): Eval {
+  if (!term) {
+    throw new Unsupported('literal');
+  }
+  const text = term.text ?? '';
+  switch (term.type) {
+    case 'StringLiteral': {
+      const value = parseString(text);
+      return () => [value];
+    }
+    case 'BooleanLiteral': {
+      const value = text === 'true';
+      return () => [value];
+    }
+    case 'NumberLiteral': {
+      // fhirpath.js makes a decimal object (parseFloat of the text), returned as this number.
+      const value = Number(text);
+      if (!Number.isFinite(value) || value !== parseFloat(text)) {
+        throw new Unsupported('number literal');
+      }
+      return () => [new NumberLiteral(value)];
+    }
+    case 'NullLiteral':
+      return () => [];
+    default:
+      throw new Unsupported(term.type);
+  }
+}
+
+/**
+ * A number literal. fhirpath.js holds literals (and numbers read from the data) as decimal objects:
+ * truthy in `where()`, compared after rounding; so they are kept apart from count() results.
+ */
+class NumberLiteral {
+  constructor(readonly value: number) {}
+}
+
+/** A string literal's value: quotes removed, escapes resolved (fhirpath.js accepts exactly these). */
+function parseString(text: string): string {
+  const inner = text.slice(1, -1);
+  if (!inner.includes('\\')) {
+    return inner;
+  }
+  throw new Unsupported('string escapes');
+}
+
+function compileVariable(node: AstNode): Eval {
+  if (node.delimitedText !== undefined || !node.text) {
+    throw new Unsupported('delimited variable');
+  }
+  const name = node.text;
+  return (_input, scope) => variable(scope.run, name);
+}
+
+function variable(run: Run, name: string): Collection {
+  const cached = run.vars.get(name);
+  if (cached) {
+    return cached;
+  }
+  let value: Collection;
+  if (name in run.env) {
+    const raw = run.env[name];
+    if (typeof raw === 'function') {
+      throw BAIL;
+    }
+    value =
+      raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw.map(typedInput) : [typedInput(raw)];
+  } else if (name === 'context') {
+    value = run.root;
+  } else if (name === 'ucum') {
+    value = ['http://unitsofmeasure.org'];
+  } else {
+    throw BAIL; // fhirpath.js's other variables, or its error for an unknown one
+  }
+  run.vars.set(name, value);
+  return value;
+}
+
+function isTypeName(name: string): boolean {
+  return /^[A-Z]/.test(name) || model.availableTypes.has(name) || name in model.type2Parent;
+}
+
+function compileMember(node: AstNode): Eval {
+  const ident = node.children?.[0];
+  if (ident?.type !== 'Identifier' || !ident.text || ident.text.startsWith('`')) {
+    throw new Unsupported('member');
+  }
+  const key = ident.text;
+  if (/^[A-Z]/.test(key)) {
+    // `Patient.name` or `ofType(Patient)`-like type tests: fhirpath.js's type system.
+    throw new Unsupported('type name');
+  }
+  // At the root of an expression or argument fhirpath.js first tests whether the item is of a type
+  // named `key` (`code`, `string`…); an element with an object value never is one.
+  const typeTest = node.atRoot !== undefined && isTypeName(key);
+  return (input) => {
+    const out: Collection = [];
+    for (const item of input) {
+      if (typeTest && (typeof valueOf(item) !== 'object' || valueOf(item) === null)) {
+        throw BAIL;
+      }
+      children(item, key, out);
+    }
+    return out;
+  };
+}
+
+/** Child-path lookups, memoised: the model tables are consulted once per (path, name). */
+interface ChildPath {
+  readonly path: string;
+  readonly choices: string[] | undefined;
+}
+const childPaths = new Map<string, ChildPath>();
+const typedPaths = new Map<string, { path: string; type: string | null }>();
+
+/** fhirpath.js's makeChildResNodes for data without primitive extensions. */
+function children(item: Item, key: string, out: Collection): void {
+  if (item === null || item === undefined) {
+    return;
+  }
+  // Items that are not nodes were typed when they entered (root, variables): these are untyped.
+  const node = item instanceof Node ? item : null;
+  const data = node ? node.data : item;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
+  }
+  const record = data as Record<string, unknown>;
+  const parentPath = node?.path ?? null;
+  let value: unknown;
+  let childPath: string | null = null;
+  let childType: string | null = null;
+  if (parentPath) {
+    const lookupKey = `${parentPath}.${key}`;
+    let child = childPaths.get(lookupKey);
+    if (!child) {
+      const path = model.pathsDefinedElsewhere[lookupKey] ?? lookupKey;
+      child = { path, choices: model.choiceTypePaths[path] };
+      childPaths.set(lookupKey, child);
+    }
+    let path = child.path;
+    if (child.choices) {
+      for (const suffix of child.choices) {
+        const field = key + suffix;
+        if (record[field] !== undefined || record[`_${field}`] !== undefined) {
+          value = record[field];
+          if (record[`_${field}`] !== undefined) {
+            throw BAIL;
+          }
+          path += suffix;
+          break;
+        }
+      }
+    } else {
+      value = record[key];
+      if (record[`_${key}`] !== undefined) {
+        throw BAIL;
+      }
+      if (key === 'extension') {
+        path = 'Extension';
+      }
+    }
+    let typed = typedPaths.get(path);
+    if (!typed) {
+      typed = { path: model.path2TypeWithoutElements[path] ?? path, type: model.path2Type[path] ?? null };
+      typedPaths.set(path, typed);
+    }
+    childPath = typed.path;
+    childType = typed.type;
+  } else {
+    value = record[key];
+    if (record[`_${key}`] !== undefined) {
+      throw BAIL;
+    }
+  }
+  if (value === undefined || value === null) {
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const element of value) {
+      if (element === null || element === undefined) {
+        throw BAIL;
+      }
+      out.push(makeNode(element, childPath, childType));
+    }
+    return;
+  }
+  out.push(makeNode(value, childPath, childType));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Functions.
+
+/** An argument evaluated per item with `$this` set to it (fhirpath.js's "Expr" parameters). */
+function perItem(arg: Eval): (item: Item, scope: Scope) => Collection {
+  return (item, scope) => {
+    const self = [item];
+    return arg(self, { run: scope.run, self });
+  };
+}
+
+/** An argument evaluated once against `$this` (or the root), as fhirpath.js evaluates value parameters. */
+function atThis(arg: Eval): (scope: Scope) => Collection {
+  return (scope) => {
+    const self = scope.self ?? scope.run.root;
+    return arg(self, { run: scope.run, self });
+  };
+}
+
+/** A value parameter that must be one string (fhirpath.js's "String" parameters), else fhirpath.js decides. */
+function stringArg(arg: Eval): (scope: Scope) => string {
+  const at = atThis(arg);
+  return (scope) => {
+    const result = at(scope);
+    const value = result.length === 1 ? valueOf(result[0]) : undefined;
+    if (typeof value !== 'string') {
+      throw BAIL;
+    }
+    return value;
+  };
+}
+
+function compileFunction(functn: AstNode): Eval {
+  const [ident, params] = functn.children ?? [];
+  const name = ident?.text;
+  const args = (params?.children ?? []).map((p) => p);
+  const arity = args.length;
+  const compiled = (): Eval[] => args.map(compileNode);
+  switch (`${name}/${arity}`) {
+    case 'exists/0':
+      return (input) => [input.length > 0];
+    case 'empty/0':
+      return (input) => [input.length === 0];
+    case 'count/0':
+      return (input) => [input.length];
+    case 'distinct/0':
+      return (input) => distinct(input);
+    case 'first/0':
+      return (input) => (input.length > 0 ? [input[0]] : []);
+    case 'not/0':
+      return (input) => {
+        const value = toBoolean(input);
+        return value === undefined ? [] : [!value];
+      };
+    case 'where/1': {
+      const criterion = perItem(compiled()[0]!);
+      return (input, scope) => input.filter((item) => keeps(criterion(item, scope)));
+    }
+    case 'exists/1': {
+      const criterion = perItem(compiled()[0]!);
+      // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
+      return (input, scope) => [input.filter((item) => keeps(criterion(item, scope))).length > 0];
+    }
+    case 'select/1': {
+      const projection = perItem(compiled()[0]!);
+      return (input, scope) => input.flatMap((item) => projection(item, scope));
+    }
+    case 'iif/2':
+    case 'iif/3': {
+      const [cond, ok, otherwise] = compiled();
+      return (input, scope) => {
+        // fhirpath.js evaluates the branches with `$this` as the whole input collection.
+        const inner: Scope = { run: scope.run, self: input };
+        const c = cond!(input, inner);
+        const chosen = c.length === 1 && valueOf(c[0]) === true ? ok : otherwise;
+        return chosen ? chosen(input, inner) : [];
+      };
+    }
+    case 'ofType/1':
+      return compileOfType(args[0]!);
+    case 'startsWith/1':
+    case 'endsWith/1': {
+      const arg = stringArg(compiled()[0]!);
+      const starts = name === 'startsWith';
+      return (input, scope) => {
+        const text = singleString(input);
+        const affix = arg(scope);
+        if (text === undefined) {
+          return [];
+        }
+        return [starts ? text.startsWith(affix) : text.endsWith(affix)];
+      };
+    }
+    case 'join/0':
+    case 'join/1': {
+      const arg = arity === 1 ? stringArg(compiled()[0]!) : undefined;
+      return (input, scope) => {
+        const separator = arg ? arg(scope) : '';
+        const strings: string[] = [];
+        for (const item of input) {
+          const value = valueOf(item);
+          if (typeof value === 'string') {
+            strings.push(value);
+          } else if (value !== null && value !== undefined) {
+            throw BAIL;
+          }
+        }
+        return strings.length === 0 ? [] : [strings.join(separator)];
+      };
+    }
+    default:
+      throw new Unsupported(`function ${name}/${arity}`);
+  }
+}
+
+/** `ofType(X)` for a concrete resource type X (no type derives from one). */
+function compileOfType(arg: AstNode): Eval {
+  const name = typeSpecifierName(arg);
+  if (
+    !name ||
+    model.type2Parent[name] !== 'DomainResource' ||
+    Object.values(model.type2Parent).includes(name)
+  ) {
+    throw new Unsupported('ofType');
+  }
+  return (input) =>
+    input.filter((item) => {
+      if (!(item instanceof Node) || typeof item.data !== 'object' || item.data === null) {
+        throw BAIL;
+      }
+      const resourceType = (item.data as { resourceType?: unknown }).resourceType;
+      if (!resourceType) {
+        throw BAIL;
+      }
+      return resourceType === name;
+    });
+}
+
+function typeSpecifierName(arg: AstNode): string | undefined {
+  let node: AstNode | undefined = arg;
+  for (const type of ['TermExpression', 'InvocationTerm', 'MemberInvocation', 'Identifier']) {
+    if (node?.type !== type) {
+      return undefined;
+    }
+    node = type === 'Identifier' ? node : node.children?.[0];
+  }
+  return node?.text;
+}
+
+/** fhirpath.js's `where()` test: the criterion's first item is truthy (a node always is). */
+function keeps(result: Collection): boolean {
+  if (result.length === 0) {
+    return false;
+  }
+  const first = result[0];
+  if (first instanceof Node || first instanceof NumberLiteral) {
+    return true;
+  }
+  return Boolean(first); // a plain number (a count) as JavaScript sees it, as fhirpath.js does
+}
+
+/** Singleton evaluation as a Boolean (fhirpath.js's singleton(coll, 'Boolean')); undefined is empty. */
+function toBoolean(collection: Collection): boolean | undefined {
+  if (collection.length === 0) {
+    return undefined;
+  }
+  if (collection.length > 1) {
+    throw BAIL; // fhirpath.js raises an error
+  }
+  const value = collection[0] instanceof NumberLiteral ? collection[0] : valueOf(collection[0]);
+  if (value === null || value === undefined) {
+    return undefined;
+  }
+  return value === true || value === false ? value : true;
+}
+
+/** The one string of a collection, undefined when empty (fhirpath.js's singleton(coll, 'String')). */
+function singleString(collection: Collection): string | undefined {
+  if (collection.length === 0) {
+    return undefined;
+  }
+  const value = collection.length === 1 ? valueOf(collection[0]) : undefined;
+  if (typeof value !== 'string') {
+    throw BAIL;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators. fhirpath.js evaluates both operands against `$this` (or the root), never the input.
+
+function operands(node: AstNode): [(scope: Scope) => Collection, (scope: Scope) => Collection] {
+  const [left, right] = node.children ?? [];
+  if (!left || !right) {
+    throw new Unsupported('operator');
+  }
+  return [atThis(compileNode(left)), atThis(compileNode(right))];
+}
+
+/**
+ * Equality of two items (fhirpath.js's deepEqual) where it is simple: strings and booleans by value;
+ * an object (a Coding, say) or a number never equals a string or boolean. Two numbers (held as
+ * decimal objects), dates and two objects are left to fhirpath.js.
+ */
+function equalItems(a: Item, b: Item): boolean {
+  const m = numeric(a);
+  const n = numeric(b);
+  if (m !== undefined && n !== undefined) {
+    return rounded(m.value) === rounded(n.value);
+  }
+  const x = comparable(a);
+  const y = comparable(b);
+  if (x === OBJECT || y === OBJECT) {
+    if (x === OBJECT && y === OBJECT) {
+      throw BAIL;
+    }
+    return false;
+  }
+  return x === y;
+}
+
+/**
+ * A number with whether fhirpath.js holds it as a decimal object (literals, numbers read from the
+ * data) or as a plain number (counts, numbers in variables); undefined when not a number.
+ */
+function numeric(item: Item): { value: number; decimal: boolean } | undefined {
+  if (item instanceof NumberLiteral) {
+    return { value: item.value, decimal: true };
+  }
+  if (item instanceof Node) {
+    return typeof item.data === 'number' ? { value: item.data, decimal: true } : undefined;
+  }
+  return typeof item === 'number' ? { value: item, decimal: false } : undefined;
+}
+
+/** fhirpath.js compares numbers rounded to 1e-8 (numbers.js's roundToMaxPrecision). */
+function rounded(x: number): number {
+  return Math.round(x / 1e-8) * 1e-8;
+}
+
+/** Marks a plain object or a number: equal to no string or boolean. */
+const OBJECT: unique symbol = Symbol('object');
+
+function comparable(item: Item): string | boolean | typeof OBJECT {
+  if (item instanceof Node && item.path !== null && DATE_TYPES.has(item.path)) {
+    throw BAIL;
+  }
+  if (item instanceof NumberLiteral) {
+    return OBJECT;
+  }
+  const value = valueOf(item);
+  if (typeof value === 'string' || typeof value === 'boolean') {
+    return value;
+  }
+  if (typeof value === 'number') {
+    return OBJECT;
+  }
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length > 0 &&
+    // a Quantity with a comparator makes fhirpath.js raise an error when it converts it
+    !('comparator' in value)
+  ) {
+    return OBJECT;
+  }
+  throw BAIL; // fhirpath.js's own objects, empty objects
+}
+
+function isDateNode(item: Item): boolean {
+  return item instanceof Node && item.path !== null && DATE_TYPES.has(item.path);
+}
+
+function compileEquality(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  const negate = node.text === '!=';
+  if (node.text !== '=' && !negate) {
+    throw new Unsupported(`operator ${node.text}`);
+  }
+  return (_input, scope) => {
+    const a = left(scope);
+    const b = right(scope);
+    if (a.length === 0 || b.length === 0) {
+      return [];
+    }
+    let equal = a.length === b.length;
+    for (let i = 0; equal && i < a.length; i++) {
+      equal = equalItems(a[i], b[i]);
+    }
+    return [negate ? !equal : equal];
+  };
+}
+
+/**
+ * `<`, `>`, `<=`, `>=` between numbers (rounded when fhirpath.js holds one as a decimal object, as
+ * its compare() does) or between strings that are not dates.
+ */
+function compileComparison(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  const op = node.text;
+  if (op !== '<' && op !== '>' && op !== '<=' && op !== '>=') {
+    throw new Unsupported(`operator ${op}`);
+  }
+  const test = (x: number | string, y: number | string): boolean =>
+    op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y;
+  return (_input, scope) => {
+    const a = left(scope);
+    const b = right(scope);
+    if (a.length === 0 || b.length === 0) {
+      return [];
+    }
+    if (a.length !== 1 || b.length !== 1) {
+      throw BAIL;
+    }
+    const m = numeric(a[0]);
+    const n = numeric(b[0]);
+    if (m !== undefined && n !== undefined) {
+      const decimal = m.decimal || n.decimal;
+      return [decimal ? test(rounded(m.value), rounded(n.value)) : test(m.value, n.value)];
+    }
+    const x = valueOf(a[0]);
+    const y = valueOf(b[0]);
+    if (typeof x === 'string' && typeof y === 'string' && !isDateNode(a[0]) && !isDateNode(b[0])) {
+      return [test(x, y)];
+    }
+    throw BAIL; // dates, quantities, mixed types (an error in fhirpath.js)
+  };
+}
+
+/** fhirpath.js's distinct(): the first of each run of equal items, in order. */
+function distinct(collection: Collection): Collection {
+  const kept: Collection = [];
+  for (const item of collection) {
+    if (!kept.some((k) => equalItems(k, item))) {
+      kept.push(item);
+    }
+  }
+  return kept;
+}
+
+function compileUnion(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  return (_input, scope) => distinct(left(scope).concat(right(scope)));
+}
+
+/** Three-valued logic, as fhirpath.js's logic.js (undefined is the empty collection). */
+function compileLogic(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  const op = node.text;
+  let combine: (a: boolean | undefined, b: boolean | undefined) => boolean | undefined;
+  switch (op) {
+    case 'and':
+      combine = (a, b) =>
+        a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
+      break;
+    case 'or':
+      combine = (a, b) =>
+        a === true || b === true ? true : a === undefined || b === undefined ? undefined : false;
+      break;
+    case 'implies':
+      combine = (a, b) => (a === false ? true : a === true ? b : b === true ? true : undefined);
+      break;
+    case 'xor':
+      combine = (a, b) => (a === undefined || b === undefined ? undefined : a !== b);
+      break;
+    default:
+      throw new Unsupported(`operator ${op}`);
+  }
+  return (_input, scope) => {
+    const a = toBoolean(left(scope));
+    const b = toBoolean(right(scope));
+    const result = combine(a, b);
+    return result === undefined ? [] : [result];
+  };
+}
+
+function compileMembership(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  const contains = node.text === 'contains';
+  if (!contains && node.text !== 'in') {
+    throw new Unsupported(`operator ${node.text}`);
+  }
+  return (_input, scope) => {
+    const a = left(scope);
+    const b = right(scope);
+    const [collection, element] = contains ? [a, b] : [b, a];
+    if (element.length === 0) {
+      return [];
+    }
+    if (collection.length === 0) {
+      return [false];
+    }
+    if (element.length > 1) {
+      throw BAIL;
+    }
+    return [collection.some((item) => equalItems(item, element[0]))];
+  };
+}
+
+/** `+` and `&` on strings. */
+function compileAdditive(node: AstNode): Eval {
+  const [left, right] = operands(node);
+  if (node.text === '&') {
+    const text = (collection: Collection): string =>
+      collection.length === 0 ? '' : singleString(collection)!;
+    return (_input, scope) => [text(left(scope)) + text(right(scope))];
+  }
+  if (node.text !== '+') {
+    throw new Unsupported(`operator ${node.text}`);
+  }
+  return (_input, scope) => {
+    const a = left(scope);
+    const b = right(scope);
+    if (a.length === 0 || b.length === 0) {
+      return [];
+    }
+    if (a.length !== 1 || b.length !== 1) {
+      throw BAIL;
+    }
+    const x = valueOf(a[0]);
+    const y = valueOf(b[0]);
+    if (isDateNode(a[0]) || isDateNode(b[0]) || typeof x !== 'string' || typeof y !== 'string') {
+      throw BAIL;
+    }
+    return [x + y];
+  };
+}
