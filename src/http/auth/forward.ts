@@ -5,7 +5,7 @@ import { WRITTEN_TYPES } from './scopes';
 
 /**
  * The scopes the clinician page asks for in a SMART launch when `SMART_SCOPE` does not say otherwise:
- * the launch context and the user's identity; the patient record `$populate` reads; create, read and
+ * the launch context and the user's identity; the Questionnaire; the patient record `$populate` reads; create, read and
  * update of the QuestionnaireResponse (the page stores it on the EHR, this server reads it back); and on
  * every type `$re-evaluate` writes (Condition, Observation and MedicationRequest among them), what its conditional writes need there (search, create, update, read,
  * and delete for the duplicate repair of docs/upstream.md).
@@ -15,6 +15,8 @@ export const SMART_DEFAULT_SCOPE = [
   'openid',
   'fhirUser',
   'patient/Patient.r',
+  // The Questionnaire is read from this server, which checks the same token.
+  'user/Questionnaire.r',
   'patient/QuestionnaireResponse.cru',
   ...WRITTEN_TYPES.map((t) => `patient/${t}.cruds`),
   ...['MedicationStatement', 'Procedure'].map((t) => `patient/${t}.rs`),
