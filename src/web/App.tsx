@@ -293,9 +293,10 @@ export function App(props: AppProps): JSX.Element {
               {questionnaire?.title}
               {questionnaire?.version ? `, version ${questionnaire.version}` : ''}
             </Text>
-            {smart && (
+            {smart?.prefilled && (
               <Alert
                 color="blue"
+                role="note"
                 title="Pre-filled from the patient's record"
                 data-testid="prefill-note"
                 mb="xs"

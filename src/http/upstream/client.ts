@@ -109,8 +109,9 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   let probe: { readonly at: number; readonly result: Promise<boolean> } | undefined;
 
   async function headers(requestId: string, bearer?: string): Promise<Record<string, string>> {
-    // Forwarding: the user's token or none (the readiness probe reads the public `metadata`), never ours.
-    const token = config.forwardUserToken ? bearer : await tokens.token();
+    // A caller's token when given; when forwarding, never ours (the readiness probe reads the public
+    // `metadata` without one).
+    const token = bearer ?? (config.forwardUserToken ? undefined : await tokens.token());
     return {
       accept: 'application/fhir+json',
       'x-request-id': requestId,
@@ -166,7 +167,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
               retry: true,
             };
       }
-      if (response.status === 401 && !renewed && tokens.invalidate()) {
+      if (response.status === 401 && !renewed && bearer === undefined && tokens.invalidate()) {
         continue;
       }
       if (response.status >= 300 && response.status < 400) {
