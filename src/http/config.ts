@@ -251,7 +251,7 @@ function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
   const forwardUserToken = flag(env, 'FHIR_UPSTREAM_FORWARD_TOKEN');
   if (forwardUserToken && (backendServices || env.FHIR_UPSTREAM_TOKEN)) {
     throw new Error(
-      'FHIR_UPSTREAM_FORWARD_TOKEN sends the user\'s token: set neither FHIR_UPSTREAM_TOKEN nor SMART Backend Services with it'
+      "FHIR_UPSTREAM_FORWARD_TOKEN sends the user's token: set neither FHIR_UPSTREAM_TOKEN nor SMART Backend Services with it"
     );
   }
   if (backendServices && env.FHIR_UPSTREAM_TOKEN) {
