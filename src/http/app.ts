@@ -163,6 +163,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
             smart: {
               clientId: config.smartLaunch.clientId,
               scope: config.smartLaunch.scope ?? SMART_DEFAULT_SCOPE,
+              iss: config.upstream?.url,
             },
           }
         : {}),

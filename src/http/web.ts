@@ -13,7 +13,7 @@ export interface PageSettings {
   readonly fhirBase: string;
   readonly storage: StorageMode;
   /** SMART App Launch: the page's client id and scopes at the EHR; absent, `launch.html` says it is off. */
-  readonly smart?: { readonly clientId: string; readonly scope: string };
+  readonly smart?: { readonly clientId: string; readonly scope: string; readonly iss?: string };
 }
 
 /**
@@ -71,10 +71,12 @@ export function webRoutes(webRoot: string | undefined, settings: PageSettings): 
 
 const CLIENT_META = /<meta\s+name="re-fhir-smart-client-id"\s+content="[^"]*"/;
 const SCOPE_META = /<meta\s+name="re-fhir-smart-scope"\s+content="[^"]*"/;
+const ISS_META = /<meta\s+name="re-fhir-smart-iss"\s+content="[^"]*"/;
 
 /**
  * Fills in `launch.html` (src/web/launch.html): the page's SMART client id and scopes, empty when
- * SMART launch is not configured (the page then says so instead of starting a launch).
+ * SMART launch is not configured (the page then says so instead of starting a launch), and the upstream
+ * FHIR base, the only `iss` the page accepts (this server reads and writes there, nowhere else).
  * @param html - The launch page.
  * @param settings - The page settings.
  */
@@ -87,7 +89,8 @@ export function fillLaunchPage(html: string, settings: PageSettings): string {
     .replace(
       SCOPE_META,
       `<meta name="re-fhir-smart-scope" content="${escapeXhtml(settings.smart?.scope ?? '')}"`
-    );
+    )
+    .replace(ISS_META, `<meta name="re-fhir-smart-iss" content="${escapeXhtml(settings.smart?.iss ?? '')}"`);
 }
 
 const BASE_META = /<meta\s+name="re-fhir-base"\s+content="[^"]*"/;

@@ -1,5 +1,5 @@
 import FHIR from 'fhirclient';
-import { launchScope, SMART_REDIRECT_PATH, smartSettings } from './smart';
+import { launchScope, sameFhirBase, SMART_REDIRECT_PATH, smartSettings } from './smart';
 
 // The SMART launch page (launch.html): the EHR opens it with `?iss=…&launch=…` (EHR launch), or a user with
 // `?iss=…` alone (standalone launch). fhirclient discovers the authorization server from
@@ -8,7 +8,8 @@ import { launchScope, SMART_REDIRECT_PATH, smartSettings } from './smart';
 const status = document.getElementById('launch-status');
 const settings = smartSettings(
   document.querySelector('meta[name="re-fhir-smart-client-id"]')?.getAttribute('content'),
-  document.querySelector('meta[name="re-fhir-smart-scope"]')?.getAttribute('content')
+  document.querySelector('meta[name="re-fhir-smart-scope"]')?.getAttribute('content'),
+  document.querySelector('meta[name="re-fhir-smart-iss"]')?.getAttribute('content')
 );
 const params = new URLSearchParams(window.location.search);
 
@@ -24,6 +25,10 @@ if (!settings) {
   fail('SMART launch is not configured on this server (SMART_CLIENT_ID is not set).');
 } else if (!params.get('iss')) {
   fail('The launch needs the EHR FHIR server as ?iss=…');
+} else if (!sameFhirBase(params.get('iss')!, settings.iss)) {
+  fail(
+    `This server works with the EHR FHIR server ${settings.iss || '(none configured)'}, not ${params.get('iss')}.`
+  );
 } else {
   FHIR.oauth2
     .authorize({

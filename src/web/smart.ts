@@ -13,16 +13,34 @@ export const SMART_REDIRECT_PATH = 'smart';
 export interface SmartSettings {
   readonly clientId: string;
   readonly scope: string;
+  /** The EHR FHIR base our server reads and writes: the only `iss` a launch may name (empty: not known). */
+  readonly iss: string;
 }
 
 /**
  * Reads the launch page's settings; undefined when the server has no SMART client id configured.
  * @param clientId - The `re-fhir-smart-client-id` meta content.
  * @param scope - The `re-fhir-smart-scope` meta content.
+ * @param iss - The `re-fhir-smart-iss` meta content.
  */
-export function smartSettings(clientId?: string | null, scope?: string | null): SmartSettings | undefined {
+export function smartSettings(
+  clientId?: string | null,
+  scope?: string | null,
+  iss?: string | null
+): SmartSettings | undefined {
   const id = clientId?.trim();
-  return id ? { clientId: id, scope: scope?.trim() ?? '' } : undefined;
+  return id ? { clientId: id, scope: scope?.trim() ?? '', iss: iss?.trim() ?? '' } : undefined;
+}
+
+/**
+ * True when a launch's `iss` is the FHIR server our server writes to (trailing slashes aside). Another one
+ * would get the response stored where our server never reads, and our server would act on another EHR.
+ * @param iss - The launch's `iss`.
+ * @param expected - The server's upstream FHIR base.
+ */
+export function sameFhirBase(iss: string, expected: string): boolean {
+  const trim = (u: string): string => u.trim().replace(/\/+$/, '');
+  return trim(iss) !== '' && trim(iss) === trim(expected);
 }
 
 /**

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
-import { answerCount, launchScope, practitionerFromFhirUser, smartSettings } from '../../src/web/smart';
+import {
+  answerCount,
+  launchScope,
+  practitionerFromFhirUser,
+  sameFhirBase,
+  smartSettings,
+} from '../../src/web/smart';
 import { fillLaunchPage } from '../../src/http/web';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +69,20 @@ describe('SMART launch helpers of the page', () => {
   test('no client id: no SMART settings', () => {
     expect(smartSettings('', 'launch')).toBeUndefined();
     expect(smartSettings(null, null)).toBeUndefined();
-    expect(smartSettings(' page ', ' launch openid ')).toEqual({ clientId: 'page', scope: 'launch openid' });
+    expect(smartSettings(' page ', ' launch openid ', 'https://ehr/fhir')).toEqual({
+      clientId: 'page',
+      scope: 'launch openid',
+      iss: 'https://ehr/fhir',
+    });
+  });
+
+  test("a launch's iss must be the server's upstream FHIR base (trailing slashes aside)", () => {
+    expect(sameFhirBase('https://ehr.example.org/fhir/', 'https://ehr.example.org/fhir')).toBe(true);
+    expect(sameFhirBase('https://ehr.example.org/fhir', 'https://ehr.example.org/fhir')).toBe(true);
+    expect(sameFhirBase('https://evil.example.org/fhir', 'https://ehr.example.org/fhir')).toBe(false);
+    expect(sameFhirBase('https://ehr.example.org/fhir/r4', 'https://ehr.example.org/fhir')).toBe(false);
+    expect(sameFhirBase('', '')).toBe(false);
+    expect(sameFhirBase('https://ehr.example.org/fhir', '')).toBe(false);
   });
 });
 
@@ -74,8 +93,11 @@ describe('launch.html settings filled by the server', () => {
     const filled = fillLaunchPage(html, {
       fhirBase: '/fhir',
       storage: 'upstream',
-      smart: { clientId: 'a"b<c', scope: 'launch openid' },
+      smart: { clientId: 'a"b<c', scope: 'launch openid', iss: 'https://ehr.example.org/fhir?a=1&b=2' },
     });
+    expect(filled).toContain(
+      '<meta name="re-fhir-smart-iss" content="https://ehr.example.org/fhir?a=1&#38;b=2"'
+    );
     expect(filled).toContain('<meta name="re-fhir-smart-client-id" content="a&#34;b&#60;c"');
     expect(filled).toContain('<meta name="re-fhir-smart-scope" content="launch openid"');
   });

@@ -226,6 +226,20 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     await page.close();
   }, 180_000);
 
+  test("a launch from another EHR than this server's upstream is refused before any authorization", async () => {
+    const page = await browser.newPage();
+    const other = 'http://127.0.0.1:9/fhir';
+    const query = new URLSearchParams({ iss: other, launch: launcher.launch({ patient: PATIENT_ID }) });
+    await page.goto(`${server.origin}/launch.html?${query}`);
+    const status = page.locator('#launch-status[data-failed="true"]');
+    await status.waitFor();
+    await expect(status.innerText()).resolves.toBe(
+      `This server works with the EHR FHIR server ${fixture.url}, not ${other}.`
+    );
+    expect(launcher.refused).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   test('a launch without a patient: the page says so, and neither populates nor offers the form', async () => {
     const { page, ourCalls, errors } = await launch({ fhirUser: USER });
     const error = page.getByTestId('smart-error');
