@@ -56,6 +56,9 @@ export function SmartLaunch(props: {
       const canonical = `${questionnaire.url}${questionnaire.version ? `|${questionnaire.version}` : ''}`;
       const populated = await populate(props.fhirBase, token, canonical, String(patientId));
       const prefilled = populated.kind === 'response' ? populated.response : undefined;
+      // The id the EHR gave the response at the first submission: a corrected resubmission updates that
+      // response (an amendment, docs/amendments.md) instead of starting a second evaluation.
+      let storedId: string | undefined;
       const submit = async (
         response: QuestionnaireResponse
       ): Promise<{ response: QuestionnaireResponse; result: EvaluateResult }> => {
@@ -65,7 +68,12 @@ export function SmartLaunch(props: {
         try {
           const unsaved: QuestionnaireResponse = { ...response };
           delete unsaved.id;
-          stored = (await client.create(unsaved as never)) as QuestionnaireResponse;
+          stored = (
+            storedId === undefined
+              ? await client.create(unsaved as never)
+              : await client.update({ ...unsaved, id: storedId } as never)
+          ) as QuestionnaireResponse;
+          storedId = stored.id;
         } catch (err) {
           return {
             response,

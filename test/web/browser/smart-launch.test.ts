@@ -170,9 +170,26 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
       .entry!.map((e) => e.resource!)
       .filter((r) => r.resourceType === 'Condition');
     expect(codes(conditions)).toEqual(codes(expectedConditions as Condition[]));
+
+    // Submitting again updates the stored response (PUT, same id) and rewrites the same results: no
+    // second response, no duplicate Condition.
+    const storedId = (await fixture.search('QuestionnaireResponse'))[0]!.id;
+    const [again] = await Promise.all([
+      page.waitForRequest(
+        (r) => r.url().endsWith('/QuestionnaireResponse/$re-evaluate') && r.method() === 'POST'
+      ),
+      page.getByRole('button', { name: 'Evaluate' }).click(),
+    ]);
+    expect((await again.response())?.status()).toBe(200);
+    expect(fixture.requests.filter((r) => r.method === 'PUT').map((r) => r.path)).toContain(
+      `QuestionnaireResponse/${storedId}`
+    );
+    await expect(fixture.search('QuestionnaireResponse')).resolves.toHaveLength(1);
+    const after = (await fixture.search(`Condition?subject=Patient/${PATIENT_ID}`)) as Condition[];
+    expect(after.map((c) => c.id).sort()).toEqual(conditions.map((c) => c.id).sort());
     expect(errors).toEqual([]);
     await page.close();
-  }, 180_000);
+  }, 240_000);
 
   test('standalone launch: the authorization server picks the patient (launch/patient)', async () => {
     const { page, errors } = await launch();
