@@ -49,6 +49,11 @@ export interface UpstreamDeps {
 export interface CallContext {
   readonly requestId: string;
   readonly log: Logger;
+  /**
+   * The caller's bearer token, for reads made on the caller's behalf (`$populate`): sent instead of
+   * the server's own credentials, so the upstream shows only what the caller may see. Never renewed.
+   */
+  readonly bearer?: string;
 }
 
 /** The upstream FHIR server, as `$re-evaluate` and `/readyz` use it. */
@@ -102,8 +107,8 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   const repairDuplicates = config.repairDuplicates ?? true;
   let probe: { readonly at: number; readonly result: Promise<boolean> } | undefined;
 
-  async function headers(requestId: string): Promise<Record<string, string>> {
-    const token = await tokens.token();
+  async function headers(requestId: string, bearer?: string): Promise<Record<string, string>> {
+    const token = bearer ?? (await tokens.token());
     return {
       accept: 'application/fhir+json',
       'x-request-id': requestId,
@@ -116,7 +121,8 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     method: 'GET' | 'POST',
     url: string,
     requestId: string,
-    body?: string
+    body?: string,
+    bearer?: string
   ): Promise<Exchange> {
     for (let renewed = false; ; renewed = true) {
       let response: Response;
@@ -125,7 +131,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
         response = await fetchImpl(url, {
           method,
           headers: {
-            ...(await headers(requestId)),
+            ...(await headers(requestId, bearer)),
             // Ask for the written resources in the transaction-response: servers may answer with only
             // each entry's status and location by default (HAPI does), and the caller shows them.
             // See: https://hl7.org/fhir/R4/http.html#ops (Prefer: return=representation)
@@ -158,7 +164,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
               retry: true,
             };
       }
-      if (response.status === 401 && !renewed && tokens.invalidate()) {
+      if (response.status === 401 && !renewed && bearer === undefined && tokens.invalidate()) {
         continue;
       }
       if (response.status >= 300 && response.status < 400) {
@@ -304,7 +310,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
         throw httpError(502, 'exception', 'The upstream FHIR server sent a search link outside its base');
       }
       return withRetries<Bundle>(context.log, 'search', async () => {
-        const ex = await exchange('GET', url, context.requestId);
+        const ex = await exchange('GET', url, context.requestId, undefined, context.bearer);
         if ('error' in ex || !(ex.status >= 200 && ex.status < 300)) {
           return failed(ex, 'search');
         }
@@ -324,7 +330,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     async read<T extends Resource>(type: T['resourceType'], id: string, context: CallContext) {
       const url = `${base}/${type}/${encodeURIComponent(id)}`;
       return withRetries<T | undefined>(context.log, 'read', async () => {
-        const ex = await exchange('GET', url, context.requestId);
+        const ex = await exchange('GET', url, context.requestId, undefined, context.bearer);
         if (!('error' in ex) && (ex.status === 404 || ex.status === 410)) {
           return { done: undefined };
         }
