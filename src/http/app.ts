@@ -20,6 +20,7 @@ import { conformanceRoutes } from './routes/conformance';
 import { healthRoutes } from './routes/health';
 import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
 import { planDefinitionRoutes } from './routes/plan-definition';
+import { questionnairePopulateRoutes } from './routes/questionnaire-populate';
 import { questionnaireResponseRoutes } from './routes/questionnaire-response';
 import { terminologyRoutes } from './routes/terminology';
 import { inProcessRunner } from './pool/runner';
@@ -127,6 +128,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
 
   const modules: Routes[] = [
     questionnaireResponseRoutes(ctx),
+    questionnairePopulateRoutes(ctx),
     planDefinitionRoutes(ctx),
     terminologyRoutes(ctx),
     conformanceRoutes(ctx),

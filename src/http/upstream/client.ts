@@ -50,9 +50,10 @@ export interface CallContext {
   readonly requestId: string;
   readonly log: Logger;
   /**
-   * The user's own access token, sent instead of the server's credentials when the upstream is configured
-   * with `forwardUserToken` (a SMART app launched from the EHR: the EHR's server sees the user and the
-   * user's scopes). See src/http/auth/forward.ts.
+   * The caller's own bearer token, sent instead of the server's credentials (never renewed): for reads
+   * made on the caller's behalf (`$populate`), so the upstream shows only what the caller may see, and,
+   * when the upstream is configured with `forwardUserToken`, for `$re-evaluate`'s reads and writes too
+   * (a SMART app launched from the EHR: the EHR sees the user and the user's scopes; auth/forward.ts).
    */
   readonly bearer?: string;
 }
