@@ -9,6 +9,9 @@
 import type {
   Bundle,
   CarePlan,
+  Encounter,
+  Patient,
+  Resource,
   OperationOutcome,
   OperationOutcomeIssue,
   Parameters,
@@ -24,7 +27,10 @@ import {
   evaluateResponse,
   extractOperation,
 } from './core/operations';
-import { outcome } from './core/outcomes';
+import { QUESTIONNAIRE_CANONICAL } from './core/constants';
+import { issue, outcome, ReFhirError } from './core/outcomes';
+import type { PopulateResult, RecordQuery } from './core/populate';
+import { populateResponse, recordQuery } from './core/populate';
 import type { ApplyParameters } from './core/plan';
 import { defaultEngine } from './node/engine';
 
@@ -87,6 +93,54 @@ export function extractParameters(bundle: Bundle, issues: readonly OperationOutc
   };
 }
 
+/** Where `populate` reads the patient's record: a Bundle (or list) of his resources, or a search function. */
+export type PopulateRecord = Bundle | readonly Resource[] | RecordQuery;
+
+/**
+ * SDC `Questionnaire/$populate`: the response pre-filled from the patient's record, `in-progress`, with
+ * every pre-filled item marked with its author (the population service) and its source records, for
+ * the clinician to confirm. Nothing is stored; the record is only searched (see docs/populate.md).
+ * @param patient - The Patient the form is about (the `patient` launch context).
+ * @param record - His resources, or a function that runs the content's FHIR searches (e.g. against a server).
+ * @param options - An inline `questionnaire` (default: the shipped RE evaluation), `user` and
+ *   `encounter` launch contexts, the engine (its clock is "now" for `observationLinkPeriod`).
+ * @returns The response and the issues (what could not be pre-filled, and why).
+ */
+export function populate(
+  patient: Patient,
+  record: PopulateRecord,
+  options: { questionnaire?: Questionnaire; user?: Resource; encounter?: Encounter } & EngineOption = {}
+): Promise<PopulateResult> {
+  const engine = options.engine ?? defaultEngine();
+  const questionnaire =
+    options.questionnaire ?? engine.registry.resolve<Questionnaire>(QUESTIONNAIRE_CANONICAL, 'Questionnaire');
+  if (!questionnaire) {
+    throw new ReFhirError('not-found', [
+      issue('error', 'not-found', `${QUESTIONNAIRE_CANONICAL} is not known to the engine`),
+    ]);
+  }
+  return populateResponse(questionnaire, {
+    context: {
+      patient,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.encounter ? { encounter: options.encounter } : {}),
+    },
+    query: typeof record === 'function' ? record : recordQuery(record as Bundle | readonly Resource[]),
+    now: engine.clock(),
+  });
+}
+
+/** The SDC `$populate` output Parameters: `response`, and `issues` when there are any. */
+export function populateParameters(result: PopulateResult): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'response', resource: result.response },
+      ...(result.issues.length > 0 ? [{ name: 'issues', resource: outcome(result.issues) }] : []),
+    ],
+  };
+}
+
 /**
  * R4 `PlanDefinition/$apply`: a CarePlan with its RequestGroup and requests contained.
  * @param planDefinition - A PlanDefinition, or the canonical of a shipped one.
@@ -118,6 +172,14 @@ export { CONTENT } from './core/conformance/content';
 export { ConformanceRegistry, shippedRegistry, splitCanonical } from './core/conformance/registry';
 export * from './core/operations';
 export { ReFhirError, hasErrors, isReFhirError, issue, outcome } from './core/outcomes';
+export {
+  POPULATE_AUTHOR_DISPLAY,
+  POPULATE_MARK,
+  recordQuery,
+  searchRecord,
+  UnsupportedSearch,
+} from './core/populate';
+export type { LaunchContext, PopulateResult, RecordQuery } from './core/populate';
 export type { FailureKind } from './core/outcomes';
 export * from './core/terminology';
 export type { ApplyParameters } from './core/plan';

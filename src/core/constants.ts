@@ -57,3 +57,6 @@ export const PROFILE = {
   questionnaireResponse: `${CANONICAL_BASE}/StructureDefinition/re-questionnaireresponse`,
   carePlan: `${CANONICAL_BASE}/StructureDefinition/re-careplan`,
 } as const;
+
+/** The shipped RE evaluation Questionnaire (what `$populate` pre-fills by default). */
+export const QUESTIONNAIRE_CANONICAL = `${CANONICAL_BASE}/Questionnaire/re-evaluation|${CONTENT_VERSION}`;

@@ -9,6 +9,7 @@ import { createNodeEngine } from '../node/engine';
 import { loadR4Definitions } from '../node/definitions';
 import { WRITTEN_TYPES } from './auth/scopes';
 import { authenticate, createTokenVerifier } from './auth/token';
+import { checkForwarding, SMART_DEFAULT_SCOPE, smartOrigins } from './auth/forward';
 import type { AppConfig } from './config';
 import type { AppContext, Routes } from './context';
 import { errorHandler, notFoundHandler, rejectMalformedUrl } from './errors';
@@ -19,6 +20,7 @@ import { conformanceRoutes } from './routes/conformance';
 import { healthRoutes } from './routes/health';
 import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
 import { planDefinitionRoutes } from './routes/plan-definition';
+import { questionnairePopulateRoutes } from './routes/questionnaire-populate';
 import { questionnaireResponseRoutes } from './routes/questionnaire-response';
 import { terminologyRoutes } from './routes/terminology';
 import { inProcessRunner } from './pool/runner';
@@ -57,6 +59,7 @@ export interface AppTestHooks {
  */
 export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Express {
   const logger = config.logger ?? createLogger(config.logLevel);
+  checkForwarding(config);
   const engine = config.engine ?? createNodeEngine();
   const deps: EngineDeps = {
     ...engine,
@@ -99,7 +102,14 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
       crossOriginResourcePolicy: { policy: corsOn ? 'cross-origin' : 'same-origin' },
       // helmet's strict default CSP, but `upgrade-insecure-requests` only when the public URL is
       // https: over plain HTTP on any host but localhost it made the page fetch its script over https.
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: https ? [] : null } },
+      // With SMART launch the page also talks to the EHR: its FHIR server (our upstream) and its
+      // authorization server (the token issuer and endpoint); nothing else.
+      contentSecurityPolicy: {
+        directives: {
+          upgradeInsecureRequests: https ? [] : null,
+          ...(config.smartLaunch ? { connectSrc: ["'self'", ...smartOrigins(config)] } : {}),
+        },
+      },
       // Browsers ignore (and complain about) Cross-Origin-Opener-Policy on an http origin.
       crossOriginOpenerPolicy: https,
     })
@@ -118,6 +128,7 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
 
   const modules: Routes[] = [
     questionnaireResponseRoutes(ctx),
+    questionnairePopulateRoutes(ctx),
     planDefinitionRoutes(ctx),
     terminologyRoutes(ctx),
     conformanceRoutes(ctx),
@@ -145,7 +156,21 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   fhir.use(notFoundHandler);
   app.use(fhirBase, fhir);
 
-  app.use(webRoutes(config.webRoot, { fhirBase, storage: ctx.upstream ? 'upstream' : 'none' }));
+  app.use(
+    webRoutes(config.webRoot, {
+      fhirBase,
+      storage: ctx.upstream ? 'upstream' : 'none',
+      ...(config.smartLaunch
+        ? {
+            smart: {
+              clientId: config.smartLaunch.clientId,
+              scope: config.smartLaunch.scope ?? SMART_DEFAULT_SCOPE,
+              iss: config.upstream?.url,
+            },
+          }
+        : {}),
+    })
+  );
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

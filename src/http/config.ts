@@ -46,6 +46,12 @@ export interface UpstreamConfig {
   readonly token?: string;
   /** Or SMART Backend Services. */
   readonly backendServices?: BackendServicesConfig;
+  /**
+   * Or the caller's own bearer token, forwarded (default false): for a SMART app launched from the EHR whose
+   * FHIR server is this upstream, so the EHR reads and writes as the user, within the user's scopes. Needs
+   * `auth` (the token is verified here first) and excludes `token` and `backendServices`.
+   */
+  readonly forwardUserToken?: boolean;
   /** Per-attempt timeout in milliseconds (default 10 000). */
   readonly timeoutMs?: number;
   /** Retries after the first attempt on network errors, timeouts, 429 and 5xx (default 2). */
@@ -69,6 +75,17 @@ export interface UpstreamConfig {
    * several server processes writing the same response converge on one result set (default true).
    */
   readonly repairDuplicates?: boolean;
+}
+
+/**
+ * SMART App Launch of the clinician page (`launch.html`): the page's registration at the EHR's
+ * authorization server. Absent: the page has no SMART mode. See docs/smart-launch.md.
+ */
+export interface SmartLaunchConfig {
+  /** The `client_id` the EHR registered for the page. */
+  readonly clientId: string;
+  /** Scopes the page requests (default SMART_DEFAULT_SCOPE in src/http/auth/forward.ts). */
+  readonly scope?: string;
 }
 
 /** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
@@ -95,6 +112,7 @@ export interface AppConfig {
   readonly logLevel?: string;
   readonly auth?: AuthConfig;
   readonly upstream?: UpstreamConfig;
+  readonly smartLaunch?: SmartLaunchConfig;
   /** Express `trust proxy` setting, for `req.protocol`/`req.ip` behind a proxy. */
   readonly trustProxy?: boolean | string | number;
   /**
@@ -127,7 +145,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
  * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`, `FHIR_UPSTREAM_RETRY_BUDGET_MS`, `FHIR_UPSTREAM_MAX_ENTRIES`, `FHIR_UPSTREAM_MAX_QUEUED`, `FHIR_UPSTREAM_REPAIR`,
- * `FHIR_UPSTREAM_RETRIES`. Throws an Error naming the variable when a setting is inconsistent, so a
+ * `FHIR_UPSTREAM_RETRIES`, `FHIR_UPSTREAM_FORWARD_TOKEN`; `SMART_CLIENT_ID`, `SMART_SCOPE`. Throws an Error naming the variable when a setting is inconsistent, so a
  * misconfigured server fails at start rather than at the first request.
  * @param env - The environment (usually `process.env`).
  */
@@ -143,6 +161,9 @@ export function appConfigFromEnv(env: Env): AppConfig {
     inlineDefinitions: flag(env, 'INLINE_DEFINITIONS'),
     auth: authFromEnv(env),
     upstream: upstreamFromEnv(env),
+    smartLaunch: env.SMART_CLIENT_ID
+      ? { clientId: env.SMART_CLIENT_ID, scope: env.SMART_SCOPE || undefined }
+      : undefined,
   };
 }
 
@@ -227,6 +248,12 @@ function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
           scope: env.FHIR_UPSTREAM_SCOPE || undefined,
         }
       : undefined;
+  const forwardUserToken = flag(env, 'FHIR_UPSTREAM_FORWARD_TOKEN');
+  if (forwardUserToken && (backendServices || env.FHIR_UPSTREAM_TOKEN)) {
+    throw new Error(
+      "FHIR_UPSTREAM_FORWARD_TOKEN sends the user's token: set neither FHIR_UPSTREAM_TOKEN nor SMART Backend Services with it"
+    );
+  }
   if (backendServices && env.FHIR_UPSTREAM_TOKEN) {
     throw new Error(
       'Set either FHIR_UPSTREAM_TOKEN or SMART Backend Services (FHIR_UPSTREAM_CLIENT_ID …), not both'
@@ -236,6 +263,7 @@ function upstreamFromEnv(env: Env): UpstreamConfig | undefined {
     url,
     token: env.FHIR_UPSTREAM_TOKEN || undefined,
     backendServices,
+    forwardUserToken,
     timeoutMs: integer(env, 'FHIR_UPSTREAM_TIMEOUT_MS'),
     retries: integer(env, 'FHIR_UPSTREAM_RETRIES'),
     retryBudgetMs: integer(env, 'FHIR_UPSTREAM_RETRY_BUDGET_MS'),

@@ -215,6 +215,15 @@ export class OperationInput {
     return value as T;
   }
 
+  /**
+   * Every value of a parameter as given (POST: the Parameters.parameter entries, with their parts), for
+   * the few inputs with parts or Reference values; the caller checks their shape.
+   * @param name - Parameter name.
+   */
+  raw(name: string): readonly (ParametersParameter | string)[] {
+    return this.params.get(name) ?? [];
+  }
+
   private single(name: string): ParametersParameter | string | undefined {
     const values = this.params.get(name) ?? [];
     if (values.length > 1) {

@@ -12,6 +12,8 @@ export interface PageSettings {
   /** Path of the FHIR base, normalised (`/fhir`, `/api/fhir`). */
   readonly fhirBase: string;
   readonly storage: StorageMode;
+  /** SMART App Launch: the page's client id and scopes at the EHR; absent, `launch.html` says it is off. */
+  readonly smart?: { readonly clientId: string; readonly scope: string; readonly iss?: string };
 }
 
 /**
@@ -38,7 +40,18 @@ export function webRoutes(webRoot: string | undefined, settings: PageSettings): 
       // The page depends on the configuration (and on the build): never reuse it without asking.
       res.set('Cache-Control', 'no-cache').type('html').send(fillPage(html, settings));
     };
-    router.get(['/', '/index.html', '/app'], page);
+    // `/smart` is the SMART redirect URI: the same page, which there completes the launch (main.tsx).
+    router.get(['/', '/index.html', '/app', '/smart'], page);
+    router.get('/launch.html', async (_req, res, next) => {
+      let html: string;
+      try {
+        html = await readFile(join(webRoot, 'launch.html'), 'utf8');
+      } catch (err) {
+        next((err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : err);
+        return;
+      }
+      res.set('Cache-Control', 'no-cache').type('html').send(fillLaunchPage(html, settings));
+    });
     router.use(express.static(webRoot, { index: false, fallthrough: true }));
     return router;
   }
@@ -54,6 +67,30 @@ export function webRoutes(webRoot: string | undefined, settings: PageSettings): 
       );
   });
   return router;
+}
+
+const CLIENT_META = /<meta\s+name="re-fhir-smart-client-id"\s+content="[^"]*"/;
+const SCOPE_META = /<meta\s+name="re-fhir-smart-scope"\s+content="[^"]*"/;
+const ISS_META = /<meta\s+name="re-fhir-smart-iss"\s+content="[^"]*"/;
+
+/**
+ * Fills in `launch.html` (src/web/launch.html): the page's SMART client id and scopes, empty when
+ * SMART launch is not configured (the page then says so instead of starting a launch), and the upstream
+ * FHIR base, the only `iss` the page accepts (this server reads and writes there, nowhere else).
+ * @param html - The launch page.
+ * @param settings - The page settings.
+ */
+export function fillLaunchPage(html: string, settings: PageSettings): string {
+  return html
+    .replace(
+      CLIENT_META,
+      `<meta name="re-fhir-smart-client-id" content="${escapeXhtml(settings.smart?.clientId ?? '')}"`
+    )
+    .replace(
+      SCOPE_META,
+      `<meta name="re-fhir-smart-scope" content="${escapeXhtml(settings.smart?.scope ?? '')}"`
+    )
+    .replace(ISS_META, `<meta name="re-fhir-smart-iss" content="${escapeXhtml(settings.smart?.iss ?? '')}"`);
 }
 
 const BASE_META = /<meta\s+name="re-fhir-base"\s+content="[^"]*"/;

@@ -10,6 +10,26 @@ import { gzipSync } from 'node:zlib';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
+ * fhirclient falls back to `isomorphic-webcrypto` only where `globalThis.crypto` is missing; every browser
+ * the page targets has Web Crypto (on https and on localhost), so the fallback is left out of the bundle:
+ * an empty module in its place.
+ * @type {import('esbuild').Plugin}
+ */
+const noWebcryptoPolyfill = {
+  name: 'no-webcrypto-polyfill',
+  setup(b) {
+    b.onResolve({ filter: /^isomorphic-webcrypto$/ }, () => ({
+      path: 'isomorphic-webcrypto',
+      namespace: 'empty',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({
+      contents: 'module.exports = {};',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Bundles the page with esbuild (React, Mantine, Medplum's QuestionnaireForm and the page code in one
  * minified script, their styles in one stylesheet) and copies index.html next to them.
  * @param {{ outdir?: string, minify?: boolean }} [options] - Output directory (default dist/web).
@@ -22,7 +42,7 @@ export async function buildWeb(options = {}) {
   mkdirSync(outdir, { recursive: true });
   await build({
     absWorkingDir: root,
-    entryPoints: { app: 'src/web/main.tsx' },
+    entryPoints: { app: 'src/web/main.tsx', launch: 'src/web/launch.ts' },
     outdir,
     bundle: true,
     format: 'iife',
@@ -33,9 +53,11 @@ export async function buildWeb(options = {}) {
     legalComments: 'linked',
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
+    plugins: [noWebcryptoPolyfill],
   });
   copyFileSync(join(root, 'src/web/index.html'), join(outdir, 'index.html'));
-  const files = ['index.html', 'app.js', 'app.css'].map((name) => {
+  copyFileSync(join(root, 'src/web/launch.html'), join(outdir, 'launch.html'));
+  const files = ['index.html', 'app.js', 'app.css', 'launch.html', 'launch.js'].map((name) => {
     const path = join(outdir, name);
     return { name, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path)).length };
   });

@@ -44,6 +44,24 @@ export interface AppProps {
   readonly fhirBase: string;
   /** What the server does with a result (from the page's settings; see storageMode). */
   readonly storage: StorageMode;
+  /** SMART mode (SmartLaunch.tsx): the launch's patient and user, the pre-filled answers, the submission. */
+  readonly smart?: SmartMode;
+}
+
+/** What a SMART launch gives the page. */
+export interface SmartMode {
+  /** `Patient/{id}` of the launch context: fixed, not typed in. */
+  readonly patient: string;
+  /** The user, when the `fhirUser` claim names a practitioner. */
+  readonly practitioner?: string;
+  /** The response `$populate` pre-filled from the record, shown for review. */
+  readonly prefilled?: QuestionnaireResponse;
+  /** How many answers came from the record. */
+  readonly prefilledCount: number;
+  /** Stores the response on the EHR and submits it to `$re-evaluate` with the user's token. */
+  submit(
+    response: QuestionnaireResponse
+  ): Promise<{ response: QuestionnaireResponse; result: EvaluateResult }>;
 }
 
 /**
@@ -55,8 +73,9 @@ export function App(props: AppProps): JSX.Element {
   const medplum = useMedplum();
   const [questionnaire, setQuestionnaire] = useState<Questionnaire>();
   const [loadError, setLoadError] = useState<string>();
-  const [patient, setPatient] = useState('');
-  const [practitioner, setPractitioner] = useState('');
+  const smart = props.smart;
+  const [patient, setPatient] = useState(smart?.patient ?? '');
+  const [practitioner, setPractitioner] = useState(smart?.practitioner ?? '');
   const [practitionerName, setPractitionerName] = useState('');
   const [authorRole, setAuthorRole] = useState<'practitioner' | 'patient'>('practitioner');
   const [investigationsByPractitioner, setInvestigationsByPractitioner] = useState(true);
@@ -167,6 +186,10 @@ export function App(props: AppProps): JSX.Element {
           : [],
     });
     setPhase({ kind: 'submitting' });
+    if (smart) {
+      setPhase({ kind: 'done', ...(await smart.submit(response)) });
+      return;
+    }
     const result = await evaluate(props.fhirBase, response);
     setPhase({ kind: 'done', response, result });
   }
@@ -202,6 +225,7 @@ export function App(props: AppProps): JSX.Element {
               description="A reference to the patient, e.g. Patient/123"
               placeholder="Patient/123"
               withAsterisk
+              readOnly={smart !== undefined}
               error={fieldError('patient-ref')}
               value={patient}
               onChange={(e) => setPatient(e.currentTarget.value)}
@@ -269,8 +293,22 @@ export function App(props: AppProps): JSX.Element {
               {questionnaire?.title}
               {questionnaire?.version ? `, version ${questionnaire.version}` : ''}
             </Text>
+            {smart?.prefilled && (
+              <Alert
+                color="blue"
+                role="note"
+                title="Pre-filled from the patient's record"
+                data-testid="prefill-note"
+                mb="xs"
+              >
+                {smart.prefilledCount === 0
+                  ? 'Nothing in the record answered a question: fill in the form.'
+                  : `${smart.prefilledCount} answer${smart.prefilledCount === 1 ? ' was' : 's were'} taken from the record. Review each one: they count only once you submit them.`}
+              </Alert>
+            )}
             <QuestionnaireForm
               questionnaire={rendered}
+              questionnaireResponse={smart?.prefilled}
               disablePagination
               submitButtonText="Evaluate"
               onSubmit={(response) => {

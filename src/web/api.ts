@@ -63,17 +63,23 @@ export function storageNote(mode: StorageMode): string {
  * @param base - The FHIR base (from fhirBaseUrl).
  * @param response - The QuestionnaireResponse.
  * @param fetchImpl - The fetch to use (the browser's by default).
+ * @param token - In SMART mode, the user's access token (sent as a bearer token).
  */
 export async function evaluate(
   base: string,
   response: QuestionnaireResponse,
-  fetchImpl: typeof fetch = fetch
+  fetchImpl: typeof fetch = fetch,
+  token?: string
 ): Promise<EvaluateResult> {
   let res: Response;
   try {
     res = await fetchImpl(new URL('QuestionnaireResponse/$re-evaluate', base).href, {
       method: 'POST',
-      headers: { 'Content-Type': FHIR_JSON, Accept: FHIR_JSON },
+      headers: {
+        'Content-Type': FHIR_JSON,
+        Accept: FHIR_JSON,
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(response),
     });
   } catch (err) {

@@ -11,6 +11,8 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { fhirBaseUrl, storageMode } from './api';
 import { App } from './App';
+import { SmartLaunch } from './SmartLaunch';
+import { SMART_REDIRECT_PATH } from './smart';
 import { SHIPPED_VALUE_SETS } from './shipped-value-sets';
 import { StoredExpansionClient } from './stored-expansions';
 
@@ -47,6 +49,10 @@ const cssVariablesResolver: CSSVariablesResolver = () => ({
   dark: {},
 });
 
+// At the SMART redirect URI the page completes a launch from the EHR (SmartLaunch.tsx); anywhere else it
+// is the local page, as before.
+const smartMode = new URL(document.baseURI).pathname.endsWith(`/${SMART_REDIRECT_PATH}`);
+
 const root = document.getElementById('root');
 if (root) {
   createRoot(root).render(
@@ -54,7 +60,11 @@ if (root) {
       <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
         <Notifications />
         <MedplumProvider medplum={medplum}>
-          <App fhirBase={fhirBase} storage={storage} />
+          {smartMode ? (
+            <SmartLaunch fhirBase={fhirBase} storage={storage} />
+          ) : (
+            <App fhirBase={fhirBase} storage={storage} />
+          )}
         </MedplumProvider>
       </MantineProvider>
     </StrictMode>

@@ -258,6 +258,18 @@ function expressionProblems(q: Questionnaire): string[] {
   const { found, unknown } = findExpressions(q);
   const problems = [...unknown];
   for (const e of found) {
+    if (e.language === 'application/x-fhir-query' && e.kind === SDC_EXTENSION.variable) {
+      // A population search (SDC $populate): only its embedded {{expressions}} are FHIRPath.
+      for (const [, embedded] of e.expression.matchAll(/\{\{(.+?)\}\}/g)) {
+        try {
+          compileFhirPath(embedded!);
+        } catch (err) {
+          const reason = err instanceof FhirPathError ? err.reason : String(err);
+          problems.push(`${e.location}: ${JSON.stringify(embedded)} does not parse: ${reason}`);
+        }
+      }
+      continue;
+    }
     if (e.language !== 'text/fhirpath') {
       problems.push(`${e.location}: language ${String(e.language)} is not text/fhirpath`);
       continue;

@@ -147,6 +147,11 @@ export async function startMedplumTestFhirServer(
      * insert, as on a real server under concurrent load, so two writers of one key can both insert.
      */
     raceWindowMs?: number;
+    /**
+     * Installs routes and middleware before the FHIR API (a SMART authorization stand-in puts CORS, its
+     * `.well-known/smart-configuration` and its bearer check here: test/helpers/smart-launcher.ts).
+     */
+    before?: (app: express.Express) => void;
   } = {}
 ): Promise<MedplumTestFhirServer> {
   indexDefinitions();
@@ -182,6 +187,7 @@ export async function startMedplumTestFhirServer(
   }
 
   const app = express();
+  options.before?.(app);
   app.use(express.json({ type: ['application/json', 'application/fhir+json'], limit: '20mb' }));
 
   if (options.auth) {

@@ -23,7 +23,11 @@ const ITEM_AUTHOR_URL = 'http://hl7.org/fhir/StructureDefinition/questionnairere
  * @param response - The scenario's response.
  */
 export async function fillContext(page: Page, response: QuestionnaireResponse): Promise<void> {
-  await typeInto(page.locator('#patient-ref'), response.subject?.reference ?? '');
+  // After a SMART launch the patient is the launch's, and the field is read-only.
+  const patientField = page.locator('#patient-ref');
+  if (await patientField.isEditable()) {
+    await typeInto(patientField, response.subject?.reference ?? '');
+  }
   const author = response.author;
   const practitioner = author?.reference?.startsWith('Practitioner') ? author : groupAuthor(response);
   if (practitioner?.reference) {

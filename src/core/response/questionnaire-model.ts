@@ -362,11 +362,25 @@ function expressionsOf(
 function variablesOf(element: object, location: string, linkId: string | undefined): ExpressionDef[] {
   const seen = new Set<string>();
   const result: ExpressionDef[] = [];
+  // Population-time variables ($populate: x-fhir-query searches of the record, and what is computed from
+  // them or from the launch context) have no value when a completed response is processed: skipped here.
+  const population = new Set<string>(LAUNCH_CONTEXT_NAMES);
   arrayOf((element as Record<string, unknown>).extension).forEach((e, i) => {
     if (!isObject(e) || e.url !== SDC_EXTENSION.variable) {
       return;
     }
+    const raw = isObject(e.valueExpression) ? e.valueExpression : {};
+    if (raw.language === X_FHIR_QUERY) {
+      if (typeof raw.name === 'string') {
+        population.add(raw.name);
+      }
+      return;
+    }
     let def = analyse('variable', e.valueExpression, `${location}.extension[${i}]`, linkId);
+    if (def.name !== undefined && def.refs.some((r) => population.has(r))) {
+      population.add(def.name);
+      return;
+    }
     if (def.name === undefined) {
       def = { ...def, problem: def.problem ?? 'variable has no name' };
     } else if (RESERVED.has(def.name)) {
@@ -382,6 +396,10 @@ function variablesOf(element: object, location: string, linkId: string | undefin
   });
   return result;
 }
+
+/** SDC launch contexts (`sdc-questionnaire-launchContext`): bound only while pre-filling. */
+const LAUNCH_CONTEXT_NAMES = ['patient', 'user', 'encounter'];
+const X_FHIR_QUERY = 'application/x-fhir-query';
 
 /** Names FHIRPath or SDC define; never user variables. */
 const RESERVED = new Set([

@@ -19,6 +19,8 @@ export interface AuthContext {
   readonly scopes: readonly ResourceScope[];
   /** The `patient` launch-context claim, when the token has one. */
   readonly patient?: string;
+  /** The verified token itself, kept only to forward it to the upstream (see forward.ts); never logged. */
+  readonly token?: string;
 }
 
 const V1: Record<string, Permission[]> = {

@@ -207,7 +207,7 @@ export function authenticate(verify: TokenVerifier): RequestHandler {
       }
       throw err;
     }
-    req.auth = toContext(claims);
+    req.auth = { ...toContext(claims), token: match[1]! };
     next();
   };
 }

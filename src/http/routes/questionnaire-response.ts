@@ -15,6 +15,7 @@ import { whenClientGone } from '../pool/runner';
 import { sendOutcome, sendResource } from '../send';
 import { previousUpstreamWrites } from '../upstream/previous-writes';
 import { storedResponse } from '../upstream/stored-response';
+import { upstreamCallContext } from '../auth/forward';
 import { QueueFull } from '../keyed-lock';
 
 /** SDC STU4 `$extract`. */
@@ -146,7 +147,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       practitioner: params?.reference('practitioner'),
       organization: params?.reference('organization'),
     };
-    const context = { requestId: req.requestId, log: req.log };
+    const context = upstreamCallContext(req, ctx.config);
     const evaluate = async (response: QuestionnaireResponse, previous?: PreviousWrites): Promise<Bundle> => {
       const { bundle, issues } = await ctx.tasks.run(
         { op: 're-evaluate', response, options: { ...options, previous } },

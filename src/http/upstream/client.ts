@@ -49,6 +49,13 @@ export interface UpstreamDeps {
 export interface CallContext {
   readonly requestId: string;
   readonly log: Logger;
+  /**
+   * The caller's own bearer token, sent instead of the server's credentials (never renewed): for reads
+   * made on the caller's behalf (`$populate`), so the upstream shows only what the caller may see, and,
+   * when the upstream is configured with `forwardUserToken`, for `$re-evaluate`'s reads and writes too
+   * (a SMART app launched from the EHR: the EHR sees the user and the user's scopes; auth/forward.ts).
+   */
+  readonly bearer?: string;
 }
 
 /** The upstream FHIR server, as `$re-evaluate` and `/readyz` use it. */
@@ -102,8 +109,10 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   const repairDuplicates = config.repairDuplicates ?? true;
   let probe: { readonly at: number; readonly result: Promise<boolean> } | undefined;
 
-  async function headers(requestId: string): Promise<Record<string, string>> {
-    const token = await tokens.token();
+  async function headers(requestId: string, bearer?: string): Promise<Record<string, string>> {
+    // A caller's token when given; when forwarding, never ours (the readiness probe reads the public
+    // `metadata` without one).
+    const token = bearer ?? (config.forwardUserToken ? undefined : await tokens.token());
     return {
       accept: 'application/fhir+json',
       'x-request-id': requestId,
@@ -116,7 +125,8 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     method: 'GET' | 'POST',
     url: string,
     requestId: string,
-    body?: string
+    body?: string,
+    bearer?: string
   ): Promise<Exchange> {
     for (let renewed = false; ; renewed = true) {
       let response: Response;
@@ -125,7 +135,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
         response = await fetchImpl(url, {
           method,
           headers: {
-            ...(await headers(requestId)),
+            ...(await headers(requestId, bearer)),
             // Ask for the written resources in the transaction-response: servers may answer with only
             // each entry's status and location by default (HAPI does), and the caller shows them.
             // See: https://hl7.org/fhir/R4/http.html#ops (Prefer: return=representation)
@@ -158,7 +168,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
               retry: true,
             };
       }
-      if (response.status === 401 && !renewed && tokens.invalidate()) {
+      if (response.status === 401 && !renewed && bearer === undefined && tokens.invalidate()) {
         continue;
       }
       if (response.status >= 300 && response.status < 400) {
@@ -227,7 +237,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     let last: ChunkResult | undefined;
     try {
       return await withRetries(context.log, 'transaction', async () => {
-        const ex = await exchange('POST', base, context.requestId, body);
+        const ex = await exchange('POST', base, context.requestId, body, context.bearer);
         if ('error' in ex || ex.status < 200 || ex.status >= 300) {
           return failed(ex, 'transaction');
         }
@@ -305,7 +315,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
         throw httpError(502, 'exception', 'The upstream FHIR server sent a search link outside its base');
       }
       return withRetries<Bundle>(context.log, 'search', async () => {
-        const ex = await exchange('GET', url, context.requestId);
+        const ex = await exchange('GET', url, context.requestId, undefined, context.bearer);
         if ('error' in ex || !(ex.status >= 200 && ex.status < 300)) {
           return failed(ex, 'search');
         }
@@ -325,7 +335,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
     async read<T extends Resource>(type: T['resourceType'], id: string, context: CallContext) {
       const url = `${base}/${type}/${encodeURIComponent(id)}`;
       return withRetries<T | undefined>(context.log, 'read', async () => {
-        const ex = await exchange('GET', url, context.requestId);
+        const ex = await exchange('GET', url, context.requestId, undefined, context.bearer);
         if (!('error' in ex) && (ex.status === 404 || ex.status === 410)) {
           return { done: undefined };
         }
@@ -355,7 +365,7 @@ export function createUpstreamClient(config: UpstreamConfig, deps: UpstreamDeps 
   async function batch(requests: BundleEntry[], context: CallContext): Promise<BundleEntry[]> {
     const body = JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: requests });
     return withRetries(context.log, 'batch', async () => {
-      const ex = await exchange('POST', base, context.requestId, body);
+      const ex = await exchange('POST', base, context.requestId, body, context.bearer);
       if ('error' in ex || ex.status < 200 || ex.status >= 300) {
         return failed(ex, 'batch');
       }
