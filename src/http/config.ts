@@ -72,6 +72,32 @@ export interface UpstreamConfig {
 }
 
 /** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
+/** A CDS client (an EHR) allowed to call the CDS Hooks services: its issuer and where its keys are. */
+export interface CdsClientConfig {
+  /** The `iss` of its JWTs. */
+  readonly issuer: string;
+  /** Its public keys, configured out of band (a JWKS). */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  /** JWKS URLs its JWTs may name in the `jku` header; any other `jku` is refused. */
+  readonly jkuAllowList?: readonly string[];
+}
+
+/** The CDS Hooks 2.0 services (`/cds-services`); see docs/cds-hooks.md. */
+export interface CdsHooksConfig {
+  /**
+   * This server's public URL (origin and any path prefix, without `/cds-services`). A client's JWT must
+   * have `aud` = `<baseUrl>/cds-services/<id>`; the Host header is never trusted for it.
+   */
+  readonly baseUrl: string;
+  readonly clients: readonly CdsClientConfig[];
+  /** The SMART launch URL of the clinician page, offered as the card's app link (default `<baseUrl>/launch.html`). */
+  readonly launchUrl?: string;
+  /** FHIR bases the service may read missing prefetch from (a request's `fhirServer` must be one). */
+  readonly fhirServers?: readonly string[];
+  /** Timeout of each read from a `fhirServer` (default 10 000 ms). */
+  readonly fetchTimeoutMs?: number;
+}
+
 export interface AppConfig {
   /** The engine (default: a Node engine over the shipped content, built once). */
   readonly engine?: EngineDeps;
@@ -95,6 +121,8 @@ export interface AppConfig {
   readonly logLevel?: string;
   readonly auth?: AuthConfig;
   readonly upstream?: UpstreamConfig;
+  /** CDS Hooks services at `/cds-services`; off when absent. */
+  readonly cdsHooks?: CdsHooksConfig;
   /** Express `trust proxy` setting, for `req.protocol`/`req.ip` behind a proxy. */
   readonly trustProxy?: boolean | string | number;
   /**

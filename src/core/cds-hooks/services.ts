@@ -70,7 +70,8 @@ export function prefetchTemplates(requirements: readonly DataRequirement[]): Rec
       templates[requirement.id] = 'Patient/{{context.patientId}}';
       continue;
     }
-    const query = [`patient={{context.patientId}}`];
+    // `Patient/<id>`, not the bare id: both are valid FHIR, and some servers (Medplum) match only the first.
+    const query = [`patient=Patient/{{context.patientId}}`];
     for (const filter of requirement.codeFilter ?? []) {
       const codes = (filter.code ?? [])
         .filter((c) => c.code)

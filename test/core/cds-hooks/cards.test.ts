@@ -59,8 +59,8 @@ describe('discovery from the PlanDefinitions', () => {
           'A drug that can cause retrograde ejaculation ordered for a man with RE or a fertility wish (CDS Hooks order-sign)',
         description: expect.stringContaining('Rule R7 for CDS Hooks order-sign'),
         prefetch: {
-          conditions: 'Condition?patient={{context.patientId}}',
-          evaluations: 'QuestionnaireResponse?patient={{context.patientId}}',
+          conditions: 'Condition?patient=Patient/{{context.patientId}}',
+          evaluations: 'QuestionnaireResponse?patient=Patient/{{context.patientId}}',
         },
       },
       {
@@ -69,10 +69,10 @@ describe('discovery from the PlanDefinitions', () => {
         title: 'Retrograde ejaculation is likely and not evaluated (CDS Hooks patient-view)',
         description: expect.stringContaining('Rule R1 for CDS Hooks patient-view'),
         prefetch: {
-          conditions: 'Condition?patient={{context.patientId}}',
-          procedures: 'Procedure?patient={{context.patientId}}',
-          medications: 'MedicationRequest?patient={{context.patientId}}',
-          evaluations: 'QuestionnaireResponse?patient={{context.patientId}}',
+          conditions: 'Condition?patient=Patient/{{context.patientId}}',
+          procedures: 'Procedure?patient=Patient/{{context.patientId}}',
+          medications: 'MedicationRequest?patient=Patient/{{context.patientId}}',
+          evaluations: 'QuestionnaireResponse?patient=Patient/{{context.patientId}}',
         },
       },
     ]);
