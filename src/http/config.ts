@@ -155,7 +155,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
  * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`, `FHIR_UPSTREAM_RETRY_BUDGET_MS`, `FHIR_UPSTREAM_MAX_ENTRIES`, `FHIR_UPSTREAM_MAX_QUEUED`, `FHIR_UPSTREAM_REPAIR`,
- * `FHIR_UPSTREAM_RETRIES`. Throws an Error naming the variable when a setting is inconsistent, so a
+ * `FHIR_UPSTREAM_RETRIES`; `CDS_HOOKS_CONFIG[_FILE]` (JSON, docs/cds-hooks.md). Throws an Error naming the variable when a setting is inconsistent, so a
  * misconfigured server fails at start rather than at the first request.
  * @param env - The environment (usually `process.env`).
  */
@@ -171,6 +171,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     inlineDefinitions: flag(env, 'INLINE_DEFINITIONS'),
     auth: authFromEnv(env),
     upstream: upstreamFromEnv(env),
+    cdsHooks: cdsHooksFromEnv(env),
   };
 }
 
@@ -236,6 +237,59 @@ function authFromEnv(env: Env): AuthConfig | undefined {
     authorizeUrl: env.AUTH_AUTHORIZE_URL || undefined,
     tokenUrl: env.AUTH_TOKEN_URL || undefined,
   };
+}
+
+/**
+ * `CDS_HOOKS_CONFIG` (or a file named by `CDS_HOOKS_CONFIG_FILE`): the CDS Hooks settings as JSON.
+ * Checked here, so that a client without keys or a relative URL fails at start.
+ */
+function cdsHooksFromEnv(env: Env): CdsHooksConfig | undefined {
+  const text = keyText(env, 'CDS_HOOKS_CONFIG');
+  if (text === undefined) {
+    return undefined;
+  }
+  const fail = (why: string): never => {
+    throw new Error(`CDS_HOOKS_CONFIG: ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('not JSON');
+  }
+  const config = parsed as Partial<CdsHooksConfig>;
+  const isUrl = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v);
+  if (typeof parsed !== 'object' || parsed === null || !isUrl(config.baseUrl)) {
+    fail('baseUrl must be an absolute http(s) URL');
+  }
+  if (!Array.isArray(config.clients)) {
+    fail('clients must be a list');
+  }
+  for (const client of config.clients!) {
+    if (typeof client?.issuer !== 'string' || client.issuer === '') {
+      fail('every client needs an issuer');
+    }
+    const keys = Array.isArray(client.jwks?.keys) && client.jwks.keys.length > 0;
+    const jku = Array.isArray(client.jkuAllowList) && client.jkuAllowList.length > 0;
+    if (!keys && !jku) {
+      fail(`client ${client.issuer} needs jwks keys or a jkuAllowList`);
+    }
+    if (jku && !client.jkuAllowList!.every(isUrl)) {
+      fail(`client ${client.issuer}: every jkuAllowList entry must be an http(s) URL`);
+    }
+  }
+  for (const [name, value] of [['launchUrl', config.launchUrl]] as const) {
+    if (value !== undefined && !isUrl(value)) {
+      fail(`${name} must be an absolute http(s) URL`);
+    }
+  }
+  if (
+    config.fhirServers !== undefined &&
+    (!Array.isArray(config.fhirServers) || !config.fhirServers.every(isUrl))
+  ) {
+    fail('fhirServers must be a list of http(s) URLs');
+  }
+  return config as CdsHooksConfig;
 }
 
 function upstreamFromEnv(env: Env): UpstreamConfig | undefined {

@@ -79,71 +79,137 @@ describe('discovery from the PlanDefinitions', () => {
   });
 });
 
-describe('patient-view: RE likely and not evaluated (R1)', () => {
-  test('diabetic autonomic neuropathy with anejaculation: one info card, whole', () => {
-    expect(patientView([RECORD.t2dmNeuropathy, RECORD.anejaculation])).toEqual({
-      cards: [
-        {
-          uuid: expect.any(String),
-          summary: 'Retrograde ejaculation is likely: evaluate it',
-          detail: [
-            expect.stringContaining('Rule R1 (suspect retrograde ejaculation)') as unknown as string,
-          ][0],
-          indicator: 'info',
-          source: {
-            label: 're-fhir',
-            topic: {
-              system: 'http://re-fhir.org/fhir/CodeSystem/re-rule',
-              code: 'R1',
-              display: 'Suspect retrograde ejaculation',
-            },
+const R1_DETAIL_HEAD =
+  'Rule R1 (suspect retrograde ejaculation): the record shows a risk factor (prostate or retroperitoneal surgery, diabetic autonomic neuropathy, multiple sclerosis, spinal cord injury or paraplegia, or a current drug that can cause it) together with a recorded ejaculatory complaint or male infertility, and no retrograde ejaculation evaluation is recorded. This is a suspicion, not a diagnosis: the evaluation takes the history and orders the tests (semen analysis, post-ejaculatory urinalysis) that confirm or refute it.';
+const R1_DETAIL_TAIL = [
+  'Rule R1 (Suspect retrograde ejaculation). RE rule evidence basis: Laboratory practice; Study data.',
+  'Sources:\n- Fedder J, et al. Retrograde ejaculation and sexual dysfunction in men with diabetes mellitus: a prospective, controlled study. Andrology. 2013. doi:10.1111/j.2047-2927.2013.00083.x',
+];
+const R7_DETAIL_HEAD =
+  "Rule R7 (drug-induced retrograde ejaculation): the drug ordered is in the module's list of drugs that can cause retrograde ejaculation or ejaculatory failure (alpha-blockers, 5-alpha-reductase inhibitors, antidepressants, antipsychotics, guanethidine), and the record shows retrograde ejaculation, male infertility, or an answer that he wishes to father a child. Where another drug would do, consider it with the patient; silodosin-related retrograde ejaculation is reversible on stopping (product label). Switching tamsulosin to alfuzosin is an expert suggestion, not a guideline statement. No alternative is offered as a suggestion: no code for one is verified.";
+const R7_DETAIL_TAIL = [
+  'Rule R7 (Drug-induced retrograde ejaculation). RE rule evidence basis: Guideline text; Study data.',
+  'Sources:\n- Colpi G, et al. EAU Guidelines on Disorders of Ejaculation. European Association of Urology; 2001 (superseded; stop drugs that interfere with ejaculation where possible).\n- Rapaflo (silodosin) prescribing information: retrograde ejaculation reversible on stopping.',
+];
+
+/** The whole R1 card expected for a record, given the evidence line the rule must write for it. */
+function r1Card(evidence: string): CdsResponse {
+  return {
+    cards: [
+      {
+        uuid: expect.any(String) as unknown as string,
+        summary: 'Retrograde ejaculation is suspected: evaluate it',
+        detail: [R1_DETAIL_HEAD, evidence, ...R1_DETAIL_TAIL].join('\n\n'),
+        indicator: 'info',
+        source: {
+          label: 're-fhir',
+          topic: {
+            system: 'http://re-fhir.org/fhir/CodeSystem/re-rule',
+            code: 'R1',
+            display: 'Suspect retrograde ejaculation',
           },
-          links: [
-            {
-              label:
-                'LabCorp 133116: post-ejaculatory urine examination for sperm (suspect RE when semen volume is below 1 mL)',
-              url: 'https://zh.labcorp.com/tests/133116/postejaculatory-urine-microscopic-examination-for-sperm',
-              type: 'absolute',
-            },
-            {
-              label: 'Open Retrograde ejaculation evaluation',
-              url: LAUNCH,
-              type: 'smart',
-              appContext: '{"questionnaire":"http://re-fhir.org/fhir/Questionnaire/re-evaluation|0.1.0"}',
-            },
-          ],
         },
-      ],
+        links: [
+          {
+            label:
+              'LabCorp 133116: post-ejaculatory urine examination for sperm (suspect RE when semen volume is below 1 mL)',
+            url: 'https://zh.labcorp.com/tests/133116/postejaculatory-urine-microscopic-examination-for-sperm',
+            type: 'absolute',
+          },
+          {
+            label: 'Open Retrograde ejaculation evaluation',
+            url: LAUNCH,
+            type: 'smart',
+            appContext: '{"questionnaire":"http://re-fhir.org/fhir/Questionnaire/re-evaluation|0.1.0"}',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The whole R7 card expected for an order, given the evidence line. */
+function r7Card(evidence: string): CdsResponse {
+  return {
+    cards: [
+      {
+        uuid: expect.any(String) as unknown as string,
+        summary:
+          'This drug can cause retrograde ejaculation, and the record shows RE or a wish to father a child',
+        detail: [R7_DETAIL_HEAD, evidence, ...R7_DETAIL_TAIL].join('\n\n'),
+        indicator: 'warning',
+        source: {
+          label: 're-fhir',
+          topic: {
+            system: 'http://re-fhir.org/fhir/CodeSystem/re-rule',
+            code: 'R7',
+            display: 'Drug-induced retrograde ejaculation',
+          },
+        },
+      },
+    ],
+  };
+}
+
+type PatientViewExtra = { procedures?: Resource[]; medications?: Resource[]; evaluations?: Resource[] };
+
+// Each record: the risk factor and the finding that make the rule hold, and the evidence line the card
+// must carry. The negative case of each record is the same record without its finding.
+const PATIENT_VIEW_RECORDS: [string, Resource[], Resource[], PatientViewExtra, string][] = [
+  [
+    'type 2 diabetes with autonomic neuropathy, anejaculation',
+    [RECORD.t2dmNeuropathy],
+    [RECORD.anejaculation],
+    {},
+    'Risk factors in the record: Condition/dm (Type 2 diabetes mellitus with diabetic autonomic (poly)neuropathy). Findings: Condition/anej (Anejaculatory orgasm).',
+  ],
+  [
+    'multiple sclerosis, male infertility',
+    [RECORD.ms],
+    [RECORD.infertility],
+    {},
+    'Risk factors in the record: Condition/ms (Multiple sclerosis). Findings: Condition/inf (Male infertility).',
+  ],
+  [
+    'complete paraplegia, retrograde ejaculation coded',
+    [RECORD.paraplegia],
+    [RECORD.re],
+    {},
+    'Risk factors in the record: Condition/para (Paraplegia, complete). Findings: Condition/re (Retrograde ejaculation).',
+  ],
+  [
+    'TURP, anejaculation',
+    [],
+    [RECORD.anejaculation],
+    { procedures: [RECORD.turp] },
+    'Risk factors in the record: Procedure/turp (Transurethral prostatectomy). Findings: Condition/anej (Anejaculatory orgasm).',
+  ],
+  [
+    'tamsulosin, male infertility',
+    [],
+    [RECORD.infertility],
+    { medications: [RECORD.tamsulosinActive] },
+    'Risk factors in the record: MedicationRequest/tam (tamsulosin). Findings: Condition/inf (Male infertility).',
+  ],
+];
+
+describe('patient-view: RE suspected and not evaluated (R1)', () => {
+  test.each(PATIENT_VIEW_RECORDS)('%s: the whole card', (_name, risks, findings, extra, evidence) => {
+    expect(patientView([...risks, ...findings], extra)).toEqual(r1Card(evidence));
+  });
+
+  test.each(PATIENT_VIEW_RECORDS)('%s, without the finding: no card', (_name, risks, _findings, extra) => {
+    expect(patientView(risks, extra)).toEqual({ cards: [] });
+  });
+
+  test.each(PATIENT_VIEW_RECORDS)('%s, already evaluated: no card', (_name, risks, findings, extra) => {
+    expect(patientView([...risks, ...findings], { ...extra, evaluations: [evaluation('qr1')] })).toEqual({
+      cards: [],
     });
   });
 
-  test('the detail names the record entries, the rule and its evidence basis from the CodeSystem', () => {
-    const [card] = patientView([RECORD.t2dmNeuropathy, RECORD.anejaculation]).cards;
-    expect(card!.detail!.split('\n\n').slice(1)).toEqual([
-      'Risk factors in the record: Condition/dm (Type 2 diabetes mellitus with diabetic autonomic (poly)neuropathy). Findings: Condition/anej (Anejaculatory orgasm).',
-      'Rule R1 (Suspect retrograde ejaculation). RE rule evidence basis: Laboratory practice; Study data.',
-      'Sources:\n- Fedder J, et al. Retrograde ejaculation and sexual dysfunction in men with diabetes mellitus: a prospective, controlled study. Andrology. 2013. doi:10.1111/j.2047-2927.2013.00083.x',
-    ]);
-  });
-
   test.each([
-    ['multiple sclerosis + male infertility', [RECORD.ms, RECORD.infertility], {}],
-    ['paraplegia + retrograde ejaculation coded', [RECORD.paraplegia, RECORD.re], {}],
-    ['TURP + anejaculation', [RECORD.anejaculation], { procedures: [RECORD.turp] }],
-    ['tamsulosin + male infertility', [RECORD.infertility], { medications: [RECORD.tamsulosinActive] }],
-  ])('%s: a card', (_name, conditions, extra) => {
-    const { cards } = patientView(conditions, extra);
-    expect(cards.map((c) => c.source.topic?.code)).toEqual(['R1']);
-  });
-
-  test.each([
-    ['a risk factor alone', [RECORD.t2dmNeuropathy], {}],
     ['a complaint alone', [RECORD.anejaculation], {}],
-    [
-      'an evaluation already recorded',
-      [RECORD.t2dmNeuropathy, RECORD.anejaculation],
-      { evaluations: [evaluation('qr1')] },
-    ],
     [
       'a refuted risk factor',
       [
@@ -168,58 +234,48 @@ describe('patient-view: RE likely and not evaluated (R1)', () => {
   ])('%s: no card', (_name, conditions, extra) => {
     expect(patientView(conditions as Resource[], extra as never)).toEqual({ cards: [] });
   });
+
+  test('an evaluation still in progress does not count as one', () => {
+    const inProgress = { ...evaluation('qr1'), status: 'in-progress' } as Resource;
+    expect(patientView([RECORD.ms, RECORD.infertility], { evaluations: [inProgress] }).cards).toHaveLength(1);
+  });
 });
 
+// Each record: why the drug matters for this man, and the evidence line. Negative: the same record
+// with a drug that is not in the list, and the same order with the reason taken away.
+const ORDER_SIGN_RECORDS: [string, Resource[], Resource[], string][] = [
+  ['retrograde ejaculation', [RECORD.re], [], 'Condition/re (Retrograde ejaculation)'],
+  ['male infertility', [RECORD.infertility], [], 'Condition/inf (Male infertility)'],
+  [
+    'the wish to father a child, answered in a stored evaluation',
+    [],
+    [evaluation('qr9', true)],
+    'QuestionnaireResponse/qr9 (wish to father a child: yes)',
+  ],
+];
+
 describe('order-sign: a risk drug for a man with RE or a fertility wish (R7)', () => {
-  test('sertraline for a man with RE: one warning card naming the order and the diagnosis', () => {
-    const { cards } = orderSign([RECORD.sertralineDraft], [RECORD.re]);
-    expect(cards).toEqual([
-      {
-        uuid: expect.any(String),
-        summary:
-          'This drug can cause retrograde ejaculation, and the record shows RE or a wish to father a child',
-        detail: expect.stringContaining(
-          'Ordered: MedicationRequest/ser (sertraline). In the record: Condition/re (Retrograde ejaculation).\n\nRule R7 (Drug-induced retrograde ejaculation). RE rule evidence basis: Guideline text; Study data.'
-        ),
-        indicator: 'warning',
-        source: {
-          label: 're-fhir',
-          topic: {
-            system: 'http://re-fhir.org/fhir/CodeSystem/re-rule',
-            code: 'R7',
-            display: 'Drug-induced retrograde ejaculation',
-          },
-        },
-      },
-    ]);
-  });
+  test.each(ORDER_SIGN_RECORDS)(
+    'sertraline, %s: the whole card',
+    (_name, conditions, evaluations, evidence) => {
+      expect(orderSign([RECORD.sertralineDraft], conditions, evaluations)).toEqual(
+        r7Card(`Ordered: MedicationRequest/ser (sertraline). In the record: ${evidence}.`)
+      );
+    }
+  );
 
-  test('the wish to father a child, answered in a stored evaluation, is a reason', () => {
-    const { cards } = orderSign([RECORD.sertralineDraft], [], [evaluation('qr9', true)]);
-    expect(cards[0]!.detail).toContain(
-      'In the record: QuestionnaireResponse/qr9 (wish to father a child: yes).'
-    );
-  });
+  test.each(ORDER_SIGN_RECORDS)(
+    'imipramine (not in the list), %s: no card',
+    (_name, conditions, evaluations) => {
+      expect(orderSign([RECORD.imipramineDraft], conditions, evaluations)).toEqual({ cards: [] });
+    }
+  );
 
-  test('male infertility is a reason', () => {
-    expect(
-      orderSign(
-        [
-          {
-            ...RECORD.sertralineDraft,
-            medicationCodeableConcept: {
-              coding: [{ system: 'http://www.whocc.no/atc', code: 'G04CA02', display: 'tamsulosin' }],
-            },
-          },
-        ],
-        [RECORD.infertility]
-      ).cards
-    ).toHaveLength(1);
+  test('sertraline with no reason in the record (diabetic neuropathy only): no card', () => {
+    expect(orderSign([RECORD.sertralineDraft], [RECORD.t2dmNeuropathy], [])).toEqual({ cards: [] });
   });
 
   test.each([
-    ['a drug not in the list (imipramine)', [RECORD.imipramineDraft], [RECORD.re], []],
-    ['no RE, no infertility, no wish', [RECORD.sertralineDraft], [RECORD.t2dmNeuropathy], []],
     ['the wish answered no', [RECORD.sertralineDraft], [], [evaluation('qr9', false)]],
     ['an active (not draft) order', [{ ...RECORD.sertralineDraft, status: 'active' }], [RECORD.re], []],
     [
@@ -241,6 +297,15 @@ describe('order-sign: a risk drug for a man with RE or a fertility wish (R7)', (
     expect(orderSign(draft as Resource[], conditions as Resource[], evaluations as Resource[])).toEqual({
       cards: [],
     });
+  });
+
+  test('two reasons and two risk drugs: one card naming all of them', () => {
+    const tamsulosinDraft = { ...RECORD.tamsulosinActive, id: 'tam2', status: 'draft' } as Resource;
+    expect(orderSign([RECORD.sertralineDraft, tamsulosinDraft], [RECORD.re, RECORD.infertility])).toEqual(
+      r7Card(
+        'Ordered: MedicationRequest/ser (sertraline); MedicationRequest/tam2 (tamsulosin). In the record: Condition/re (Retrograde ejaculation); Condition/inf (Male infertility).'
+      )
+    );
   });
 });
 
