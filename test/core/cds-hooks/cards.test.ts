@@ -66,7 +66,7 @@ describe('discovery from the PlanDefinitions', () => {
       {
         hook: 'patient-view',
         id: 're-cds-patient-view',
-        title: 'Retrograde ejaculation is likely and not evaluated (CDS Hooks patient-view)',
+        title: 'Retrograde ejaculation is suspected and not evaluated (CDS Hooks patient-view)',
         description: expect.stringContaining('Rule R1 for CDS Hooks patient-view'),
         prefetch: {
           conditions: 'Condition?patient=Patient/{{context.patientId}}',
