@@ -32,6 +32,8 @@ import { issue, outcome, ReFhirError } from './core/outcomes';
 import type { PopulateResult, RecordQuery } from './core/populate';
 import { populateResponse, recordQuery } from './core/populate';
 import type { ApplyParameters } from './core/plan';
+import type { CardOptions, CdsResponse } from './core/cds-hooks';
+import { cdsCards, checkCdsRequest, hookDefinitions, recordBundle } from './core/cds-hooks';
 import { defaultEngine } from './node/engine';
 
 export interface EngineOption {
@@ -165,6 +167,38 @@ export function validateQuestionnaireResponse(
   return outcome(collectResponseIssues(response, options.engine ?? defaultEngine(), options).issues);
 }
 
+/**
+ * Answers a CDS Hooks 2.0 call in process (no HTTP, no client JWT, nothing fetched): checks the request
+ * against the service, builds the record from its prefetch and context, applies the service's
+ * PlanDefinition and returns the cards. Missing prefetch counts as an empty record for that key; the
+ * HTTP server reads it from the client's FHIR server instead (docs/cds-hooks.md).
+ * @param serviceId - The service id, as in discovery (`re-cds-patient-view`, `re-cds-order-sign`).
+ * @param body - The hook request (any JSON: it is checked).
+ * @param options - The app launch URL for SMART links, the engine.
+ */
+export function cdsHook(
+  serviceId: string,
+  body: unknown,
+  options: CardOptions & EngineOption = {}
+): CdsResponse {
+  const engine = options.engine ?? defaultEngine();
+  const hook = hookDefinitions(engine.registry).find((h) => h.service.id === serviceId);
+  if (!hook) {
+    throw new ReFhirError('not-found', [
+      issue('error', 'not-found', `No CDS service ${JSON.stringify(serviceId)}`),
+    ]);
+  }
+  const request = checkCdsRequest(body, hook.service);
+  return cdsCards(
+    hook.planDefinition,
+    request,
+    recordBundle(hook.planDefinition, request, {}, engine),
+    engine,
+    options
+  );
+}
+
+export * from './core/cds-hooks';
 export * from './core/constants';
 export { CLOSABLE_TYPES, closingEntries, previousWritesSearches } from './core/bundle/reconcile';
 export type { PreviousWrites, PreviousWritesSearch } from './core/bundle/reconcile';

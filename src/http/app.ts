@@ -16,6 +16,7 @@ import { errorHandler, notFoundHandler, rejectMalformedUrl } from './errors';
 import { KeyedLock } from './keyed-lock';
 import { createLogger, requestLogging } from './logging';
 import { formBody, jsonBody, negotiate } from './negotiation';
+import { cdsHooksRoutes } from './routes/cds-hooks';
 import { conformanceRoutes } from './routes/conformance';
 import { healthRoutes } from './routes/health';
 import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
@@ -156,6 +157,9 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   fhir.use(notFoundHandler);
   app.use(fhirBase, fhir);
 
+  if (config.cdsHooks) {
+    app.use(cdsHooksRoutes(ctx, config.cdsHooks));
+  }
   app.use(
     webRoutes(config.webRoot, {
       fhirBase,

@@ -88,6 +88,32 @@ export interface SmartLaunchConfig {
   readonly scope?: string;
 }
 
+/** A CDS client (an EHR) allowed to call the CDS Hooks services: its issuer and where its keys are. */
+export interface CdsClientConfig {
+  /** The `iss` of its JWTs. */
+  readonly issuer: string;
+  /** Its public keys, configured out of band (a JWKS). */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  /** JWKS URLs its JWTs may name in the `jku` header; any other `jku` is refused. */
+  readonly jkuAllowList?: readonly string[];
+}
+
+/** The CDS Hooks 2.0 services (`/cds-services`); see docs/cds-hooks.md. */
+export interface CdsHooksConfig {
+  /**
+   * This server's public URL (origin and any path prefix, without `/cds-services`). A client's JWT must
+   * have `aud` = `<baseUrl>/cds-services/<id>`; the Host header is never trusted for it.
+   */
+  readonly baseUrl: string;
+  readonly clients: readonly CdsClientConfig[];
+  /** The SMART launch URL of the clinician page, offered as the card's app link (default `<baseUrl>/launch.html`). */
+  readonly launchUrl?: string;
+  /** FHIR bases the service may read missing prefetch from (a request's `fhirServer` must be one). */
+  readonly fhirServers?: readonly string[];
+  /** Timeout of each read from a `fhirServer` (default 10 000 ms). */
+  readonly fetchTimeoutMs?: number;
+}
+
 /** Everything `createApp` accepts. Every field is optional; the defaults serve the local demo. */
 export interface AppConfig {
   /** The engine (default: a Node engine over the shipped content, built once). */
@@ -113,6 +139,8 @@ export interface AppConfig {
   readonly auth?: AuthConfig;
   readonly upstream?: UpstreamConfig;
   readonly smartLaunch?: SmartLaunchConfig;
+  /** CDS Hooks services at `/cds-services`; off when absent. */
+  readonly cdsHooks?: CdsHooksConfig;
   /** Express `trust proxy` setting, for `req.protocol`/`req.ip` behind a proxy. */
   readonly trustProxy?: boolean | string | number;
   /**
@@ -145,7 +173,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * `AUTH_ALGORITHMS`, `AUTH_AUTHORIZE_URL`, `AUTH_TOKEN_URL`; `FHIR_UPSTREAM_URL`, `FHIR_UPSTREAM_TOKEN`,
  * `FHIR_UPSTREAM_TOKEN_URL`, `FHIR_UPSTREAM_CLIENT_ID`, `FHIR_UPSTREAM_PRIVATE_KEY[_FILE]`,
  * `FHIR_UPSTREAM_KEY_ID`, `FHIR_UPSTREAM_KEY_ALG`, `FHIR_UPSTREAM_SCOPE`, `FHIR_UPSTREAM_TIMEOUT_MS`, `FHIR_UPSTREAM_RETRY_BUDGET_MS`, `FHIR_UPSTREAM_MAX_ENTRIES`, `FHIR_UPSTREAM_MAX_QUEUED`, `FHIR_UPSTREAM_REPAIR`,
- * `FHIR_UPSTREAM_RETRIES`, `FHIR_UPSTREAM_FORWARD_TOKEN`; `SMART_CLIENT_ID`, `SMART_SCOPE`. Throws an Error naming the variable when a setting is inconsistent, so a
+ * `FHIR_UPSTREAM_RETRIES`, `FHIR_UPSTREAM_FORWARD_TOKEN`; `SMART_CLIENT_ID`, `SMART_SCOPE`; `CDS_HOOKS_CONFIG[_FILE]` (JSON, docs/cds-hooks.md). Throws an Error naming the variable when a setting is inconsistent, so a
  * misconfigured server fails at start rather than at the first request.
  * @param env - The environment (usually `process.env`).
  */
@@ -164,6 +192,7 @@ export function appConfigFromEnv(env: Env): AppConfig {
     smartLaunch: env.SMART_CLIENT_ID
       ? { clientId: env.SMART_CLIENT_ID, scope: env.SMART_SCOPE || undefined }
       : undefined,
+    cdsHooks: cdsHooksFromEnv(env),
   };
 }
 
@@ -229,6 +258,59 @@ function authFromEnv(env: Env): AuthConfig | undefined {
     authorizeUrl: env.AUTH_AUTHORIZE_URL || undefined,
     tokenUrl: env.AUTH_TOKEN_URL || undefined,
   };
+}
+
+/**
+ * `CDS_HOOKS_CONFIG` (or a file named by `CDS_HOOKS_CONFIG_FILE`): the CDS Hooks settings as JSON.
+ * Checked here, so that a client without keys or a relative URL fails at start.
+ */
+function cdsHooksFromEnv(env: Env): CdsHooksConfig | undefined {
+  const text = keyText(env, 'CDS_HOOKS_CONFIG');
+  if (text === undefined) {
+    return undefined;
+  }
+  const fail = (why: string): never => {
+    throw new Error(`CDS_HOOKS_CONFIG: ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('not JSON');
+  }
+  const config = parsed as Partial<CdsHooksConfig>;
+  const isUrl = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\/[^\s]+$/.test(v);
+  if (typeof parsed !== 'object' || parsed === null || !isUrl(config.baseUrl)) {
+    fail('baseUrl must be an absolute http(s) URL');
+  }
+  if (!Array.isArray(config.clients)) {
+    fail('clients must be a list');
+  }
+  for (const client of config.clients!) {
+    if (typeof client?.issuer !== 'string' || client.issuer === '') {
+      fail('every client needs an issuer');
+    }
+    const keys = Array.isArray(client.jwks?.keys) && client.jwks.keys.length > 0;
+    const jku = Array.isArray(client.jkuAllowList) && client.jkuAllowList.length > 0;
+    if (!keys && !jku) {
+      fail(`client ${client.issuer} needs jwks keys or a jkuAllowList`);
+    }
+    if (jku && !client.jkuAllowList!.every(isUrl)) {
+      fail(`client ${client.issuer}: every jkuAllowList entry must be an http(s) URL`);
+    }
+  }
+  for (const [name, value] of [['launchUrl', config.launchUrl]] as const) {
+    if (value !== undefined && !isUrl(value)) {
+      fail(`${name} must be an absolute http(s) URL`);
+    }
+  }
+  if (
+    config.fhirServers !== undefined &&
+    (!Array.isArray(config.fhirServers) || !config.fhirServers.every(isUrl))
+  ) {
+    fail('fhirServers must be a list of http(s) URLs');
+  }
+  return config as CdsHooksConfig;
 }
 
 function upstreamFromEnv(env: Env): UpstreamConfig | undefined {

@@ -31,6 +31,8 @@ import activityDefinitionReAdTsh from '../../../profiles/ActivityDefinition-re-a
 import activityDefinitionReAdUrinarySpermRetrieval from '../../../profiles/ActivityDefinition-re-ad-urinary-sperm-retrieval.json';
 import operationDefinitionReEvaluate from '../../../profiles/OperationDefinition-re-evaluate.json';
 import operationDefinitionRePlandefinitionApply from '../../../profiles/OperationDefinition-re-plandefinition-apply.json';
+import planDefinitionReCdsOrderSign from '../../../profiles/PlanDefinition-re-cds-order-sign.json';
+import planDefinitionReCdsPatientView from '../../../profiles/PlanDefinition-re-cds-patient-view.json';
 import planDefinitionReManagementPathway from '../../../profiles/PlanDefinition-re-management-pathway.json';
 import planDefinitionReRecAnejaculationWorkup from '../../../profiles/PlanDefinition-re-rec-anejaculation-workup.json';
 import planDefinitionReRecBladderNeckSurgery from '../../../profiles/PlanDefinition-re-rec-bladder-neck-surgery.json';
@@ -65,6 +67,10 @@ import valueSetRe5AlphaReductaseInhibitors from '../../../valuesets/ValueSet-re-
 import valueSetReAlphaBlockers from '../../../valuesets/ValueSet-re-alpha-blockers.json';
 import valueSetReAntidepressants from '../../../valuesets/ValueSet-re-antidepressants.json';
 import valueSetReAntipsychotics from '../../../valuesets/ValueSet-re-antipsychotics.json';
+import valueSetReCdsEjaculatoryComplaints from '../../../valuesets/ValueSet-re-cds-ejaculatory-complaints.json';
+import valueSetReCdsFertilityProblems from '../../../valuesets/ValueSet-re-cds-fertility-problems.json';
+import valueSetReCdsRetrogradeEjaculation from '../../../valuesets/ValueSet-re-cds-retrograde-ejaculation.json';
+import valueSetReCdsRiskConditions from '../../../valuesets/ValueSet-re-cds-risk-conditions.json';
 import valueSetReConditions from '../../../valuesets/ValueSet-re-conditions.json';
 import valueSetReDiabetesType from '../../../valuesets/ValueSet-re-diabetes-type.json';
 import valueSetReEdAetiology from '../../../valuesets/ValueSet-re-ed-aetiology.json';
@@ -120,6 +126,8 @@ export const CONTENT: readonly Resource[] = [
   activityDefinitionReAdUrinarySpermRetrieval,
   operationDefinitionReEvaluate,
   operationDefinitionRePlandefinitionApply,
+  planDefinitionReCdsOrderSign,
+  planDefinitionReCdsPatientView,
   planDefinitionReManagementPathway,
   planDefinitionReRecAnejaculationWorkup,
   planDefinitionReRecBladderNeckSurgery,
@@ -154,6 +162,10 @@ export const CONTENT: readonly Resource[] = [
   valueSetReAlphaBlockers,
   valueSetReAntidepressants,
   valueSetReAntipsychotics,
+  valueSetReCdsEjaculatoryComplaints,
+  valueSetReCdsFertilityProblems,
+  valueSetReCdsRetrogradeEjaculation,
+  valueSetReCdsRiskConditions,
   valueSetReConditions,
   valueSetReDiabetesType,
   valueSetReEdAetiology,

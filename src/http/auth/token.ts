@@ -79,7 +79,7 @@ class KeysUnavailable extends Error {
  * other failure to get the set (unreachable, an HTTP error, not JSON, not a JWKS) is the key server's,
  * and still refuses the request, as a 502.
  */
-function remoteKeys(url: URL): JWTVerifyGetKey {
+export function remoteKeys(url: URL): JWTVerifyGetKey {
   const jwks = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000 });
   return async (header, token) => {
     try {
@@ -129,16 +129,17 @@ function publicOnly(key: KeyObject): KeyObject {
   return key;
 }
 
-const CHALLENGE = 'Bearer realm="re-fhir"';
+/** The `WWW-Authenticate` challenge of a 401. */
+export const CHALLENGE = 'Bearer realm="re-fhir"';
 
-function unauthorized(code: 'login' | 'expired' | 'security', text: string): HttpError {
+export function unauthorized(code: 'login' | 'expired' | 'security', text: string): HttpError {
   return httpError(401, code, text, {
     'WWW-Authenticate': `${CHALLENGE}, error="invalid_token", error_description="${text}"`,
   });
 }
 
 /** Why a token failed, as an HttpError in words safe to send (no claim values); our own bug as it is. */
-function tokenError(err: unknown): unknown {
+export function tokenError(err: unknown): unknown {
   if (err instanceof errors.JWTExpired) {
     return unauthorized('expired', 'The token has expired');
   }

@@ -23,8 +23,10 @@ const CRMI = 'http://hl7.org/fhir/uv/crmi/StructureDefinition/';
 const files = readdirSync(PROFILES).filter((f) => /^(PlanDefinition|ActivityDefinition)-.*\.json$/.test(f));
 const load = (file: string): PlanDefinition | ActivityDefinition =>
   JSON.parse(readFileSync(join(PROFILES, file), 'utf8'));
+// The CDS Hooks rules (PlanDefinition-re-cds-*) are not part of the management pathway: they have
+// their own checks in test/core/cds-hooks/content.test.ts. File format and metadata apply to them too.
 const planDefinitions = files
-  .filter((f) => f.startsWith('PlanDefinition-'))
+  .filter((f) => f.startsWith('PlanDefinition-') && !f.startsWith('PlanDefinition-re-cds-'))
   .map((f) => load(f) as PlanDefinition);
 const activityDefinitions = files
   .filter((f) => f.startsWith('ActivityDefinition-'))
