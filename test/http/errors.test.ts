@@ -24,6 +24,9 @@ describe('500: our bugs never leak', () => {
           validate: () => {
             throw err;
           },
+          begin: () => {
+            throw err;
+          },
         },
       },
     });
@@ -284,6 +287,9 @@ describe('security headers on every kind of answer', () => {
         validator: {
           ...engine.validator,
           validate: () => {
+            throw new Error('bug');
+          },
+          begin: () => {
             throw new Error('bug');
           },
         },
