@@ -1,4 +1,4 @@
-import type { Bundle, Questionnaire } from '@medplum/fhirtypes';
+import type { Bundle, Extension, Questionnaire } from '@medplum/fhirtypes';
 import { POPULATE_EXTENSION, populateResponse, recordQuery } from '../../../src/core/populate';
 
 /** Population's behaviour on content and records it cannot use: issues, and the rest still filled. */
@@ -19,9 +19,7 @@ const launch = {
     { url: 'type', valueCode: 'Patient' },
   ],
 };
-const initial = (
-  expression: string
-): { url: string; valueExpression: { language: string; expression: string } } => ({
+const initial = (expression: string): Extension => ({
   url: POPULATE_EXTENSION.initialExpression,
   valueExpression: { language: 'text/fhirpath', expression },
 });
