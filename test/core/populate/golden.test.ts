@@ -1,4 +1,6 @@
 import type { Parameters } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { populate, populateParameters } from '../../../src/index';
 import { testEngine } from '../../helpers/engine';
 import { populateScenarios, writeExpected } from '../../helpers/populate';
@@ -30,4 +32,10 @@ describe.each(scenarios)('$name', (scenario) => {
     }
     expect(output).toEqual(scenario.expected);
   });
+});
+
+test("the request the docs' curl posts carries the diabetic-neuropathy record as it is", () => {
+  const s = scenarios.find((x) => x.name === 'diabetic-neuropathy')!;
+  const request = JSON.parse(readFileSync(join(s.dir, 'request.json'), 'utf8')) as Parameters;
+  expect(request.parameter!.find((p) => p.name === 'record')!.resource).toEqual(s.record);
 });
