@@ -24,6 +24,10 @@ export const BOT_BUNDLE = path.join(REPO_ROOT, 'dist', 'bot', 're-fhir-bot.cjs')
 /** The bot's entry module. */
 export const BOT_ENTRY = path.join(REPO_ROOT, 'src', 'bot', 'handler.ts');
 
+/** The population bot (SDC `$populate` against the project): its entry and bundle. */
+export const POPULATE_BOT_ENTRY = path.join(REPO_ROOT, 'src', 'bot', 'populate-handler.ts');
+export const POPULATE_BOT_BUNDLE = path.join(REPO_ROOT, 'dist', 'bot', 're-fhir-populate-bot.cjs');
+
 /** Modules that must never reach the bundle, with the reason. */
 const FORBIDDEN: readonly { readonly pattern: RegExp; readonly reason: string }[] = [
   { pattern: /^ajv(\/|$)/, reason: 'the JSON-schema tier is not part of the bot' },
@@ -227,11 +231,16 @@ function externalsOf(metafile: Metafile, outfile: string): string[] {
 }
 
 if (require.main === module) {
-  buildBot().then(
-    ({ outfile, bytes, external }) => {
-      console.log(
-        `Wrote ${path.relative(process.cwd(), outfile)}: ${(bytes / 1e6).toFixed(2)} MB; external: ${external.join(', ')}`
-      );
+  (async () => [
+    await buildBot(),
+    await buildBot({ entry: POPULATE_BOT_ENTRY, outfile: POPULATE_BOT_BUNDLE }),
+  ])().then(
+    (built) => {
+      for (const { outfile, bytes, external } of built) {
+        console.log(
+          `Wrote ${path.relative(process.cwd(), outfile)}: ${(bytes / 1e6).toFixed(2)} MB; external: ${external.join(', ')}`
+        );
+      }
     },
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);

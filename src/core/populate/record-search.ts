@@ -68,6 +68,13 @@ export function searchRecord(resources: readonly Resource[], query: string): Bun
     if (!SUPPORTED.has(name)) {
       throw new UnsupportedSearch(query, `parameter ${name} is not supported`);
     }
+    // Checked before any resource is looked at: a record without that type must fail the same way.
+    if (
+      (name === 'code' && !CODE[type]) ||
+      ((name === 'date' || params.get('_sort') !== null) && !DATE[type])
+    ) {
+      throw new UnsupportedSearch(query, `${name === 'code' ? 'code' : 'date'} is not supported on ${type}`);
+    }
   }
   let hits = resources.filter((r) => r.resourceType === type) as unknown as Record<string, unknown>[];
   for (const [name, value] of params) {
