@@ -22,7 +22,7 @@ import type { EvaluateResult, StorageMode } from './api';
 import { evaluate, newResponseId, storageNote } from './api';
 import type { FormRepairContext } from './form-a11y';
 import { focusItem, groupsByText, repairForm } from './form-a11y';
-import { toRenderQuestionnaire } from './render-questionnaire';
+import { toRenderQuestionnaire, toRenderResponse } from './render-questionnaire';
 import { bundleToView, outcomeLines, statusHeadline } from './result-view';
 import { OutcomeAlert, ResultPanel } from './ResultPanel';
 import type { SubmissionProblem } from './submission';
@@ -98,6 +98,11 @@ export function App(props: AppProps): JSX.Element {
     [questionnaire]
   );
   const groups = useMemo(() => (rendered ? groupsByText(rendered) : new Map<string, string>()), [rendered]);
+  // SMART mode: the answers $populate took from the record, as the rendered questions ask for them.
+  const prefilled = useMemo(
+    () => (questionnaire && smart?.prefilled ? toRenderResponse(questionnaire, smart.prefilled) : undefined),
+    [questionnaire, smart?.prefilled]
+  );
   // The elements that describe each item's problems: the items of the problem list.
   const invalid = useMemo(() => {
     const out = new Map<string, string[]>();
@@ -308,7 +313,7 @@ export function App(props: AppProps): JSX.Element {
             )}
             <QuestionnaireForm
               questionnaire={rendered}
-              questionnaireResponse={smart?.prefilled}
+              questionnaireResponse={prefilled}
               disablePagination
               submitButtonText="Evaluate"
               onSubmit={(response) => {

@@ -4,6 +4,8 @@ import type {
   Questionnaire,
   QuestionnaireItem,
   QuestionnaireItemEnableWhen,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
 } from '@medplum/fhirtypes';
 
 /** SDC/R4 extension that hides an item from the user (the calculated case features). */
@@ -66,6 +68,41 @@ export function isHidden(item: QuestionnaireItem): boolean {
 export function unitLabel(item: QuestionnaireItem): string | undefined {
   const unit = (item.extension ?? []).find((e) => e.url === UNIT_URL)?.valueCoding;
   return unit?.display ?? unit?.code;
+}
+
+/**
+ * The copy of a (pre-filled) response that the renderer can show against toRenderQuestionnaire's
+ * Questionnaire: a boolean answer becomes its Yes/No coding, as the rendered question asks. Everything
+ * else is kept (items the rendered copy leaves out are ignored by the renderer).
+ * @param source - The Questionnaire as published.
+ * @param response - A response to it, e.g. from `$populate`.
+ * @returns A new response; the given one is not modified.
+ */
+export function toRenderResponse(
+  source: Questionnaire,
+  response: QuestionnaireResponse
+): QuestionnaireResponse {
+  const booleans = new Set<string>();
+  collectBooleanLinkIds(source.item, booleans);
+  const items = (
+    list: readonly QuestionnaireResponseItem[] | undefined
+  ): QuestionnaireResponseItem[] | undefined =>
+    list?.map((item) => ({
+      ...item,
+      ...(item.item ? { item: items(item.item) } : {}),
+      ...(item.answer
+        ? {
+            answer: item.answer.map((a) => {
+              if (!booleans.has(item.linkId) || typeof a.valueBoolean !== 'boolean') {
+                return a.item ? { ...a, item: items(a.item) } : a;
+              }
+              const { valueBoolean, ...rest } = a;
+              return { ...rest, valueCoding: { ...(valueBoolean ? YES : NO) } };
+            }),
+          }
+        : {}),
+    }));
+  return { ...response, item: items(response.item) };
 }
 
 function collectBooleanLinkIds(items: readonly QuestionnaireItem[] | undefined, out: Set<string>): void {

@@ -7,6 +7,7 @@ import {
   ITEM_CONTROL_URL,
   NO,
   toRenderQuestionnaire,
+  toRenderResponse,
   YES,
   YES_NO_SYSTEM,
 } from '../../src/web/render-questionnaire';
@@ -193,5 +194,50 @@ describe('toRenderQuestionnaire', () => {
     const before = JSON.stringify(source);
     toRenderQuestionnaire(source);
     expect(JSON.stringify(source)).toBe(before);
+  });
+});
+
+describe('toRenderResponse (a pre-filled response shown in the rendered form)', () => {
+  const populated: QuestionnaireResponse = JSON.parse(
+    readFileSync(join(__dirname, '../fixtures/populate/diabetic-neuropathy/expected.json'), 'utf8')
+  ).parameter.find((p: { name: string }) => p.name === 'response').resource;
+
+  test('boolean answers become the Yes/No codings of the rendered questions; other answers and extensions are kept', () => {
+    const rendered = toRenderResponse(source, populated);
+    const answers = (qr: QuestionnaireResponse): Map<string, unknown> => {
+      const out = new Map<string, unknown>();
+      const walk = (items: QuestionnaireResponse['item']): void => {
+        for (const i of items ?? []) {
+          if (i.answer) {
+            out.set(i.linkId, i.answer);
+          }
+          walk(i.item);
+        }
+      };
+      walk(qr.item);
+      return out;
+    };
+    const before = answers(populated);
+    const after = answers(rendered);
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [linkId, answer] of before) {
+      const item = find(source, linkId);
+      const expected =
+        item.type === 'boolean'
+          ? (answer as { valueBoolean: boolean }[]).map((a) => ({ valueCoding: a.valueBoolean ? YES : NO }))
+          : answer;
+      expect([linkId, after.get(linkId)]).toEqual([linkId, expected]);
+    }
+    expect(before.get('diabetes')).toEqual([{ valueBoolean: true }]);
+    // Only the answers change: the items' marks of where they came from stay.
+    expect(JSON.stringify(rendered).match(/re-populated-from/g)?.length).toBe(
+      JSON.stringify(populated).match(/re-populated-from/g)?.length
+    );
+  });
+
+  test('the given response is not modified', () => {
+    const copy = structuredClone(populated);
+    toRenderResponse(source, populated);
+    expect(populated).toEqual(copy);
   });
 });

@@ -1,9 +1,17 @@
-import type { Bundle, Condition, Patient, Questionnaire, QuestionnaireResponse } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  Condition,
+  Questionnaire,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  Resource,
+} from '@medplum/fhirtypes';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { KEY_SYSTEM } from '../../../src/core/constants';
 import { SMART_DEFAULT_SCOPE } from '../../../src/http/auth/forward';
 import { describeWithBrowser, launchBrowser } from '../../helpers/browser';
 import type { TestServer } from '../../helpers/http';
@@ -12,6 +20,7 @@ import type { MedplumTestFhirServer } from '../../helpers/medplum-test-fhir-serv
 import { startMedplumTestFhirServer } from '../../helpers/medplum-test-fhir-server';
 import type { LaunchContext, SmartLauncher } from '../../helpers/smart-launcher';
 import { startSmartLauncher } from '../../helpers/smart-launcher';
+import { populateScenarios } from '../../helpers/populate';
 import { fillAnswers, fillContext } from '../../helpers/web-form';
 
 // SMART App Launch of the clinician page in headless Chromium (docs/smart-launch.md): the EHR is the
@@ -27,12 +36,26 @@ const response: QuestionnaireResponse = readJson(
   `profiles/examples/QuestionnaireResponse-re-example-${SCENARIO}.json`
 );
 const expected: Bundle = readJson(`test/fixtures/scenarios/example-${SCENARIO}/expected-bundle.json`);
-const PATIENT_ID = response.subject!.reference!.split('/')[1]!;
 const USER = response.author!.reference!;
-const patient: Patient = { resourceType: 'Patient', id: PATIENT_ID, gender: 'male' };
+// The EHR's record of the patient: a golden $populate scenario (test/fixtures/populate), whose diabetes,
+// neuropathy, HbA1c and glucose are the answers the scenario above gives.
+const record = populateScenarios().find((s) => s.name === 'diabetic-neuropathy')!;
+const PATIENT_ID = record.patient.id!;
+const RECORD: Resource[] = record.record.entry!.map((e) => e.resource!);
+/** The questions $populate answers from that record; the test answers every other one. */
+const PREFILLED = ['diabetes', 'diabetes-type', 'diabetic-autonomic-neuropathy', 'hba1c', 'glucose'];
 
 function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as T;
+}
+
+/** The response without the answers to the given questions (at any depth). */
+function without(qr: QuestionnaireResponse, linkIds: readonly string[]): QuestionnaireResponse {
+  const keep = (items: readonly QuestionnaireResponseItem[] | undefined): QuestionnaireResponseItem[] =>
+    (items ?? [])
+      .filter((i) => !linkIds.includes(i.linkId))
+      .map((i) => (i.item ? { ...i, item: keep(i.item) } : i));
+  return { ...qr, item: keep(qr.item) };
 }
 
 /** `system|code` of every coding of a Condition's code, sorted. */
@@ -60,7 +83,7 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     // A fresh EHR for each test: what one test writes cannot satisfy another's assertions.
     fixture = await startMedplumTestFhirServer({
       transactions: false,
-      resources: [patient],
+      resources: RECORD,
       before: (app) => launcher.install(app),
     });
     launcher.fhirBase = fixture.url;
@@ -93,8 +116,13 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
   /** Opens the launch URL as the EHR would, and waits for the page to settle on the form or an error. */
   async function launch(
     context?: LaunchContext
-  ): Promise<{ page: Page; errors: string[]; ourCalls: string[] }> {
+  ): Promise<{ page: Page; errors: string[]; ourCalls: string[]; populated: Promise<unknown> }> {
     const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    // What $populate answered the page, if it was called (page.close() ends the wait otherwise).
+    const populated = page
+      .waitForResponse((r) => r.url() === `${server.base}/Questionnaire/$populate`, { timeout: 0 })
+      .then((r) => r.json() as Promise<unknown>)
+      .catch(() => undefined);
     const errors: string[] = [];
     const ourCalls: string[] = [];
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
@@ -114,13 +142,19 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     }
     await page.goto(`${server.origin}/launch.html?${query}`);
     await page.locator('label[for="dry-orgasm-option-0"], [data-testid="smart-error"]').first().waitFor();
-    return { page, errors, ourCalls };
+    return { page, errors, ourCalls, populated };
+  }
+
+  /** The Conditions our server wrote to the EHR (keyed by its extraction identifiers), beside the record's. */
+  async function writtenConditions(): Promise<Condition[]> {
+    const all = (await fixture.search(`Condition?subject=Patient/${PATIENT_ID}`)) as Condition[];
+    return all.filter((c) => (c.identifier ?? []).some((i) => i.system === KEY_SYSTEM));
   }
 
   /** Answers the scenario's questions and submits; returns the `$re-evaluate` status. */
   async function complete(page: Page): Promise<number | undefined> {
     await fillContext(page, response);
-    await fillAnswers(page, questionnaire, response);
+    await fillAnswers(page, questionnaire, without(response, PREFILLED));
     const [request] = await Promise.all([
       page.waitForRequest(
         (r) => r.url().endsWith('/QuestionnaireResponse/$re-evaluate') && r.method() === 'POST'
@@ -134,7 +168,7 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
 
   test("EHR launch → populate → review → submit: the Bundle is written to the EHR's FHIR server with the user's token", async () => {
     const issuedBefore = launcher.issued.length;
-    const { page, errors, ourCalls } = await launch({ patient: PATIENT_ID, fhirUser: USER });
+    const { page, errors, ourCalls, populated } = await launch({ patient: PATIENT_ID, fhirUser: USER });
     expect(launcher.issued.length).toBe(issuedBefore + 1);
     const token = launcher.issued.at(-1)!;
     expect(token.patient).toBe(PATIENT_ID);
@@ -143,8 +177,15 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     await expect(page.locator('#patient-ref').inputValue()).resolves.toBe(`Patient/${PATIENT_ID}`);
     await expect(page.locator('#patient-ref').getAttribute('readonly')).resolves.not.toBeNull();
     await expect(page.locator('#practitioner-ref').inputValue()).resolves.toBe(USER);
+    // Pre-filled from the EHR's record, read with the user's token: the scenario's golden $populate output.
     expect(ourCalls).toContain('POST Questionnaire/$populate');
-    await page.getByTestId('prefill-note').waitFor();
+    await expect(populated).resolves.toEqual(record.expected);
+    await expect(page.getByTestId('prefill-note').innerText()).resolves.toContain(
+      `${PREFILLED.length} answers were taken from the record`
+    );
+    await expect(page.locator('#diabetes-option-0').isChecked()).resolves.toBe(true);
+    await expect(page.locator('#diabetic-autonomic-neuropathy-option-0').isChecked()).resolves.toBe(true);
+    await expect(page.locator('input[name="hba1c"]').inputValue()).resolves.toBe('8.1');
 
     const status = await complete(page);
     expect(status).toBe(200);
@@ -165,7 +206,7 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     const written = (writes[0]!.body as Bundle).entry!.map((e) => e.resource!.resourceType);
     expect(written).toEqual(expected.entry!.map((e) => e.resource!.resourceType));
     // What the EHR now holds for the patient: the golden scenario's Conditions.
-    const conditions = (await fixture.search(`Condition?subject=Patient/${PATIENT_ID}`)) as Condition[];
+    const conditions = await writtenConditions();
     const expectedConditions = expected
       .entry!.map((e) => e.resource!)
       .filter((r) => r.resourceType === 'Condition');
@@ -185,7 +226,7 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
       `QuestionnaireResponse/${storedId}`
     );
     await expect(fixture.search('QuestionnaireResponse')).resolves.toHaveLength(1);
-    const after = (await fixture.search(`Condition?subject=Patient/${PATIENT_ID}`)) as Condition[];
+    const after = await writtenConditions();
     expect(after.map((c) => c.id).sort()).toEqual(conditions.map((c) => c.id).sort());
     expect(errors).toEqual([]);
     await page.close();
@@ -238,7 +279,13 @@ describeWithBrowser('clinician page, SMART App Launch from an EHR (headless Chro
     expect(fixture.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([
       'QuestionnaireResponse',
     ]);
-    await expect(fixture.search(`Condition?subject=Patient/${PATIENT_ID}`)).resolves.toEqual([]);
+    // The EHR's Conditions are still only those of the record.
+    const held = await fixture.search(`Condition?subject=Patient/${PATIENT_ID}`);
+    expect(held.map((c) => c.id).sort()).toEqual(
+      RECORD.filter((r) => r.resourceType === 'Condition')
+        .map((r) => r.id)
+        .sort()
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
