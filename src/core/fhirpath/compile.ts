@@ -459,10 +459,11 @@ function parseString(text: string): string {
 }
 
 function compileVariable(node: AstNode): Eval {
-  if (node.delimitedText !== undefined || !node.text) {
-    throw new Unsupported('delimited variable');
+  // %`name` (fhirpath.js hands over the text inside the backticks); %'name' has escapes.
+  const name = node.delimitedText ?? node.text;
+  if (!name || /^'.*'$/.test(name)) {
+    throw new Unsupported('variable name');
   }
-  const name = node.text;
   return (_input, scope) => variable(scope.run, name);
 }
 
@@ -683,6 +684,33 @@ function compileFunction(functn: AstNode): Eval {
         const c = cond!(input, inner);
         const chosen = c.length === 1 && valueOf(c[0]) === true ? ok : otherwise;
         return chosen ? chosen(input, inner) : [];
+      };
+    }
+    case 'extension/1': {
+      const url = stringArg(compiled()[0]!);
+      return (input, scope) => {
+        const wanted = url(scope);
+        const out: Collection = [];
+        for (const item of input) {
+          const data = valueOf(item);
+          const extensions =
+            typeof data === 'object' && data !== null
+              ? (data as { extension?: unknown }).extension
+              : undefined;
+          if (extensions === undefined || extensions === null) {
+            continue;
+          }
+          if (!Array.isArray(extensions)) {
+            throw BAIL;
+          }
+          const parent = item instanceof Node ? item : new Node(item, null, null);
+          extensions.forEach((extension: { url?: unknown } | null, index) => {
+            if (extension?.url === wanted) {
+              out.push(makeNode(extension, 'Extension', 'Extension', parent, 'extension', index));
+            }
+          });
+        }
+        return out;
       };
     }
     case 'ofType/1':

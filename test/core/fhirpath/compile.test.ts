@@ -142,6 +142,21 @@ const CASES: [string, string, unknown, Record<string, unknown>, string | undefin
   ['in a union', "'cloudy' in (item.linkId | 'x')", qr, {}, undefined, [true]],
   ['distinct() of strings', '(item.linkId | item.linkId).distinct().count()', qr, {}, undefined, [5]],
   ['where() with a count as criterion', 'item.where(answer.count()).count()', qr, {}, undefined, [5]],
+  ['%`delimited` variable', '%`rf-item:x`.linkId', qr, { 'rf-item:x': items[0] }, undefined, ['dry']],
+  [
+    'extension(url)',
+    "extension('http://e').value",
+    {
+      resourceType: 'Basic',
+      extension: [
+        { url: 'http://f', valueString: 'no' },
+        { url: 'http://e', valueString: 'yes' },
+      ],
+    },
+    {},
+    undefined,
+    ['yes'],
+  ],
   ['a number element as a result', "item.where(linkId = 'volume').answer.value", qr, {}, undefined, [1.2]],
   [
     'an earlier result as a %variable keeps its type',
@@ -168,7 +183,7 @@ describe('compiled FHIRPath, construct by construct', () => {
       'item.answer.value.all($this = true)',
       'Patient.name',
       'item[0].linkId',
-      '%`delimited`.exists()',
+      "%'quoted'.exists()",
       "'a\\'b'",
       '1.5 - 1',
       'item.descendants().count()',
