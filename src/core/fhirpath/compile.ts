@@ -542,7 +542,7 @@ function children(item: Item, key: string, out: Collection): void {
   const parent = node ?? new Node(item, null, null);
   const start = out.length;
   const data = node ? node.data : item;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
@@ -693,6 +693,9 @@ function compileFunction(functn: AstNode): Eval {
         const out: Collection = [];
         for (const item of input) {
           const data = valueOf(item);
+          if (typeof data === 'object' && data !== null && !isPlainObject(data)) {
+            throw BAIL; // a decimal literal, say: fhirpath.js reads its fields
+          }
           const extensions =
             typeof data === 'object' && data !== null
               ? (data as { extension?: unknown }).extension

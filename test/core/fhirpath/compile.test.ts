@@ -236,6 +236,12 @@ describe('compiled FHIRPath, construct by construct', () => {
     expect(compile('%i.answer.value', r4)({}, { i: items })).toEqual([true]);
   });
 
+  test('a member of a literal is handed over: fhirpath.js reads its own decimal object', () => {
+    resetFhirPathStats();
+    expect(compileFhirPath('(1).value')(qr)).toEqual([1]);
+    expect(fhirPathStats()).toEqual({ compiled: 0, interpreted: 0, handedOver: 1 });
+  });
+
   test("errors are fhirpath.js's: a collection where a singleton is needed", () => {
     expect(() => compileFhirPath('item.linkId.not()')(qr)).toThrow(FhirPathError);
     expect(() => compileFhirPath('%undefinedVariable.exists()')(qr)).toThrow(
