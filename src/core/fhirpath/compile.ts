@@ -18,7 +18,10 @@ import r4 from 'fhirpath/fhir-context/r4';
 /** Thrown (never seen by callers of the compiled expression) when the data leaves the compiled subset. */
 export const BAIL: unique symbol = Symbol('fhirpath-compile-bail');
 
-/** Thrown instead of returning objects: fhirpath.js answers that expression from then on. */
+/**
+ * Thrown instead of returning an object a closure may not return (not plain JSON, or any object for
+ * template values, which fhirpath.js copies): fhirpath.js answers that expression from then on.
+ */
 export const RETURNS_OBJECTS: unique symbol = Symbol('fhirpath-compile-objects');
 
 /** A value read from the input with its FHIR type: fhirpath.js's ResourceNode, reduced to what we use. */
