@@ -18,17 +18,27 @@ import r4 from 'fhirpath/fhir-context/r4';
 /** Thrown (never seen by callers of the compiled expression) when the data leaves the compiled subset. */
 export const BAIL: unique symbol = Symbol('fhirpath-compile-bail');
 
-/** Thrown instead of returning objects: fhirpath.js answers that expression from then on. */
+/**
+ * Thrown instead of returning an object a closure may not return (not plain JSON, or any object for
+ * template values, which fhirpath.js copies): fhirpath.js answers that expression from then on.
+ */
 export const RETURNS_OBJECTS: unique symbol = Symbol('fhirpath-compile-objects');
 
 /** A value read from the input with its FHIR type: fhirpath.js's ResourceNode, reduced to what we use. */
 class Node {
+  /** The ResourceNode this node came from, or was turned into (see {@link toResourceNode}). */
+  rn: object | undefined;
   constructor(
     readonly data: unknown,
     /** fhirpath.js's `path`: the element path, or the type name for elements of a named type. */
     readonly path: string | null,
     /** fhirpath.js's `fhirNodeDataType`. */
-    readonly type: string | null
+    readonly type: string | null,
+    /** The node it was read from (a Node, or a ResourceNode of fhirpath.js), null at a root. */
+    readonly parent: unknown = null,
+    /** fhirpath.js's `propName` and `index`: the element name and position it was read from. */
+    readonly prop: string | null = null,
+    readonly index: number | null = null
   ) {}
 }
 
@@ -60,15 +70,54 @@ export type FastFhirPath = (context: unknown, env: Record<string, unknown>) => u
  * which template extraction passes back as contexts and variables. Taken from a result, so it is the
  * class of the very fhirpath.js module (CommonJS or ESM) this module uses.
  */
-const ResourceNode = (
-  compile('id', r4, { resolveInternalTypes: false })({ resourceType: 'Basic', id: 'x' }) as object[]
-)[0]!.constructor;
+const sample = (
+  compile('id', r4, { resolveInternalTypes: false })({
+    resourceType: 'Basic',
+    id: 'x',
+  }) as ResourceNodeShape[]
+)[0]!;
+const ResourceNode = sample.constructor as unknown as {
+  makeResNode(
+    ctx: unknown,
+    data: unknown,
+    parent: unknown,
+    path: string | null,
+    _data: unknown,
+    type: string | null,
+    prop: string | null,
+    index: number | null
+  ): ResourceNodeShape;
+};
+/**
+ * What a ResourceNode keeps of its evaluation context: the model and the decimal factory (its own
+ * conversions use them). Every evaluation with the R4 model has the same; this is one of them.
+ */
+const NODE_CONTEXT = sample.ctx;
 
 interface ResourceNodeShape {
   readonly data: unknown;
   readonly _data: unknown;
   readonly path: string | null;
   readonly fhirNodeDataType: string | null;
+  readonly parentResNode: unknown;
+  readonly propName: string | null;
+  readonly index: number | null;
+  readonly ctx: unknown;
+}
+
+/** A node as fhirpath.js's ResourceNode, with its ancestors (made once per node). */
+function toResourceNode(node: Node): ResourceNodeShape {
+  node.rn ??= ResourceNode.makeResNode(
+    NODE_CONTEXT,
+    node.data,
+    node.parent instanceof Node ? toResourceNode(node.parent) : node.parent,
+    node.path,
+    null,
+    node.type,
+    node.prop,
+    node.index
+  );
+  return node.rn as ResourceNodeShape;
 }
 
 /** A ResourceNode as a Node, when it holds plain JSON without primitive extensions. */
@@ -76,13 +125,22 @@ function fromResourceNode(value: ResourceNodeShape): Node {
   const data = value.data;
   if (
     value._data !== null ||
-    (typeof data === 'object' && data !== null && Object.getPrototypeOf(data) !== Object.prototype) ||
+    (typeof data === 'object' && data !== null && !isPlainObject(data)) ||
     typeof data === 'number' ||
     typeof data === 'bigint'
   ) {
     throw BAIL; // primitive extensions, or fhirpath.js's own decimal and date objects
   }
-  return new Node(data, value.path, value.fhirNodeDataType);
+  const node = new Node(
+    data,
+    value.path,
+    value.fhirNodeDataType,
+    value.parentResNode,
+    value.propName,
+    value.index
+  );
+  node.rn = value;
+  return node;
 }
 
 /** fhirpath.js converts these primitive types to its own date and time classes before comparing. */
@@ -115,7 +173,17 @@ class Unsupported extends Error {}
  * Compiles an expression, or returns undefined when it uses anything outside the compiled subset.
  * `base` is the FHIR path of a context that is not a resource, as for fhirpath.js's compile().
  */
-export function compileFast(expression: string, base?: string): FastFhirPath | undefined {
+/**
+ * How results are returned: plain (fhirpath.js's resolveInternalTypes, objects marked with their
+ * type), values (plain, for template values: no objects), nodes (fhirpath.js's ResourceNodes).
+ */
+export type FastOutput = 'plain' | 'values' | 'nodes';
+
+export function compileFast(
+  expression: string,
+  base?: string,
+  output: FastOutput = 'plain'
+): FastFhirPath | undefined {
   let body: Eval;
   try {
     const tree = parse(expression) as AstNode;
@@ -131,12 +199,13 @@ export function compileFast(expression: string, base?: string): FastFhirPath | u
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
     const run: Run = { root, env, vars: new Map() };
-    return toPlain(body(root, { run, self: undefined }));
+    const result = body(root, { run, self: undefined });
+    return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
   };
 }
 
 /** fhirpath.js's base path handling (its compile() with `{ base, expression }`), done once. */
-function resolveBase(base: string): { path: string; type: string | undefined } {
+function resolveBase(base: string): { path: string; type: string | undefined; prop: string } {
   let basePath = base.replace(/\[\d*]/g, '');
   const elsewhere = Object.keys(model.pathsDefinedElsewhere);
   for (;;) {
@@ -149,32 +218,39 @@ function resolveBase(base: string): { path: string; type: string | undefined } {
   basePath = model.pathsDefinedElsewhere[basePath] ?? basePath;
   const type = model.availableTypes.has(basePath) ? basePath : model.path2Type[basePath];
   const path = type === 'BackboneElement' || type === 'Element' ? basePath : (type ?? basePath);
-  return { path, type };
+  return { path, type, prop: base };
 }
 
 function rootCollection(
   context: unknown,
-  base: { path: string; type: string | undefined } | undefined
+  base: { path: string; type: string | undefined; prop: string } | undefined
 ): Collection {
   const items = Array.isArray(context) ? context : context === null || context === undefined ? [] : [context];
   // fhirpath.js keeps a ResourceNode context as it is, whatever the base.
   return items.map((item) =>
-    base && !(item instanceof ResourceNode) ? makeNode(item, base.path, base.type ?? null) : typedInput(item)
+    base && !(item instanceof sample.constructor)
+      ? makeNode(item, base.path, base.type ?? null, null, base.prop)
+      : typedInput(item, true)
   );
 }
 
-/** An input value as fhirpath.js types it: by its hidden `__path__` (an earlier result), or its resourceType. */
-function typedInput(value: unknown): Item {
+/**
+ * An input value as fhirpath.js types it: by its hidden `__path__` (an earlier result), or its
+ * resourceType. As a root it keeps the `__path__`'s name and position; as a variable it does not.
+ */
+function typedInput(value: unknown, root = false): Item {
   if (value !== null && typeof value === 'object') {
-    if (value instanceof ResourceNode) {
+    if (value instanceof sample.constructor) {
       return fromResourceNode(value as unknown as ResourceNodeShape);
     }
-    if (Object.getPrototypeOf(value) !== Object.prototype) {
+    if (!isPlainObject(value)) {
       throw BAIL; // fhirpath.js's own classes (ResourceNode, FP_Type): not modelled here
     }
-    const meta = (value as { __path__?: { path?: string; fhirNodeDataType?: string } }).__path__;
+    const meta = (value as { __path__?: PathMeta }).__path__;
     if (meta) {
-      return makeNode(value, meta.path ?? null, meta.fhirNodeDataType ?? null);
+      return root
+        ? makeNode(value, meta.path, meta.fhirNodeDataType, meta.parentResNode, meta.propName, meta.index)
+        : makeNode(value, meta.path, meta.fhirNodeDataType, meta.parentResNode);
     }
     const resourceType = (value as { resourceType?: unknown }).resourceType;
     if (resourceType) {
@@ -184,16 +260,87 @@ function typedInput(value: unknown): Item {
   return value;
 }
 
+/** The hidden `__path__` fhirpath.js puts on the objects it returns. */
+interface PathMeta {
+  readonly ctx: unknown;
+  readonly path: string | null;
+  readonly fhirNodeDataType: string | null;
+  readonly parentResNode: unknown;
+  readonly propName: string | null;
+  readonly index: number | null;
+}
+
 /** ResourceNode's constructor: a resource names its own type. */
-function makeNode(data: unknown, path: string | null, type: string | null): Node {
+function makeNode(
+  data: unknown,
+  path: string | null | undefined,
+  type: string | null | undefined,
+  parent: unknown = null,
+  prop: string | null = null,
+  index: number | null = null
+): Node {
   const resourceType = (data as { resourceType?: unknown } | null)?.resourceType;
   if (resourceType) {
-    return new Node(data, resourceType as string, resourceType as string);
+    return new Node(
+      data,
+      resourceType as string,
+      resourceType as string,
+      parent ?? null,
+      prop ?? null,
+      index ?? null
+    );
   }
   if (type === 'integer64') {
     throw BAIL;
   }
-  return new Node(data, path, type);
+  return new Node(data, path || null, type || null, parent ?? null, prop ?? null, index ?? null);
+}
+
+/**
+ * fhirpath.js marks each object it returns with its type and lineage, a hidden, permanent
+ * `__path__` that later evaluations read (a result passed back as a variable keeps its type);
+ * as its prepareEvalResult, so that either engine may see the object next.
+ */
+function markPath(node: Node): void {
+  const data = node.data as { __path__?: unknown };
+  const rn = node.rn as ResourceNodeShape | undefined;
+  const path = rn ? rn.path : node.path;
+  if (path && !data.__path__) {
+    Object.defineProperty(data, '__path__', {
+      value: rn
+        ? {
+            ctx: rn.ctx,
+            path,
+            fhirNodeDataType: rn.fhirNodeDataType,
+            parentResNode: rn.parentResNode,
+            propName: rn.propName,
+            index: rn.index,
+          }
+        : {
+            ctx: NODE_CONTEXT,
+            path,
+            fhirNodeDataType: node.type,
+            parentResNode: node.parent instanceof Node ? toResourceNode(node.parent) : node.parent,
+            propName: node.prop,
+            index: node.index,
+          },
+    });
+  }
+}
+
+/** Results as typed nodes, as fhirpath.js returns them without resolveInternalTypes. */
+function toNodes(result: Collection): unknown[] {
+  return result
+    .map((item) => {
+      if (item instanceof Node) {
+        return toResourceNode(item);
+      }
+      if (item instanceof NumberLiteral || (typeof item === 'object' && item !== null)) {
+        throw BAIL; // a decimal object, or a raw object fhirpath.js would hand back untouched
+      }
+      return item;
+    })
+    .filter((item) => item !== null && item !== undefined);
 }
 
 /** fhirpath.js's valData: the value inside a node. */
@@ -202,14 +349,15 @@ function valueOf(item: Item): unknown {
 }
 
 /** Plain results, as fhirpath.js returns them with resolveInternalTypes. */
-function toPlain(result: Collection): unknown[] {
+function toPlain(result: Collection, markObjects: boolean): unknown[] {
   const out: unknown[] = [];
   for (const item of result) {
     const value = item instanceof NumberLiteral ? item.value : valueOf(item);
     if (value !== null && typeof value === 'object') {
-      // fhirpath.js marks returned objects with their type (a hidden `__path__`), which later
-      // evaluations read; it alone does that.
-      throw RETURNS_OBJECTS;
+      if (!markObjects || !(item instanceof Node) || !isPlainObject(value)) {
+        throw RETURNS_OBJECTS; // not plain JSON: fhirpath.js answers
+      }
+      markPath(item);
     }
     if (value !== null && value !== undefined) {
       out.push(value);
@@ -314,10 +462,11 @@ function parseString(text: string): string {
 }
 
 function compileVariable(node: AstNode): Eval {
-  if (node.delimitedText !== undefined || !node.text) {
-    throw new Unsupported('delimited variable');
+  // %`name` (fhirpath.js hands over the text inside the backticks); %'name' has escapes.
+  const name = node.delimitedText ?? node.text;
+  if (!name || /^'.*'$/.test(name)) {
+    throw new Unsupported('variable name');
   }
-  const name = node.text;
   return (_input, scope) => variable(scope.run, name);
 }
 
@@ -333,7 +482,11 @@ function variable(run: Run, name: string): Collection {
       throw BAIL;
     }
     value =
-      raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw.map(typedInput) : [typedInput(raw)];
+      raw === undefined || raw === null
+        ? []
+        : Array.isArray(raw)
+          ? raw.map((v) => typedInput(v))
+          : [typedInput(raw)];
   } else if (name === 'context') {
     value = run.root;
   } else if (name === 'ucum') {
@@ -389,8 +542,10 @@ function children(item: Item, key: string, out: Collection): void {
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
+  const parent = node ?? new Node(item, null, null);
+  const start = out.length;
   const data = node ? node.data : item;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
@@ -449,11 +604,11 @@ function children(item: Item, key: string, out: Collection): void {
       if (element === null || element === undefined) {
         throw BAIL;
       }
-      out.push(makeNode(element, childPath, childType));
+      out.push(makeNode(element, childPath, childType, parent, key, out.length - start));
     }
     return;
   }
-  out.push(makeNode(value, childPath, childType));
+  out.push(makeNode(value, childPath, childType, parent, key));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,6 +687,36 @@ function compileFunction(functn: AstNode): Eval {
         const c = cond!(input, inner);
         const chosen = c.length === 1 && valueOf(c[0]) === true ? ok : otherwise;
         return chosen ? chosen(input, inner) : [];
+      };
+    }
+    case 'extension/1': {
+      const url = stringArg(compiled()[0]!);
+      return (input, scope) => {
+        const wanted = url(scope);
+        const out: Collection = [];
+        for (const item of input) {
+          const data = valueOf(item);
+          if (typeof data === 'object' && data !== null && !isPlainObject(data)) {
+            throw BAIL; // a decimal literal, say: fhirpath.js reads its fields
+          }
+          const extensions =
+            typeof data === 'object' && data !== null
+              ? (data as { extension?: unknown }).extension
+              : undefined;
+          if (extensions === undefined || extensions === null) {
+            continue;
+          }
+          if (!Array.isArray(extensions)) {
+            throw BAIL;
+          }
+          const parent = item instanceof Node ? item : new Node(item, null, null);
+          extensions.forEach((extension: { url?: unknown } | null, index) => {
+            if (extension?.url === wanted) {
+              out.push(makeNode(extension, 'Extension', 'Extension', parent, 'extension', index));
+            }
+          });
+        }
+        return out;
       };
     }
     case 'ofType/1':
@@ -716,7 +901,7 @@ function comparable(item: Item): string | boolean | typeof OBJECT {
   if (
     value !== null &&
     typeof value === 'object' &&
-    Object.getPrototypeOf(value) === Object.prototype &&
+    isPlainObject(value) &&
     Object.keys(value).length > 0 &&
     // a Quantity with a comparator makes fhirpath.js raise an error when it converts it
     !('comparator' in value)
@@ -883,4 +1068,13 @@ function compileAdditive(node: AstNode): Eval {
     }
     return [x + y];
   };
+}
+
+/**
+ * A JSON object: its prototype is an Object.prototype (of any realm: jest's, or the one
+ * structuredClone uses), not a class's (fhirpath.js's decimals, dates and nodes; arrays).
+ */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }

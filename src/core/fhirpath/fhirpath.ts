@@ -71,8 +71,8 @@ export interface FhirPathCall {
   readonly base: string | undefined;
   readonly context: unknown;
   readonly env: FhirPathEnv;
-  /** plain: {@link compileFhirPath}; values: {@link compileFhirPathValues}. */
-  readonly mode: 'plain' | 'values';
+  /** {@link compileFhirPath}, {@link compileFhirPathValues} or {@link compileFhirPathNodes}. */
+  readonly mode: 'plain' | 'values' | 'nodes';
 }
 let observer: ((call: FhirPathCall) => void) | undefined;
 
@@ -115,7 +115,13 @@ export function compileFhirPathValues(expression: string, base?: string): Compil
   }
   const nodes = compileFhirPathNodes(expression, base);
   const interpret: CompiledFhirPath = (context, env) => toPlainValues(nodes(context, env));
-  const compiled = withClosure(compileFast(expression, base), interpret, expression, base, 'values');
+  const compiled = withClosure(
+    compileFast(expression, base, 'values'),
+    interpret,
+    expression,
+    base,
+    'values'
+  );
   valueCache.set(key, compiled);
   return compiled;
 }
@@ -154,20 +160,10 @@ function compileCached(
       throw new FhirPathError(expression, describe(err));
     }
   };
-  // Results as typed nodes keep fhirpath.js's own classes: those are not compiled.
-  const compiled = resolve
-    ? withClosure(compileFast(expression, base), interpret, expression, base, 'plain')
-    : counted(interpret);
+  const mode = resolve ? 'plain' : 'nodes';
+  const compiled = withClosure(compileFast(expression, base, mode), interpret, expression, base, mode);
   store.set(key, compiled);
   return compiled;
-}
-
-/** fhirpath.js alone, counted. */
-function counted(interpret: CompiledFhirPath): CompiledFhirPath {
-  return (context, env) => {
-    stats.interpreted++;
-    return interpret(context, env);
-  };
 }
 
 /**

@@ -37,22 +37,53 @@ function newTally(): Tally {
   return { expressions: new Map(), compared: 0, handedOver: 0, reasons: new Map(), mismatches: [] };
 }
 
-function fhirpathJs(call: FhirPathCall): { value?: unknown[]; error?: true } {
+/** fhirpath.js's answer: plain, or its typed nodes (which it makes without touching the data). */
+function fhirpathJs(call: FhirPathCall, nodes: boolean): { value?: unknown[]; error?: true } {
   try {
-    // values: template values, taken from typed nodes and resolved (as toPlainValues does)
     const fn = compile(call.base ? { base: call.base, expression: call.expression } : call.expression, r4, {
       traceFn: () => undefined,
-      resolveInternalTypes: call.mode === 'plain',
+      resolveInternalTypes: !nodes,
     });
-    const value = fn(call.context, call.env) as unknown[];
-    return { value: call.mode === 'plain' ? value : (resolveInternalTypes(value) as unknown[]) };
+    return { value: fn(call.context, call.env) as unknown[] };
   } catch {
     return { error: true };
   }
 }
 
+/** Data by identity (both engines read the same objects), fhirpath.js's decimals as numbers. */
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function dataKey(d: unknown): unknown {
+  if (typeof d !== 'object' || d === null) {
+    return d;
+  }
+  if (typeof (d as { toJSON?: unknown }).toJSON === 'function') {
+    return (d as { toJSON(): unknown }).toJSON();
+  }
+  if (!ids.has(d)) {
+    ids.set(d, ++nextId);
+  }
+  return `#${ids.get(d)}`;
+}
+
+/** A typed node (or a `__path__`) as its data, type, name, position and ancestors. */
+function lineage(node: unknown, data?: unknown): unknown {
+  if (node === null || node === undefined || typeof node !== 'object' || !('parentResNode' in node)) {
+    return dataKey(data ?? node);
+  }
+  const n = node as Record<string, unknown>;
+  return {
+    data: dataKey(data ?? n.data),
+    path: n.path,
+    type: n.fhirNodeDataType,
+    prop: n.propName ?? null,
+    index: n.index ?? null,
+    parent: n.parentResNode ? lineage(n.parentResNode) : null,
+  };
+}
+
 function closure(call: FhirPathCall): { value?: unknown[]; handedOver?: string } {
-  const fast = compileFast(call.expression, call.base);
+  const fast = compileFast(call.expression, call.base, call.mode);
   try {
     return { value: fast!(call.context, call.env) };
   } catch (err) {
@@ -69,6 +100,12 @@ function replay(response: QuestionnaireResponse, tally: Tally): void {
     if (!accepted) {
       return;
     }
+    // fhirpath.js's typed nodes first: they show the type each returned object would be marked with
+    const typed = fhirpathJs(call, true).value ?? [];
+    const unmarked = typed.map((n) => {
+      const data = (n as { data?: unknown })?.data;
+      return typeof data === 'object' && data !== null && !('__path__' in data);
+    });
     const ours = closure(call);
     if (ours.handedOver) {
       tally.handedOver++;
@@ -76,9 +113,29 @@ function replay(response: QuestionnaireResponse, tally: Tally): void {
       tally.reasons.set(reason, (tally.reasons.get(reason) ?? 0) + 1);
       return;
     }
-    const theirs = fhirpathJs(call);
+    let theirs: { value?: unknown[]; error?: true };
+    let mine: unknown = ours.value;
+    if (call.mode === 'nodes') {
+      // typed nodes: the same data, types, names, positions and ancestors
+      theirs = { value: typed.map((n) => lineage(n)) };
+      mine = ours.value!.map((n) => lineage(n));
+    } else {
+      // values: template values, fhirpath.js's nodes resolved (as toPlainValues does)
+      theirs = call.mode === 'plain' ? fhirpathJs(call, false) : { value: resolveInternalTypes(typed) };
+      if (call.mode === 'plain') {
+        // objects returned for the first time carry the type fhirpath.js would have given them
+        ours.value!.forEach((v, i) => {
+          if (unmarked[i] && typeof v === 'object' && v !== null) {
+            const marked = lineage((v as { __path__: unknown }).__path__, v);
+            if (!isEqualJson(marked, lineage(typed[i]))) {
+              tally.mismatches.push(`${call.expression}: __path__ ${JSON.stringify(marked)}`);
+            }
+          }
+        });
+      }
+    }
     tally.compared++;
-    if (theirs.error || !isEqualJson(ours.value, theirs.value)) {
+    if (theirs.error || !isEqualJson(mine, theirs.value)) {
       tally.mismatches.push(
         `${call.expression} on ${JSON.stringify(call.context).slice(0, 200)}: ` +
           `${JSON.stringify(ours.value)} vs ${theirs.error ? 'an error' : JSON.stringify(theirs.value)}`
