@@ -96,12 +96,13 @@ function goldenCarePlans(): { name: string; carePlan: CarePlan; bundle: Bundle }
 }
 
 describe('shipped StructureDefinitions', () => {
-  test('are the five profiles and two extensions of the content design, all registered in content.ts', () => {
+  test('are the five profiles and three extensions of the content design, all registered in content.ts', () => {
     expect(shipped.map((sd) => sd.id)).toEqual([
       're-careplan',
       're-condition',
       're-evidence-basis',
       're-observation',
+      're-populated-from',
       're-provenance',
       're-questionnaireresponse',
       're-rule',

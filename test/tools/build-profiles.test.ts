@@ -39,6 +39,7 @@ describe('generateProfiles (npm run profiles / profiles:check)', () => {
       'StructureDefinition-re-condition.json',
       'StructureDefinition-re-evidence-basis.json',
       'StructureDefinition-re-observation.json',
+      'StructureDefinition-re-populated-from.json',
       'StructureDefinition-re-provenance.json',
       'StructureDefinition-re-questionnaireresponse.json',
       'StructureDefinition-re-rule.json',

@@ -53,6 +53,7 @@ import structureDefinitionReCareplan from '../../../profiles/StructureDefinition
 import structureDefinitionReCondition from '../../../profiles/StructureDefinition-re-condition.json';
 import structureDefinitionReEvidenceBasis from '../../../profiles/StructureDefinition-re-evidence-basis.json';
 import structureDefinitionReObservation from '../../../profiles/StructureDefinition-re-observation.json';
+import structureDefinitionRePopulatedFrom from '../../../profiles/StructureDefinition-re-populated-from.json';
 import structureDefinitionReProvenance from '../../../profiles/StructureDefinition-re-provenance.json';
 import structureDefinitionReQuestionnaireresponse from '../../../profiles/StructureDefinition-re-questionnaireresponse.json';
 import structureDefinitionReRule from '../../../profiles/StructureDefinition-re-rule.json';
@@ -148,6 +149,7 @@ export const CONTENT: readonly Resource[] = [
   structureDefinitionReCondition,
   structureDefinitionReEvidenceBasis,
   structureDefinitionReObservation,
+  structureDefinitionRePopulatedFrom,
   structureDefinitionReProvenance,
   structureDefinitionReQuestionnaireresponse,
   structureDefinitionReRule,
