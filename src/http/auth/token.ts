@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { isNativeError } from 'node:util/types';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config';
@@ -181,34 +181,42 @@ export function tokenError(err: unknown): unknown {
 }
 
 /**
+ * The request's bearer token; 401 with `WWW-Authenticate` when the Authorization header is missing or
+ * not `Bearer <token>`.
+ * @param req - The request.
+ */
+export function bearerToken(req: Request): string {
+  const header = req.get('authorization');
+  const match = header === undefined ? null : /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
+  if (!match) {
+    throw httpError(
+      401,
+      'login',
+      header === undefined ? 'A bearer token is required' : 'The Authorization header must be Bearer <token>',
+      { 'WWW-Authenticate': CHALLENGE }
+    );
+  }
+  return match[1]!;
+}
+
+/**
  * Middleware: requires `Authorization: Bearer <jwt>`, verifies it and attaches `req.auth` (scopes and
  * patient context). Missing or invalid → 401 with `WWW-Authenticate`.
  * @param verify - The token verifier.
  */
 export function authenticate(verify: TokenVerifier): RequestHandler {
   return async (req, _res, next) => {
-    const header = req.get('authorization');
-    const match = header === undefined ? null : /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
-    if (!match) {
-      throw httpError(
-        401,
-        'login',
-        header === undefined
-          ? 'A bearer token is required'
-          : 'The Authorization header must be Bearer <token>',
-        { 'WWW-Authenticate': CHALLENGE }
-      );
-    }
+    const token = bearerToken(req);
     let claims: JWTPayload;
     try {
-      claims = await verify(match[1]!);
+      claims = await verify(token);
     } catch (err) {
       if (err instanceof HttpError && err.cause instanceof KeysUnavailable) {
         req.log.warn({ cause: causes(err.cause.cause) }, 'authorization server keys unavailable');
       }
       throw err;
     }
-    req.auth = { ...toContext(claims), token: match[1]! };
+    req.auth = { ...toContext(claims), token };
     next();
   };
 }

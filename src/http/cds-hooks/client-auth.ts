@@ -3,8 +3,7 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { JSONWebKeySet } from 'jose';
 import type { CdsClientConfig } from '../config';
-import { ASYMMETRIC_ALGORITHMS, CHALLENGE, remoteKeys, tokenError, unauthorized } from '../auth/token';
-import { httpError } from '../errors';
+import { ASYMMETRIC_ALGORITHMS, bearerToken, remoteKeys, tokenError, unauthorized } from '../auth/token';
 
 /** At most this many unexpired `jti`s are remembered (each lives at most 5 minutes plus the tolerance). */
 const MAX_REMEMBERED_JTI = 100_000;
@@ -44,21 +43,7 @@ export class CdsClientAuth {
    * @param audience - the service URL
    */
   async verify(req: Request, audience: string): Promise<JWTPayload> {
-    const header = req.get('authorization');
-    const match = header === undefined ? null : /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header);
-    if (!match) {
-      throw httpError(
-        401,
-        'login',
-        header === undefined
-          ? 'A bearer token is required'
-          : 'The Authorization header must be Bearer <token>',
-        {
-          'WWW-Authenticate': CHALLENGE,
-        }
-      );
-    }
-    const token = match[1]!;
+    const token = bearerToken(req);
     let issuer: unknown;
     let jku: unknown;
     try {

@@ -14,6 +14,7 @@ import { populateParameters } from '../../index';
 import type { LaunchContext, RecordQuery } from '../../core/populate';
 import { populateResponse, recordQuery } from '../../core/populate';
 import { authorize, readNeed } from '../auth/scopes';
+import { bearerToken, CHALLENGE } from '../auth/token';
 import type { AppContext, Routes } from '../context';
 import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
@@ -68,21 +69,21 @@ export function questionnairePopulateRoutes(ctx: AppContext): Routes {
     const input = populateRequest(req, ctx, id);
     const subject = `Patient/${input.patientId}`;
     authorize(req, READ_NEEDS, { subject });
-    const call: CallContext = { requestId: req.requestId, log: req.log, bearer: callerToken(req) };
     let query: RecordQuery;
     let patient: Patient;
     if (input.record) {
       query = recordQuery(input.record);
       patient = givenPatient(input, findIn(input.record, subject) as Patient | undefined);
     } else if (ctx.upstream && input.local !== true) {
-      if (call.bearer === undefined) {
+      if (req.get('authorization') === undefined) {
         throw httpError(
           401,
           'login',
           'Population from the upstream FHIR server reads with the caller\u2019s own token: send it as Authorization: Bearer',
-          { 'WWW-Authenticate': 'Bearer' }
+          { 'WWW-Authenticate': CHALLENGE }
         );
       }
+      const call: CallContext = { requestId: req.requestId, log: req.log, bearer: bearerToken(req) };
       query = upstreamRecordQuery(ctx.upstream, call);
       patient = givenPatient(input, await upstreamPatient(ctx.upstream, input, call));
     } else {
@@ -298,12 +299,6 @@ function findIn(record: Bundle, reference: string): Resource | undefined {
   return (record.entry ?? [])
     .map((e): unknown => (isObject(e) ? e.resource : undefined))
     .find((r): r is Resource => isObject(r) && `${String(r.resourceType)}/${String(r.id)}` === reference);
-}
-
-function callerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1];
 }
 
 function countAnswered(items: readonly { answer?: unknown[]; item?: unknown[] }[] | undefined): number {
