@@ -31,6 +31,7 @@ import { QUESTIONNAIRE_CANONICAL } from './core/constants';
 import { issue, outcome, ReFhirError } from './core/outcomes';
 import type { PopulateResult, RecordQuery } from './core/populate';
 import { populateResponse, recordQuery } from './core/populate';
+export { populateParameters } from './core/populate';
 import type { ApplyParameters } from './core/plan';
 import type { CardOptions, CdsResponse } from './core/cds-hooks';
 import { cdsCards, checkCdsRequest, hookDefinitions, recordBundle } from './core/cds-hooks';
@@ -130,17 +131,6 @@ export function populate(
     query: typeof record === 'function' ? record : recordQuery(record as Bundle | readonly Resource[]),
     now: engine.clock(),
   });
-}
-
-/** The SDC `$populate` output Parameters: `response`, and `issues` when there are any. */
-export function populateParameters(result: PopulateResult): Parameters {
-  return {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'response', resource: result.response },
-      ...(result.issues.length > 0 ? [{ name: 'issues', resource: outcome(result.issues) }] : []),
-    ],
-  };
 }
 
 /**

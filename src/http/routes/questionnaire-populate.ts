@@ -10,9 +10,8 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { isObject } from '../../core/json';
-import { populateParameters } from '../../index';
 import type { LaunchContext, RecordQuery } from '../../core/populate';
-import { populateResponse, recordQuery } from '../../core/populate';
+import { populateParameters, populateResponse, recordQuery } from '../../core/populate';
 import { authorize, readNeed } from '../auth/scopes';
 import { bearerToken, CHALLENGE } from '../auth/token';
 import type { AppContext, Routes } from '../context';
