@@ -936,6 +936,20 @@ function compileEquality(node: AstNode): Eval {
 }
 
 /**
+ * The operands of an arithmetic or ordering operator: undefined when either is empty (the result is
+ * empty), the two items when both are singletons; anything longer is an error in fhirpath.js, so BAIL.
+ */
+function singletons(a: Collection, b: Collection): [Item, Item] | undefined {
+  if (a.length === 0 || b.length === 0) {
+    return undefined;
+  }
+  if (a.length !== 1 || b.length !== 1) {
+    throw BAIL;
+  }
+  return [a[0], b[0]];
+}
+
+/**
  * `<`, `>`, `<=`, `>=` between numbers (rounded when fhirpath.js holds one as a decimal object, as
  * its compare() does) or between strings that are not dates.
  */
@@ -948,23 +962,20 @@ function compileComparison(node: AstNode): Eval {
   const test = (x: number | string, y: number | string): boolean =>
     op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y;
   return (_input, scope) => {
-    const a = left(scope);
-    const b = right(scope);
-    if (a.length === 0 || b.length === 0) {
+    const pair = singletons(left(scope), right(scope));
+    if (pair === undefined) {
       return [];
     }
-    if (a.length !== 1 || b.length !== 1) {
-      throw BAIL;
-    }
-    const m = numeric(a[0]);
-    const n = numeric(b[0]);
+    const [p, q] = pair;
+    const m = numeric(p);
+    const n = numeric(q);
     if (m !== undefined && n !== undefined) {
       const decimal = m.decimal || n.decimal;
       return [decimal ? test(rounded(m.value), rounded(n.value)) : test(m.value, n.value)];
     }
-    const x = valueOf(a[0]);
-    const y = valueOf(b[0]);
-    if (typeof x === 'string' && typeof y === 'string' && !isDateNode(a[0]) && !isDateNode(b[0])) {
+    const x = valueOf(p);
+    const y = valueOf(q);
+    if (typeof x === 'string' && typeof y === 'string' && !isDateNode(p) && !isDateNode(q)) {
       return [test(x, y)];
     }
     throw BAIL; // dates, quantities, mixed types (an error in fhirpath.js)
@@ -1053,17 +1064,14 @@ function compileAdditive(node: AstNode): Eval {
     throw new Unsupported(`operator ${node.text}`);
   }
   return (_input, scope) => {
-    const a = left(scope);
-    const b = right(scope);
-    if (a.length === 0 || b.length === 0) {
+    const pair = singletons(left(scope), right(scope));
+    if (pair === undefined) {
       return [];
     }
-    if (a.length !== 1 || b.length !== 1) {
-      throw BAIL;
-    }
-    const x = valueOf(a[0]);
-    const y = valueOf(b[0]);
-    if (isDateNode(a[0]) || isDateNode(b[0]) || typeof x !== 'string' || typeof y !== 'string') {
+    const [p, q] = pair;
+    const x = valueOf(p);
+    const y = valueOf(q);
+    if (isDateNode(p) || isDateNode(q) || typeof x !== 'string' || typeof y !== 'string') {
       throw BAIL;
     }
     return [x + y];
