@@ -2,7 +2,6 @@
 // one response with the default engine. Prints the timings as JSON (performance.now() counts from
 // the start of the process, so Node's own start-up is included in sinceProcessStartMs).
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS probe loads the CommonJS build */
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -35,7 +35,6 @@ const noWebcryptoPolyfill = {
  * @param {{ outdir?: string, minify?: boolean }} [options] - Output directory (default dist/web).
  * @returns {Promise<{ outdir: string, files: { name: string, bytes: number, gzipBytes: number }[] }>}
  */
-// eslint-disable-next-line @typescript-eslint/explicit-function-return-type -- typed by the JSDoc above
 export async function buildWeb(options = {}) {
   const outdir = resolve(options.outdir ?? join(root, 'dist/web'));
   rmSync(outdir, { recursive: true, force: true });

@@ -1,6 +1,4 @@
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/explicit-function-return-type --
-   a plain CommonJS script on purpose: it runs in a bare Node process and hooks `require`. */
 /**
  * Runs the BUILT bot bundle the way Medplum's bot runtime does, in this fresh Node process, with
  * Medplum's MockClient as the server, and prints one JSON line: the summary (or the error), the
