@@ -150,34 +150,22 @@ describe('hooks with prefetch: cards, and no call to the FHIR server', () => {
     expect(cardsOf(await call('re-cds-patient-view', body, await sign()))).toEqual([]);
   });
 
-  test('order-sign, sertraline for a man with RE: one R7 warning card', async () => {
-    const body = hookBody(
+  /** An order-sign request for a man with RE signing the given draft. */
+  const orderSign = (draft: Resource): HookBody =>
+    hookBody(
       'order-sign',
       { conditions: searchset([RECORD.re]), evaluations: searchset([]) },
-      {
-        context: {
-          userId: 'Practitioner/dr1',
-          patientId: PATIENT,
-          draftOrders: searchset([RECORD.sertralineDraft]),
-        },
-      }
+      { context: { userId: 'Practitioner/dr1', patientId: PATIENT, draftOrders: searchset([draft]) } }
     );
+
+  test('order-sign, sertraline for a man with RE: one R7 warning card', async () => {
+    const body = orderSign(RECORD.sertralineDraft);
     const cards = cardsOf(await call('re-cds-order-sign', body, await sign({}, { id: 're-cds-order-sign' })));
     expect(cards.map((c) => [c.indicator, c.source.topic?.code])).toEqual([['warning', 'R7']]);
   });
 
   test('order-sign, a drug not in the list: no card', async () => {
-    const body = hookBody(
-      'order-sign',
-      { conditions: searchset([RECORD.re]), evaluations: searchset([]) },
-      {
-        context: {
-          userId: 'Practitioner/dr1',
-          patientId: PATIENT,
-          draftOrders: searchset([RECORD.imipramineDraft]),
-        },
-      }
-    );
+    const body = orderSign(RECORD.imipramineDraft);
     expect(
       cardsOf(await call('re-cds-order-sign', body, await sign({}, { id: 're-cds-order-sign' })))
     ).toEqual([]);
