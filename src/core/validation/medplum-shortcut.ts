@@ -186,9 +186,9 @@ class Walk {
     const raw = record[found.readKey];
     if (!Array.isArray(raw)) {
       if (raw === undefined) {
-        // Absent under the key the values are read from: Medplum reports it when required, checks
-        // nothing more, and then crawls into nothing (which throws for a complex type).
-        return found.min === 0 && found.primitive !== undefined;
+        // A key whose value is undefined (an object built in code, not parsed JSON): Medplum reads
+        // the key as unknown and reports it, so it is left to Medplum.
+        return false;
       }
       if (found.isArray || 1 < found.min || 1 > found.max) {
         return false;
