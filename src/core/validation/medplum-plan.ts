@@ -84,6 +84,11 @@ export interface KeyPlan {
   readonly constraints: readonly ConstraintPlan[];
   /** The element's Reference targets, checked on values of type Reference. */
   readonly references: ReferencePlan | undefined;
+  /** The element has a pattern or a fixed value (read here: schema elements differ in shape). */
+  readonly patterned: boolean;
+  readonly slicing: InternalSchemaElement['slicing'];
+  /** The last schema the values' type resolved to, and its plan (a one-entry cache). */
+  readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined };
 }
 
 /** A profile element below a child (`code.coding`), with its position in the schema. */
@@ -182,6 +187,9 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
         max: element.max,
         constraints,
         references,
+        patterned: Boolean(element.pattern || element.fixed),
+        slicing: element.slicing,
+        child: { schema: undefined, plan: undefined },
       });
     }
   });

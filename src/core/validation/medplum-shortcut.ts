@@ -5,7 +5,6 @@ import {
   createOperationOutcomeIssue,
   deepEquals,
   deepIncludes,
-  evalFhirPathTyped as medplumEvalFhirPathTyped,
   getDataType as medplumGetDataType,
   getNestedProperty,
   isPrimitiveType,
@@ -20,7 +19,6 @@ import { atomOfPlan, planOf, primitivePlan } from './medplum-plan';
 // Bound once: a call through the package's export getters costs more than these calls themselves.
 const isResource = medplumIsResource;
 const getDataType = medplumGetDataType;
-const evalFhirPathTyped = medplumEvalFhirPathTyped;
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -127,15 +125,16 @@ class Walk {
       if (!found) {
         return false;
       }
-      let at = present.length;
+      // Insert in schema order; keys usually come in that order already.
+      let at = present.push(found) - 1;
       while (at > 0 && present[at - 1]!.index > found.index) {
-        at--;
+        present[at] = present[at - 1]!;
+        present[--at] = found;
       }
       // Two keys for one choice element. (Empty and null values fail later.)
       if (at > 0 && present[at - 1]!.index === found.index) {
         return false;
       }
-      present.splice(at, 0, found);
       if (found.required) {
         required++;
       }
@@ -194,16 +193,13 @@ class Walk {
         return false;
       }
       const valueType = found.dynamic && isResource(raw) ? raw.resourceType : type;
-      if (
-        (found.element.pattern || found.element.fixed) &&
-        !this.patternHolds(found.element, { type: valueType, value: raw })
-      ) {
+      if (found.patterned && !this.patternHolds(found.element, { type: valueType, value: raw })) {
         return false;
       }
       if (!this.valueIsChecked(raw, valueType, found)) {
         return false;
       }
-      if (found.element.slicing && !slicesHold(found.element, [{ type: valueType, value: raw }])) {
+      if (found.slicing && !slicesHold(found.element, [{ type: valueType, value: raw }])) {
         return false;
       }
       return this.valueIsCrawled(raw, valueType, found);
@@ -214,7 +210,7 @@ class Walk {
     const types = found.dynamic
       ? raw.map((v: unknown) => (isResource(v) ? v.resourceType : type))
       : undefined;
-    if (found.element.pattern || found.element.fixed) {
+    if (found.patterned) {
       const shape = raw.map((value: unknown, i) => ({ type: types ? types[i]! : type, value }));
       if (!this.patternHolds(found.element, shape)) {
         return false;
@@ -229,7 +225,7 @@ class Walk {
       }
     }
     if (
-      found.element.slicing &&
+      found.slicing &&
       !slicesHold(
         found.element,
         raw.map((value: unknown, i) => ({ type: types ? types[i]! : type, value }))
@@ -276,7 +272,18 @@ class Walk {
     if (found.dynamic ? isPrimitiveType(type) : found.primitive !== undefined) {
       return true;
     }
-    return this.objectIsClean(value as Record<string, unknown>, type, planOf(getDataType(type)));
+    // Looked up each time (Medplum's map decides), the plan reused while the schema is the same;
+    // not for a value typed by its own resourceType (caller text).
+    const schema = getDataType(type);
+    if (found.dynamic) {
+      return this.objectIsClean(value as Record<string, unknown>, type, planOf(schema));
+    }
+    const child = found.child;
+    if (child.schema !== schema) {
+      child.schema = schema;
+      child.plan = planOf(schema);
+    }
+    return this.objectIsClean(value as Record<string, unknown>, type, child.plan!);
   }
 
   /**
@@ -361,8 +368,12 @@ class Walk {
       const context: TypedValue = { type, value };
       this.variables['%context'] = context;
       this.variables['%resource'] = this.currentResource();
-      const result = evalFhirPathTyped(atomOfPlan(plan), [context], this.variables);
-      if (result.length !== 1 || result[0]!.value !== true) {
+      // As evalFhirPathTyped, without copying the result: one value whose valueOf() is true.
+      const result = atomOfPlan(plan).eval({ variables: this.variables }, [context]);
+      if (
+        result.length !== 1 ||
+        (result[0]!.value as { valueOf(): unknown } | undefined)?.valueOf() !== true
+      ) {
         return false;
       }
     }
