@@ -1,32 +1,24 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type {
-  Constraint,
-  FhirPathAtom,
-  InternalSchemaElement,
-  InternalTypeSchema,
-  TypedValue,
-} from '@medplum/core';
+import type { InternalSchemaElement, InternalTypeSchema, TypedValue } from '@medplum/core';
 import {
   arrayify,
-  capitalize,
   createOperationOutcomeIssue,
   deepEquals,
   deepIncludes,
-  evalFhirPathTyped,
-  fhirTypeToJsType,
-  getDataType,
+  getDataType as medplumGetDataType,
   getNestedProperty,
   isPrimitiveType,
-  isReference,
-  isResource,
+  isResource as medplumIsResource,
   matchDiscriminant,
-  parseFhirPath,
   toTypedValue,
   UCUM,
-  validationRegexes,
 } from '@medplum/core';
-import { LruCache } from '../lru';
-import { plainConstraint } from './plain-constraints';
+import type { ConstraintPlan, KeyPlan, NestedPlan, PrimitivePlan, SchemaPlan } from './medplum-plan';
+import { atomOfPlan, planOf, primitivePlan } from './medplum-plan';
+
+// Bound once: a call through the package's export getters costs more than these calls themselves.
+const isResource = medplumIsResource;
+const getDataType = medplumGetDataType;
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -35,14 +27,15 @@ import { plainConstraint } from './plain-constraints';
  * Medplum's validator crawls every element of every type's schema for every object, present or not,
  * resolving each choice element by trying each of its types: most of its time goes to elements that
  * are absent. This walk reads the same schemas in the same order but visits only the elements an
- * object has. It makes every check Medplum makes: required elements, cardinality, array-ness, fixed
- * and pattern values, slice counts, every error-severity constraint (evaluated by Medplum's own
- * FHIRPath engine with the variables Medplum binds), reference target types, primitive JSON types and
- * formats, unknown, null, empty and conflicting properties. The only issue it reproduces is the
- * warning about a reference to a resource type the element does not list (output resources carry
- * `urn:uuid:` references, which Medplum reads as such a type); on any other finding, or anything it
- * does not model (primitive extensions `_x`, a key that could be read as two elements, a resource
- * type not yet indexed), it gives up and Medplum produces the exact issues.
+ * object has, through a plan derived once per schema (`medplum-plan.ts`): per object it is a loop
+ * over the object's keys with table look-ups. It makes every check Medplum makes: required elements,
+ * cardinality, array-ness, fixed and pattern values, slice counts, every error-severity constraint
+ * (evaluated by Medplum's own FHIRPath engine with the variables Medplum binds), reference target
+ * types, primitive JSON types and formats, unknown, null, empty and conflicting properties. The only
+ * issue it reproduces is the warning about a reference to a resource type the element does not list
+ * (output resources carry `urn:uuid:` references, which Medplum reads as such a type); on any other
+ * finding, or anything it does not model (primitive extensions `_x`, a key that could be read as two
+ * elements, a resource type not yet indexed), it gives up and Medplum produces the exact issues.
  *
  * Property tests check that wherever this returns issues they equal Medplum's, on generated resources
  * and on every golden output (which must all take this path). Facts about Medplum 4.5.2 it relies on
@@ -63,10 +56,12 @@ export function medplumIssues(
   if (!isResource(value) || typeof value.resourceType !== 'string' || !isIndexed(value.resourceType)) {
     return undefined;
   }
-  const walk = new Walk(root, isIndexed);
+  const walk = new Walk(root, schema.path, isIndexed);
   try {
-    const start = { ...root, path: schema.path };
-    return walk.constraintsHold(start, schema.constraints) && walk.objectIsClean(start, schema)
+    const plan = planOf(schema);
+    const record = value as unknown as Record<string, unknown>;
+    return walk.constraintsHold(root.type, record, plan.constraints) &&
+      walk.objectIsClean(record, root.type, plan)
       ? walk.warnings
       : undefined;
   } catch {
@@ -75,139 +70,43 @@ export function medplumIssues(
   }
 }
 
-/** Constraint keys Medplum 4.5.2 never evaluates. */
-const SKIPPED_CONSTRAINTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
-const HL7_PROFILES = 'http://hl7.org/fhir/StructureDefinition/';
-const MEDPLUM_PROFILES = 'https://medplum.com/fhir/StructureDefinition/';
 const MAX_STRING = 1024 * 1024;
 const UCUM_VALUE = toTypedValue(UCUM);
 
 type TypedValueWithPath = TypedValue & { path: string };
 
-/** How one JSON key of an object maps to an element of its schema. */
-interface KeyInfo {
-  readonly elementKey: string;
-  readonly element: InternalSchemaElement;
-  /** Position of the element in the schema (Medplum's crawl and report order). */
-  readonly index: number;
-  /** The type Medplum gives the values: the choice key's type (`valueCoding` → `Coding`) or the element's. */
-  readonly type: string | undefined;
-}
-
-/** A profile element below a child (`code.coding`), with its position in the schema. */
-interface NestedElement {
-  readonly key: string;
-  readonly element: InternalSchemaElement;
-  readonly index: number;
-}
-
-/** What the walk needs of a schema, computed once per schema object. */
-interface SchemaInfo {
-  /** Every JSON key Medplum reads as exactly one element; keys absent here are left to Medplum. */
-  readonly keys: ReadonlyMap<string, KeyInfo>;
-  /** How many elements must be present (min > 0). */
-  readonly required: number;
-  /** Profile elements below a child, in schema order. */
-  readonly nested: readonly NestedElement[];
-  /** False when the schema has a shape this walk does not model. */
-  readonly supported: boolean;
-}
-
-const schemaInfos = new WeakMap<InternalTypeSchema, SchemaInfo>();
-/** Parsed constraint expressions by text (bounded: profiles may come with a request). */
-const atoms = new LruCache<string, FhirPathAtom>(4096);
-
-function infoOf(schema: InternalTypeSchema): SchemaInfo {
-  let info = schemaInfos.get(schema);
-  if (!info) {
-    info = buildInfo(schema);
-    schemaInfos.set(schema, info);
-  }
-  return info;
-}
-
-function buildInfo(schema: InternalTypeSchema): SchemaInfo {
-  const keys = new Map<string, KeyInfo>();
-  const ambiguous = new Set<string>();
-  const nested: NestedElement[] = [];
-  let required = 0;
-  let supported = true;
-  Object.entries(schema.elements).forEach(([elementKey, element], index) => {
-    if (elementKey.includes('.')) {
-      nested.push({ key: elementKey, element, index });
-      return;
-    }
-    if (element.path.slice(element.path.lastIndexOf('.') + 1) !== elementKey) {
-      supported = false;
-    }
-    if (element.min > 0) {
-      required++;
-    }
-    // Medplum types a value by the first type whose key is present: for a plain element every type
-    // has the same key, so its first type; Element and BackboneElement stand for that first type.
-    const plainType = element.type[0]?.code;
-    const candidates = elementKey.endsWith('[x]')
-      ? element.type.map((t) => [elementKey.replace('[x]', capitalize(t.code)), t.code] as const)
-      : [[elementKey, plainType] as const];
-    for (const [key, type] of candidates) {
-      if (keys.has(key)) {
-        ambiguous.add(key);
-      }
-      const typed = type === 'Element' || type === 'BackboneElement' ? plainType : type;
-      keys.set(key, { elementKey, element, index, type: typed });
-    }
-  });
-  // Medplum's unknown-property check reads a key as a choice element when a prefix of it ending
-  // before a capital letter (or the whole key) names a `[x]` element; a key read two ways is left
-  // to Medplum.
-  for (const [key, info] of keys) {
-    const choice = choicePrefixOf(key, schema.elements);
-    if (choice !== (info.elementKey.endsWith('[x]') ? info.elementKey : undefined)) {
-      ambiguous.add(key);
-    }
-  }
-  for (const key of ambiguous) {
-    keys.delete(key);
-  }
-  return { keys, required, nested, supported };
-}
-
-/** The first `[x]` element Medplum's unknown-property check would match the key to. */
-function choicePrefixOf(key: string, elements: Record<string, InternalSchemaElement>): string | undefined {
-  for (let i = 1; i <= key.length; i++) {
-    if (i === key.length || (key[i]! >= 'A' && key[i]! <= 'Z')) {
-      const candidate = `${key.slice(0, i)}[x]`;
-      if (elements[candidate]) {
-        return candidate;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** The values one element yields for one parent: a single value, a list, or absent. */
+/** The values one element yields for one parent, as Medplum's navigation returns them. */
 type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
 
 class Walk {
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
-  /** The resources entered, innermost last, as Medplum's `%resource` variable. */
-  private readonly resources: TypedValue[];
+  /** The resources entered, innermost last, for Medplum's `%resource` variable (typed on demand). */
+  private readonly resources: Record<string, unknown>[];
+  private readonly typedResources: (TypedValue | undefined)[] = [];
+  /**
+   * The path of the value being checked, as pieces (`Observation`, `.code`, `.coding`, 0 for `[0]`),
+   * joined only for a warning: Medplum's paths, without a string per value.
+   */
+  private path: (string | number)[];
+  /** The variables Medplum binds for a constraint; `%context` and `%resource` set per evaluation. */
+  private readonly variables: Record<string, TypedValue>;
 
   constructor(
     private readonly root: TypedValue,
+    rootPath: string,
     private readonly isIndexed: (resourceType: string) => boolean
   ) {
-    this.resources = [toTypedValue(root.value)];
+    this.resources = [root.value as Record<string, unknown>];
+    this.path = [rootPath];
+    this.variables = { '%context': root, '%ucum': UCUM_VALUE, '%resource': root, '%rootResource': root };
   }
 
   /** Every check Medplum makes on one object and everything below it passes (warnings aside). */
-  objectIsClean(object: TypedValueWithPath, schema: InternalTypeSchema): boolean {
-    const info = infoOf(schema);
-    if (!info.supported) {
+  objectIsClean(record: Record<string, unknown>, type: string, plan: SchemaPlan): boolean {
+    if (!plan.supported) {
       return false;
     }
-    const record = object.value as Record<string, unknown>;
     const isResourceValue = isResource(record);
     if (
       isResourceValue &&
@@ -215,120 +114,211 @@ class Walk {
     ) {
       return false;
     }
-    const present: KeyInfo[] = [];
+    // The elements present, in schema order (Medplum's visiting order, which orders its warnings).
+    const present: KeyPlan[] = [];
     let required = 0;
     for (const key of Object.keys(record)) {
       if (key === 'resourceType') {
         continue;
       }
-      const found = info.keys.get(key);
+      const found = plan.keys.get(key);
       if (!found) {
         return false;
       }
-      // Two keys for one choice element. (Empty and null values fail later.)
-      for (const other of present) {
-        if (other.index === found.index) {
-          return false;
-        }
+      // Insert in schema order; keys usually come in that order already.
+      let at = present.push(found) - 1;
+      while (at > 0 && present[at - 1]!.index > found.index) {
+        present[at] = present[at - 1]!;
+        present[--at] = found;
       }
-      present.push(found);
-      if (found.element.min > 0) {
+      // Two keys for one choice element. (Empty and null values fail later.)
+      if (at > 0 && present[at - 1]!.index === found.index) {
+        return false;
+      }
+      if (found.required) {
         required++;
       }
     }
-    if (required < info.required) {
+    if (required < plan.required) {
       return false;
     }
-    // Medplum visits the elements in schema order; the order matters for its warnings.
-    present.sort((a, b) => a.index - b.index);
     const entered = isResourceValue && record !== this.root.value;
     if (entered) {
-      this.resources.push(toTypedValue(record));
+      this.resources.push(record);
     }
+    const nested = plan.nested;
     let next = 0;
     for (const found of present) {
-      for (; next < info.nested.length && info.nested[next]!.index < found.index; next++) {
-        if (!this.nestedIsClean(object, info.nested[next]!)) {
+      for (; next < nested.length && nested[next]!.index < found.index; next++) {
+        if (!this.nestedIsClean(record, type, nested[next]!)) {
           return false;
         }
       }
-      const values = this.typedValues(object, found);
-      if (!values || !this.visitProperty([values], found.element) || !this.valuesAreClean(values)) {
+      this.path.push(found.dotKey);
+      const clean = this.propertyIsClean(record, found);
+      this.path.pop();
+      if (!clean) {
         return false;
       }
     }
-    for (; next < info.nested.length; next++) {
-      if (!this.nestedIsClean(object, info.nested[next]!)) {
+    for (; next < nested.length; next++) {
+      if (!this.nestedIsClean(record, type, nested[next]!)) {
         return false;
       }
     }
     if (entered) {
       this.resources.pop();
+      this.typedResources.length = Math.min(this.typedResources.length, this.resources.length);
     }
     return true;
+  }
+
+  /**
+   * Medplum's per-property checks on one present element, then its crawl into the values: each
+   * complex value against its type's schema.
+   */
+  private propertyIsClean(record: Record<string, unknown>, found: KeyPlan): boolean {
+    const type = found.type;
+    if (type === undefined) {
+      return false;
+    }
+    const raw = record[found.readKey];
+    if (!Array.isArray(raw)) {
+      if (raw === undefined) {
+        // A key whose value is undefined (an object built in code, not parsed JSON): Medplum reads
+        // the key as unknown and reports it, so it is left to Medplum.
+        return false;
+      }
+      if (found.isArray || 1 < found.min || 1 > found.max) {
+        return false;
+      }
+      const valueType = found.dynamic && isResource(raw) ? raw.resourceType : type;
+      if (found.patterned && !this.patternHolds(found.element, { type: valueType, value: raw })) {
+        return false;
+      }
+      if (!this.valueIsChecked(raw, valueType, found)) {
+        return false;
+      }
+      if (found.slicing && !slicesHold(found.element, [{ type: valueType, value: raw }])) {
+        return false;
+      }
+      return this.valueIsCrawled(raw, valueType, found);
+    }
+    if (!found.isArray || raw.length === 0 || raw.length < found.min || raw.length > found.max) {
+      return false;
+    }
+    const types = found.dynamic
+      ? raw.map((v: unknown) => (isResource(v) ? v.resourceType : type))
+      : undefined;
+    if (found.patterned) {
+      const shape = raw.map((value: unknown, i) => ({ type: types ? types[i]! : type, value }));
+      if (!this.patternHolds(found.element, shape)) {
+        return false;
+      }
+    }
+    for (let i = 0; i < raw.length; i++) {
+      this.path.push(i);
+      const checked = this.valueIsChecked(raw[i], types ? types[i]! : type, found);
+      this.path.pop();
+      if (!checked) {
+        return false;
+      }
+    }
+    if (
+      found.slicing &&
+      !slicesHold(
+        found.element,
+        raw.map((value: unknown, i) => ({ type: types ? types[i]! : type, value }))
+      )
+    ) {
+      return false;
+    }
+    for (let i = 0; i < raw.length; i++) {
+      this.path.push(i);
+      const crawled = this.valueIsCrawled(raw[i], types ? types[i]! : type, found);
+      this.path.pop();
+      if (!crawled) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Medplum's fixed and pattern checks on the values of one element. */
+  private patternHolds(element: InternalSchemaElement, shape: TypedValue | TypedValue[]): boolean {
+    if (element.pattern && !deepIncludes(shape, element.pattern)) {
+      return false;
+    }
+    return !element.fixed || deepEquals(shape, element.fixed);
+  }
+
+  /** One value's constraints, JSON type and format; a reference's target type (a warning). */
+  private valueIsChecked(value: unknown, type: string, found: KeyPlan): boolean {
+    if (!this.constraintsHold(type, value, found.constraints)) {
+      return false;
+    }
+    const primitive = found.dynamic ? primitivePlan(type) : found.primitive;
+    if (!(primitive ? primitiveIsClean(value, primitive) : objectIsPresent(value))) {
+      return false;
+    }
+    if (found.references && type === 'Reference') {
+      this.checkReferenceType(value, found);
+    }
+    return true;
+  }
+
+  /** Medplum's crawl into one value: a complex value against its type's schema. */
+  private valueIsCrawled(value: unknown, type: string, found: KeyPlan): boolean {
+    if (found.dynamic ? isPrimitiveType(type) : found.primitive !== undefined) {
+      return true;
+    }
+    // Looked up each time (Medplum's map decides), the plan reused while the schema is the same;
+    // not for a value typed by its own resourceType (caller text).
+    const schema = getDataType(type);
+    if (found.dynamic) {
+      return this.objectIsClean(value as Record<string, unknown>, type, planOf(schema));
+    }
+    const child = found.child;
+    if (child.schema !== schema) {
+      child.schema = schema;
+      child.plan = planOf(schema);
+    }
+    return this.objectIsClean(value as Record<string, unknown>, type, child.plan!);
   }
 
   /**
    * A profile element below a child (`code.coding`): Medplum checks it on the values its own
    * navigation finds, then crawls those values again with their type's schema.
    */
-  private nestedIsClean(object: TypedValueWithPath, nested: NestedElement): boolean {
+  private nestedIsClean(record: Record<string, unknown>, type: string, nested: NestedPlan): boolean {
+    const object: TypedValueWithPath = { type, value: record, path: this.pathText() };
     const groups = getNestedProperty(object, nested.key, { withPath: true });
-    if (!this.visitProperty(groups, nested.element)) {
+    if (!this.visitGroups(groups, nested)) {
       return false;
     }
     for (const group of groups) {
-      if (!this.valuesAreClean(group)) {
-        return false;
+      for (const value of Array.isArray(group) ? group : [group]) {
+        if (!isPrimitiveType(value.type)) {
+          const saved = this.path;
+          this.path = [value.path];
+          const clean = this.objectIsClean(
+            value.value as Record<string, unknown>,
+            value.type,
+            planOf(getDataType(value.type))
+          );
+          this.path = saved;
+          if (!clean) {
+            return false;
+          }
+        }
       }
     }
     return true;
   }
 
-  /** Medplum's crawl into the values: each complex value against its type's schema. */
-  private valuesAreClean(values: PropertyValues): boolean {
-    if (!Array.isArray(values)) {
-      return isPrimitiveType(values.type) || this.objectIsClean(values, getDataType(values.type));
-    }
-    for (const value of values) {
-      if (!isPrimitiveType(value.type) && !this.objectIsClean(value, getDataType(value.type))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * The property's values as Medplum types them (see {@link KeyInfo.type}); a value of type
-   * Resource takes its resourceType. Undefined for shapes left to Medplum.
-   */
-  private typedValues(parent: TypedValueWithPath, found: KeyInfo): PropertyValues | undefined {
-    const type = found.type;
-    if (type === undefined) {
-      return undefined;
-    }
-    const key = found.elementKey.endsWith('[x]')
-      ? found.elementKey.replace('[x]', capitalize(type))
-      : found.elementKey;
-    const raw = (parent.value as Record<string, unknown>)[key];
-    const path = `${parent.path}.${found.elementKey}`;
-    if (!Array.isArray(raw)) {
-      return { type: type === 'Resource' && isResource(raw) ? raw.resourceType : type, value: raw, path };
-    }
-    const values: TypedValueWithPath[] = new Array<TypedValueWithPath>(raw.length);
-    for (let i = 0; i < raw.length; i++) {
-      const value: unknown = raw[i];
-      values[i] = {
-        type: type === 'Resource' && isResource(value) ? value.resourceType : type,
-        value,
-        path: `${path}[${i}]`,
-      };
-    }
-    return values;
-  }
-
-  /** Medplum's per-property checks, over the value groups its navigation found. */
-  private visitProperty(groups: readonly PropertyValues[], element: InternalSchemaElement): boolean {
+  /** Medplum's per-property checks over the value groups its navigation found (nested elements). */
+  private visitGroups(groups: readonly PropertyValues[], nested: NestedPlan): boolean {
+    const element = nested.element;
     for (const group of groups) {
       if (!Array.isArray(group) && group.value === undefined) {
         // Absent: Medplum reports it when required, and checks no further group either way.
@@ -341,144 +331,146 @@ class Walk {
       if (values.length < element.min || values.length > element.max) {
         return false;
       }
-      if (element.pattern || element.fixed) {
-        const shape = Array.isArray(group)
-          ? group.map((v) => ({ type: v.type, value: v.value }))
-          : { type: group.type, value: group.value };
-        if (element.pattern && !deepIncludes(shape, element.pattern)) {
-          return false;
-        }
-        if (element.fixed && !deepEquals(shape, element.fixed)) {
-          return false;
-        }
+      const shape = Array.isArray(group)
+        ? group.map((v) => ({ type: v.type, value: v.value }))
+        : { type: group.type, value: group.value };
+      if (!this.patternHolds(element, shape)) {
+        return false;
       }
-      const slicing = element.slicing;
-      const counts = slicing ? new Map(slicing.slices.map((s) => [s.name, 0])) : undefined;
       for (const value of values) {
-        if (!this.constraintsHold(value, element.constraints) || !valueIsClean(value)) {
+        const primitive = primitivePlan(value.type);
+        if (
+          !this.constraintsHold(value.type, value.value, nested.constraints) ||
+          !(primitive ? primitiveIsClean(value.value, primitive) : objectIsPresent(value.value))
+        ) {
           return false;
         }
-        this.checkReferenceType(value, element);
-        if (slicing && counts) {
-          const slice = slicing.slices.find((s) =>
-            slicing.discriminator.every((d) =>
-              arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, s))
-            )
-          );
-          if (slice) {
-            counts.set(slice.name, counts.get(slice.name)! + 1);
-          }
+        if (nested.references && value.type === 'Reference') {
+          const saved = this.path;
+          this.path = [value.path];
+          this.checkReferenceType(value.value, nested);
+          this.path = saved;
         }
       }
-      if (slicing && counts) {
-        for (const slice of slicing.slices) {
-          const count = counts.get(slice.name)!;
-          if (count < slice.min || count > slice.max) {
-            return false;
-          }
-        }
+      if (element.slicing && !slicesHold(element, values)) {
+        return false;
       }
     }
     return true;
   }
 
   /** Every error-severity constraint Medplum evaluates is true, as Medplum's engine computes it. */
-  constraintsHold(value: TypedValueWithPath, constraints: readonly Constraint[] | undefined): boolean {
-    if (!constraints) {
-      return true;
-    }
-    for (const constraint of constraints) {
-      if (constraint.severity !== 'error' || SKIPPED_CONSTRAINTS.has(constraint.key)) {
-        continue;
-      }
-      if (plainConstraint(constraint.key, constraint.expression)?.(value.value) === true) {
+  constraintsHold(type: string, value: unknown, constraints: readonly ConstraintPlan[]): boolean {
+    for (const plan of constraints) {
+      if (plan.plain?.(value) === true) {
         continue; // certain without FHIRPath (see plain-constraints.ts)
       }
-      const variables: Record<string, TypedValue> = {
-        '%context': value,
-        '%ucum': UCUM_VALUE,
-        '%resource': this.resources[this.resources.length - 1]!,
-        '%rootResource': this.root,
-      };
-      const result = evalFhirPathTyped(atomOf(constraint.expression), [value], variables);
-      if (result.length !== 1 || result[0]!.value !== true) {
+      const context: TypedValue = { type, value };
+      this.variables['%context'] = context;
+      this.variables['%resource'] = this.currentResource();
+      // As evalFhirPathTyped, without copying the result: one value whose valueOf() is true.
+      const result = atomOfPlan(plan).eval({ variables: this.variables }, [context]);
+      if (
+        result.length !== 1 ||
+        (result[0]!.value as { valueOf(): unknown } | undefined)?.valueOf() !== true
+      ) {
         return false;
       }
     }
     return true;
   }
 
+  /** The innermost resource entered, typed as Medplum types it (`toTypedValue`). */
+  private currentResource(): TypedValue {
+    const at = this.resources.length - 1;
+    return (this.typedResources[at] ??= toTypedValue(this.resources[at]));
+  }
+
   /** Medplum's warning for a reference to a resource type the element's target profiles leave out. */
-  private checkReferenceType(value: TypedValueWithPath, element: InternalSchemaElement): void {
-    if (value.type !== 'Reference' || !isReference(value.value)) {
+  private checkReferenceType(value: unknown, found: Pick<KeyPlan, 'references'>): void {
+    const references = found.references;
+    if (!references || typeof value !== 'object' || value === null) {
       return;
     }
-    const reference = value.value.reference;
-    if (reference.startsWith('#')) {
+    const reference = (value as { reference?: unknown }).reference;
+    // Medplum's isReference: a string `reference`.
+    if (typeof reference !== 'string' || reference.startsWith('#')) {
       return;
     }
-    const resourceType = reference.includes('?') ? reference.split('?')[0] : reference.split('/')[0];
-    const targets = element.type.find((t) => t.code === 'Reference')?.targetProfile;
-    if (!resourceType || !targets) {
+    const end = reference.includes('?') ? reference.indexOf('?') : reference.indexOf('/');
+    const resourceType = end < 0 ? reference : reference.slice(0, end);
+    if (!resourceType || references.any || references.types.has(resourceType)) {
       return;
-    }
-    for (const target of targets) {
-      if (
-        target === `${HL7_PROFILES}Resource` ||
-        target === `${HL7_PROFILES}${resourceType}` ||
-        target === `${MEDPLUM_PROFILES}${resourceType}` ||
-        (!target.startsWith(HL7_PROFILES) && !target.startsWith(MEDPLUM_PROFILES))
-      ) {
-        return;
-      }
     }
     this.warnings.push(
       createOperationOutcomeIssue(
         'warning',
         'structure',
-        `Invalid reference: got "${resourceType}", expected "${targets.join('", "')}"`,
-        value.path
+        `Invalid reference: got "${resourceType}", expected "${references.expected}"`,
+        this.pathText()
       )
     );
   }
+
+  /** The current path as Medplum writes it (`Observation.code.coding[0]`). */
+  private pathText(): string {
+    let text = '';
+    for (const piece of this.path) {
+      text += typeof piece === 'number' ? `[${piece}]` : piece;
+    }
+    return text;
+  }
 }
 
-function atomOf(expression: string): FhirPathAtom {
-  let atom = atoms.get(expression);
-  if (!atom) {
-    atom = parseFhirPath(expression);
-    atoms.set(expression, atom);
+/** Medplum's slice counts: each value in the first slice whose discriminators all match. */
+function slicesHold(element: InternalSchemaElement, values: readonly TypedValue[]): boolean {
+  const slicing = element.slicing;
+  if (!slicing) {
+    return true;
   }
-  return atom;
+  const counts = slicing.slices.map(() => 0);
+  for (const value of values) {
+    const at = slicing.slices.findIndex((s) =>
+      slicing.discriminator.every((d) =>
+        arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, s))
+      )
+    );
+    if (at >= 0) {
+      counts[at]!++;
+    }
+  }
+  return slicing.slices.every((slice, i) => counts[i]! >= slice.min && counts[i]! <= slice.max);
 }
 
-/** A primitive of the right JSON type and format, or a non-empty object without nulls. */
-function valueIsClean(value: TypedValue): boolean {
-  const v = value.value as unknown;
-  if (!isPrimitiveType(value.type)) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0;
-  }
-  const jsType = (fhirTypeToJsType as Record<string, string | undefined>)[value.type];
-  if (jsType === undefined || typeof v !== jsType) {
+/** A primitive of the right JSON type and format, as Medplum checks it. */
+function primitiveIsClean(v: unknown, plan: PrimitivePlan): boolean {
+  if (plan.jsType === undefined || typeof v !== plan.jsType) {
     return false;
   }
   if (typeof v === 'string') {
-    if (v.trim() === '' || v.length > MAX_STRING) {
+    if (v.length > MAX_STRING || v.trim() === '') {
       return false;
     }
-    const regex = validationRegexes[value.type];
-    return !regex || regex.exec(v) !== null;
+    return !plan.regex || plan.regex.exec(v) !== null;
   }
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) {
+    if (!Number.isFinite(v) || (plan.integer && !Number.isInteger(v))) {
       return false;
     }
-    if (value.type === 'integer' || value.type === 'positiveInt' || value.type === 'unsignedInt') {
-      if (!Number.isInteger(v)) {
-        return false;
-      }
-    }
-    return !(value.type === 'positiveInt' && v <= 0) && !(value.type === 'unsignedInt' && v < 0);
+    return !(plan.positive && v <= 0) && !(plan.unsigned && v < 0);
   }
   return true;
+}
+
+/** A non-empty object (not an array, not null): Medplum's test of a complex value. */
+function objectIsPresent(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    return false;
+  }
+  for (const _ in v) {
+    if (Object.hasOwn(v, _)) {
+      return true;
+    }
+  }
+  return false;
 }

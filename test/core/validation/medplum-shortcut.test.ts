@@ -1,6 +1,9 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import type { InternalSchemaElement } from '@medplum/core';
+import type { InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
 import {
+  evalFhirPathTyped,
   getDataType,
   OperationOutcomeError,
   toTypedValue,
@@ -10,7 +13,8 @@ import {
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { collectResourceTypes, isIndexed } from '../../../src/core/validation/definitions';
-import { createMedplumTier, profileSchemaKey } from '../../../src/core/validation/medplum';
+import { createMedplumTier, PROFILES_KEPT, profileSchemaKey } from '../../../src/core/validation/medplum';
+import { hasPlan, planOf } from '../../../src/core/validation/medplum-plan';
 import { medplumIssues } from '../../../src/core/validation/medplum-shortcut';
 import { shippedProfiles } from '../../helpers/content';
 import { testEngine } from '../../helpers/engine';
@@ -294,5 +298,189 @@ describe('the Medplum shortcut', () => {
     expect(medplumIssues(toTypedValue(basic), odd, isIndexed)).toEqual([]);
     expect(medplumIssues(toTypedValue({ ...basic, valueString: 'y' }), odd, isIndexed)).toEqual([]);
     expect(medplumIssues(toTypedValue({ ...basic, valueSet: 'y' }), odd, isIndexed)).toBeUndefined();
+  });
+});
+
+describe('the Medplum shortcut, per-schema plans', () => {
+  const reference = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+  const carePlan: Resource = {
+    resourceType: 'CarePlan',
+    status: 'active',
+    intent: 'plan',
+    subject: { reference: 'Patient/p' },
+    category: [{ coding: [{ system: 'http://snomed.info/sct', code: '734163000' }] }],
+  } as Resource;
+  // Narrowed targets at the root (the profile schema's own elements), a pattern and a fixed code, so that each of the plan's per-element tables is exercised against Medplum.
+  const profile = deriveProfile('CarePlan', 're-test-plan', {
+    'CarePlan.supportingInfo': {
+      type: [
+        {
+          code: 'Reference',
+          targetProfile: [
+            'http://hl7.org/fhir/StructureDefinition/Observation',
+            'https://medplum.com/fhir/StructureDefinition/Bot',
+          ],
+        },
+      ],
+    },
+    'CarePlan.addresses': {
+      type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Condition'] }],
+    },
+    'CarePlan.status': { patternCode: 'active' },
+    'CarePlan.intent': { fixedCode: 'plan' },
+  });
+  tier.validateBase(carePlan);
+  tier.validateProfile(carePlan, profile);
+
+  const referenceArb = fc.oneof(
+    fc.constantFrom(
+      reference,
+      'Condition/c1',
+      'Observation/o1',
+      'Bot/b',
+      'Group/g',
+      'Observation?code=x',
+      'Group?x=y/z',
+      '#contained',
+      '/Condition/1',
+      '?x',
+      'Condition',
+      'http://example.org/fhir/Condition/1',
+      ''
+    ),
+    fc.string({ maxLength: 12 })
+  );
+  const carePlanArb = fc
+    .record({
+      supportingInfo: fc.array(referenceArb, { maxLength: 4 }),
+      addresses: fc.array(referenceArb, { maxLength: 4 }),
+      basedOn: fc.array(referenceArb, { maxLength: 2 }),
+      category: fc.array(
+        fc.constantFrom(
+          { coding: [{ system: 'http://snomed.info/sct', code: '734163000' }] },
+          { coding: [{ system: 'http://snomed.info/sct', code: 'other' }] },
+          { text: 'x' }
+        ),
+        { maxLength: 3 }
+      ),
+      intent: fc.constantFrom('plan', 'plan', 'order'),
+      status: fc.constantFrom('active', 'active', 'draft'),
+    })
+    .map(({ supportingInfo, addresses, basedOn, category, intent, status }) => {
+      const r: Record<string, unknown> = { ...carePlan, intent, status };
+      const refs = (list: string[]): { reference: string }[] => list.map((x) => ({ reference: x }));
+      if (supportingInfo.length > 0) r.supportingInfo = refs(supportingInfo);
+      if (addresses.length > 0) r.addresses = refs(addresses);
+      if (basedOn.length > 0) r.basedOn = refs(basedOn);
+      if (category.length > 0) r.category = category;
+      return r as unknown as Resource;
+    });
+
+  test("reference warnings (paths in arrays, narrowed targets), patterns and fixed values: Medplum's issues", () => {
+    let warned = 0;
+    let answered = 0;
+    fc.assert(
+      fc.property(carePlanArb, (resource) => {
+        const base = quickBase(resource);
+        if (base !== undefined) {
+          expect(base).toEqual(medplum(() => validateResource(resource)));
+        }
+        const viaProfile = quickProfile(resource, profile);
+        if (viaProfile !== undefined) {
+          answered++;
+          warned += viaProfile.length > 0 ? 1 : 0;
+          expect(viaProfile).toEqual(
+            medplum(() => validateTypedValue({ type: profileSchemaKey(profile), value: resource }))
+          );
+          expect(viaProfile).toEqual(medplum(() => validateResource(resource, { profile })));
+        }
+      }),
+      { numRuns: 400 }
+    );
+    expect(answered).toBeGreaterThan(50);
+    expect(warned).toBeGreaterThan(20);
+  });
+
+  test('a reference warning names the array position Medplum names', () => {
+    const resource = {
+      ...carePlan,
+      supportingInfo: [{ reference: 'Observation/o' }, { reference }, { reference: 'Bot/b' }],
+    } as Resource;
+    const issues = quickProfile(resource, profile);
+    expect(issues).toEqual(medplum(() => validateResource(resource, { profile })));
+    expect(issues?.map((i) => i.expression)).toEqual([['CarePlan.supportingInfo[1]']]);
+  });
+
+  test('htmlChecks() (txt-1, txt-2 on every narrative), which the plans skip, is true for any input under Medplum', () => {
+    const div = getDataType('Narrative').elements.div!;
+    expect(div.constraints?.filter((c) => c.expression === 'htmlChecks()').map((c) => c.key)).toEqual([
+      'txt-1',
+      'txt-2',
+    ]);
+    fc.assert(
+      fc.property(
+        fc.anything(),
+        fc.constantFrom('xhtml', 'Narrative', 'string', 'Observation'),
+        (value, type) => {
+          const context = { type, value };
+          const variables = { '%context': context, '%resource': context, '%rootResource': context };
+          expect(evalFhirPathTyped('htmlChecks()', [context], variables)).toEqual([
+            { type: 'boolean', value: true },
+          ]);
+        }
+      ),
+      { numRuns: 300 }
+    );
+  });
+
+  test('a key present with the value undefined: answered only as Medplum answers', () => {
+    const observation: Resource = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      valueString: 'y',
+    } as Resource;
+    tier.validateBase(observation);
+    for (const key of ['issued', 'note', 'valueString', 'status', 'code']) {
+      const resource = { ...observation, [key]: undefined } as Resource;
+      const quick = quickBase(resource);
+      if (quick !== undefined) {
+        expect(quick).toEqual(medplum(() => validateResource(resource)));
+      }
+    }
+    expect(quickBase(observation)).toEqual([]);
+    // Medplum reports the key as unknown (an earlier walk answered [] here).
+    expect(quickBase({ ...observation, valueString: undefined } as Resource)).toBeUndefined();
+  });
+
+  test("an evicted profile's plan is dropped with its schema", async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const condition: Resource = {
+      resourceType: 'Condition',
+      subject: { reference: 'Patient/p' },
+    } as Resource;
+    const first = deriveProfile('Condition', 're-test-evicted', { 'Condition.note': { min: 1 } });
+    tier.validateProfile(condition, first);
+    // Held only weakly from here on: the schema and its plan.
+    const refs = ((): { schema: WeakRef<InternalTypeSchema>; plan: WeakRef<object> } => {
+      const schema = getDataType(profileSchemaKey(first));
+      expect(quickProfile({ ...condition, note: [{ text: 'n' }] } as Resource, first)).toEqual([]);
+      expect(hasPlan(schema)).toBe(true);
+      return { schema: new WeakRef(schema), plan: new WeakRef(planOf(schema)) };
+    })();
+    for (let i = 0; i < PROFILES_KEPT; i++) {
+      tier.validateProfile(
+        condition,
+        deriveProfile('Condition', `re-test-evicting-${i}`, { 'Condition.note': { min: 1 } })
+      );
+    }
+    // WeakRefs are cleared only after the current job: let it end between collections.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(refs.schema.deref()).toBeUndefined();
+    expect(refs.plan.deref()).toBeUndefined();
   });
 });
