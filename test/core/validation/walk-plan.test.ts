@@ -28,10 +28,14 @@ const trees = new TreeRegistry(r4Definitions(), profiles);
 const byUrl = new Map(profiles.filter((p) => p.url).map((p) => [p.url!, p]));
 const extensionUrls = profiles.filter((p) => p.type === 'Extension' && p.url).map((p) => p.url!);
 
-/** Every input response and output resource of the golden scenarios. */
+/** Every input response, output resource and output Bundle (resources nested in entries) of the golden scenarios. */
 const golden: Resource[] = scenarios().flatMap((s) => {
   const evaluation = evaluateResponse(s.response, testEngine());
-  return [s.response, ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource)];
+  return [
+    s.response,
+    ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource),
+    evaluation.bundle,
+  ];
 });
 
 /** The shipped profiles a resource claims. */
@@ -127,6 +131,7 @@ describe('walk plans', () => {
     expect(golden.length).toBeGreaterThan(100);
     expect(pool.length).toBeGreaterThan(200);
     expect(extensionUrls.length).toBeGreaterThan(0);
+    expect(golden.filter((r) => r.resourceType === 'Bundle').length).toBeGreaterThan(5);
   });
 
   test('a planned walk meets every value where a check acts, in order (base trees, nested resources, extensions)', () => {
@@ -150,10 +155,15 @@ describe('walk plans', () => {
 
   test('a planned walk meets every value where a check acts by type alone (every Coding, every Timing…)', () => {
     const types = [...new Set(pool.map((k) => k.split('|')[2]!))];
+    // Four output Bundles (every output resource of their scenarios, nested) and four responses.
+    const sample = [
+      ...golden.filter((r) => r.resourceType === 'Bundle').slice(0, 4),
+      ...golden.filter((r) => r.resourceType === 'QuestionnaireResponse').slice(0, 4),
+    ];
     for (const type of types) {
       const acts: Acts = (_definition, at) => at === type;
       const plan = createWalkPlan(trees, { acts, nested: true, extensions: true });
-      for (const resource of golden) {
+      for (const resource of sample) {
         const tree = trees.type(resource.resourceType)!;
         expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
       }
