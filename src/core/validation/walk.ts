@@ -95,26 +95,30 @@ export function walkResource(
     };
     if (plan) {
       const planned = plan.children(definition, type);
-      // Most objects hold one wanted key or none (an `extension`): found without listing their keys.
-      let only: string | undefined;
-      let present = 0;
-      for (const childKey of planned.keys()) {
-        if (Object.prototype.propertyIsEnumerable.call(record, childKey)) {
-          only = childKey;
-          if (++present > 1) {
-            break;
+      if (planned.size <= FEW_KEYS) {
+        // Most objects are wanted for one key or none (an `extension`): found without listing their keys.
+        let only: string | undefined;
+        let present = 0;
+        for (const childKey of planned.keys()) {
+          if (Object.prototype.propertyIsEnumerable.call(record, childKey)) {
+            only = childKey;
+            if (++present > 1) {
+              break;
+            }
           }
         }
-      }
-      if (present === 1) {
-        enter(planned.get(only!)!, only!);
-      } else if (present > 1) {
-        // In the object's own key order, as without a plan: issues come in the order of the JSON.
-        for (const childKey of Object.keys(record)) {
-          const child = planned.get(childKey);
-          if (child) {
-            enter(child, childKey);
+        if (present <= 1) {
+          if (only !== undefined) {
+            enter(planned.get(only)!, only);
           }
+          return;
+        }
+      }
+      // In the object's own key order, as without a plan: issues come in the order of the JSON.
+      for (const childKey of Object.keys(record)) {
+        const child = planned.get(childKey);
+        if (child) {
+          enter(child, childKey);
         }
       }
       return;
@@ -135,6 +139,9 @@ export function walkResource(
     walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
   }
 }
+
+/** Up to this many wanted keys, an object is probed for them instead of having its keys listed. */
+const FEW_KEYS = 4;
 
 /**
  * A visit whose location string is built only when asked for (issue 13: only issues need it, and
