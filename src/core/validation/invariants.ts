@@ -10,6 +10,8 @@ import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
 import type { Visit } from './walk';
 import { walkResource } from './walk';
+import type { WalkPlan } from './walk-plan';
+import { createWalkPlan } from './walk-plan';
 
 /**
  * FHIRPath functions that @medplum/core 4.5.2 implements. Its `repeat`, `children`,
@@ -88,6 +90,14 @@ export function evaluableExpression(expression: string): string {
     .replace(/\bis Boolean\b/g, 'is boolean');
 }
 
+/** dom-3 and csd-1 as R4 writes them, which this tier checks in plain code. */
+function isPlain(constraint: ConstraintDef): boolean {
+  return (
+    (constraint.key === 'dom-3' && constraint.expression === DOM3_EXPRESSION) ||
+    (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION)
+  );
+}
+
 /** A cardinality Medplum does not enforce: a profile's change to an element inside a backbone element. */
 interface NestedCardinality {
   readonly node: ElementNode;
@@ -110,43 +120,109 @@ export interface InvariantTier {
   readonly validateProfile: (resource: Resource, profile: StructureDefinition) => OperationOutcomeIssue[];
 }
 
+/** A constraint chosen for a node, prepared for evaluation. */
+interface Selected extends ConstraintDef {
+  /** The expression as evaluated ({@link evaluableExpression}). */
+  readonly evaluable: string;
+  /** Index of an earlier constraint of the same node with the same expression (txt-1, txt-2), or -1. */
+  readonly sameAs: number;
+}
+
+/** Options of {@link createInvariantTier}. */
+export interface InvariantTierOptions {
+  /**
+   * Walk only where a constraint applies (default true); false walks every value, as before walk
+   * plans (kept for the differential test of the two).
+   */
+  readonly plans?: boolean;
+}
+
 /**
  * Creates the invariant tier (fhirpath.js through `src/core/fhirpath`; each expression compiled once).
  * Only error-severity invariants are evaluated; warnings (dom-6 "should have narrative") are not.
+ * Each pass walks only the paths to the elements whose constraints it evaluates (a walk plan per
+ * pass; most values have none).
  * @param trees - Element trees.
+ * @param options - Switches.
  * See: https://hl7.org/fhir/R4/conformance-rules.html#constraints
  */
-export function createInvariantTier(trees: TreeRegistry): InvariantTier {
-  const selected = new WeakMap<ElementNode, readonly ConstraintDef[]>();
+export function createInvariantTier(trees: TreeRegistry, options: InvariantTierOptions = {}): InvariantTier {
+  const selected = new WeakMap<ElementNode, readonly Selected[]>();
   const nested = new WeakMap<ElementNode, readonly NestedCardinality[]>();
+  const usePlans = options.plans !== false;
+  const basePlan = usePlans
+    ? createWalkPlan(trees, {
+        acts: (definition) => constraintsOf(definition).length > 0,
+        nested: true,
+        extensions: true,
+      })
+    : undefined;
+  const profilePlans = new WeakMap<ElementTree, WalkPlan>();
+
+  /** The plan of a profile pass: its own elements with constraints or nested cardinalities. */
+  function profilePlan(tree: ElementTree): WalkPlan | undefined {
+    if (!usePlans) {
+      return undefined;
+    }
+    let plan = profilePlans.get(tree);
+    if (!plan) {
+      plan = createWalkPlan(trees, {
+        acts: (definition) =>
+          constraintsOf(definition, tree).length > 0 ||
+          (isInline(definition) && nestedCardinalities(definition).length > 0),
+        nested: false,
+        extensions: false,
+        within: tree,
+      });
+      profilePlans.set(tree, plan);
+    }
+    return plan;
+  }
 
   /** Constraints of a node to evaluate, chosen once per node. */
-  function constraintsOf(node: ElementNode, profileTree?: ElementTree): readonly ConstraintDef[] {
+  function constraintsOf(node: ElementNode, profileTree?: ElementTree): readonly Selected[] {
     let list = selected.get(node);
     if (!list) {
-      const tree = node.tree;
-      const candidates = node.constraints.filter(
-        (c) => c.severity === 'error' && !NOT_EVALUATED_KEYS.has(c.key)
-      );
-      if (tree.derivation === 'specialization') {
-        list = candidates.filter(
-          (c) => MEDPLUM_SKIPPED_KEYS.has(c.key) || medplumCannotEvaluate(c.expression)
-        );
-      } else {
-        const baseKeys = new Set(baseNode(node)?.constraints.map((c) => c.key) ?? []);
-        const medplumApplies = tree === profileTree;
-        list = candidates.filter(
-          (c) =>
-            !baseKeys.has(c.key) &&
-            (!medplumApplies ||
-              node.insideBackbone ||
-              MEDPLUM_SKIPPED_KEYS.has(c.key) ||
-              medplumCannotEvaluate(c.expression))
-        );
-      }
+      list = prepare(choose(node, profileTree));
       selected.set(node, list);
     }
     return list;
+  }
+
+  /**
+   * Notes which constraints share an expression: R4's txt-1 and txt-2 are both `htmlChecks()`, a scan
+   * of the whole narrative, and one evaluation answers both. dom-3 and csd-1 (plain code) never share.
+   */
+  function prepare(constraints: readonly ConstraintDef[]): Selected[] {
+    const prepared: Selected[] = [];
+    for (const constraint of constraints) {
+      const evaluable = evaluableExpression(constraint.expression);
+      const sameAs = isPlain(constraint)
+        ? -1
+        : prepared.findIndex((p) => !isPlain(p) && p.evaluable === evaluable);
+      prepared.push({ ...constraint, evaluable, sameAs });
+    }
+    return prepared;
+  }
+
+  function choose(node: ElementNode, profileTree: ElementTree | undefined): readonly ConstraintDef[] {
+    const tree = node.tree;
+    const candidates = node.constraints.filter(
+      (c) => c.severity === 'error' && !NOT_EVALUATED_KEYS.has(c.key)
+    );
+    if (tree.derivation === 'specialization') {
+      return candidates.filter((c) => MEDPLUM_SKIPPED_KEYS.has(c.key) || medplumCannotEvaluate(c.expression));
+    }
+    const baseKeys = new Set(baseNode(node)?.constraints.map((c) => c.key) ?? []);
+    const medplumApplies = tree === profileTree;
+    return candidates.filter(
+      (c) =>
+        !baseKeys.has(c.key) &&
+        (!medplumApplies ||
+          node.insideBackbone ||
+          MEDPLUM_SKIPPED_KEYS.has(c.key) ||
+          medplumCannotEvaluate(c.expression))
+    );
   }
 
   /** The element of the base definition at the same path (for a profile or extension node). */
@@ -154,52 +230,53 @@ export function createInvariantTier(trees: TreeRegistry): InvariantTier {
     return trees.type(node.tree.type)?.byPath.get(node.path);
   }
 
-  function evaluate(visit: Visit, constraints: readonly ConstraintDef[], out: OperationOutcomeIssue[]): void {
+  function evaluate(visit: Visit, constraints: readonly Selected[], out: OperationOutcomeIssue[]): void {
+    // What each constraint gave: true (holds), false, or the error's message; read by `sameAs`.
+    const results: (boolean | string)[] = [];
     for (const constraint of constraints) {
-      if (constraint.key === 'dom-3' && constraint.expression === DOM3_EXPRESSION) {
-        // Plain code: as FHIRPath it rescans the resource per contained resource (issue 14).
-        if (unmatchedContained(visit.value as Record<string, unknown>, visit.node, trees).length > 0) {
-          out.push(
-            issue('error', 'invariant', `Constraint dom-3 not met: ${constraint.human}`, visit.location)
-          );
-        }
-        continue;
-      }
-      if (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION) {
-        // Plain code: fhirpath.js compares every code with every other (issue 14.4).
-        if (!codesAreDistinct(visit.value as Record<string, unknown>)) {
-          out.push(
-            issue('error', 'invariant', `Constraint csd-1 not met: ${constraint.human}`, visit.location)
-          );
-        }
-        continue;
-      }
-      const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
-      try {
-        const result = compileFhirPath(evaluableExpression(constraint.expression), base)(visit.value, {
-          resource: visit.resource,
-          rootResource: visit.rootResource,
-        });
-        if (!isTrue(result)) {
-          out.push(
-            issue(
-              'error',
-              'invariant',
-              `Constraint ${constraint.key} not met: ${constraint.human}`,
-              visit.location
-            )
-          );
-        }
-      } catch (err) {
+      const result = constraint.sameAs >= 0 ? results[constraint.sameAs]! : evaluateOne(visit, constraint);
+      results.push(result);
+      if (result === false) {
+        out.push(
+          issue(
+            'error',
+            'invariant',
+            `Constraint ${constraint.key} not met: ${constraint.human}`,
+            visit.location
+          )
+        );
+      } else if (result !== true) {
         out.push(
           issue(
             'error',
             'processing',
-            `Constraint ${constraint.key} could not be evaluated: ${err instanceof Error ? err.message : String(err)}`,
+            `Constraint ${constraint.key} could not be evaluated: ${result}`,
             visit.location
           )
         );
       }
+    }
+  }
+
+  function evaluateOne(visit: Visit, constraint: Selected): boolean | string {
+    if (constraint.key === 'dom-3' && constraint.expression === DOM3_EXPRESSION) {
+      // Plain code: as FHIRPath it rescans the resource per contained resource (issue 14).
+      return unmatchedContained(visit.value as Record<string, unknown>, visit.node, trees).length === 0;
+    }
+    if (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION) {
+      // Plain code: fhirpath.js compares every code with every other (issue 14.4).
+      return codesAreDistinct(visit.value as Record<string, unknown>);
+    }
+    const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
+    try {
+      return isTrue(
+        compileFhirPath(constraint.evaluable, base)(visit.value, {
+          resource: visit.resource,
+          rootResource: visit.rootResource,
+        })
+      );
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
     }
   }
 
@@ -233,12 +310,23 @@ export function createInvariantTier(trees: TreeRegistry): InvariantTier {
       const conformance: OperationOutcomeIssue[] = [];
       const tree = trees.type(resource.resourceType);
       if (tree) {
-        walkResource(resource, tree, trees, (visit) => {
-          const list = constraintsOf(visit.node);
-          if (list.length > 0) {
-            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
-          }
-        });
+        walkResource(
+          resource,
+          tree,
+          trees,
+          (visit) => {
+            const list = constraintsOf(visit.node);
+            if (list.length > 0) {
+              evaluate(
+                visit,
+                list,
+                visit.node.tree.derivation === 'specialization' ? structural : conformance
+              );
+            }
+          },
+          undefined,
+          basePlan
+        );
       }
       return { structural, conformance };
     },
@@ -284,7 +372,8 @@ export function createInvariantTier(trees: TreeRegistry): InvariantTier {
               );
             }
           }
-        }
+        },
+        profilePlan(tree)
       );
       return out;
     },

@@ -3,13 +3,13 @@ import type { DefinitionProvider } from './definitions';
 import type { ElementTree } from './element-tree';
 import { buildElementTree } from './element-tree';
 import { LruCache } from '../lru';
-import type { TreeSource } from './walk';
+import type { PlanSource } from './walk-plan';
 
 /**
  * Element trees built once and cached: base trees from the definition provider, profile and
  * extension trees from the profiles the validator was given.
  */
-export class TreeRegistry implements TreeSource {
+export class TreeRegistry implements PlanSource {
   // Only what the provider and the profiles define is kept: names and URLs from input that match
   // nothing are looked up again rather than remembered (issue 14.3: one entry per client URL).
   private readonly base = new Map<string, ElementTree>();
@@ -19,7 +19,8 @@ export class TreeRegistry implements TreeSource {
   private nextProfileId = 0;
   private readonly byProfile = new LruCache<number, ElementTree>(256);
   private readonly extensions = new Map<string, StructureDefinition>();
-  private readonly extensionTrees = new Map<string, ElementTree>();
+  private readonly builtExtensions = new Map<string, ElementTree>();
+  private allExtensions: readonly ElementTree[] | undefined;
 
   /**
    * @param provider - Base R4 definitions.
@@ -52,21 +53,27 @@ export class TreeRegistry implements TreeSource {
 
   /** Tree of a known extension definition, by its url. */
   extension = (url: string): ElementTree | undefined => {
-    let tree = this.extensionTrees.get(url);
+    let tree = this.builtExtensions.get(url);
     if (tree === undefined) {
       const sd = this.extensions.get(url);
       if (!sd?.snapshot) {
         return undefined;
       }
       tree = buildElementTree(sd);
-      this.extensionTrees.set(url, tree);
+      this.builtExtensions.set(url, tree);
     }
     return tree;
   };
 
+  /** The trees of every known extension definition (for walk plans: an Extension may take any). */
+  extensionTrees = (): readonly ElementTree[] => {
+    this.allExtensions ??= [...this.extensions.keys()].flatMap((url) => this.extension(url) ?? []);
+    return this.allExtensions;
+  };
+
   /** How many trees are kept (tests check that input cannot grow it). */
   get size(): number {
-    return this.base.size + this.byProfile.size + this.extensionTrees.size;
+    return this.base.size + this.byProfile.size + this.builtExtensions.size;
   }
 
   /** Tree of a profile; built on first use and cached by the profile object (bounded). */

@@ -1,7 +1,8 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { ElementNode, ElementTree } from './element-tree';
+import type { ChildRef, ElementNode, ElementTree } from './element-tree';
 import { isInline, isPrimitiveType } from './element-tree';
 import { childLocation, indexLocation } from './location';
+import type { WalkPlan } from './walk-plan';
 
 /** Finds the tree to use for a type, a resource type, or an extension URL. */
 export interface TreeSource {
@@ -32,19 +33,22 @@ export type ObjectVisitor = (visit: Visit, definition: ElementNode) => void;
  * every value that has a definition. Inline children of the tree win over the children of the
  * element's data type, which come from `source`; nested resources (contained, Bundle entries) are
  * walked with their base definitions; extensions with a known definition are walked with it.
- * Keys with no definition are skipped: the structural tiers report them.
+ * Keys with no definition are skipped: the structural tiers report them. With a `plan`, subtrees
+ * where the plan says the visitors cannot act are skipped too (see `walk-plan.ts`).
  * @param resource - The resource, already known to be a JSON object with a `resourceType`.
  * @param tree - The tree of the resource's type or of a profile on it.
  * @param source - Where data-type, resource and extension trees come from.
  * @param onValue - Visitor for every value.
  * @param onObject - Optional visitor for every object value, given the node holding its children.
+ * @param plan - Which `(node, type)` to enter; every one when absent.
  */
 export function walkResource(
   resource: Resource,
   tree: ElementTree,
   source: TreeSource,
   onValue: (visit: Visit) => void,
-  onObject?: ObjectVisitor
+  onObject?: ObjectVisitor,
+  plan?: WalkPlan
 ): void {
   const walkValue = (
     node: ElementNode,
@@ -70,38 +74,74 @@ export function walkResource(
     if (type === 'Resource') {
       const resourceType = (record as { resourceType?: unknown }).resourceType;
       const nested = typeof resourceType === 'string' ? source.type(resourceType) : undefined;
-      if (nested) {
+      if (nested && (!plan || plan.wanted(nested.root, nested.type))) {
         // At the same location as the value holding it.
         walkValue(nested.root, nested.type, record, record as Resource, root, visit, undefined, -1);
       }
       return;
     }
-    const typeTree = isInline(definition) ? undefined : source.type(type);
-    const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
     if (onObject) {
       onObject(visit, definition);
     }
+    const enter = (child: ChildRef, childKey: string): void => {
+      const childValue = (record as Record<string, unknown>)[childKey];
+      if (Array.isArray(childValue)) {
+        for (let i = 0; i < childValue.length; i++) {
+          walkValue(child.node, child.type, childValue[i], container, root, visit, childKey, i);
+        }
+      } else {
+        walkValue(child.node, child.type, childValue, container, root, visit, childKey, -1);
+      }
+    };
+    if (plan) {
+      const planned = plan.children(definition, type);
+      if (planned.size <= FEW_KEYS) {
+        // Most objects are wanted for one key or none (an `extension`): found without listing their keys.
+        let only: string | undefined;
+        let present = 0;
+        for (const childKey of planned.keys()) {
+          if (Object.prototype.propertyIsEnumerable.call(record, childKey)) {
+            only = childKey;
+            if (++present > 1) {
+              break;
+            }
+          }
+        }
+        if (present <= 1) {
+          if (only !== undefined) {
+            enter(planned.get(only)!, only);
+          }
+          return;
+        }
+      }
+      // In the object's own key order, as without a plan: issues come in the order of the JSON.
+      for (const childKey of Object.keys(record)) {
+        const child = planned.get(childKey);
+        if (child) {
+          enter(child, childKey);
+        }
+      }
+      return;
+    }
+    const typeTree = isInline(definition) ? undefined : source.type(type);
+    const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
     for (const childKey of Object.keys(record)) {
       if (childKey === 'resourceType' || childKey.startsWith('_')) {
         continue;
       }
       const child = definition.children.get(childKey) ?? fallback?.children.get(childKey);
-      if (!child) {
-        continue;
-      }
-      const childDefinition = child.node;
-      const childValue = (record as Record<string, unknown>)[childKey];
-      if (Array.isArray(childValue)) {
-        for (let i = 0; i < childValue.length; i++) {
-          walkValue(childDefinition, child.type, childValue[i], container, root, visit, childKey, i);
-        }
-      } else {
-        walkValue(childDefinition, child.type, childValue, container, root, visit, childKey, -1);
+      if (child) {
+        enter(child, childKey);
       }
     }
   };
-  walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
+  if (!plan || plan.wanted(tree.root, tree.type)) {
+    walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
+  }
 }
+
+/** Up to this many wanted keys, an object is probed for them instead of having its keys listed. */
+const FEW_KEYS = 4;
 
 /**
  * A visit whose location string is built only when asked for (issue 13: only issues need it, and

@@ -1,0 +1,174 @@
+import type { ChildRef, ElementNode, ElementTree } from './element-tree';
+import { isInline, isPrimitiveType } from './element-tree';
+import type { TreeSource } from './walk';
+
+/**
+ * Which values a walk must visit for one check: `(node, type)` is wanted when the check may act at
+ * that element or anywhere below it. {@link walkResource} skips every other subtree, so a tier whose
+ * check applies at a few elements (a required binding, an invariant Medplum cannot evaluate) visits
+ * those and the paths to them instead of every value of the resource (issue 13).
+ */
+export interface WalkPlan {
+  /** True when a value at `(node, type)` must be visited (before contentReference and extension resolution). */
+  readonly wanted: (node: ElementNode, type: string) => boolean;
+  /**
+   * The children a value of this definition and type must have visited, by JSON key: the inline
+   * children of the definition, else those of its data type, kept only when wanted.
+   */
+  readonly children: (definition: ElementNode, type: string) => ReadonlyMap<string, ChildRef>;
+}
+
+/** What a plan is computed from. */
+export interface WalkPlanOptions {
+  /**
+   * True when the check acts at a value with this definition (after contentReference and extension
+   * resolution) and concrete type; the rest of the plan follows from it.
+   */
+  readonly acts: (definition: ElementNode, type: string) => boolean;
+  /** Nested resources (contained, Bundle entries) are checked: a `Resource` value is always wanted. */
+  readonly nested: boolean;
+  /** Definitions of known extensions are checked: an `Extension` value may take any of them. */
+  readonly extensions: boolean;
+  /** Only elements of this tree can act (a profile pass): the walk never enters other trees' nodes. */
+  readonly within?: ElementTree;
+}
+
+/** Where the walk gets trees, and the extension definitions an `Extension` value may resolve to. */
+export interface PlanSource extends TreeSource {
+  readonly extensionTrees: () => readonly ElementTree[];
+}
+
+/**
+ * Builds a plan, answered once per `(node, type)` and remembered (nodes are kept weakly; they belong
+ * to the bounded tree caches). The answer is exact up to what input decides at run time (a nested
+ * resource's type, an extension's URL), where it says "wanted": the walk resolves those and asks
+ * again below them. The graph of element types has cycles (Extension.extension, Identifier.assigner,
+ * contentReference), so a node is answered by searching everything reachable from it: when nothing
+ * reachable acts, every node searched is unwanted too (what they reach is a part of it).
+ * @param source - Trees.
+ * @param options - The check, and what it follows.
+ */
+export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): WalkPlan {
+  const known = new WeakMap<ElementNode, Map<string, boolean>>();
+
+  const remembered = (node: ElementNode, type: string): boolean | undefined => known.get(node)?.get(type);
+  const remember = (node: ElementNode, type: string, wanted: boolean): void => {
+    let byType = known.get(node);
+    if (!byType) {
+      byType = new Map();
+      known.set(node, byType);
+    }
+    byType.set(type, wanted);
+  };
+
+  /** The definitions a value at `(node, type)` may be walked with, as `walkResource` resolves them. */
+  function definitionsOf(node: ElementNode, type: string): ElementNode[] {
+    const definition = node.contentReference ? (node.tree.byPath.get(node.contentReference) ?? node) : node;
+    const found = [definition];
+    if (type === 'Extension' && options.extensions) {
+      for (const tree of source.extensionTrees()) {
+        found.push(tree.root);
+      }
+    }
+    return options.within ? found.filter((d) => d.tree === options.within) : found;
+  }
+
+  /** True when the check acts right here, or input decides what lies below (a nested resource). */
+  function actsHere(type: string, definitions: readonly ElementNode[]): boolean {
+    if (type === 'Resource' && options.nested) {
+      return true;
+    }
+    return definitions.some((definition) => options.acts(definition, type));
+  }
+
+  /** Every child `(node, type)` a value at one of these definitions may have. */
+  function childrenOf(type: string, definitions: readonly ElementNode[], out: [ElementNode, string][]): void {
+    if (isPrimitiveType(type) || type === 'Resource') {
+      return; // The walk stops at primitives; a nested resource is answered when met.
+    }
+    for (const definition of definitions) {
+      const typeTree = isInline(definition) ? undefined : source.type(type);
+      const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
+      for (const child of definition.children.values()) {
+        out.push([child.node, child.type]);
+      }
+      if (fallback) {
+        for (const [key, child] of fallback.children) {
+          if (!definition.children.has(key)) {
+            out.push([child.node, child.type]);
+          }
+        }
+      }
+    }
+  }
+
+  const wanted = (node: ElementNode, type: string): boolean => {
+    const answer = remembered(node, type);
+    if (answer !== undefined) {
+      return answer;
+    }
+    const searched: [ElementNode, string][] = [];
+    const seen = new Map<ElementNode, Set<string>>();
+    const pending: [ElementNode, string][] = [[node, type]];
+    let found = false;
+    while (pending.length > 0) {
+      const [at, atType] = pending.pop()!;
+      const types = seen.get(at) ?? new Set<string>();
+      if (types.has(atType)) {
+        continue;
+      }
+      types.add(atType);
+      seen.set(at, types);
+      const before = remembered(at, atType);
+      if (before === false) {
+        continue; // Nothing below it acts.
+      }
+      const definitions = definitionsOf(at, atType);
+      if (before === true || actsHere(atType, definitions)) {
+        found = true;
+        break;
+      }
+      searched.push([at, atType]);
+      childrenOf(atType, definitions, pending);
+    }
+    if (found) {
+      remember(node, type, true);
+    } else {
+      for (const [at, atType] of searched) {
+        remember(at, atType, false);
+      }
+    }
+    return found;
+  };
+
+  const childMaps = new WeakMap<ElementNode, Map<string, ReadonlyMap<string, ChildRef>>>();
+  const children = (definition: ElementNode, type: string): ReadonlyMap<string, ChildRef> => {
+    let byType = childMaps.get(definition);
+    if (!byType) {
+      byType = new Map();
+      childMaps.set(definition, byType);
+    }
+    let map = byType.get(type);
+    if (!map) {
+      // As `walkResource` finds a key's definition: the definition's own child first, else its type's.
+      const typeTree = isInline(definition) ? undefined : source.type(type);
+      const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
+      const kept = new Map<string, ChildRef>();
+      for (const [key, child] of definition.children) {
+        if (wanted(child.node, child.type)) {
+          kept.set(key, child);
+        }
+      }
+      for (const [key, child] of fallback?.children ?? []) {
+        if (!definition.children.has(key) && wanted(child.node, child.type)) {
+          kept.set(key, child);
+        }
+      }
+      map = kept;
+      byType.set(type, map);
+    }
+    return map;
+  };
+
+  return { wanted, children };
+}

@@ -1,0 +1,278 @@
+import fc from 'fast-check';
+import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { evaluate } from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
+import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import { observeFhirPath } from '../../../src/core/fhirpath/fhirpath';
+import { createBindingTier } from '../../../src/core/validation/bindings';
+import type { ElementNode, ElementTree } from '../../../src/core/validation/element-tree';
+import { createInvariantTier } from '../../../src/core/validation/invariants';
+import { TreeRegistry } from '../../../src/core/validation/trees';
+import { walkResource } from '../../../src/core/validation/walk';
+import type { WalkPlan } from '../../../src/core/validation/walk-plan';
+import { createWalkPlan } from '../../../src/core/validation/walk-plan';
+import { shippedProfiles } from '../../helpers/content';
+import { testEngine } from '../../helpers/engine';
+import type { Mutation } from '../../helpers/mutate';
+import { mutate } from '../../helpers/mutate';
+import { scenarios } from '../../helpers/scenarios';
+import { r4Definitions, r4Membership } from '../../helpers/validation';
+
+// Walk plans (issue 13) let the invariant and binding tiers skip the subtrees where they cannot
+// act. The old path, a walk of every value, is the oracle: for any check, a planned walk must meet
+// every value where the check acts, in the same order, at the same location; and each tier must
+// give the same issues with plans on and off, on every golden resource and on mutated ones.
+
+const profiles = shippedProfiles();
+const trees = new TreeRegistry(r4Definitions(), profiles);
+const byUrl = new Map(profiles.filter((p) => p.url).map((p) => [p.url!, p]));
+const extensionUrls = profiles.filter((p) => p.type === 'Extension' && p.url).map((p) => p.url!);
+
+/** Every input response, output resource and output Bundle (resources nested in entries) of the golden scenarios. */
+const golden: Resource[] = scenarios().flatMap((s) => {
+  const evaluation = evaluateResponse(s.response, testEngine());
+  return [
+    s.response,
+    ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource),
+    evaluation.bundle,
+  ];
+});
+
+/** The shipped profiles a resource claims. */
+function claimed(resource: Resource): StructureDefinition[] {
+  const declared: unknown = resource.meta?.profile;
+  return (Array.isArray(declared) ? declared : [])
+    .map((url) => (typeof url === 'string' ? byUrl.get(url.split('|')[0]!) : undefined))
+    .filter((p): p is StructureDefinition => p?.type === resource.resourceType);
+}
+
+const nodeKey = (node: ElementNode, type: string): string => `${node.tree.url}|${node.path}|${type}`;
+
+/** Every `(definition, type)` the full walk meets on the golden resources, base and profile trees. */
+const met = new Set<string>();
+for (const resource of golden) {
+  for (const tree of [
+    trees.type(resource.resourceType)!,
+    ...claimed(resource).map((p) => trees.profile(p)),
+  ]) {
+    walkResource(resource, tree, trees, (visit) => met.add(nodeKey(visit.node, visit.type)));
+  }
+}
+const pool = [...met].sort();
+
+type Acts = (definition: ElementNode, type: string) => boolean;
+
+/** What a check acting per `acts` sees on a walk: each value (and object pass) where it acts. */
+function acting(resource: Resource, tree: ElementTree, acts: Acts, plan?: WalkPlan): unknown[] {
+  const seen: unknown[] = [];
+  walkResource(
+    resource,
+    tree,
+    trees,
+    (visit) => {
+      if (acts(visit.node, visit.type)) {
+        seen.push(['value', visit.location, nodeKey(visit.node, visit.type), visit.value, visit.resource]);
+      }
+    },
+    (visit, definition) => {
+      if (acts(definition, visit.type)) {
+        seen.push(['object', visit.location, nodeKey(definition, visit.type)]);
+      }
+    },
+    plan
+  );
+  return seen;
+}
+
+/** Values that make mutations reach what the plans must not skip. */
+const tricky: unknown[] = [
+  ...extensionUrls.flatMap((url) => [
+    { url, valueCoding: { system: 'http://example.org/x', code: 'not-a-member' } },
+    [{ url, valueCoding: { system: 'http://example.org/x', code: 'not-a-member' } }],
+    { url, valueString: 'x' },
+    { url, extension: [{ url: 'inner', valueTiming: { repeat: { offset: 5, when: ['C'] } } }] },
+  ]),
+  { url: 'http://example.org/unknown', valueTiming: { repeat: { offset: 5, when: ['CM'] } } },
+  { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script></div>' },
+  { status: 'nonsense', div: '<div xmlns="http://www.w3.org/1999/xhtml">  </div>' },
+  [{ resourceType: 'Observation', id: 'c1', status: 'bogus', code: { text: 'x' } }],
+  [{ resourceType: 'Condition', id: 'c2', abatementString: 'x', subject: { reference: 'Patient/1' } }],
+  { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'banana' }] },
+  'not-a-code',
+];
+
+const mutation: fc.Arbitrary<Mutation> = fc.record({
+  at: fc.nat(),
+  op: fc.constantFrom('delete', 'set', 'add', 'duplicate'),
+  value: fc.oneof(fc.constantFrom(...tricky), fc.string(), fc.integer(), fc.object()),
+  name: fc.oneof(
+    fc.constantFrom(
+      'extension',
+      'modifierExtension',
+      'contained',
+      'text',
+      'status',
+      'clinicalStatus',
+      'valueTiming',
+      'valueCoding',
+      'abatementString'
+    ),
+    fc.string()
+  ),
+});
+
+/** A golden resource, changed by up to three mutations. */
+const resources: fc.Arbitrary<Resource> = fc
+  .tuple(fc.constantFrom(...golden), fc.array(mutation, { maxLength: 3 }))
+  .map(([seed, mutations]) => mutate(seed, mutations));
+
+describe('walk plans', () => {
+  test('the golden resources cover many element types', () => {
+    expect(golden.length).toBeGreaterThan(100);
+    expect(pool.length).toBeGreaterThan(200);
+    expect(extensionUrls.length).toBeGreaterThan(0);
+    expect(golden.filter((r) => r.resourceType === 'Bundle').length).toBeGreaterThan(5);
+  });
+
+  test('a planned walk meets every value where a check acts, in order (base trees, nested resources, extensions)', () => {
+    fc.assert(
+      fc.property(
+        fc.subarray(pool, { minLength: 1, maxLength: 6 }),
+        fc.array(resources, { minLength: 1, maxLength: 4 }),
+        (chosen, sample) => {
+          const wanted = new Set(chosen);
+          const acts: Acts = (definition, type) => wanted.has(nodeKey(definition, type));
+          const plan = createWalkPlan(trees, { acts, nested: true, extensions: true });
+          for (const resource of sample) {
+            const tree = trees.type(resource.resourceType)!;
+            expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+          }
+        }
+      ),
+      { numRuns: 200 }
+    );
+  });
+
+  test('a planned walk meets every value where a check acts by type alone (every Coding, every Timing…)', () => {
+    const types = [...new Set(pool.map((k) => k.split('|')[2]!))];
+    // Four output Bundles (every output resource of their scenarios, nested) and four responses.
+    const sample = [
+      ...golden.filter((r) => r.resourceType === 'Bundle').slice(0, 4),
+      ...golden.filter((r) => r.resourceType === 'QuestionnaireResponse').slice(0, 4),
+    ];
+    for (const type of types) {
+      const acts: Acts = (_definition, at) => at === type;
+      const plan = createWalkPlan(trees, { acts, nested: true, extensions: true });
+      for (const resource of sample) {
+        const tree = trees.type(resource.resourceType)!;
+        expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+      }
+    }
+    expect(types.length).toBeGreaterThan(20);
+  });
+
+  test("a profile pass's plan (within its own tree) meets every value of that tree where it acts", () => {
+    const seeds = golden.filter((r) => claimed(r).length > 0);
+    expect(seeds.length).toBeGreaterThan(20);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(mutation, { maxLength: 3 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (seed, mutations, share) => {
+          const resource = mutate(seed, mutations);
+          const tree = trees.profile(claimed(seed)[0]!);
+          const own = [...tree.byPath.values()];
+          const wanted = new Set(own.filter((_, i) => (i * 7919) % 101 < share * 20));
+          const acts: Acts = (definition) => definition.tree === tree && wanted.has(definition);
+          const plan = createWalkPlan(trees, { acts, nested: false, extensions: false, within: tree });
+          expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+        }
+      ),
+      { numRuns: 150 }
+    );
+  });
+
+  test('a plan skips what no check needs: a Coding without extensions has none of its values visited', () => {
+    const acts: Acts = (definition) => definition.path === 'Narrative.div';
+    const plan = createWalkPlan(trees, { acts, nested: true, extensions: true });
+    const condition = golden.find((r) => r.resourceType === 'Condition')!;
+    const visited: string[] = [];
+    walkResource(
+      condition,
+      trees.type('Condition')!,
+      trees,
+      (v) => visited.push(v.location),
+      undefined,
+      plan
+    );
+    expect(visited).toContain('Condition.text.div');
+    expect(visited.some((l) => /\.coding\[\d+\]\.(system|code|display)$/.test(l))).toBe(false);
+    const all: string[] = [];
+    walkResource(condition, trees.type('Condition')!, trees, (v) => all.push(v.location));
+    expect(visited.length).toBeLessThan(all.length / 2);
+  });
+});
+
+describe('tiers with and without walk plans', () => {
+  const planned = {
+    invariants: createInvariantTier(trees),
+    bindings: createBindingTier(trees, r4Membership()),
+  };
+  const full = {
+    invariants: createInvariantTier(trees, { plans: false }),
+    bindings: createBindingTier(trees, r4Membership(), { plans: false }),
+  };
+
+  function expectSameIssues(resource: Resource): void {
+    expect(planned.invariants.validateBase(resource)).toEqual(full.invariants.validateBase(resource));
+    expect(planned.bindings.validate(resource)).toEqual(full.bindings.validate(resource));
+    for (const profile of claimed(resource)) {
+      expect(planned.invariants.validateProfile(resource, profile)).toEqual(
+        full.invariants.validateProfile(resource, profile)
+      );
+      expect(planned.bindings.validate(resource, profile)).toEqual(full.bindings.validate(resource, profile));
+    }
+  }
+
+  test('give the same issues on every golden input and output', () => {
+    for (const resource of golden) {
+      expectSameIssues(resource);
+    }
+  });
+
+  test('give the same issues on mutated resources, and find what the mutations break', () => {
+    let found = 0;
+    fc.assert(
+      fc.property(resources, (resource) => {
+        expectSameIssues(resource);
+        const base = full.invariants.validateBase(resource);
+        found += base.structural.length + base.conformance.length + full.bindings.validate(resource).length;
+      }),
+      { numRuns: 300 }
+    );
+    expect(found).toBeGreaterThan(0); // The mutations do reach checks, so the comparison is not empty.
+  });
+
+  test('txt-1 and txt-2 share one htmlChecks() evaluation and still give one issue each, as fhirpath.js', () => {
+    const condition = golden.find((r) => r.resourceType === 'Condition')!;
+    for (const div of [
+      '<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script></div>',
+      '<div xmlns="http://www.w3.org/1999/xhtml">   </div>',
+      '<div xmlns="http://www.w3.org/1999/xhtml"><p>fine</p></div>',
+    ]) {
+      const resource = { ...condition, text: { status: 'generated', div } } as Resource;
+      const holds = evaluate(resource, 'Condition.text.`div`.htmlChecks()', {}, r4) as unknown[];
+      const expected = holds[0] === true ? [] : ['txt-1', 'txt-2'];
+      let htmlChecks = 0;
+      observeFhirPath((call) => {
+        htmlChecks += call.expression === 'htmlChecks()' ? 1 : 0;
+      });
+      const issues = planned.invariants.validateBase(resource).structural;
+      observeFhirPath(undefined);
+      expect(htmlChecks).toBe(1);
+      expect(issues.map((i) => i.details?.text?.split(' ')[1])).toEqual(expected);
+      expect(issues.map((i) => i.expression)).toEqual(expected.map(() => ['Condition.text.div']));
+    }
+  });
+});
