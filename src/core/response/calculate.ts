@@ -87,6 +87,8 @@ export function calculateResponse(
   let passes = 0;
   let lastWrites: Write[] = [];
   let settled: ResponseTree | undefined;
+  // Whether `working` may carry fhirpath.js's hidden metadata (it was evaluated on since its copy).
+  let marked = false;
   while (passes < maxPasses) {
     passes++;
     if (passes > 1) {
@@ -96,6 +98,7 @@ export function calculateResponse(
     const session = new ExpressionSession(cq, tree, options, report, memo);
     const enablement = new Enablement(tree, session, report);
     const writes = computeWrites(cq, tree, session, enablement, report);
+    marked = session.touchedResponse;
     if (writes.length === 0) {
       settled = tree;
       break;
@@ -129,7 +132,8 @@ export function calculateResponse(
   }
 
   reportReplacedValues(new ResponseTree(response, cq), settled ?? new ResponseTree(working, cq), cq, report);
-  return { response: settled ? cloneJson(working) : working, issues, passes };
+  // A settling pass that reused every result evaluated nothing on its copy: it is clean as it is.
+  return { response: settled && marked ? cloneJson(working) : working, issues, passes };
 }
 
 /** linkIds a pass changed: the written items and every item enclosing them. */

@@ -1,6 +1,7 @@
 import {
   compileQuestionnaire,
   readsContext,
+  readsItems,
   scanExpression,
 } from '../../../src/core/response/questionnaire-model';
 import { calculateResponse } from '../../../src/core/response/calculate';
@@ -75,6 +76,59 @@ describe('readsContext', () => {
     ['(1 +', true],
   ])('%s → %s', (expression, expected) => {
     expect(readsContext(expression)).toBe(expected);
+  });
+});
+
+describe('readsItems', () => {
+  test.each([
+    // Elements of the response other than item: the calculation never writes them.
+    ["%resource.status = 'amended'", false, true],
+    ["%resource.author.reference.matches('^Practitioner/')", false, true],
+    ['iif(%a.exists(), %a, %resource.author)', false, true],
+    ['%a.where(%resource.id = code).exists()', false, true],
+    ['%resource.extension.url', false, true],
+    // Items, however spelt, and everything that can reach them.
+    ['%resource.item.count()', true, true],
+    ['%resource.`item`.count()', true, true],
+    ['%resource.`it\\u0065m`.count()', true, true],
+    ['%resource.children().count()', true, true],
+    ['%resource.descendants().count()', true, true],
+    ['%resource.ofType(QuestionnaireResponse).item', true, true],
+    ['%resource', true, true],
+    ['%resource.status | %resource', true, true],
+    ['%rootResource.status', true, true],
+    ['%context.status', true, true],
+    ['status', true, true],
+    ['answer.value > 1', true, true],
+    // Nothing of the response.
+    ['%a + %b', false, false],
+    ['%questionnaire.item.count() + %qitem.text.length()', false, false],
+    ['(1 +', true, true],
+  ])('%s → items %s, context %s', (expression, items, context) => {
+    expect(readsItems(expression)).toBe(items);
+    expect(readsContext(expression)).toBe(context);
+  });
+
+  test('never says "no" where readsContext says "yes" about an expression without %resource members', () => {
+    // readsItems only relaxes `%resource.member`; on the readsContext table it agrees otherwise.
+    for (const e of [
+      "item.where(linkId='x')",
+      '$this.linkId',
+      'where(linkId = %a).exists()',
+      'iif(answer.exists(), 1, 2)',
+    ]) {
+      expect(readsItems(e)).toBe(true);
+    }
+  });
+
+  test('a constant stays one that reads nothing of the response, %resource members included', () => {
+    const cq = compileQuestionnaire(
+      questionnaire([], { extension: [variable('s', '%resource.status'), variable('k', '30')] })
+    );
+    expect(cq.variables.map((v) => [v.isConstant, v.readsContext, v.readsItems])).toEqual([
+      [false, true, false],
+      [true, false, false],
+    ]);
   });
 });
 
