@@ -3,6 +3,7 @@ import { SDC_EXTENSION } from '../constants';
 import { parse } from 'fhirpath';
 import { compileFhirPath } from '../fhirpath/fhirpath';
 import { isObject } from '../json';
+import { LruCache } from '../lru';
 import type { TypedValue, ValueType } from './values';
 import { allowedAnswerTypes, arrayOf, cloneJson, singleValueOf, typedValuesOf } from './values';
 
@@ -452,8 +453,8 @@ function analyse(
   } else if (text.trim() === '') {
     problem = 'expression is empty';
   }
-  const scan = scanExpression(text);
-  const reads = problem === undefined ? contextReads(scan.source) : { context: true, items: true };
+  const { scan, reads: parsed } = analysisOf(text);
+  const reads = problem === undefined ? parsed : { context: true, items: true };
   return {
     readsContext: reads.context,
     readsItems: reads.items,
@@ -470,6 +471,32 @@ function analyse(
     lookups: scan.lookups,
     clock: scan.clock,
   };
+}
+
+interface Analysis {
+  readonly scan: ReturnType<typeof scanExpression>;
+  readonly reads: ContextReads;
+}
+
+/**
+ * What an expression text reads, by text: parsing dominates compiling a Questionnaire, a
+ * Questionnaire repeats texts (one rule on several items), and another object with the same
+ * content (a Questionnaire sent inline) repeats them all. Bounded, and long texts are not kept.
+ */
+const analyses = new LruCache<string, Analysis>(512);
+const MAX_CACHED_TEXT = 4096;
+
+function analysisOf(text: string): Analysis {
+  const known = analyses.get(text);
+  if (known) {
+    return known;
+  }
+  const scan = scanExpression(text);
+  const analysis: Analysis = { scan, reads: contextReads(scan.source) };
+  if (text.length <= MAX_CACHED_TEXT) {
+    analyses.set(text, analysis);
+  }
+  return analysis;
 }
 
 const LOOKUP_RE =

@@ -7,6 +7,10 @@ import {
 import { calculateResponse } from '../../../src/core/response/calculate';
 import { deepFreeze, expressionExtension, intake, questionnaire, response, variable } from './support';
 
+// The module object questionnaire-model.ts calls parse() on (an `import *` would be a copy).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fhirpath = require('fhirpath') as { parse: (expression: string) => unknown };
+
 describe('scanExpression', () => {
   test('replaces linkId look-ups over the whole response with a variable', () => {
     const scan = scanExpression(
@@ -187,5 +191,38 @@ describe('compileQuestionnaire', () => {
       })
     );
     expect(cq.variables.map((v) => v.isConstant)).toEqual([true, false, false, false]);
+  });
+
+  test('another object with the same content is analysed alike, without parsing its expressions again', () => {
+    const first = compileQuestionnaire(intake());
+    const parse = jest.spyOn(fhirpath, 'parse');
+    try {
+      const second = compileQuestionnaire(intake());
+      expect(second).not.toBe(first);
+      const defs = (cq: typeof first): unknown[] => [
+        ...cq.variables,
+        ...cq.all.flatMap((q) => [...q.variables, q.calculated, q.enableWhenExpression]),
+      ];
+      expect(defs(second)).toEqual(defs(first));
+      expect(defs(first).filter((d) => d !== undefined).length).toBeGreaterThan(0);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  test('a long expression text is analysed each time (not kept), with the same result', () => {
+    const long = `%a + '${'x'.repeat(4100)}'.length()`;
+    const q = (): ReturnType<typeof questionnaire> =>
+      questionnaire([], { extension: [variable('a', '1'), variable('b', long)] });
+    const first = compileQuestionnaire(q());
+    const parse = jest.spyOn(fhirpath, 'parse');
+    try {
+      const second = compileQuestionnaire(q());
+      expect(second.variables).toEqual(first.variables);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
