@@ -407,13 +407,21 @@ export class ExpressionSession {
   }
 }
 
-function definitions(defs: readonly ExpressionDef[]): Map<string, ExpressionDef> {
+/** Variables by name per list of definitions (a compiled Questionnaire's, never modified). */
+const definitionMaps = new WeakMap<readonly ExpressionDef[], ReadonlyMap<string, ExpressionDef>>();
+
+function definitions(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
+  const known = definitionMaps.get(defs);
+  if (known) {
+    return known;
+  }
   const map = new Map<string, ExpressionDef>();
   for (const d of defs) {
     if (d.name !== undefined && !map.has(d.name)) {
       map.set(d.name, d);
     }
   }
+  definitionMaps.set(defs, map);
   return map;
 }
 

@@ -137,6 +137,40 @@ describe('results reused across passes on the RE Questionnaire', () => {
     );
   });
 
+  test('every submitted feature the calculation changed is reported once, at its submitted location', () => {
+    fc.assert(
+      fc.property(validReResponse(), submittedFeatures, (qr, features) => {
+        const at = (qr.item ?? []).length;
+        const submitted: QuestionnaireResponse = {
+          ...qr,
+          item: [...(qr.item ?? []), { linkId: 'case-features', item: features }],
+        };
+        const result = calculateResponse(submitted, re, { clock });
+        const computed = result.response.item?.find((i) => i.linkId === 'case-features')?.item ?? [];
+        const expected = features.flatMap((f, j) => {
+          const now = computed.find((c) => c.linkId === f.linkId)?.answer;
+          if (JSON.stringify(now) === JSON.stringify(f.answer)) {
+            return [];
+          }
+          const what = now
+            ? 'was replaced by the calculated value'
+            : 'was removed: the calculation gives no value';
+          return [
+            {
+              text: `submitted answer of calculated item '${f.linkId}' ${what}`,
+              expression: `QuestionnaireResponse.item[${at}].item[${j}].answer`,
+            },
+          ];
+        });
+        const reported = result.issues
+          .filter((i) => i.severity === 'information')
+          .map((i) => ({ text: i.details?.text, expression: i.expression?.[0] }));
+        expect(reported).toEqual(expected);
+      }),
+      { numRuns: 40 }
+    );
+  });
+
   test('the settling pass evaluates nothing: the first pass reads only what the calculation never writes', () => {
     // Reads of %resource.status and %resource.author are stable across passes; every other input
     // of the RE calculations is a look-up of an item the calculation does not write.
