@@ -87,6 +87,10 @@ export function calculateResponse(
   let passes = 0;
   let lastWrites: Write[] = [];
   let settled: ResponseTree | undefined;
+  // Whether `working` may carry fhirpath.js's hidden metadata (it was evaluated on since its copy).
+  let marked = false;
+  // The submitted calculated answers, read from the first pass's copy before it is written.
+  let submitted: readonly Submitted[] = [];
   while (passes < maxPasses) {
     passes++;
     if (passes > 1) {
@@ -96,6 +100,10 @@ export function calculateResponse(
     const session = new ExpressionSession(cq, tree, options, report, memo);
     const enablement = new Enablement(tree, session, report);
     const writes = computeWrites(cq, tree, session, enablement, report);
+    marked = session.touchedResponse;
+    if (passes === 1) {
+      submitted = submittedValues(tree, cq);
+    }
     if (writes.length === 0) {
       settled = tree;
       break;
@@ -128,8 +136,9 @@ export function calculateResponse(
     );
   }
 
-  reportReplacedValues(new ResponseTree(response, cq), settled ?? new ResponseTree(working, cq), cq, report);
-  return { response: settled ? cloneJson(working) : working, issues, passes };
+  reportReplacedValues(submitted, settled ?? new ResponseTree(working, cq), report);
+  // A settling pass that reused every result evaluated nothing on its copy: it is clean as it is.
+  return { response: settled && marked ? cloneJson(working) : working, issues, passes };
 }
 
 /** linkIds a pass changed: the written items and every item enclosing them. */
@@ -441,34 +450,53 @@ function applyWrites(
   }
 }
 
+/** A calculated item's answer values as submitted. */
+interface Submitted {
+  readonly q: QItem;
+  readonly key: string;
+  readonly expression: string;
+  readonly values: unknown[];
+}
+
+/**
+ * The submitted values of calculated items, from the first pass's tree: its copy has the
+ * submitted response's structure (same keys and locations) until the pass's writes are applied,
+ * and the values are copied out, so later writes do not reach them.
+ */
+function submittedValues(tree: ResponseTree, cq: CompiledQuestionnaire): Submitted[] {
+  const result: Submitted[] = [];
+  for (const q of cq.calculated) {
+    for (const node of tree.nodesOf(q)) {
+      const values = valuesOf(node.item.answer);
+      if (values.length > 0) {
+        result.push({ q, key: node.key, expression: node.expression, values });
+      }
+    }
+  }
+  return result;
+}
+
 /** Information issues for submitted calculated answers that the calculation changed. */
 function reportReplacedValues(
-  before: ResponseTree,
+  submitted: readonly Submitted[],
   after: ResponseTree,
-  cq: CompiledQuestionnaire,
   report: (i: OperationOutcomeIssue) => void
 ): void {
-  for (const q of cq.calculated) {
-    for (const node of before.nodesOf(q)) {
-      const old = valuesOf(node.item.answer);
-      if (old.length === 0) {
-        continue;
-      }
-      const now = after.nodeByKey(node.key);
-      const current = now?.q === q ? valuesOf(now.item.answer) : [];
-      if (jsonEqual(old, current)) {
-        continue;
-      }
-      report(
-        issue(
-          'information',
-          'informational',
-          current.length > 0
-            ? `submitted answer of calculated item '${q.linkId}' was replaced by the calculated value`
-            : `submitted answer of calculated item '${q.linkId}' was removed: the calculation gives no value`,
-          `${node.expression}.answer`
-        )
-      );
+  for (const { q, key, expression, values } of submitted) {
+    const now = after.nodeByKey(key);
+    const current = now?.q === q ? valuesOf(now.item.answer) : [];
+    if (jsonEqual(values, current)) {
+      continue;
     }
+    report(
+      issue(
+        'information',
+        'informational',
+        current.length > 0
+          ? `submitted answer of calculated item '${q.linkId}' was replaced by the calculated value`
+          : `submitted answer of calculated item '${q.linkId}' was removed: the calculation gives no value`,
+        `${expression}.answer`
+      )
+    );
   }
 }

@@ -29,10 +29,11 @@ interface Tracked {
 
 /**
  * Results carried from one evaluation pass to the next: a result is reused while none of the
- * linkIds it depends on changed and it does not read the response in an untracked way.
+ * linkIds it depends on changed and it does not read the response's items in an untracked way.
+ * Keyed by expression, then by item instance (the node's logical key, stable across passes).
  */
 export class EvaluationMemo {
-  private readonly entries = new Map<string, Tracked>();
+  private readonly entries = new Map<ExpressionDef, Map<string, Tracked>>();
   private active = false;
 
   /**
@@ -42,22 +43,64 @@ export class EvaluationMemo {
    */
   nextPass(changed: ReadonlySet<string>): void {
     this.active = true;
-    for (const [key, t] of this.entries) {
-      if (t.volatile || [...t.deps].some((d) => changed.has(d))) {
-        this.entries.delete(key);
+    for (const byNode of this.entries.values()) {
+      for (const [key, t] of byNode) {
+        if (t.volatile || dependsOn(t.deps, changed)) {
+          byNode.delete(key);
+        }
       }
     }
   }
 
   /** A reusable result (never in the first pass). */
-  get(key: string): Tracked | undefined {
-    return this.active ? this.entries.get(key) : undefined;
+  get(def: ExpressionDef, nodeKey: string): Tracked | undefined {
+    return this.active ? this.entries.get(def)?.get(nodeKey) : undefined;
   }
 
   /** Records a result. */
-  set(key: string, t: Tracked): void {
-    this.entries.set(key, t);
+  set(def: ExpressionDef, nodeKey: string, t: Tracked): void {
+    let byNode = this.entries.get(def);
+    if (!byNode) {
+      byNode = new Map();
+      this.entries.set(def, byNode);
+    }
+    byNode.set(nodeKey, t);
   }
+}
+
+function dependsOn(deps: ReadonlySet<string>, changed: ReadonlySet<string>): boolean {
+  for (const d of deps) {
+    if (changed.has(d)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Compiled FHIRPath per expression and context type. The definitions belong to a compiled
+ * Questionnaire (a private, never modified copy), so this holds no more than its expressions, and
+ * it spares a look-up in the shared compile cache on every evaluation.
+ */
+const compiledByDef = new WeakMap<ExpressionDef, { item?: CompiledFhirPath; root?: CompiledFhirPath }>();
+
+function compiledFor(def: ExpressionDef, onItem: boolean): CompiledFhirPath {
+  let slots = compiledByDef.get(def);
+  if (!slots) {
+    slots = {};
+    compiledByDef.set(def, slots);
+  }
+  const known = onItem ? slots.item : slots.root;
+  if (known) {
+    return known;
+  }
+  const fn = compileFhirPath(def.source, onItem ? ITEM_BASE : undefined);
+  if (onItem) {
+    slots.item = fn;
+  } else {
+    slots.root = fn;
+  }
+  return fn;
 }
 
 /** Marks a variable under evaluation (cycle detection). */
@@ -89,6 +132,7 @@ export class ExpressionSession {
   private readonly lookups: Partial<Record<LinkIdLookup['axis'], Map<string, unknown[]>>> = {};
   private clockValues: Record<string, string> | undefined;
   private readonly reported = new Set<string>();
+  private ranOnResponse = false;
 
   /**
    * @param cq - compiled Questionnaire.
@@ -112,6 +156,14 @@ export class ExpressionSession {
   }
 
   /**
+   * Whether any FHIRPath evaluation ran on this state of the response (an expression, or a
+   * look-up index). Until one does, fhirpath.js's hidden metadata cannot be on its objects.
+   */
+  get touchedResponse(): boolean {
+    return this.ranOnResponse;
+  }
+
+  /**
    * Evaluates an expression defined on `node`'s Questionnaire item (or at Questionnaire level when
    * `node` is undefined) for that item instance.
    * @param def - the expression.
@@ -123,13 +175,16 @@ export class ExpressionSession {
   }
 
   private run(def: ExpressionDef, node: ResponseNode | undefined, scope: Scope): Tracked {
-    const memoKey = `${def.location}\u0000${node?.key ?? ''}`;
-    const cached = this.memo?.get(memoKey);
+    if (!this.memo) {
+      return this.compute(def, node, scope);
+    }
+    const nodeKey = node?.key ?? '';
+    const cached = this.memo.get(def, nodeKey);
     if (cached) {
       return cached;
     }
     const result = this.compute(def, node, scope);
-    this.memo?.set(memoKey, result);
+    this.memo.set(def, nodeKey, result);
     return result;
   }
 
@@ -143,7 +198,7 @@ export class ExpressionSession {
     }
     let fn: CompiledFhirPath;
     try {
-      fn = compileFhirPath(def.source, node ? ITEM_BASE : undefined);
+      fn = compiledFor(def, node !== undefined);
     } catch (err) {
       return this.fail(def, err instanceof FhirPathError ? err.reason : String(err));
     }
@@ -152,7 +207,7 @@ export class ExpressionSession {
       env.qitem = node.q.item;
     }
     const deps = new Set<string>();
-    let volatile = def.readsContext;
+    let volatile = def.readsItems;
     for (const name of def.refs) {
       const v = this.variable(name, scope);
       if (v) {
@@ -176,6 +231,7 @@ export class ExpressionSession {
       Object.assign(env, clock);
     }
     try {
+      this.ranOnResponse = true;
       const value = fn(node ? node.item : this.tree.response, env);
       if (def.isConstant) {
         this.cq.constants.set(def.location, value);
@@ -238,6 +294,7 @@ export class ExpressionSession {
     if (cached) {
       return cached;
     }
+    this.ranOnResponse = true;
     const index =
       axis === 'repeat'
         ? this.repeatIndex()
@@ -350,13 +407,21 @@ export class ExpressionSession {
   }
 }
 
-function definitions(defs: readonly ExpressionDef[]): Map<string, ExpressionDef> {
+/** Variables by name per list of definitions (a compiled Questionnaire's, never modified). */
+const definitionMaps = new WeakMap<readonly ExpressionDef[], ReadonlyMap<string, ExpressionDef>>();
+
+function definitions(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
+  const known = definitionMaps.get(defs);
+  if (known) {
+    return known;
+  }
   const map = new Map<string, ExpressionDef>();
   for (const d of defs) {
     if (d.name !== undefined && !map.has(d.name)) {
       map.set(d.name, d);
     }
   }
+  definitionMaps.set(defs, map);
   return map;
 }
 

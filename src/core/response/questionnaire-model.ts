@@ -3,6 +3,7 @@ import { SDC_EXTENSION } from '../constants';
 import { parse } from 'fhirpath';
 import { compileFhirPath } from '../fhirpath/fhirpath';
 import { isObject } from '../json';
+import { LruCache } from '../lru';
 import type { TypedValue, ValueType } from './values';
 import { allowedAnswerTypes, arrayOf, cloneJson, singleValueOf, typedValuesOf } from './values';
 
@@ -60,6 +61,13 @@ export interface ExpressionDef {
    * the response changes. Otherwise it depends only on its look-ups and variables.
    */
   readonly readsContext: boolean;
+  /**
+   * Like {@link readsContext}, but reads of the response's own elements other than `item`
+   * (`%resource.status`, `%resource.author`) do not count: the SDC calculation writes only items, so
+   * such a read gives the same result in every pass. When false, a result can be reused across
+   * passes while its look-ups and variables are unchanged.
+   */
+  readonly readsItems: boolean;
   /** True when the result depends only on the Questionnaire: no variables, look-ups, clock or context. */
   readonly isConstant: boolean;
 }
@@ -124,6 +132,11 @@ export interface CompiledQuestionnaire {
   readonly calculated: readonly QItem[];
   /** True when some item has enableWhen or enableWhenExpression. */
   readonly hasConditions: boolean;
+  /**
+   * True when some item has an enableWhenExpression: only then does deciding enablement evaluate
+   * FHIRPath on the response (plain enableWhen compares answers directly).
+   */
+  readonly hasEnableWhenExpressions: boolean;
   /** True when some item, or the Questionnaire, carries any expression. */
   readonly hasExpressions: boolean;
   /**
@@ -152,6 +165,7 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
   const byLinkId = new Map<string, QItem>();
   const calculated: QItem[] = [];
   let hasConditions = false;
+  let hasEnableWhenExpressions = false;
   let hasExpressions = false;
 
   const build = (items: unknown, base: string, parent: QItem | undefined): QItem[] => {
@@ -226,6 +240,9 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
       if (q.enableWhen.length > 0 || q.enableWhenExpression) {
         hasConditions = true;
       }
+      if (q.enableWhenExpression) {
+        hasEnableWhenExpressions = true;
+      }
       if (q.enableWhenExpression || q.calculated || q.variables.length > 0) {
         hasExpressions = true;
       }
@@ -261,6 +278,7 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
     variables,
     calculated,
     hasConditions,
+    hasEnableWhenExpressions,
     hasExpressions: hasExpressions || variables.length > 0,
     constants: new Map(),
   };
@@ -435,11 +453,13 @@ function analyse(
   } else if (text.trim() === '') {
     problem = 'expression is empty';
   }
-  const scan = scanExpression(text);
-  const reads = problem === undefined ? readsContext(scan.source) : true;
+  const { scan, reads: parsed } = analysisOf(text);
+  const reads = problem === undefined ? parsed : { context: true, items: true };
   return {
-    readsContext: reads,
-    isConstant: !reads && scan.refs.length === 0 && scan.lookups.length === 0 && scan.clock.length === 0,
+    readsContext: reads.context,
+    readsItems: reads.items,
+    isConstant:
+      !reads.context && scan.refs.length === 0 && scan.lookups.length === 0 && scan.clock.length === 0,
     kind,
     name,
     text,
@@ -451,6 +471,32 @@ function analyse(
     lookups: scan.lookups,
     clock: scan.clock,
   };
+}
+
+interface Analysis {
+  readonly scan: ReturnType<typeof scanExpression>;
+  readonly reads: ContextReads;
+}
+
+/**
+ * What an expression text reads, by text: parsing dominates compiling a Questionnaire, a
+ * Questionnaire repeats texts (one rule on several items), and another object with the same
+ * content (a Questionnaire sent inline) repeats them all. Bounded, and long texts are not kept.
+ */
+const analyses = new LruCache<string, Analysis>(512);
+const MAX_CACHED_TEXT = 4096;
+
+function analysisOf(text: string): Analysis {
+  const known = analyses.get(text);
+  if (known) {
+    return known;
+  }
+  const scan = scanExpression(text);
+  const analysis: Analysis = { scan, reads: contextReads(scan.source) };
+  if (text.length <= MAX_CACHED_TEXT) {
+    analyses.set(text, analysis);
+  }
+  return analysis;
 }
 
 const LOOKUP_RE =
@@ -613,16 +659,40 @@ const INPUT_FREE_FUNCTIONS = new Set(['iif', 'today', 'now', 'timeOfDay']);
  * @param source - the (rewritten) expression.
  */
 export function readsContext(source: string): boolean {
+  return contextReads(source).context;
+}
+
+/**
+ * Static check: may the expression read the response's items (see {@link ExpressionDef.readsItems})?
+ * As {@link readsContext}, except that `%resource.name` with a member other than `item` is a read
+ * of an element the calculation never changes. Unparsable expressions count as reading items.
+ * @param source - the (rewritten) expression.
+ */
+export function readsItems(source: string): boolean {
+  return contextReads(source).items;
+}
+
+interface ContextReads {
+  readonly context: boolean;
+  readonly items: boolean;
+}
+
+function contextReads(source: string): ContextReads {
   let ast: AstNode;
   try {
     ast = parse(source) as AstNode;
   } catch {
-    return true;
+    return { context: true, items: true };
   }
-  return reads(ast, true);
+  return { context: reads(ast, true, false), items: reads(ast, true, true) };
 }
 
-function reads(n: AstNode, focusIsContext: boolean): boolean {
+/**
+ * @param n - parse tree node.
+ * @param focusIsContext - whether the focus here is the evaluation context.
+ * @param itemsOnly - when true, `%resource.member` (member other than `item`) is not a read.
+ */
+function reads(n: AstNode, focusIsContext: boolean, itemsOnly: boolean): boolean {
   const children = n.children ?? [];
   switch (n.type) {
     case 'ExternalConstantTerm':
@@ -633,22 +703,50 @@ function reads(n: AstNode, focusIsContext: boolean): boolean {
         const name = functionName(inv);
         return (
           (focusIsContext && !INPUT_FREE_FUNCTIONS.has(name)) ||
-          params(inv).some((p) => reads(p, focusIsContext))
+          params(inv).some((p) => reads(p, focusIsContext, itemsOnly))
         );
       }
       return focusIsContext;
     }
     case 'InvocationExpression': {
       const [left, right] = children;
-      if (left && reads(left, focusIsContext)) {
+      if (itemsOnly && left && right && isResourceConstant(left) && isStableMember(right)) {
+        return false;
+      }
+      if (left && reads(left, focusIsContext, itemsOnly)) {
         return true;
       }
       // Arguments of a function applied to a computed collection see that collection's items.
-      return right?.type === 'FunctionInvocation' ? params(right).some((p) => reads(p, false)) : false;
+      return right?.type === 'FunctionInvocation'
+        ? params(right).some((p) => reads(p, false, itemsOnly))
+        : false;
     }
     default:
-      return children.some((c) => reads(c, focusIsContext));
+      return children.some((c) => reads(c, focusIsContext, itemsOnly));
   }
+}
+
+/** `%resource` alone (a term, not inside a longer path). */
+function isResourceConstant(n: AstNode): boolean {
+  const term = n.type === 'TermExpression' ? n.children?.[0] : undefined;
+  return term?.type === 'ExternalConstantTerm' && constantName(term) === 'resource';
+}
+
+/** `.name` for a response element the calculation never writes: any member but `item`. */
+function isStableMember(n: AstNode): boolean {
+  if (n.type !== 'MemberInvocation') {
+    return false;
+  }
+  const text = n.children?.find((c) => c.type === 'Identifier')?.text;
+  if (text === undefined) {
+    return false;
+  }
+  // A delimited name with escapes could spell `item`: counted as a read.
+  if (text.includes('\\')) {
+    return false;
+  }
+  const name = /^`.*`$/.test(text) ? text.slice(1, -1) : text;
+  return name !== 'item';
 }
 
 function constantName(n: AstNode): string {

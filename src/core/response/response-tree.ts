@@ -3,6 +3,8 @@ import { isObject } from '../json';
 import type { CompiledQuestionnaire, QItem } from './questionnaire-model';
 import { arrayOf } from './values';
 
+const NO_NODES: readonly ResponseNode[] = [];
+
 /**
  * A place where items live: the response root, a group instance (its `item`), or one answer of a
  * question (its `answer[n].item`). Containers of absent items are "virtual": they describe where
@@ -11,6 +13,8 @@ import { arrayOf } from './values';
 export class Container {
   /** Items present here (matched or not), in response order. */
   readonly children: ResponseNode[] = [];
+  /** The matched ones by Questionnaire item, in response order. */
+  private readonly byQ = new Map<QItem, ResponseNode[]>();
   private cachedExpression: string | undefined;
   private cachedKey: string | undefined;
   private cachedPos: readonly number[] | undefined;
@@ -25,6 +29,24 @@ export class Container {
     readonly answerIndex: number | undefined,
     readonly qChildren: readonly QItem[]
   ) {}
+
+  /** Adds a present item (the tree does, while reading the response). */
+  add(node: ResponseNode): void {
+    this.children.push(node);
+    if (node.q) {
+      const list = this.byQ.get(node.q);
+      if (list) {
+        list.push(node);
+      } else {
+        this.byQ.set(node.q, [node]);
+      }
+    }
+  }
+
+  /** Present items matched to `q`, in response order (read only). */
+  childrenOf(q: QItem): readonly ResponseNode[] {
+    return this.byQ.get(q) ?? NO_NODES;
+  }
 
   /** FHIRPath location of the container element. */
   get expression(): string {
@@ -171,16 +193,16 @@ export class ResponseTree {
     return this.containersByKey.get(key);
   }
 
-  /** Present nodes for `q` in a container. */
-  childrenFor(container: Container, q: QItem): ResponseNode[] {
-    return container.children.filter((n) => n.q === q);
+  /** Present nodes for `q` in a container (read only). */
+  childrenFor(container: Container, q: QItem): readonly ResponseNode[] {
+    return container.childrenOf(q);
   }
 
   /**
    * The nodes standing for `q` in a container: the present ones, or one virtual node when there is
    * none. A repeating group with no instance has no node (nothing can be created for it).
    */
-  instancesIn(container: Container, q: QItem): ResponseNode[] {
+  instancesIn(container: Container, q: QItem): readonly ResponseNode[] {
     const present = this.childrenFor(container, q);
     if (present.length > 0) {
       return present;
@@ -257,7 +279,7 @@ export class ResponseTree {
       ordinals.set(linkId, ordinal + 1);
       const mismatch = q ? undefined : this.cq.byLinkId.has(linkId) ? 'wrong-level' : 'unknown';
       const node = new ResponseNode(linkId, item, q, mismatch, container, index, ordinal, false);
-      container.children.push(node);
+      container.add(node);
       this.nodes.push(node);
       if (!q) {
         continue;

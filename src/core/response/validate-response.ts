@@ -70,8 +70,9 @@ export function validateResponse(
   const { issues, report } = issueCollector();
   checkResource(response, questionnaire, report);
   const cq = compileQuestionnaire(questionnaire);
-  // fhirpath.js marks the objects it returns, so expressions run on a private copy.
-  const subject = cq.hasExpressions ? cloneJson(response) : response;
+  // fhirpath.js marks the objects it returns, so expressions run on a private copy; only an
+  // enableWhenExpression (and the variables it names) is evaluated here.
+  const subject = cq.hasEnableWhenExpressions ? cloneJson(response) : response;
   const tree = new ResponseTree(subject, cq);
   const enabled = enablementFor(tree, cq, response, questionnaire, options, report);
   new ItemChecker(tree, cq, enabled, options, report).container(tree.root);
@@ -181,7 +182,10 @@ function enablementFor(
     new Enablement(tree, new ExpressionSession(cq, tree, options, report), report);
   let basis: ResponseTree | undefined;
   if (options.completed) {
-    basis = new ResponseTree(cloneJson(options.completed), cq);
+    basis = new ResponseTree(
+      cq.hasEnableWhenExpressions ? cloneJson(options.completed) : options.completed,
+      cq
+    );
   } else if (cq.calculated.length > 0) {
     basis = new ResponseTree(
       calculateResponse(response, questionnaire, { clock: options.clock }).response,

@@ -1,10 +1,15 @@
 import {
   compileQuestionnaire,
   readsContext,
+  readsItems,
   scanExpression,
 } from '../../../src/core/response/questionnaire-model';
 import { calculateResponse } from '../../../src/core/response/calculate';
 import { deepFreeze, expressionExtension, intake, questionnaire, response, variable } from './support';
+
+// The module object questionnaire-model.ts calls parse() on (an `import *` would be a copy).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fhirpath = require('fhirpath') as { parse: (expression: string) => unknown };
 
 describe('scanExpression', () => {
   test('replaces linkId look-ups over the whole response with a variable', () => {
@@ -78,6 +83,59 @@ describe('readsContext', () => {
   });
 });
 
+describe('readsItems', () => {
+  test.each([
+    // Elements of the response other than item: the calculation never writes them.
+    ["%resource.status = 'amended'", false, true],
+    ["%resource.author.reference.matches('^Practitioner/')", false, true],
+    ['iif(%a.exists(), %a, %resource.author)', false, true],
+    ['%a.where(%resource.id = code).exists()', false, true],
+    ['%resource.extension.url', false, true],
+    // Items, however spelt, and everything that can reach them.
+    ['%resource.item.count()', true, true],
+    ['%resource.`item`.count()', true, true],
+    ['%resource.`it\\u0065m`.count()', true, true],
+    ['%resource.children().count()', true, true],
+    ['%resource.descendants().count()', true, true],
+    ['%resource.ofType(QuestionnaireResponse).item', true, true],
+    ['%resource', true, true],
+    ['%resource.status | %resource', true, true],
+    ['%rootResource.status', true, true],
+    ['%context.status', true, true],
+    ['status', true, true],
+    ['answer.value > 1', true, true],
+    // Nothing of the response.
+    ['%a + %b', false, false],
+    ['%questionnaire.item.count() + %qitem.text.length()', false, false],
+    ['(1 +', true, true],
+  ])('%s → items %s, context %s', (expression, items, context) => {
+    expect(readsItems(expression)).toBe(items);
+    expect(readsContext(expression)).toBe(context);
+  });
+
+  test('never says "no" where readsContext says "yes" about an expression without %resource members', () => {
+    // readsItems only relaxes `%resource.member`; on the readsContext table it agrees otherwise.
+    for (const e of [
+      "item.where(linkId='x')",
+      '$this.linkId',
+      'where(linkId = %a).exists()',
+      'iif(answer.exists(), 1, 2)',
+    ]) {
+      expect(readsItems(e)).toBe(true);
+    }
+  });
+
+  test('a constant stays one that reads nothing of the response, %resource members included', () => {
+    const cq = compileQuestionnaire(
+      questionnaire([], { extension: [variable('s', '%resource.status'), variable('k', '30')] })
+    );
+    expect(cq.variables.map((v) => [v.isConstant, v.readsContext, v.readsItems])).toEqual([
+      [false, true, false],
+      [true, false, false],
+    ]);
+  });
+});
+
 describe('compileQuestionnaire', () => {
   test('is cached per Questionnaire object', () => {
     const q = intake();
@@ -133,5 +191,38 @@ describe('compileQuestionnaire', () => {
       })
     );
     expect(cq.variables.map((v) => v.isConstant)).toEqual([true, false, false, false]);
+  });
+
+  test('another object with the same content is analysed alike, without parsing its expressions again', () => {
+    const first = compileQuestionnaire(intake());
+    const parse = jest.spyOn(fhirpath, 'parse');
+    try {
+      const second = compileQuestionnaire(intake());
+      expect(second).not.toBe(first);
+      const defs = (cq: typeof first): unknown[] => [
+        ...cq.variables,
+        ...cq.all.flatMap((q) => [...q.variables, q.calculated, q.enableWhenExpression]),
+      ];
+      expect(defs(second)).toEqual(defs(first));
+      expect(defs(first).filter((d) => d !== undefined).length).toBeGreaterThan(0);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  test('a long expression text is analysed each time (not kept), with the same result', () => {
+    const long = `%a + '${'x'.repeat(4100)}'.length()`;
+    const q = (): ReturnType<typeof questionnaire> =>
+      questionnaire([], { extension: [variable('a', '1'), variable('b', long)] });
+    const first = compileQuestionnaire(q());
+    const parse = jest.spyOn(fhirpath, 'parse');
+    try {
+      const second = compileQuestionnaire(q());
+      expect(second.variables).toEqual(first.variables);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -1,11 +1,15 @@
 import type {
   OperationOutcomeIssue,
+  Questionnaire,
   QuestionnaireResponse,
   QuestionnaireResponseItem,
 } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { calculateResponse } from '../../../src/core/response/calculate';
+import type { ValueSetMembership } from '../../../src/core/response/validate-response';
 import { validateResponse } from '../../../src/core/response/validate-response';
+import { shippedRegistry } from '../../../src/core/conformance/registry';
+import { validReResponse } from '../../helpers/re-response-arbitrary';
 import { arbitraryResponse } from './arbitraries';
 import {
   ATC,
@@ -710,5 +714,62 @@ describe('validateResponse', () => {
       }),
       { numRuns: 300 }
     );
+  });
+});
+
+describe('validateResponse never writes to the responses it is given', () => {
+  const re = shippedRegistry().resolve<Questionnaire>(
+    'http://re-fhir.org/fhir/Questionnaire/re-evaluation',
+    'Questionnaire'
+  )!;
+  const clock = (): Date => new Date('2026-11-27T09:00:00Z');
+  const yes: ValueSetMembership = () => true;
+
+  test('RE Questionnaire (no enableWhenExpression): frozen input and completed give the same issues', () => {
+    fc.assert(
+      fc.property(validReResponse(), (qr) => {
+        const completed = calculateResponse(qr, re, { clock }).response;
+        const expected = validateResponse(structuredClone(qr), re, {
+          clock,
+          memberOf: yes,
+          completed: structuredClone(completed),
+        });
+        // A frozen object refuses fhirpath.js's hidden metadata: any evaluation on it would throw.
+        const actual = validateResponse(deepFreeze(structuredClone(qr)), re, {
+          clock,
+          memberOf: yes,
+          completed: deepFreeze(structuredClone(completed)),
+        });
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 20 }
+    );
+  });
+
+  test('an enableWhenExpression runs on private copies: frozen responses are fine', () => {
+    const q = questionnaire([
+      { linkId: 'a', type: 'boolean' },
+      {
+        linkId: 'b',
+        type: 'string',
+        extension: [
+          expressionExtension('enableWhenExpression', "%resource.item.where(linkId = 'a').answer.value"),
+        ],
+      },
+      {
+        linkId: 'c',
+        type: 'string',
+        extension: [expressionExtension('enableWhenExpression', "%resource.item.where(linkId='a')")],
+      },
+    ]);
+    const qr = deepFreeze(
+      response([
+        { linkId: 'a', answer: [{ valueBoolean: true }] },
+        { linkId: 'b', answer: [{ valueString: 'x' }] },
+      ])
+    );
+    const issues = validateResponse(qr, q, { completed: qr });
+    expect(summary(issues)).toEqual(summary(validateResponse(structuredClone(qr), q)));
+    expect(issues.filter((i) => i.code === 'exception')).toEqual([]);
   });
 });
