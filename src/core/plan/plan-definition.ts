@@ -177,7 +177,8 @@ function applyPlan(run: Run, definition: PlanDefinition, depth: number): Applied
   const env = withVariables(
     definition.extension,
     run.environment.data,
-    { ...run.environment.env, planDefinition: definition },
+    run.environment.env,
+    { planDefinition: definition },
     'PlanDefinition',
     where,
     run.issues,
@@ -227,7 +228,8 @@ function applyAction(
   const env = withVariables(
     action.extension,
     run.environment.data,
-    { ...parentEnv, action },
+    parentEnv,
+    { action },
     path,
     where,
     run.issues,
