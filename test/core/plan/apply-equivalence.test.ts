@@ -180,7 +180,13 @@ describe('$apply equals the earlier $apply', () => {
                   url: 'http://hl7.org/fhir/StructureDefinition/cqf-applicabilityBehavior',
                   valueCode: 'any',
                 }),
-                fc.constant({ url: RULE_EXTENSION, valueCoding: { code: 'R1' } })
+                fc.record({
+                  url: fc.constantFrom(RULE_EXTENSION, 'http://example.org/other'),
+                  valueCoding: fc.record(
+                    { code: fc.constantFrom('R1', 'R2'), display: fc.constantFrom('a', 'b') },
+                    { requiredKeys: [] }
+                  ),
+                })
               ),
               { maxLength: 3 }
             ),
