@@ -127,7 +127,8 @@ export function instantiateActivity(
   const env: FhirPathEnv = withVariables(
     definition.extension,
     context.environment.data,
-    { ...context.environment.env, activityDefinition: definition },
+    context.environment.env,
+    { activityDefinition: definition },
     'ActivityDefinition',
     where,
     context.issues

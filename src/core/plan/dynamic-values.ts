@@ -2,7 +2,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import { setPathValues } from './element-path';
-import { evaluateExpression } from './expression';
+import { evaluateExpression, focusEnv } from './expression';
 import type { Expression } from '@medplum/fhirtypes';
 
 /** The shape shared by `ActivityDefinition.dynamicValue` and `PlanDefinition.action.dynamicValue`. */
@@ -34,13 +34,18 @@ export function applyDynamicValues(
   where: string,
   issues: OperationOutcomeIssue[]
 ): void {
-  (dynamicValues ?? []).forEach((dynamicValue, i) => {
+  if (!dynamicValues?.length) {
+    return;
+  }
+  // Every value is evaluated on the same target (modified in place), so one environment serves all.
+  const focused = focusEnv(env, target);
+  dynamicValues.forEach((dynamicValue, i) => {
     const at = `${location}[${i}]`;
     if (!dynamicValue.path) {
       issues.push(issue('error', 'invalid', `${where}: a dynamicValue has no path`, at));
       return;
     }
-    const result = evaluateExpression(dynamicValue.expression, target, env, `${at}.expression`, where);
+    const result = evaluateExpression(dynamicValue.expression, target, focused, `${at}.expression`, where);
     if (!result.ok) {
       issues.push(result.issue);
       return;

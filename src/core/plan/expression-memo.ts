@@ -27,7 +27,22 @@ export class ExpressionMemo {
    * @param env - the `%` variables
    */
   get(expression: string, focus: unknown, env: Readonly<Record<string, unknown>>): unknown[] | undefined {
-    const names = this.variablesOf(expression);
+    return this.find(expression, variablesOf(expression), focus, env);
+  }
+
+  /**
+   * {@link get} with the expression's variables already known ({@link referencedVariables} of it).
+   * @param expression - the FHIRPath text
+   * @param names - its variables, or null for an expression that may not be reused
+   * @param focus - the input node
+   * @param env - the `%` variables
+   */
+  find(
+    expression: string,
+    names: readonly string[] | null,
+    focus: unknown,
+    env: Readonly<Record<string, unknown>>
+  ): unknown[] | undefined {
     if (!names) {
       return undefined;
     }
@@ -47,7 +62,24 @@ export class ExpressionMemo {
    * @param result - its result
    */
   set(expression: string, focus: unknown, env: Readonly<Record<string, unknown>>, result: unknown[]): void {
-    const names = this.variablesOf(expression);
+    this.record(expression, variablesOf(expression), focus, env, result);
+  }
+
+  /**
+   * {@link set} with the expression's variables already known.
+   * @param expression - the FHIRPath text
+   * @param names - its variables ({@link referencedVariables}), or null: nothing is recorded
+   * @param focus - the input node
+   * @param env - the `%` variables the expression ran with
+   * @param result - its result
+   */
+  record(
+    expression: string,
+    names: readonly string[] | null,
+    focus: unknown,
+    env: Readonly<Record<string, unknown>>,
+    result: unknown[]
+  ): void {
     if (!names) {
       return;
     }
@@ -59,15 +91,19 @@ export class ExpressionMemo {
       this.entries.set(expression, [entry]);
     }
   }
+}
 
-  private variablesOf(expression: string): readonly string[] | null {
-    let names = variableNames.get(expression);
-    if (names === undefined) {
-      names = referencedVariables(expression);
-      variableNames.set(expression, names);
-    }
-    return names;
+/**
+ * {@link referencedVariables} of an expression, kept across runs.
+ * @param expression - the FHIRPath text
+ */
+export function variablesOf(expression: string): readonly string[] | null {
+  let names = variableNames.get(expression);
+  if (names === undefined) {
+    names = referencedVariables(expression);
+    variableNames.set(expression, names);
   }
+  return names;
 }
 
 interface MemoEntry {

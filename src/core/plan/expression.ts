@@ -1,8 +1,9 @@
 import type { Expression, Extension, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { compileFhirPath, FhirPathError } from '../fhirpath/fhirpath';
-import type { FhirPathEnv } from '../fhirpath/fhirpath';
+import type { CompiledFhirPath, FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ExpressionMemo } from './expression-memo';
+import { variablesOf } from './expression-memo';
 
 /** The only expression language this processor evaluates. */
 export const FHIRPATH_LANGUAGE = 'text/fhirpath';
@@ -64,6 +65,10 @@ export function evaluateExpression(
   where: string,
   memo?: ExpressionMemo
 ): ExpressionResult {
+  const ready = preparedFor(expression);
+  if (ready) {
+    return run(ready, expression!.expression!, focus, env, location, where, memo);
+  }
   if (!expression || typeof expression.expression !== 'string' || expression.expression.trim() === '') {
     const text = expression?.reference
       ? `${where}: expressions by library reference (${expression.reference}) are not supported; give the FHIRPath inline`
@@ -84,38 +89,124 @@ export function evaluateExpression(
       ),
     };
   }
+  let compiled: Prepared;
   try {
-    const text = expression.expression;
-    const fullEnv = { ...env, resource: focus, rootResource: focus };
-    const known = memo?.get(text, focus, fullEnv);
-    if (known) {
-      return { ok: true, values: known };
-    }
-    const values = compileFhirPath(text)(focus, fullEnv);
-    memo?.set(text, focus, fullEnv, values);
-    return { ok: true, values };
+    compiled = prepare(expression as Expression & { expression: string });
   } catch (err) {
-    const reason =
-      err instanceof FhirPathError ? err.reason : err instanceof Error ? err.message : String(err);
-    return {
-      ok: false,
-      issue: issue(
-        'error',
-        'invalid',
-        `${where}: FHIRPath ${JSON.stringify(expression.expression)} failed: ${reason}`,
-        location
-      ),
-    };
+    return failed(expression.expression, err, location, where);
   }
+  return run(compiled, expression.expression, focus, env, location, where, memo);
+}
+
+/** What an Expression needs to run, worked out once per Expression object (see {@link preparedFor}). */
+interface Prepared {
+  /** The text it was worked out for: a changed Expression is prepared again. */
+  readonly text: string;
+  readonly fn: CompiledFhirPath;
+  /** {@link variablesOf} the text: the memo's key. */
+  readonly names: readonly string[] | null;
 }
 
 /**
- * Adds the `variable` extensions of one element to a copy of `env`, in order, so that each variable
- * may use the ones before it. A variable that fails to evaluate is defined as empty and reported.
+ * Prepared FHIRPath Expressions by their object: the content's Expressions are evaluated once per
+ * response or more, and the compiled-expression and variable-name caches are LRUs keyed by text, each
+ * look-up of which moves an entry. Keyed weakly (an entry goes with its content) and checked against
+ * the text on every use, so an Expression changed after it ran is never answered by its old text.
+ */
+const prepared = new WeakMap<Expression, Prepared>();
+
+/** The prepared form of a FHIRPath Expression whose text has not changed since, if any. */
+function preparedFor(expression: Expression | undefined): Prepared | undefined {
+  if (!expression) {
+    return undefined;
+  }
+  const known = prepared.get(expression);
+  return known && known.text === expression.expression && expression.language === FHIRPATH_LANGUAGE
+    ? known
+    : undefined;
+}
+
+/** Compiles a FHIRPath Expression with non-blank text (throws a FhirPathError if it does not parse). */
+function prepare(expression: Expression & { expression: string }): Prepared {
+  const text = expression.expression;
+  const ready: Prepared = { text, fn: compileFhirPath(text), names: variablesOf(text) };
+  prepared.set(expression, ready);
+  return ready;
+}
+
+function run(
+  ready: Prepared,
+  text: string,
+  focus: unknown,
+  env: FhirPathEnv,
+  location: string,
+  where: string,
+  memo: ExpressionMemo | undefined
+): ExpressionResult {
+  try {
+    const fullEnv = focusedOn(env, focus) ? env : { ...env, resource: focus, rootResource: focus };
+    const known = memo?.find(text, ready.names, focus, fullEnv);
+    if (known) {
+      return { ok: true, values: known };
+    }
+    const values = ready.fn(focus, fullEnv);
+    memo?.record(text, ready.names, focus, fullEnv, values);
+    return { ok: true, values };
+  } catch (err) {
+    return failed(text, err, location, where);
+  }
+}
+
+function failed(text: string, err: unknown, location: string, where: string): ExpressionResult {
+  const reason = err instanceof FhirPathError ? err.reason : err instanceof Error ? err.message : String(err);
+  return {
+    ok: false,
+    issue: issue(
+      'error',
+      'invalid',
+      `${where}: FHIRPath ${JSON.stringify(text)} failed: ${reason}`,
+      location
+    ),
+  };
+}
+
+/**
+ * Whether `env` already holds `focus` as `%resource` and `%rootResource` (own properties), so that
+ * evaluating on `focus` can use it as it is: `{ ...env, resource: focus, rootResource: focus }` would
+ * be an object with the same properties in the same order.
+ * @param env - the `%` variables
+ * @param focus - the input node
+ */
+export function focusedOn(env: FhirPathEnv, focus: unknown): boolean {
+  return (
+    env.resource === focus &&
+    env.rootResource === focus &&
+    Object.prototype.hasOwnProperty.call(env, 'resource') &&
+    Object.prototype.hasOwnProperty.call(env, 'rootResource')
+  );
+}
+
+/**
+ * `env` with `focus` as `%resource` and `%rootResource`: every expression evaluated on that focus
+ * with it (conditions and variables on `data`, the dynamic values of one target) shares the one copy
+ * instead of {@link evaluateExpression} making one per evaluation.
+ * @param env - the `%` variables (not modified)
+ * @param focus - the input node
+ */
+export function focusEnv(env: FhirPathEnv, focus: unknown): FhirPathEnv {
+  return focusedOn(env, focus) ? env : { ...env, resource: focus, rootResource: focus };
+}
+
+/**
+ * Adds `added` and then the `variable` extensions of one element to a copy of `env`, in order, so
+ * that each variable may use the ones before it. A variable that fails to evaluate is defined as
+ * empty and reported. The copy has `focus` as `%resource` and `%rootResource` (see {@link focusEnv}):
+ * each expression sets them to its own focus anyway, and the reserved names keep variables off them.
  * See: https://hl7.org/fhir/extensions/StructureDefinition-variable.html
  * @param extensions - the element's extensions (others are ignored)
  * @param focus - the input node for the variable expressions
  * @param env - the variables visible so far (not modified)
+ * @param added - variables the processor defines for this element (`%action`, `%planDefinition`…)
  * @param location - FHIRPath location of the element, for issues
  * @param where - human-readable owner, for issue text
  * @param issues - collects issues
@@ -125,12 +216,14 @@ export function withVariables(
   extensions: readonly Extension[] | undefined,
   focus: unknown,
   env: FhirPathEnv,
+  added: FhirPathEnv,
   location: string,
   where: string,
   issues: OperationOutcomeIssue[],
   memo?: ExpressionMemo
 ): FhirPathEnv {
-  const result: FhirPathEnv = { ...env };
+  // One copy per element: the processor's variables, the focus, then the element's own variables.
+  const result: FhirPathEnv = { ...env, ...added, resource: focus, rootResource: focus };
   (extensions ?? []).forEach((ext, i) => {
     if (ext.url !== VARIABLE_EXTENSION) {
       return;

@@ -177,7 +177,8 @@ function applyPlan(run: Run, definition: PlanDefinition, depth: number): Applied
   const env = withVariables(
     definition.extension,
     run.environment.data,
-    { ...run.environment.env, planDefinition: definition },
+    run.environment.env,
+    { planDefinition: definition },
     'PlanDefinition',
     where,
     run.issues,
@@ -227,7 +228,8 @@ function applyAction(
   const env = withVariables(
     action.extension,
     run.environment.data,
-    { ...parentEnv, action },
+    parentEnv,
+    { action },
     path,
     where,
     run.issues,
@@ -533,14 +535,33 @@ function collectExtensions(actions: readonly RequestGroupAction[], urls: readonl
   return found;
 }
 
+/**
+ * The extensions without repeats (equal JSON), first occurrences in order. Only extensions that share
+ * a url and coded value are compared as JSON: equal JSON has equal strings there, so the others
+ * cannot be repeats (the plan's rule extensions differ mostly by code).
+ */
 function dedupe(extensions: readonly Extension[]): Extension[] {
-  const seen = new Set<string>();
+  if (extensions.length < 2) {
+    return [...extensions];
+  }
+  const kept = new Map<string, { extension: Extension; json?: string }[]>();
   return extensions.filter((extension) => {
-    const key = JSON.stringify(extension);
-    if (seen.has(key)) {
-      return false;
+    const code = extension.valueCoding?.code;
+    const group =
+      typeof extension.url === 'string' && typeof code === 'string' ? `${extension.url}|${code}` : '';
+    const earlier = kept.get(group);
+    if (!earlier) {
+      kept.set(group, [{ extension }]);
+      return true;
     }
-    seen.add(key);
+    const json = JSON.stringify(extension);
+    for (const other of earlier) {
+      other.json ??= JSON.stringify(other.extension);
+      if (other.json === json) {
+        return false;
+      }
+    }
+    earlier.push({ extension, json });
     return true;
   });
 }

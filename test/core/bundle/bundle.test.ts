@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import type { BundleEntry, Condition, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { buildProvenance, PROVENANCE_KEY_SYSTEM, provenanceKey } from '../../../src/core/bundle/provenance';
 import { toIdempotentEntry, transactionBundle } from '../../../src/core/bundle/transaction';
@@ -16,6 +18,32 @@ describe('name-based UUIDs', () => {
     expect(nameUuid('a')).toBe(nameUuid('a'));
     expect(nameUuid('a')).not.toBe(nameUuid('b'));
     expect(nameUuid('a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  test('are RFC 9562 version 5 UUIDs in the module namespace (vectors from Python uuid.uuid5)', () => {
+    expect(nameUuid('QuestionnaireResponse/qr1')).toBe('95134697-2877-59f6-a893-626fd6e6f15a');
+    expect(nameUuid('')).toBe('c2331872-d27a-55ed-8fee-81392d31cba4');
+    expect(nameUuid('é😀')).toBe('f84db22f-888e-59aa-a0ab-e9c981c5939b');
+  });
+
+  test('equal the construction they replaced, for any name', () => {
+    // The earlier code, as it was: the namespace decoded per call, the digest sliced before hex.
+    const earlier = (name: string): string => {
+      const hash = createHash('sha1')
+        .update(Buffer.from('5d0c3f5e-8a3b-4c1e-9f61-2b7d4e9a8c10'.replaceAll('-', ''), 'hex'))
+        .update(name, 'utf8')
+        .digest();
+      hash[6] = (hash[6]! & 0x0f) | 0x50;
+      hash[8] = (hash[8]! & 0x3f) | 0x80;
+      const hex = hash.subarray(0, 16).toString('hex');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    };
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' })), (name) => {
+        expect(nameUuid(name)).toBe(earlier(name));
+      }),
+      { numRuns: 500 }
+    );
   });
 });
 

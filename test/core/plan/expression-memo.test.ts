@@ -79,11 +79,16 @@ describe('the management pathway with reused results', () => {
     jest.isolateModules(() => {
       if (!withMemo) {
         jest.doMock('../../../src/core/plan/expression-memo', () => ({
+          ...jest.requireActual('../../../src/core/plan/expression-memo'),
           ExpressionMemo: class {
             get(): undefined {
               return undefined;
             }
+            find(): undefined {
+              return undefined;
+            }
             set(): void {}
+            record(): void {}
           },
         }));
       }

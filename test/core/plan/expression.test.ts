@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { evaluateExpression, withVariables } from '../../../src/core/plan/expression';
+import { evaluateExpression, focusEnv, focusedOn, withVariables } from '../../../src/core/plan/expression';
 import { fhirpath } from './support';
 
 const bundle = {
@@ -69,6 +69,46 @@ describe('evaluateExpression', () => {
   });
 });
 
+describe('evaluateExpression on an Expression that changes', () => {
+  test('an Expression whose text, language or presence changed after it ran is evaluated as it is now', () => {
+    const expression: { language?: string; expression?: string; reference?: string } = fhirpath("'first'");
+    const run = (): unknown => evaluateExpression(expression as never, bundle, {}, 'L', 'w');
+    expect(run()).toEqual({ ok: true, values: ['first'] });
+    expression.expression = "'second'";
+    expect(run()).toEqual({ ok: true, values: ['second'] });
+    expression.expression = 'item.where(';
+    expect(run()).toMatchObject({ ok: false, issue: { code: 'invalid' } });
+    expression.expression = "'first'";
+    expect(run()).toEqual({ ok: true, values: ['first'] });
+    expression.language = 'text/cql';
+    expect(run()).toMatchObject({ ok: false, issue: { code: 'not-supported' } });
+    expression.language = 'text/fhirpath';
+    delete expression.expression;
+    expression.reference = 'Library/x';
+    expect(run()).toMatchObject({ ok: false, issue: { code: 'not-supported' } });
+  });
+
+  test('a prepared environment gives what a fresh one gives, and a stale one is not taken for it', () => {
+    const env = { subject: 'Patient/1' };
+    const focused = focusEnv(env, bundle);
+    expect(focused).toEqual({ subject: 'Patient/1', resource: bundle, rootResource: bundle });
+    expect(focusedOn(focused, bundle)).toBe(true);
+    expect(focusEnv(focused, bundle)).toBe(focused);
+    expect(focusedOn(focused, { ...bundle })).toBe(false);
+    expect(focusedOn({ resource: undefined }, undefined)).toBe(false);
+    expect(focusedOn(Object.create({ resource: bundle, rootResource: bundle }), bundle)).toBe(false);
+    const expression = fhirpath('%resource.type | %rootResource.type | %context.type');
+    expect(evaluateExpression(expression, bundle, focused, 'L', 'w')).toEqual(
+      evaluateExpression(expression, bundle, env, 'L', 'w')
+    );
+    const other = { resourceType: 'Bundle', type: 'searchset' };
+    expect(evaluateExpression(expression, other, focused, 'L', 'w')).toEqual({
+      ok: true,
+      values: ['searchset'],
+    });
+  });
+});
+
 describe('withVariables', () => {
   const variable = (name: string, expression: string, language = 'text/fhirpath'): object => ({
     url: 'http://hl7.org/fhir/StructureDefinition/variable',
@@ -85,18 +125,27 @@ describe('withVariables', () => {
       ] as never,
       bundle,
       { subject: 'Patient/1' },
+      {},
       'PlanDefinition',
       'w',
       issues
     );
-    expect(env).toEqual({ subject: 'Patient/1', urls: ['urn:uuid:1'], count: [1] });
+    expect(env).toEqual({
+      subject: 'Patient/1',
+      resource: bundle,
+      rootResource: bundle,
+      urls: ['urn:uuid:1'],
+      count: [1],
+    });
     expect(issues).toEqual([]);
   });
 
   test('leaves the given environment untouched', () => {
     const base = { subject: 'Patient/1' };
-    withVariables([variable('a', '1')] as never, bundle, base, 'P', 'w', []);
+    const added = { action: {} };
+    withVariables([variable('a', '1')] as never, bundle, base, added, 'P', 'w', []);
     expect(base).toEqual({ subject: 'Patient/1' });
+    expect(added).toEqual({ action: {} });
   });
 
   test('defines a failing variable as empty and reports it at its location', () => {
@@ -105,11 +154,12 @@ describe('withVariables', () => {
       [variable('bad', 'entry.(')] as never,
       bundle,
       {},
+      {},
       'PlanDefinition.action[2]',
       'w',
       issues
     );
-    expect(env).toEqual({ bad: [] });
+    expect(env).toEqual({ resource: bundle, rootResource: bundle, bad: [] });
     expect(issues.map((i) => i.expression)).toEqual([
       ['PlanDefinition.action[2].extension[0].valueExpression'],
     ]);
@@ -121,11 +171,12 @@ describe('withVariables', () => {
       [variable('subject', "'x'"), variable('1x', '1')] as never,
       bundle,
       { subject: 'Patient/1' },
+      {},
       'P',
       'w',
       issues
     );
-    expect(env).toEqual({ subject: 'Patient/1' });
+    expect(env).toEqual({ subject: 'Patient/1', resource: bundle, rootResource: bundle });
     expect(issues.map((i) => i.details?.text)).toEqual([
       'w: variable %subject would shadow a predefined variable',
       'w: a variable needs a valid name (got "1x")',

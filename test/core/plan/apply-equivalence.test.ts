@@ -1,0 +1,234 @@
+import fc from 'fast-check';
+import type {
+  ActivityDefinition,
+  Bundle,
+  Extension,
+  PlanDefinition,
+  PlanDefinitionAction,
+} from '@medplum/fhirtypes';
+import { shippedRegistry } from '../../../src/core/conformance/registry';
+import { MANAGEMENT_PATHWAY, PROFILE, RULE_EXTENSION } from '../../../src/core/constants';
+import { extractOperation } from '../../../src/core/operations/extract';
+import { applyPlanDefinition } from '../../../src/core/plan';
+import type { ApplyDeps, ApplyOptions, ApplyParameters } from '../../../src/core/plan';
+import { testEngine } from '../../helpers/engine';
+import { validReResponse } from '../../helpers/re-response-arbitrary';
+import { caseArb } from './case-arbitrary';
+import { caseData } from './cases';
+import { counterIds, depsOver, fhirpath, fixedClock } from './support';
+import { applyPlanDefinition as legacyApply } from './legacy/plan-definition';
+
+/**
+ * The `$apply` of this branch against the one it replaced (test/core/plan/legacy, main before the
+ * work), on the same definitions and data: the plan, its issues and its trace must be the same JSON,
+ * property order included.
+ */
+function expectSameApply(
+  planDefinition: PlanDefinition | string,
+  params: ApplyParameters,
+  deps: () => ApplyDeps,
+  options: ApplyOptions
+): void {
+  const now = applyPlanDefinition(planDefinition, params, deps(), options);
+  const before = legacyApply(planDefinition, params, deps(), options);
+  expect(JSON.stringify(now)).toBe(JSON.stringify(before));
+}
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+
+describe('$apply equals the earlier $apply', () => {
+  const registry = shippedRegistry();
+  const shippedDeps = (): ApplyDeps => ({
+    resolve: (canonical) => registry.resolve(canonical),
+    clock: fixedClock,
+    newId: counterIds(),
+  });
+  const pathwayOptions: ApplyOptions = {
+    carePlanExtensionUrls: [RULE_EXTENSION],
+    requestExtensionUrls: [RULE_EXTENSION],
+    carePlanBase: { meta: { profile: [PROFILE.carePlan] } },
+    requestIdentifier: ({ planDefinition, path }) => ({
+      system: 'urn:x',
+      value: `${planDefinition}-${path}`,
+    }),
+  };
+
+  test('the management pathway on generated case features and extracted Conditions', () => {
+    fc.assert(
+      fc.property(caseArb, (spec) => {
+        expectSameApply(
+          MANAGEMENT_PATHWAY,
+          { subject: 'Patient/p1', data: caseData(spec) },
+          shippedDeps,
+          pathwayOptions
+        );
+      }),
+      { numRuns: 4 * RUNS }
+    );
+  });
+
+  test('the management pathway on generated responses, checked, calculated and extracted', () => {
+    const deps = testEngine();
+    fc.assert(
+      fc.property(validReResponse(), (response) => {
+        const extracted = extractOperation(response, deps, {
+          responseProfiles: [PROFILE.questionnaireResponse],
+        });
+        const completed = extracted.checked.completed;
+        const entries = extracted.bundle.entry ?? [];
+        const data: Bundle = {
+          resourceType: 'Bundle',
+          type: 'collection',
+          entry: [
+            { fullUrl: 'urn:uuid:10000000-0000-4000-8000-000000000001', resource: completed },
+            ...entries.map(({ fullUrl, resource }) => ({ fullUrl, resource })),
+          ],
+        };
+        const addresses = entries
+          .filter((e) => e.resource?.resourceType === 'Condition')
+          .map((e) => e.fullUrl!)
+          .filter((_url, i) => i % 2 === 0);
+        expectSameApply(
+          MANAGEMENT_PATHWAY,
+          {
+            subject: completed.subject?.reference ?? 'Patient/p',
+            encounter: completed.encounter?.reference,
+            data,
+            addresses,
+            supportingInfo: [`QuestionnaireResponse/${completed.id}`],
+          },
+          shippedDeps,
+          pathwayOptions
+        );
+      }),
+      { numRuns: RUNS }
+    );
+  });
+
+  test('generated definitions: variables, conditions, nested definitions and dynamic values, valid or not', () => {
+    const definitions: ActivityDefinition[] = (
+      ['ServiceRequest', 'MedicationRequest', 'CommunicationRequest', 'Task'] as const
+    ).map((kind) => ({
+      resourceType: 'ActivityDefinition',
+      url: `http://example.org/ActivityDefinition/${kind}`,
+      status: 'active',
+      kind,
+      code: { text: kind },
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/StructureDefinition/variable',
+          valueExpression: { name: 'who', ...fhirpath("%subject + '!'") },
+        },
+      ],
+      dynamicValue: [
+        { path: 'description', expression: fhirpath("%who + ' ' + %activityDefinition.kind") },
+        { path: 'note.text', expression: fhirpath("%resource.resourceType + '/' + %context.status") },
+      ],
+      ...(kind === 'MedicationRequest' ? { productCodeableConcept: { text: 'drug' } } : {}),
+    }));
+    const nested: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/nested',
+      status: 'active',
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/StructureDefinition/variable',
+          valueExpression: { name: 'inner', ...fhirpath('%planDefinition.url') },
+        },
+      ],
+      action: [
+        { title: 'n1', definitionCanonical: 'http://example.org/ActivityDefinition/Task' },
+        { title: 'n2', condition: [{ kind: 'applicability', expression: fhirpath('%inner.exists()') }] },
+      ],
+    };
+    const expressionArb = fc.constantFrom(
+      fhirpath('true'),
+      fhirpath('false'),
+      fhirpath("'text'"),
+      fhirpath('(1 | 2)'),
+      fhirpath('item.where('),
+      fhirpath('%undefinedVariable'),
+      fhirpath('%v.exists()'),
+      fhirpath('%v.count() > 1'),
+      fhirpath("%action.title = 'a'"),
+      fhirpath('%resource.resourceType'),
+      fhirpath('%rootResource.type'),
+      fhirpath('%context.entry.count()'),
+      fhirpath('%data.entry.resource.ofType(QuestionnaireResponse).exists()'),
+      { language: 'text/cql' as const, expression: 'Needs It' },
+      { reference: 'Library/x' }
+    );
+    const variableArb = fc.record({
+      url: fc.constant('http://hl7.org/fhir/StructureDefinition/variable'),
+      valueExpression: fc
+        .tuple(fc.constantFrom('v', 'w', 'subject', 'resource', '1x'), expressionArb)
+        .map(([name, expression]) => ({ name, ...expression })),
+    });
+    const dynamicValueArb = fc.record({
+      path: fc.constantFrom('description', 'note.text', 'status', 'intent', 'code.text', 'title', 'no.such'),
+      expression: expressionArb,
+    });
+    const actionArb: fc.Memo<PlanDefinitionAction> = fc.memo(
+      (depth) =>
+        fc.record(
+          {
+            title: fc.constantFrom('a', 'b', 'c'),
+            extension: fc.array(
+              fc.oneof(
+                variableArb,
+                fc.constant({
+                  url: 'http://hl7.org/fhir/StructureDefinition/cqf-applicabilityBehavior',
+                  valueCode: 'any',
+                }),
+                fc.record({
+                  url: fc.constantFrom(RULE_EXTENSION, 'http://example.org/other'),
+                  valueCoding: fc.record(
+                    { code: fc.constantFrom('R1', 'R2'), display: fc.constantFrom('a', 'b') },
+                    { requiredKeys: [] }
+                  ),
+                })
+              ),
+              { maxLength: 3 }
+            ),
+            condition: fc.array(
+              expressionArb.map((expression) => ({ kind: 'applicability' as const, expression })),
+              { maxLength: 2 }
+            ),
+            definitionCanonical: fc.option(
+              fc.constantFrom(
+                ...definitions.map((d) => d.url!),
+                nested.url!,
+                'http://example.org/ActivityDefinition/unknown'
+              ),
+              { nil: undefined }
+            ),
+            dynamicValue: fc.array(dynamicValueArb, { maxLength: 3 }),
+            action: depth > 1 ? fc.array(actionArb(depth - 1), { maxLength: 3 }) : fc.constant([]),
+          },
+          { requiredKeys: ['title'] }
+        ) as fc.Arbitrary<PlanDefinitionAction>
+    );
+    fc.assert(
+      fc.property(
+        fc.array(actionArb(3), { maxLength: 4 }),
+        fc.array(variableArb, { maxLength: 2 }),
+        (actions, variables) => {
+          const plan: PlanDefinition = {
+            resourceType: 'PlanDefinition',
+            url: 'http://example.org/PlanDefinition/random',
+            status: 'active',
+            extension: variables as Extension[],
+            action: actions,
+          };
+          expectSameApply(
+            plan,
+            { subject: 'Patient/p', data: caseData({}) },
+            () => depsOver([...definitions, nested]),
+            { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }
+          );
+        }
+      ),
+      { numRuns: 5 * RUNS }
+    );
+  });
+});
