@@ -29,8 +29,9 @@ const REMEMBERED = 8;
  * Validates a Questionnaire or PlanDefinition given by the caller, and interns it by content. The
  * validation (a few hundred ms for a large Questionnaire) and every per-object compilation are then
  * shared by every request that sends the same content, instead of being redone per request because
- * each request parses a new object. Finding it costs two walks of the definition (a fingerprint, then
- * an exact comparison with the one remembered content of that fingerprint), not its JSON text.
+ * each request parses a new object. Finding it costs one walk of the definition when it is the content
+ * sent last (an exact comparison), else two (a fingerprint, then the comparison with the remembered
+ * contents of that fingerprint); never its JSON text.
  * Different contents never share an entry: a fingerprint match counts only when the contents are
  * equal. Bounded: the last {@link REMEMBERED} contents per validator. A definition that is not plain
  * JSON (undefined values, Dates, too deep) is validated as given, every time.
@@ -38,22 +39,24 @@ const REMEMBERED = 8;
  * @param deps - The engine (its validator).
  */
 export function internGiven<T extends Resource>(given: T, deps: EngineDeps): GivenContent<T> {
-  const fingerprint = contentFingerprint(given);
-  if (fingerprint === undefined) {
-    return { value: given, validation: deps.validator.validate(given) };
-  }
   let memo = seen.get(deps.validator);
   if (!memo) {
     memo = [];
     seen.set(deps.validator, memo);
   }
-  for (let i = 0; i < memo.length; i++) {
+  // The content sent last, most often sent again: one comparison, no fingerprint.
+  if (memo.length > 0 && sameContent(memo[0]!.content.value, given)) {
+    return memo[0]!.content as GivenContent<T>;
+  }
+  const fingerprint = contentFingerprint(given);
+  if (fingerprint === undefined) {
+    return { value: given, validation: deps.validator.validate(given) };
+  }
+  for (let i = 1; i < memo.length; i++) {
     const entry = memo[i]!;
     if (entry.fingerprint === fingerprint && sameContent(entry.content.value, given)) {
-      if (i > 0) {
-        memo.splice(i, 1);
-        memo.unshift(entry);
-      }
+      memo.splice(i, 1);
+      memo.unshift(entry);
       return entry.content as GivenContent<T>;
     }
   }

@@ -71,10 +71,7 @@ function mix(value: unknown, h: number, depth: number): number {
         }
         return h;
       }
-      // An object whose prototype is an Object.prototype (of any realm: a test runner's or a vm's):
-      // not a Date, a Map or a class instance, which are not what a JSON body parses to.
-      const proto = Object.getPrototypeOf(value) as object | null;
-      if (proto === null || Object.getPrototypeOf(proto) !== null) {
+      if (!isPlainObject(value)) {
         throw NOT_PLAIN;
       }
       h = step(h, 7);
@@ -92,11 +89,22 @@ function mix(value: unknown, h: number, depth: number): number {
 }
 
 /**
+ * An object whose prototype is an Object.prototype (of any realm: a test runner's or a vm's): not a
+ * Date, a Map or a class instance, which are not what a JSON body parses to.
+ */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto !== null && Object.getPrototypeOf(proto) === null;
+}
+
+/**
  * True when two plain JSON values are the same content: the same keys in the same order (key order
  * shows in what the engine copies out of a definition) and equal values (`Object.is` for numbers, so
- * 0 and -0 differ). Stops at the first difference.
+ * 0 and -0 differ). Stops at the first difference. Only `a` need be known to be plain JSON: whatever
+ * `b` holds (undefined, NaN, Dates, cycles, any depth), true means it is JSON content equal to `a`,
+ * and the walk ends within `a`'s depth.
  * @param a - Plain JSON (one with a fingerprint), the remembered one.
- * @param b - Plain JSON (one with a fingerprint), the one given now.
+ * @param b - Anything, the one given now.
  */
 export function sameContent(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
@@ -116,8 +124,8 @@ export function sameContent(a: unknown, b: unknown): boolean {
     }
     return true;
   }
-  if (Array.isArray(b)) {
-    return false;
+  if (Array.isArray(b) || !isPlainObject(b)) {
+    return false; // A Date or a Map given where the content has an object: JSON would not agree.
   }
   // `a`'s keys by for…in (faster than Object.keys), `b`'s own keys by Object.keys: an inherited
   // enumerable key (a polluted Object.prototype) can only make them differ, never look equal.
