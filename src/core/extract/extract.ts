@@ -2,21 +2,19 @@ import type {
   Bundle,
   BundleEntry,
   BundleEntryRequest,
-  Extension,
   OperationOutcomeIssue,
   Questionnaire,
-  QuestionnaireItem,
   QuestionnaireResponse,
   QuestionnaireResponseItem,
   Resource,
 } from '@medplum/fhirtypes';
-import { SDC_EXTENSION } from '../constants';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
-import { compileFhirPath } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { IdGenerator } from '../types';
 import { instantiate, type TemplateScope } from './instantiate';
 import { compileTemplate } from './template';
+import type { BundleSite, ItemPlan, ResourceSite, Site, TemplateRef } from './extraction-plan';
+import { extractionPlan } from './extraction-plan';
 
 export interface ExtractOptions {
   /** Generates the UUIDs behind `extractAllocateId` variables and default `fullUrl`s. */
@@ -50,20 +48,20 @@ export function extractResources(
 ): ExtractResult {
   const issues: OperationOutcomeIssue[] = [];
   const entries: BundleEntry[] = [];
-  const templates = indexTemplates(questionnaire);
-  const extractor = { questionnaire, templates, entries, issues, newId: options.newId };
+  const plan = extractionPlan(questionnaire);
+  const extractor: Extractor = { templates: plan.templates, entries, issues, newId: options.newId };
 
   // 1. Root: allocate ids once, then the root templates with the response as context.
   const env = allocateIds(
-    questionnaire.extension,
+    plan.root.allocate,
     { resource: response, rootResource: response, questionnaire },
     options.newId
   );
   const rootScope: TemplateScope = { context: response, env };
-  extractFrom(extractor, questionnaire.extension, 'Questionnaire', rootScope);
+  extractAt(extractor, plan.root.sites, rootScope);
 
   // 2. Items, depth first, once per matching response item instance.
-  walkItems(extractor, questionnaire.item ?? [], response.item ?? [], env, 'Questionnaire');
+  walkItems(extractor, plan.items, response.item ?? [], env);
 
   // Nothing extracted: no entry list, as FHIR arrays are never empty.
   const bundle: Bundle = {
@@ -75,8 +73,7 @@ export function extractResources(
 }
 
 interface Extractor {
-  readonly questionnaire: Questionnaire;
-  readonly templates: Map<string, { resource: Resource; location: string }>;
+  readonly templates: ReadonlyMap<string, TemplateRef>;
   readonly entries: BundleEntry[];
   readonly issues: OperationOutcomeIssue[];
   readonly newId: IdGenerator;
@@ -84,35 +81,38 @@ interface Extractor {
 
 function walkItems(
   extractor: Extractor,
-  qItems: readonly QuestionnaireItem[],
+  plans: readonly ItemPlan[],
   rItems: readonly QuestionnaireResponseItem[],
-  env: FhirPathEnv,
-  location: string
+  env: FhirPathEnv
 ): void {
-  qItems.forEach((qItem, index) => {
-    const itemLocation = `${location}.item[${index}]`;
-    for (const instance of rItems.filter((r) => r.linkId === qItem.linkId)) {
-      for (const { context, children } of scopesOf(qItem, instance)) {
+  for (const plan of plans) {
+    for (const instance of rItems) {
+      if (instance.linkId !== plan.linkId) {
+        continue;
+      }
+      for (const { context, children } of scopesOf(plan, instance)) {
         // A new id per group instance, or per answer of a question (each yields its own resource).
-        const itemEnv = allocateIds(qItem.extension, env, extractor.newId);
-        extractFrom(extractor, qItem.extension, itemLocation, {
-          context,
-          base: 'QuestionnaireResponse.item',
-          env: { ...itemEnv, qitem: qItem },
-        });
-        walkItems(extractor, qItem.item ?? [], children, itemEnv, itemLocation);
+        const itemEnv = allocateIds(plan.allocate, env, extractor.newId);
+        if (plan.sites.length > 0) {
+          extractAt(extractor, plan.sites, {
+            context,
+            base: 'QuestionnaireResponse.item',
+            env: { ...itemEnv, qitem: plan.item },
+          });
+        }
+        walkItems(extractor, plan.children, children, itemEnv);
       }
     }
-  });
+  }
 }
 
 /** A group instance is one scope; a question yields one scope per answer, narrowed to that answer. */
 function scopesOf(
-  qItem: QuestionnaireItem,
+  plan: ItemPlan,
   instance: QuestionnaireResponseItem
 ): { context: QuestionnaireResponseItem; children: QuestionnaireResponseItem[] }[] {
   const answers = instance.answer ?? [];
-  if (qItem.type === 'group' || answers.length === 0) {
+  if (plan.isGroup || answers.length === 0) {
     return [{ context: instance, children: instance.item ?? [] }];
   }
   if (answers.length === 1) {
@@ -124,35 +124,25 @@ function scopesOf(
   }));
 }
 
-function extractFrom(
-  extractor: Extractor,
-  extensions: readonly Extension[] | undefined,
-  location: string,
-  scope: TemplateScope
-): void {
-  (extensions ?? []).forEach((ext, i) => {
-    const extLocation = `${location}.extension[${i}]`;
-    if (ext.url === SDC_EXTENSION.templateExtract) {
-      extractResource(extractor, ext, extLocation, scope);
-    } else if (ext.url === SDC_EXTENSION.templateExtractBundle) {
-      extractBundle(extractor, ext.valueReference?.reference, extLocation, scope);
+function extractAt(extractor: Extractor, sites: readonly Site[], scope: TemplateScope): void {
+  for (const site of sites) {
+    if (site.kind === 'resource') {
+      extractResource(extractor, site, scope);
+    } else {
+      extractBundle(extractor, site, scope);
     }
-  });
+  }
 }
 
-function extractResource(extractor: Extractor, ext: Extension, location: string, scope: TemplateScope): void {
-  const template = findTemplate(
-    extractor,
-    subExtension(ext, 'template')?.valueReference?.reference,
-    location
-  );
+function extractResource(extractor: Extractor, site: ResourceSite, scope: TemplateScope): void {
+  const template = findTemplate(extractor, site.template, site.location);
   if (!template) {
     return;
   }
   const node = compileTemplate(template.resource, template.location);
   for (const produced of instantiate(node, scope, extractor.issues)) {
     const resource = produced as Resource;
-    const resourceId = evaluateString(ext, 'resourceId', location, scope, extractor.issues);
+    const resourceId = evaluateString(site, 'resourceId', scope, extractor.issues);
     if (resourceId) {
       resource.id = resourceId;
     } else {
@@ -163,30 +153,25 @@ function extractResource(extractor: Extractor, ext: Extension, location: string,
       url: resourceId ? `${resource.resourceType}/${resourceId}` : resource.resourceType,
     };
     for (const field of REQUEST_FIELDS) {
-      const value = evaluateString(ext, field, location, scope, extractor.issues);
+      const value = evaluateString(site, field, scope, extractor.issues);
       if (value) {
         request[field] = value;
       }
     }
     const fullUrl =
-      evaluateString(ext, 'fullUrl', location, scope, extractor.issues) ?? `urn:uuid:${extractor.newId()}`;
+      evaluateString(site, 'fullUrl', scope, extractor.issues) ?? `urn:uuid:${extractor.newId()}`;
     extractor.entries.push({ fullUrl, resource, request });
   }
 }
 
-function extractBundle(
-  extractor: Extractor,
-  reference: string | undefined,
-  location: string,
-  scope: TemplateScope
-): void {
-  const template = findTemplate(extractor, reference, location);
+function extractBundle(extractor: Extractor, site: BundleSite, scope: TemplateScope): void {
+  const template = findTemplate(extractor, site.template, site.location);
   if (!template) {
     return;
   }
   if (template.resource.resourceType !== 'Bundle') {
     extractor.issues.push(
-      issue('error', 'invalid', `templateExtractBundle must reference a contained Bundle`, location)
+      issue('error', 'invalid', `templateExtractBundle must reference a contained Bundle`, site.location)
     );
     return;
   }
@@ -202,7 +187,7 @@ function findTemplate(
   extractor: Extractor,
   reference: string | undefined,
   location: string
-): { resource: Resource; location: string } | undefined {
+): TemplateRef | undefined {
   const template = reference ? extractor.templates.get(reference) : undefined;
   if (!template) {
     extractor.issues.push(
@@ -217,49 +202,30 @@ function findTemplate(
   return template;
 }
 
-function indexTemplates(questionnaire: Questionnaire): Map<string, { resource: Resource; location: string }> {
-  const templates = new Map<string, { resource: Resource; location: string }>();
-  (questionnaire.contained ?? []).forEach((resource, i) => {
-    if (resource.id) {
-      templates.set(`#${resource.id}`, { resource, location: `Questionnaire.contained[${i}]` });
-    }
-  });
-  return templates;
-}
-
-/** Binds each `extractAllocateId` on an element to a new `urn:uuid:` for this scope and its descendants. */
-function allocateIds(
-  extensions: readonly Extension[] | undefined,
-  env: FhirPathEnv,
-  newId: IdGenerator
-): FhirPathEnv {
-  let result = env;
-  for (const ext of extensions ?? []) {
-    if (ext.url === SDC_EXTENSION.extractAllocateId && ext.valueString) {
-      result = result === env ? { ...env } : result;
-      result[ext.valueString] = `urn:uuid:${newId()}`;
-    }
+/** Binds each `extractAllocateId` name of an element to a new `urn:uuid:` for this scope and its descendants. */
+function allocateIds(names: readonly string[], env: FhirPathEnv, newId: IdGenerator): FhirPathEnv {
+  if (names.length === 0) {
+    return env;
+  }
+  const result = { ...env };
+  for (const name of names) {
+    result[name] = `urn:uuid:${newId()}`;
   }
   return result;
 }
 
-function subExtension(ext: Extension, url: string): Extension | undefined {
-  return ext.extension?.find((e) => e.url === url);
-}
-
 function evaluateString(
-  ext: Extension,
+  site: ResourceSite,
   url: string,
-  location: string,
   scope: TemplateScope,
   issues: OperationOutcomeIssue[]
 ): string | undefined {
-  const expression = subExtension(ext, url)?.valueString;
+  const expression = site.expressions.get(url);
   if (!expression) {
     return undefined;
   }
   try {
-    const [first] = compileFhirPath(expression, scope.base)(scope.context, scope.env);
+    const [first] = expression.get('plain', scope.base)(scope.context, scope.env);
     return first === undefined || first === null ? undefined : String(first);
   } catch (err) {
     issues.push(
@@ -267,7 +233,7 @@ function evaluateString(
         'error',
         'processing',
         err instanceof Error ? err.message : String(err),
-        `${location}.extension(${url})`
+        `${site.location}.extension(${url})`
       )
     );
     return undefined;

@@ -1,6 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
-import { compileFhirPathNodes, compileFhirPathValues } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ObjectNode, TemplateExpression, TemplateNode } from './template';
 import { copyJson } from '../json';
@@ -43,7 +42,7 @@ function instantiateObject(
   const out: unknown[] = [];
   for (const inner of scopes) {
     if (node.value) {
-      out.push(...evaluate(node.value, inner, issues, compileFhirPathValues));
+      out.push(...evaluate(node.value, inner, issues, 'values'));
       continue;
     }
     const obj: Record<string, unknown> = {};
@@ -52,7 +51,7 @@ function instantiateObject(
         setValues(
           obj,
           field.key,
-          evaluate(field.primitive, inner, issues, compileFhirPathValues),
+          evaluate(field.primitive, inner, issues, 'values'),
           field.isArray,
           field.primitive,
           issues
@@ -134,7 +133,7 @@ function contextScopes(
   scope: TemplateScope,
   issues: OperationOutcomeIssue[]
 ): TemplateScope[] {
-  return evaluate(expr, scope, issues, compileFhirPathNodes).map((result) => ({
+  return evaluate(expr, scope, issues, 'nodes').map((result) => ({
     context: result,
     env: expr.name ? { ...scope.env, [expr.name]: result } : scope.env,
   }));
@@ -148,7 +147,7 @@ function evaluate(
   expr: TemplateExpression,
   scope: TemplateScope,
   issues: OperationOutcomeIssue[],
-  compiler: typeof compileFhirPathValues
+  mode: 'nodes' | 'values'
 ): unknown[] {
   if (expr.language !== undefined && expr.language !== 'text/fhirpath') {
     issues.push(
@@ -166,7 +165,7 @@ function evaluate(
     return [];
   }
   try {
-    return compiler(expr.expression, scope.base)(scope.context, scope.env);
+    return expr.compiled.get(mode, scope.base)(scope.context, scope.env);
   } catch (err) {
     issues.push(
       issue('error', 'processing', err instanceof Error ? err.message : String(err), expr.location)

@@ -1,5 +1,6 @@
 import type { Expression, Extension } from '@medplum/fhirtypes';
 import { SDC_EXTENSION } from '../constants';
+import { CompiledExpression } from './compiled-expression';
 
 /**
  * A template resource compiled once into a tree, so that instantiating it per response walks only
@@ -27,6 +28,8 @@ export interface TemplateExpression {
   /** Only `text/fhirpath` (or no language) is supported. */
   readonly language?: string;
   readonly location: string;
+  /** The compiled expression, once per base type (see compiled-expression.ts). */
+  readonly compiled: CompiledExpression;
 }
 
 export interface ObjectNode {
@@ -161,12 +164,18 @@ function expressionOf(ext: Extension | undefined, location: string): TemplateExp
     return undefined;
   }
   if (typeof ext.valueString === 'string') {
-    return { expression: ext.valueString, location };
+    return { expression: ext.valueString, location, compiled: new CompiledExpression(ext.valueString) };
   }
   const expr: Expression | undefined = ext.valueExpression;
   if (expr?.expression) {
-    return { expression: expr.expression, name: expr.name, language: expr.language, location };
+    return {
+      expression: expr.expression,
+      name: expr.name,
+      language: expr.language,
+      location,
+      compiled: new CompiledExpression(expr.expression),
+    };
   }
   // An extension without an expression is kept so that instantiation can report it.
-  return { expression: '', location };
+  return { expression: '', location, compiled: new CompiledExpression('') };
 }
