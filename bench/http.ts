@@ -7,9 +7,10 @@
  *   the number of workers, it is what the pool could give at best (issue 13: HTTP ≥ 90% of it);
  * - pool: the same evaluations sent to the pool directly (10 in flight), without HTTP, answered as the
  *   route asks for them (the Bundle serialised in the worker).
- * autocannon (10 connections) runs in a worker thread of this process, so that the main thread is the
- * server's alone; it still competes with the server for the cores, so absolute req/s understate what a
- * separate client would see, for the echo baseline most of all.
+ * autocannon (10 connections) runs in a child process (this script again, with BENCH_HTTP_LOAD set), so
+ * that this process's main thread is the server's alone; on the same machine it still competes with the
+ * server for the cores, so absolute req/s understate what a client elsewhere would see, for the echo
+ * baseline most of all.
  *
  * Per run it also reports the main thread's CPU per request (Linux: the thread's utime + stime from
  * /proc, 10 ms ticks, so only over runs of seconds): what the server's one shared thread spends per
@@ -24,7 +25,7 @@
  * (threads share one process). Pool start is the time from creating the pool to every worker having
  * loaded the content and compiled its validators. Results also go to bench/results/http.json.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
@@ -101,22 +102,22 @@ function listen(app: express.Express): Promise<{ server: Server; url: string }> 
 
 /**
  * Loads the server for `seconds` and measures the main thread's CPU per request over the steady part of
- * the run: from 1 s in (after autocannon's worker has started, which costs this thread too) to the
- * last sample before the end, counting the requests the server received in between.
+ * the run: from 1 s after the load generator started sending to the last sample before the end,
+ * counting the requests the server received in between.
  */
 async function load(name: string, url: string, seconds: number, server: Server): Promise<Figures> {
   let received = 0;
   const count = (): void => void received++;
   server.on('request', count);
   const samples: { cpu: number | undefined; received: number }[] = [];
-  const started = performance.now();
+  let sending: number | undefined;
   const sampler = setInterval(() => {
-    if (performance.now() - started >= 1000) {
+    if (sending !== undefined && performance.now() - sending >= 1000) {
       samples.push({ cpu: mainThreadCpuMs(), received });
     }
   }, 250);
   try {
-    const figures = await loadOnce(name, url, seconds);
+    const figures = await loadOnce(name, url, seconds, () => (sending = performance.now()));
     const [from, to] = [samples[0], samples[samples.length - 1]];
     return from?.cpu !== undefined && to?.cpu !== undefined && to.received > from.received
       ? { ...figures, mainCpuMs: (to.cpu - from.cpu) / (to.received - from.received) }
@@ -127,28 +128,66 @@ async function load(name: string, url: string, seconds: number, server: Server):
   }
 }
 
-async function loadOnce(name: string, url: string, seconds: number): Promise<Figures> {
-  const options = {
+/** What the load generator's process reports (the part of autocannon's result used here). */
+interface LoadResult {
+  readonly reqPerSec: number;
+  readonly total: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/**
+ * Runs autocannon in a child process (this same script, with BENCH_HTTP_LOAD set): in this process it
+ * would cost the server's main thread CPU (in a worker thread too: it reports to the main thread).
+ */
+function loadOnce(name: string, url: string, seconds: number, onSending: () => void): Promise<Figures> {
+  return new Promise<Figures>((resolve, reject) => {
+    const child = fork(__filename, [], {
+      env: { ...process.env, BENCH_HTTP_LOAD: JSON.stringify({ url, seconds }) },
+    });
+    child.on('message', (message: 'sending' | LoadResult) => {
+      if (message === 'sending') {
+        onSending();
+        return;
+      }
+      resolve({
+        name,
+        reqPerSec: message.reqPerSec,
+        p50: message.p50,
+        p99: message.p99,
+        errors: message.errors,
+        requests: message.total,
+      });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`The load generator exited (code ${code})`)));
+  });
+}
+
+/** The child process of {@link loadOnce}: 10 connections for `seconds`, the result to the parent. */
+async function generateLoad({ url, seconds }: { url: string; seconds: number }): Promise<void> {
+  const send = (message: 'sending' | LoadResult): Promise<void> =>
+    new Promise((resolve) => process.send!(message, undefined, undefined, () => resolve()));
+  await send('sending');
+  const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: seconds,
-    // In a worker thread of its own: the main thread's CPU is then the server's alone.
-    workers: 1,
     requests: EXAMPLES.map((body) => ({
       method: 'POST' as const,
       headers: { 'content-type': 'application/fhir+json' },
       body,
     })),
-  };
-  const result = await autocannon(options as Parameters<typeof autocannon>[0]);
-  return {
-    name,
+  });
+  await send({
     reqPerSec: result.requests.average,
+    total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
-    requests: result.requests.total,
-  };
+  });
+  process.disconnect();
 }
 
 function library(engine: ReturnType<typeof createNodeEngine>, seconds: number, name = 'library'): Figures {
@@ -366,4 +405,9 @@ async function main(): Promise<void> {
   await pool.close();
 }
 
-void main();
+const loadChild = process.env.BENCH_HTTP_LOAD;
+if (loadChild === undefined) {
+  void main();
+} else {
+  void generateLoad(JSON.parse(loadChild) as { url: string; seconds: number });
+}
