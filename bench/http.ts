@@ -5,17 +5,27 @@
  * - echo: a bare Express route that parses the same JSON bodies and sends them back;
  * - library: `evaluateResponse` called in-process on the same engine, one call at a time; multiplied by
  *   the number of workers, it is what the pool could give at best (issue 13: HTTP ≥ 90% of it);
- * - pool: the same evaluations sent to the pool directly (10 in flight), without HTTP.
- * autocannon (10 connections) runs in this same process as the server's main thread, so the load
- * generator competes with the server for the CPU: absolute req/s understate what a separate client
- * would see, for the echo baseline most of all.
+ * - pool: the same evaluations sent to the pool directly (10 in flight), without HTTP, answered as the
+ *   route asks for them (the Bundle serialised in the worker).
+ * autocannon (10 connections) runs in a child process (this script again, with BENCH_HTTP_LOAD set), so
+ * that this process's main thread is the server's alone; on the same machine it still competes with the
+ * server for the cores, so absolute req/s understate what a client elsewhere would see, for the echo
+ * baseline most of all.
+ *
+ * Per run it also reports the main thread's CPU per request (Linux: the thread's utime + stime from
+ * /proc, 10 ms ticks, so only over runs of seconds): what the server's one shared thread spends per
+ * request. For the echo run it is a bare Express parse + send; for $re-evaluate, everything around the
+ * evaluation (negotiation, body parse, handing to the pool, sending the bytes, logging).
  *
  * Run: npm run bench:http. Durations (seconds): BENCH_DURATION (the $re-evaluate run, default 60; RSS is
  * sampled every second, and its growth is measured over the last half of the run, i.e. the last 30 s of a
  * 60 s run), BENCH_BASELINE_DURATION (each baseline, default 10); WORKERS (default
- * os.availableParallelism()). RSS per worker is the process's RSS less its RSS before the pool started,
- * divided by the workers (threads share one process). Results also go to bench/results/http.json.
+ * os.availableParallelism()). For a short comparison run: BENCH_DURATION=15 BENCH_BASELINE_DURATION=5.
+ * RSS per worker is the process's RSS less its RSS before the pool started, divided by the workers
+ * (threads share one process). Pool start is the time from creating the pool to every worker having
+ * loaded the content and compiled its validators. Results also go to bench/results/http.json.
  */
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
@@ -44,6 +54,42 @@ interface Figures {
   readonly p99: number;
   readonly errors: number;
   readonly requests: number;
+  /** The main thread's CPU per request (ms), where the platform tells it. */
+  readonly mainCpuMs?: number;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (ms) of this process's main thread alone (its thread id is the process id), from Linux's
+ * /proc; undefined elsewhere. process.cpuUsage() would add the pool's workers.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime, stime are 14, 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `work` and adds the main thread's CPU per request it made. */
+async function withMainCpu(work: () => Promise<Figures>): Promise<Figures> {
+  const before = mainThreadCpuMs();
+  const figures = await work();
+  const after = mainThreadCpuMs();
+  return before === undefined || after === undefined || figures.requests === 0
+    ? figures
+    : { ...figures, mainCpuMs: (after - before) / figures.requests };
 }
 
 function listen(app: express.Express): Promise<{ server: Server; url: string }> {
@@ -54,7 +100,76 @@ function listen(app: express.Express): Promise<{ server: Server; url: string }> 
   });
 }
 
-async function load(name: string, url: string, seconds: number): Promise<Figures> {
+/**
+ * Loads the server for `seconds` and measures the main thread's CPU per request over the steady part of
+ * the run: from 1 s after the load generator started sending to the last sample before the end,
+ * counting the requests the server received in between.
+ */
+async function load(name: string, url: string, seconds: number, server: Server): Promise<Figures> {
+  let received = 0;
+  const count = (): void => void received++;
+  server.on('request', count);
+  const samples: { cpu: number | undefined; received: number }[] = [];
+  let sending: number | undefined;
+  const sampler = setInterval(() => {
+    if (sending !== undefined && performance.now() - sending >= 1000) {
+      samples.push({ cpu: mainThreadCpuMs(), received });
+    }
+  }, 250);
+  try {
+    const figures = await loadOnce(name, url, seconds, () => (sending = performance.now()));
+    const [from, to] = [samples[0], samples[samples.length - 1]];
+    return from?.cpu !== undefined && to?.cpu !== undefined && to.received > from.received
+      ? { ...figures, mainCpuMs: (to.cpu - from.cpu) / (to.received - from.received) }
+      : figures;
+  } finally {
+    clearInterval(sampler);
+    server.off('request', count);
+  }
+}
+
+/** What the load generator's process reports (the part of autocannon's result used here). */
+interface LoadResult {
+  readonly reqPerSec: number;
+  readonly total: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/**
+ * Runs autocannon in a child process (this same script, with BENCH_HTTP_LOAD set): in this process it
+ * would cost the server's main thread CPU (in a worker thread too: it reports to the main thread).
+ */
+function loadOnce(name: string, url: string, seconds: number, onSending: () => void): Promise<Figures> {
+  return new Promise<Figures>((resolve, reject) => {
+    const child = fork(__filename, [], {
+      env: { ...process.env, BENCH_HTTP_LOAD: JSON.stringify({ url, seconds }) },
+    });
+    child.on('message', (message: 'sending' | LoadResult) => {
+      if (message === 'sending') {
+        onSending();
+        return;
+      }
+      resolve({
+        name,
+        reqPerSec: message.reqPerSec,
+        p50: message.p50,
+        p99: message.p99,
+        errors: message.errors,
+        requests: message.total,
+      });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`The load generator exited (code ${code})`)));
+  });
+}
+
+/** The child process of {@link loadOnce}: 10 connections for `seconds`, the result to the parent. */
+async function generateLoad({ url, seconds }: { url: string; seconds: number }): Promise<void> {
+  const send = (message: 'sending' | LoadResult): Promise<void> =>
+    new Promise((resolve) => process.send!(message, undefined, undefined, () => resolve()));
+  await send('sending');
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -65,14 +180,14 @@ async function load(name: string, url: string, seconds: number): Promise<Figures
       body,
     })),
   });
-  return {
-    name,
+  await send({
     reqPerSec: result.requests.average,
+    total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
-    requests: result.requests.total,
-  };
+  });
+  process.disconnect();
 }
 
 function library(engine: ReturnType<typeof createNodeEngine>, seconds: number, name = 'library'): Figures {
@@ -115,7 +230,12 @@ async function poolDirect(pool: WorkerPool, seconds: number): Promise<Figures> {
     while (performance.now() < end) {
       const started = performance.now();
       try {
-        await pool.run({ op: 're-evaluate', response: parsed[next++ % parsed.length], options: {} });
+        await pool.run({
+          op: 're-evaluate',
+          response: parsed[next++ % parsed.length],
+          options: {},
+          encode: { pretty: false },
+        });
       } catch {
         errors++;
       }
@@ -142,6 +262,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
   engine.validator.warm(WARM_TYPES);
   const rssBeforePool = process.memoryUsage().rss;
+  const poolStarted = performance.now();
   // As server.ts builds it; the queue is long enough that 10 connections never meet a 503.
   const pool = new WorkerPool({
     size: WORKERS,
@@ -151,6 +272,7 @@ async function main(): Promise<void> {
     logger,
   });
   await pool.ready();
+  const poolStartMs = performance.now() - poolStarted;
   const app = createApp({ engine, logger, tasks: pool });
   const fhir = await listen(app);
 
@@ -175,15 +297,20 @@ async function main(): Promise<void> {
       }
     })
   );
-  await load('warm-up', `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`, 3);
+  await load('warm-up', `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`, 3, fhir.server);
 
   const rssAfterWarmUp = process.memoryUsage().rss;
   console.log(
     `baselines: ${BASELINE_DURATION} s each; $re-evaluate: ${DURATION} s; ${CONNECTIONS} connections`
   );
-  const echoFigures = await load('echo (bare Express, parse + send)', `${echo.url}/echo`, BASELINE_DURATION);
+  const echoFigures = await load(
+    'echo (bare Express, parse + send)',
+    `${echo.url}/echo`,
+    BASELINE_DURATION,
+    echo.server
+  );
   const libraryFigures = library(engine, BASELINE_DURATION, 'library (in-process, sequential), before');
-  const poolFigures = await poolDirect(pool, BASELINE_DURATION);
+  const poolFigures = await withMainCpu(() => poolDirect(pool, BASELINE_DURATION));
 
   const rss: { t: number; rss: number }[] = [];
   const started = Date.now();
@@ -194,7 +321,8 @@ async function main(): Promise<void> {
   const http = await load(
     '$re-evaluate over HTTP',
     `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`,
-    DURATION
+    DURATION,
+    fhir.server
   );
   clearInterval(sampler);
   rss.push({ t: (Date.now() - started) / 1000, rss: process.memoryUsage().rss });
@@ -212,6 +340,7 @@ async function main(): Promise<void> {
     workers: WORKERS,
     cores: availableParallelism(),
     durations: { baseline: BASELINE_DURATION, reEvaluate: DURATION },
+    poolStartMs: Math.round(poolStartMs),
     runs: [echoFigures, libraryFigures, poolFigures, http, libraryAfter],
     ratios: {
       httpVsEcho: http.reqPerSec / echoFigures.reqPerSec,
@@ -245,6 +374,7 @@ async function main(): Promise<void> {
       'p99 ms': Math.round(r.p99 * 10) / 10,
       requests: r.requests,
       errors: r.errors,
+      'main thread CPU ms/req': r.mainCpuMs === undefined ? 'n/a' : Math.round(r.mainCpuMs * 1000) / 1000,
     }))
   );
   const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
@@ -256,6 +386,9 @@ async function main(): Promise<void> {
       `${pct(summary.ratios.httpVsEcho)} of the bare echo`
   );
   console.log('goals:', summary.goals);
+  console.log(
+    `pool start (${WORKERS} workers load the content and compile their validators, in parallel): ${summary.poolStartMs} ms`
+  );
   console.log(
     `RSS before the pool (main thread's engine loaded): ${summary.rss.beforePoolMb} MB; after warm-up: ${summary.rss.afterWarmUpMb} MB; ` +
       `after the ${DURATION} s run: ${summary.rss.endMb} MB, i.e. ${summary.rss.perWorkerEndMb} MB per worker ` +
@@ -272,4 +405,9 @@ async function main(): Promise<void> {
   await pool.close();
 }
 
-void main();
+const loadChild = process.env.BENCH_HTTP_LOAD;
+if (loadChild === undefined) {
+  void main();
+} else {
+  void generateLoad(JSON.parse(loadChild) as { url: string; seconds: number });
+}

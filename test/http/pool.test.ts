@@ -25,6 +25,14 @@ function normalised(bundle: Bundle): unknown {
   );
 }
 
+/** As {@link normalised}, on the text itself (so that its layout is compared too). */
+function normalisedText(text: string): string {
+  return text
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)/g, 'INSTANT')
+    .replace(/\d{4}-\d\d-\d\d/g, 'DATE');
+}
+
 describe('WorkerPool', () => {
   let pool: WorkerPool;
   beforeAll(async () => {
@@ -40,6 +48,51 @@ describe('WorkerPool', () => {
     expect(inWorker.bundle.entry?.length).toBeGreaterThan(5);
     expect(normalised(inWorker.bundle)).toEqual(normalised(here.bundle));
     expect(inWorker.issues).toEqual(here.issues);
+  }, 60_000);
+
+  test('an evaluation asked for as bytes arrives as the body the object would have given, with its log counts', async () => {
+    for (const name of ['re-example-diabetic-confirmed', 're-example-anejaculation']) {
+      const response = example(name);
+      for (const pretty of [false, true]) {
+        const encoded = await pool.run({ op: 're-evaluate', response, options: {}, encode: { pretty } });
+        const object = await pool.run({ op: 're-evaluate', response, options: {} });
+        const here = await inProcessRunner(testEngine()).run({
+          op: 're-evaluate',
+          response,
+          options: {},
+          encode: { pretty },
+        });
+        const text = Buffer.from(encoded.json).toString('utf8');
+        // Whole text, indentation included; ids and instants differ between the engines.
+        expect(normalisedText(text)).toBe(normalisedText(Buffer.from(here.json).toString('utf8')));
+        expect(normalisedText(text)).toBe(
+          normalisedText(pretty ? JSON.stringify(object.bundle, null, 2) : JSON.stringify(object.bundle))
+        );
+        expect({ entries: encoded.entries, warnings: encoded.warnings }).toEqual({
+          entries: object.bundle.entry!.length,
+          warnings: object.issues.filter((i) => i.severity === 'warning').length,
+        });
+        expect({ entries: here.entries, warnings: here.warnings }).toEqual({
+          entries: encoded.entries,
+          warnings: encoded.warnings,
+        });
+      }
+    }
+  }, 60_000);
+
+  test('an engine failure of an evaluation asked for as bytes crosses as it does for the object', async () => {
+    const bad = { ...example('re-example-turp-tamsulosin'), status: 'bogus' };
+    const encoded = await pool
+      .run({ op: 're-evaluate', response: bad, options: {}, encode: { pretty: false } })
+      .catch((err: unknown) => err);
+    const object = await pool
+      .run({ op: 're-evaluate', response: bad, options: {} })
+      .catch((err: unknown) => err);
+    expect(encoded).toBeInstanceOf(ReFhirError);
+    expect({ kind: (encoded as ReFhirError).kind, outcome: (encoded as ReFhirError).outcome }).toEqual({
+      kind: (object as ReFhirError).kind,
+      outcome: (object as ReFhirError).outcome,
+    });
   }, 60_000);
 
   test("an engine failure crosses as the engine's error, with its kind and outcome", async () => {
@@ -191,6 +244,16 @@ describe('over HTTP, every pooled operation answers as it does in the request th
       inlineCodeSystemParameters(2_000),
     ],
   ];
+
+  test('$re-evaluate with _pretty=true: the same text, indentation included', async () => {
+    const path = '/QuestionnaireResponse/$re-evaluate?_pretty=true';
+    const there = await post(`${pooled.base}${path}`, response);
+    const here = await post(`${inThread.base}${path}`, response);
+    expect(there.status).toBe(200);
+    expect(there.text).toContain('\n  "type": "transaction"');
+    expect(normalisedText(there.text)).toBe(normalisedText(here.text));
+    expect(there.headers.get('content-type')).toBe(here.headers.get('content-type'));
+  }, 60_000);
 
   test.each(cases)(
     '%s',

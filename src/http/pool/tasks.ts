@@ -25,7 +25,9 @@ import type {
   ValidateCodeInput,
   ValidateCodeResult,
 } from '../../core/terminology';
+import { isObject } from '../../core/json';
 import { framesOf, HttpError } from '../errors';
+import { fhirJsonBytes } from '../send';
 
 /**
  * The CPU-heavy operations, as plain data (so they can be posted to a worker thread). Everything else
@@ -34,7 +36,16 @@ import { framesOf, HttpError } from '../errors';
 export type Task =
   | { readonly op: 'validate'; readonly resource: unknown; readonly profile?: string }
   | { readonly op: 'extract'; readonly response: unknown; readonly questionnaire?: Questionnaire }
-  | { readonly op: 're-evaluate'; readonly response: unknown; readonly options: EvaluateOptions }
+  | {
+      readonly op: 're-evaluate';
+      readonly response: unknown;
+      readonly options: EvaluateOptions;
+      /**
+       * Answer with the Bundle serialised (EncodedEvaluation) rather than as an object: the worker
+       * stringifies it and transfers the bytes, so the main thread neither clones nor stringifies it.
+       */
+      readonly encode?: { readonly pretty: boolean };
+    }
   | {
       readonly op: 'apply';
       /** A shipped PlanDefinition (by id or canonical), or one given inline. */
@@ -62,7 +73,31 @@ export interface TaskResults {
   'validate-code-system': TerminologyResult<ValidateCodeResult>;
 }
 
-export type ResultOf<T extends Task> = TaskResults[T['op']];
+/**
+ * What a `re-evaluate` task with `encode` answers: the Bundle as the response body's bytes
+ * (send.ts `fhirJsonBytes`) and the two counts the route logs.
+ */
+export interface EncodedEvaluation {
+  readonly json: Uint8Array;
+  readonly entries: number;
+  readonly warnings: number;
+}
+
+export type ResultOf<T extends Task> = T extends { readonly encode: object }
+  ? EncodedEvaluation
+  : TaskResults[T['op']];
+
+/**
+ * The ArrayBuffers of a task's answer that the worker hands over rather than copies: the body of an
+ * EncodedEvaluation (it owns its buffer whole, and the worker never reads it again).
+ * @param value - What runTask returned.
+ */
+export function transferablesOf(value: unknown): ArrayBuffer[] {
+  const json = isObject(value) ? value.json : undefined;
+  return json instanceof Uint8Array && json.byteOffset === 0 && json.byteLength === json.buffer.byteLength
+    ? [json.buffer as ArrayBuffer]
+    : [];
+}
 
 /**
  * Runs one task on an engine: in a worker thread (pool/worker.ts), or in this thread (the in-process
@@ -74,7 +109,7 @@ export function runTask<T extends Task>(deps: EngineDeps, task: T): ResultOf<T> 
   return run(deps, task) as ResultOf<T>;
 }
 
-function run(deps: EngineDeps, task: Task): TaskResults[keyof TaskResults] {
+function run(deps: EngineDeps, task: Task): TaskResults[keyof TaskResults] | EncodedEvaluation {
   switch (task.op) {
     case 'validate':
       return collectResponseIssues(
@@ -88,6 +123,13 @@ function run(deps: EngineDeps, task: Task): TaskResults[keyof TaskResults] {
     }
     case 're-evaluate': {
       const { bundle, issues } = evaluateResponse(task.response, deps, task.options);
+      if (task.encode) {
+        return {
+          json: fhirJsonBytes(bundle, task.encode.pretty),
+          entries: bundle.entry?.length ?? 0,
+          warnings: issues.filter((i) => i.severity === 'warning').length,
+        };
+      }
       return { bundle, issues };
     }
     case 'apply': {

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeEngine } from '../../node/engine';
 import type { Task } from './tasks';
-import { runTask, toTaskError } from './tasks';
+import { runTask, toTaskError, transferablesOf } from './tasks';
 
 /** What the pool sends a worker at start. */
 export interface WorkerSetup {
@@ -37,7 +37,8 @@ function main(): void {
     } catch (err) {
       answer = { id, ok: false, error: toTaskError(err) };
     }
-    port.postMessage(answer);
+    // A serialised body moves to the main thread instead of being copied.
+    port.postMessage(answer, answer.ok ? transferablesOf(answer.value) : []);
   });
   port.postMessage('ready');
 }

@@ -12,7 +12,7 @@ import { httpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
 import { hasBody, OperationInput } from '../parameters';
 import { whenClientGone } from '../pool/runner';
-import { sendOutcome, sendResource } from '../send';
+import { sendFhirJson, sendOutcome, sendResource } from '../send';
 import { previousUpstreamWrites } from '../upstream/previous-writes';
 import { storedResponse } from '../upstream/stored-response';
 import { upstreamCallContext } from '../auth/forward';
@@ -147,6 +147,17 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       practitioner: params?.reference('practitioner'),
       organization: params?.reference('organization'),
     };
+    const upstream = ctx.upstream;
+    if (!upstream) {
+      // The Bundle is the answer as is: the worker serialises it, and this thread only sends the bytes.
+      const { json, entries, warnings } = await ctx.tasks.run(
+        { op: 're-evaluate', response: submitted, options, encode: { pretty: req.pretty === true } },
+        whenClientGone(res)
+      );
+      req.log.info({ entries, warnings }, 'evaluated');
+      sendFhirJson(res, 200, json);
+      return;
+    }
     const context = upstreamCallContext(req, ctx.config);
     const evaluate = async (response: QuestionnaireResponse, previous?: PreviousWrites): Promise<Bundle> => {
       const { bundle, issues } = await ctx.tasks.run(
@@ -162,11 +173,6 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
       );
       return bundle;
     };
-    const upstream = ctx.upstream;
-    if (!upstream) {
-      sendResource(req, res, 200, await evaluate(submitted));
-      return;
-    }
     // Upstream mode: evaluate the stored response, bound to the token's patient, and write. The stored
     // copy is read and checked before queueing, so a request for another patient's response never waits
     // in (or fills) that response's queue.

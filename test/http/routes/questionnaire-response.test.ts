@@ -73,6 +73,33 @@ describe('POST QuestionnaireResponse/$re-evaluate', () => {
     expect({ status: res.status, type: res.body.type }).toEqual({ status: 200, type: 'transaction' });
   });
 
+  test('_pretty=true indents the Bundle by 2, byte for byte as JSON.stringify does; without it, compact', async () => {
+    const library = evaluateResponse(EXAMPLE, testEngine()).bundle;
+    const pretty = await post<Bundle>(`${url('$re-evaluate')}?_pretty=true`, EXAMPLE);
+    expect(pretty.status).toBe(200);
+    expect(pretty.text).toBe(JSON.stringify(library, null, 2));
+    expect(pretty.headers.get('content-length')).toBe(String(Buffer.byteLength(pretty.text)));
+    ids = counterIds();
+    const compact = await post<Bundle>(`${url('$re-evaluate')}?_pretty=false`, EXAMPLE);
+    expect(compact.text).toBe(JSON.stringify(library));
+  });
+
+  test('logs the evaluation: its entries and warnings, counted from the Bundle and issues the engine gave', async () => {
+    const { bundle, issues } = evaluateResponse(EXAMPLE, testEngine());
+    const from = server.logs.length;
+    const res = await post(url('$re-evaluate'), EXAMPLE, { 'x-request-id': 'log-check-1' });
+    expect(res.status).toBe(200);
+    const evaluated = server.logs.slice(from).filter((l) => l.msg === 'evaluated');
+    expect(evaluated).toEqual([
+      expect.objectContaining({
+        reqId: 'log-check-1',
+        entries: bundle.entry!.length,
+        warnings: issues.filter((i) => i.severity === 'warning').length,
+      }),
+    ]);
+    expect(bundle.entry!.length).toBeGreaterThan(0);
+  });
+
   test('a response missing a required answer is 422 with the engine issue', async () => {
     const res = await post(url('$re-evaluate'), withoutAnswer(EXAMPLE, 'dry-orgasm'));
     const texts = expectOutcome(res, 422, 'required');
