@@ -51,3 +51,68 @@ export class LruCache<K, V> {
     this.entries.clear();
   }
 }
+
+/**
+ * A bounded map whose hit is one Map look-up, for caches read far more often than written (compiled
+ * expressions, read on every evaluation): an LruCache hit deletes and re-inserts its key, which costs
+ * more than the look-up itself. Two generations: new and used keys go into the young one; when it
+ * holds half the capacity it becomes the old one and the former old one is dropped; a hit in the old
+ * generation moves the key back to the young one. So at most `capacity` entries are kept, and every
+ * key among the last `capacity / 2` distinct keys set or got is still there.
+ */
+export class GenerationalCache<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  /** @param capacity - How many entries to keep at most (at least 2). */
+  constructor(readonly capacity: number) {
+    if (!(capacity >= 2)) {
+      throw new RangeError(`Generational cache capacity must be at least 2, not ${capacity}`);
+    }
+    this.half = Math.floor(capacity / 2);
+  }
+
+  /** How many entries are kept now. */
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  /** The value for `key`; undefined when absent. */
+  get(key: K): V | undefined {
+    const value = this.young.get(key);
+    if (value !== undefined) {
+      return value;
+    }
+    const older = this.old.get(key);
+    if (older !== undefined) {
+      this.old.delete(key);
+      this.add(key, older);
+    }
+    return older;
+  }
+
+  /** Stores a value (a value of undefined reads as absent). */
+  set(key: K, value: V): void {
+    if (this.young.has(key)) {
+      this.young.set(key, value);
+      return;
+    }
+    this.old.delete(key);
+    this.add(key, value);
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.young.clear();
+    this.old.clear();
+  }
+
+  private add(key: K, value: V): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+}

@@ -1,5 +1,6 @@
 import { compile, parse } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
+import { MemberSteps } from './navigate';
 
 /**
  * A compiler from fhirpath.js's parse tree to JavaScript closures, for the constructs the shipped
@@ -49,8 +50,8 @@ type Collection = Item[];
 interface Run {
   readonly root: Collection;
   readonly env: Record<string, unknown>;
-  /** `%name` values converted once per evaluation. */
-  readonly vars: Map<string, Collection>;
+  /** `%name` values converted once per evaluation (made on the first `%name`). */
+  vars: Map<string, Collection> | undefined;
 }
 
 interface Scope {
@@ -148,11 +149,9 @@ const DATE_TYPES = new Set(['date', 'dateTime', 'instant', 'time']);
 
 /** The model tables fhirpath.js navigates with (the same R4 model object). */
 interface Model {
-  readonly choiceTypePaths: Record<string, string[] | undefined>;
   readonly pathsDefinedElsewhere: Record<string, string | undefined>;
   readonly type2Parent: Record<string, string | undefined>;
   readonly path2Type: Record<string, string | undefined>;
-  readonly path2TypeWithoutElements: Record<string, string | undefined>;
   readonly availableTypes: Set<string>;
 }
 const model = r4 as unknown as Model;
@@ -198,7 +197,7 @@ export function compileFast(
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
-    const run: Run = { root, env, vars: new Map() };
+    const run: Run = { root, env, vars: undefined };
     const result = body(root, { run, self: undefined });
     return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
   };
@@ -471,7 +470,7 @@ function compileVariable(node: AstNode): Eval {
 }
 
 function variable(run: Run, name: string): Collection {
-  const cached = run.vars.get(name);
+  const cached = run.vars?.get(name);
   if (cached) {
     return cached;
   }
@@ -494,7 +493,7 @@ function variable(run: Run, name: string): Collection {
   } else {
     throw BAIL; // fhirpath.js's other variables, or its error for an unknown one
   }
-  run.vars.set(name, value);
+  (run.vars ??= new Map()).set(name, value);
   return value;
 }
 
@@ -515,96 +514,64 @@ function compileMember(node: AstNode): Eval {
   // At the root of an expression or argument fhirpath.js first tests whether the item is of a type
   // named `key` (`code`, `string`…); an element with an object value never is one.
   const typeTest = node.atRoot !== undefined && isTypeName(key);
+  const steps = new MemberSteps(key);
   return (input) => {
     const out: Collection = [];
     for (const item of input) {
-      if (typeTest && (typeof valueOf(item) !== 'object' || valueOf(item) === null)) {
-        throw BAIL;
+      if (typeTest) {
+        const value = valueOf(item);
+        if (typeof value !== 'object' || value === null) {
+          throw BAIL;
+        }
       }
-      children(item, key, out);
+      children(item, steps, out);
     }
     return out;
   };
 }
 
-/** Child-path lookups, memoised: the model tables are consulted once per (path, name). */
-interface ChildPath {
-  readonly path: string;
-  readonly choices: string[] | undefined;
-}
-const childPaths = new Map<string, ChildPath>();
-const typedPaths = new Map<string, { path: string; type: string | null }>();
-
 /** fhirpath.js's makeChildResNodes for data without primitive extensions. */
-function children(item: Item, key: string, out: Collection): void {
+function children(item: Item, steps: MemberSteps, out: Collection): void {
   if (item === null || item === undefined) {
     return;
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
-  const parent = node ?? new Node(item, null, null);
-  const start = out.length;
   const data = node ? node.data : item;
   if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
   const parentPath = node?.path ?? null;
+  const step = parentPath ? steps.from(parentPath) : steps.untyped;
+  const fields = step.fields;
   let value: unknown;
-  let childPath: string | null = null;
-  let childType: string | null = null;
-  if (parentPath) {
-    const lookupKey = `${parentPath}.${key}`;
-    let child = childPaths.get(lookupKey);
-    if (!child) {
-      const path = model.pathsDefinedElsewhere[lookupKey] ?? lookupKey;
-      child = { path, choices: model.choiceTypePaths[path] };
-      childPaths.set(lookupKey, child);
-    }
-    let path = child.path;
-    if (child.choices) {
-      for (const suffix of child.choices) {
-        const field = key + suffix;
-        if (record[field] !== undefined || record[`_${field}`] !== undefined) {
-          value = record[field];
-          if (record[`_${field}`] !== undefined) {
-            throw BAIL;
-          }
-          path += suffix;
-          break;
-        }
-      }
-    } else {
-      value = record[key];
-      if (record[`_${key}`] !== undefined) {
+  let found = -1;
+  for (let i = 0; i < fields.length; i++) {
+    value = record[fields[i]!];
+    const extension = record[step.extensionFields[i]!];
+    if (value !== undefined || extension !== undefined) {
+      if (extension !== undefined) {
         throw BAIL;
       }
-      if (key === 'extension') {
-        path = 'Extension';
-      }
-    }
-    let typed = typedPaths.get(path);
-    if (!typed) {
-      typed = { path: model.path2TypeWithoutElements[path] ?? path, type: model.path2Type[path] ?? null };
-      typedPaths.set(path, typed);
-    }
-    childPath = typed.path;
-    childType = typed.type;
-  } else {
-    value = record[key];
-    if (record[`_${key}`] !== undefined) {
-      throw BAIL;
+      found = i;
+      break;
     }
   }
-  if (value === undefined || value === null) {
+  if (found < 0 || value === null) {
     return;
   }
+  const childPath = step.paths[found]!;
+  const childType = step.types[found]!;
+  const parent = node ?? new Node(item, null, null);
+  const key = steps.key;
   if (Array.isArray(value)) {
-    for (const element of value) {
+    for (let index = 0; index < value.length; index++) {
+      const element: unknown = value[index];
       if (element === null || element === undefined) {
         throw BAIL;
       }
-      out.push(makeNode(element, childPath, childType, parent, key, out.length - start));
+      out.push(makeNode(element, childPath, childType, parent, key, index));
     }
     return;
   }

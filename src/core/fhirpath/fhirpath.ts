@@ -1,7 +1,7 @@
 import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
-import { LruCache } from '../lru';
+import { GenerationalCache } from '../lru';
 import type { FastFhirPath } from './compile';
 import { compileFast, RETURNS_OBJECTS } from './compile';
 
@@ -24,12 +24,14 @@ export class FhirPathError extends Error {
 
 /**
  * Compiled expressions by text (and base type). Bounded: inline content brings expressions of the
- * caller's choosing. The shipped content and the R4 and profile invariants need a few hundred.
+ * caller's choosing. The shipped content and the R4 and profile invariants need a few hundred, each
+ * looked up on every evaluation, so a hit is one Map look-up (no LRU reordering); every expression
+ * among the last 2,048 used is kept.
  */
 const COMPILED_KEPT = 4096;
-const cache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
-const nodeCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
-const valueCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const cache = new GenerationalCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const nodeCache = new GenerationalCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const valueCache = new GenerationalCache<string, CompiledFhirPath>(COMPILED_KEPT);
 
 /** How many compiled expressions are kept (tests check that the caches stay bounded). */
 export function compiledFhirPathCount(): number {
@@ -134,7 +136,7 @@ export function toPlainValues(results: unknown[]): unknown[] {
 }
 
 function compileCached(
-  store: LruCache<string, CompiledFhirPath>,
+  store: GenerationalCache<string, CompiledFhirPath>,
   expression: string,
   base: string | undefined,
   resolve: boolean
@@ -192,7 +194,7 @@ function withClosure(
     observer?.({ expression, base, context, env: env ?? {}, mode });
     if (closuresEnabled && !objects) {
       try {
-        const result = fast(context, env ?? {});
+        const result = fast(context, env ?? NO_VARIABLES);
         stats.compiled++;
         return result;
       } catch (err) {
@@ -206,6 +208,9 @@ function withClosure(
     return interpret(context, env);
   };
 }
+
+/** The closures only read the variables: one empty set serves every call without any. */
+const NO_VARIABLES: FhirPathEnv = Object.freeze({});
 
 /**
  * `trace()` output goes nowhere: fhirpath.js would print it to stdout, outside the logger and its
