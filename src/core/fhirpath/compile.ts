@@ -641,6 +641,37 @@ function compileFunction(functn: AstNode): Eval {
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
       return (input, scope) => [input.filter((item) => keeps(criterion(item, scope))).length > 0];
     }
+    case 'all/1': {
+      const criterion = perItem(compiled()[0]!);
+      // fhirpath.js stops at the first item whose criterion is not a single true.
+      return (input, scope) => {
+        for (const item of input) {
+          const result = criterion(item, scope);
+          if (result.length !== 1 || valueOf(result[0]) !== true) {
+            return [false];
+          }
+        }
+        return [true];
+      };
+    }
+    case 'allFalse/0':
+      // Every item a boolean (else fhirpath.js raises an error), checked up to the first true.
+      return (input) => {
+        for (const item of input) {
+          const value = valueOf(item);
+          if (typeof value !== 'boolean') {
+            throw BAIL;
+          }
+          if (value) {
+            return [false];
+          }
+        }
+        return [true];
+      };
+    case 'matches/1':
+      return compileMatches(args[0]!, compiled()[0]!);
+    case 'htmlChecks/0':
+      return (input) => htmlChecks(input);
     case 'select/1': {
       const projection = perItem(compiled()[0]!);
       return (input, scope) => input.flatMap((item) => projection(item, scope));
@@ -721,6 +752,69 @@ function compileFunction(functn: AstNode): Eval {
     default:
       throw new Unsupported(`function ${name}/${arity}`);
   }
+}
+
+/**
+ * `matches(regex)` as fhirpath.js runs it: a JavaScript RegExp with the flags `u` and `s` (dot matches
+ * newlines), tested against the input's one string. A literal pattern is compiled once, here.
+ */
+function compileMatches(arg: AstNode, compiledArg: Eval): Eval {
+  const literal = stringLiteral(arg);
+  let fixed: RegExp | undefined;
+  if (literal !== undefined) {
+    try {
+      fixed = new RegExp(literal, 'us');
+    } catch {
+      throw new Unsupported('matches: a pattern fhirpath.js refuses'); // its error, in its words
+    }
+  }
+  const pattern = stringArg(compiledArg);
+  return (input, scope) => {
+    let regex = fixed;
+    if (regex === undefined) {
+      try {
+        regex = new RegExp(pattern(scope), 'us');
+      } catch {
+        throw BAIL;
+      }
+    }
+    const text = singleString(input);
+    return text === undefined ? [] : [regex.test(text)];
+  };
+}
+
+/** The text of a string literal argument (`'…'` without escapes), else undefined. */
+function stringLiteral(arg: AstNode): string | undefined {
+  let node: AstNode | undefined = arg;
+  for (const type of ['TermExpression', 'LiteralTerm', 'StringLiteral']) {
+    if (node?.type !== type) {
+      return undefined;
+    }
+    node = type === 'StringLiteral' ? node : node.children?.[0];
+  }
+  const text = node?.text;
+  return text === undefined || text.includes('\\') ? undefined : text.slice(1, -1);
+}
+
+/**
+ * `htmlChecks()` (R4's txt-1 on Narrative.div): fhirpath.js's own check, given the input as typed
+ * nodes, so that the XHTML rules stay fhirpath.js's; what the closure saves is the interpretation
+ * of the expression around it (the base type's resolution, a context per node).
+ */
+const htmlChecksByFhirPathJs = compile('htmlChecks()', r4, {
+  resolveInternalTypes: true,
+}) as unknown as (context: unknown[]) => unknown[];
+function htmlChecks(input: Collection): Collection {
+  if (input.length !== 1) {
+    return [];
+  }
+  const item = input[0];
+  // fhirpath.js keeps a ResourceNode context as it is; a plain string is a System.String.
+  const context = item instanceof Node ? toResourceNode(item) : item;
+  if (typeof valueOf(item) !== 'string') {
+    return [];
+  }
+  return htmlChecksByFhirPathJs([context]);
 }
 
 /** `ofType(X)` for a concrete resource type X (no type derives from one). */
