@@ -501,7 +501,14 @@ function isTypeName(name: string): boolean {
   return /^[A-Z]/.test(name) || model.availableTypes.has(name) || name in model.type2Parent;
 }
 
-function compileMember(node: AstNode): Eval {
+/** A member step as compiled: its table of child steps, and whether fhirpath.js first tests a type. */
+interface Member {
+  readonly steps: MemberSteps;
+  /** At the root of an expression or argument, with a name that is also a type's (`code`, `string`…). */
+  readonly typeTest: boolean;
+}
+
+function memberOf(node: AstNode): Member {
   const ident = node.children?.[0];
   if (ident?.type !== 'Identifier' || !ident.text || ident.text.startsWith('`')) {
     throw new Unsupported('member');
@@ -512,17 +519,17 @@ function compileMember(node: AstNode): Eval {
     throw new Unsupported('type name');
   }
   // At the root of an expression or argument fhirpath.js first tests whether the item is of a type
-  // named `key` (`code`, `string`…); an element with an object value never is one.
-  const typeTest = node.atRoot !== undefined && isTypeName(key);
-  const steps = new MemberSteps(key);
+  // named `key`; an element with an object value never is one.
+  return { steps: new MemberSteps(key), typeTest: node.atRoot !== undefined && isTypeName(key) };
+}
+
+function compileMember(node: AstNode): Eval {
+  const { steps, typeTest } = memberOf(node);
   return (input) => {
     const out: Collection = [];
     for (const item of input) {
       if (typeTest) {
-        const value = valueOf(item);
-        if (typeof value !== 'object' || value === null) {
-          throw BAIL;
-        }
+        typeTestHolds(item);
       }
       children(item, steps, out);
     }
@@ -530,10 +537,30 @@ function compileMember(node: AstNode): Eval {
   };
 }
 
-/** fhirpath.js's makeChildResNodes for data without primitive extensions. */
-function children(item: Item, steps: MemberSteps, out: Collection): void {
+/** An item whose value is not an object may be of the type the member names: fhirpath.js decides. */
+function typeTestHolds(item: Item): void {
+  const value = valueOf(item);
+  if (typeof value !== 'object' || value === null) {
+    throw BAIL;
+  }
+}
+
+/**
+ * What {@link readChild} found: the child's JSON value (an array for a repeating element) and
+ * fhirpath.js's path and type for it. Module state, read right after the call (no allocation per step).
+ */
+let foundValue: unknown;
+let foundPath: string | null = null;
+let foundType: string | null = null;
+
+/**
+ * fhirpath.js's makeChildResNodes up to the value: false when the item has no such child; true with
+ * the child in {@link foundValue}, {@link foundPath} and {@link foundType}. Hands over primitive
+ * extensions and members of anything but a JSON object.
+ */
+function readChild(item: Item, steps: MemberSteps): boolean {
   if (item === null || item === undefined) {
-    return;
+    return false;
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
@@ -545,25 +572,34 @@ function children(item: Item, steps: MemberSteps, out: Collection): void {
   const parentPath = node?.path ?? null;
   const step = parentPath ? steps.from(parentPath) : steps.untyped;
   const fields = step.fields;
-  let value: unknown;
-  let found = -1;
   for (let i = 0; i < fields.length; i++) {
-    value = record[fields[i]!];
+    const value = record[fields[i]!];
     const extension = record[step.extensionFields[i]!];
     if (value !== undefined || extension !== undefined) {
       if (extension !== undefined) {
         throw BAIL;
       }
-      found = i;
-      break;
+      if (value === null) {
+        return false;
+      }
+      foundValue = value;
+      foundPath = step.paths[i]!;
+      foundType = step.types[i]!;
+      return true;
     }
   }
-  if (found < 0 || value === null) {
+  return false;
+}
+
+/** fhirpath.js's makeChildResNodes for data without primitive extensions. */
+function children(item: Item, steps: MemberSteps, out: Collection): void {
+  if (!readChild(item, steps)) {
     return;
   }
-  const childPath = step.paths[found]!;
-  const childType = step.types[found]!;
-  const parent = node ?? new Node(item, null, null);
+  const value = foundValue;
+  const childPath = foundPath;
+  const childType = foundType;
+  const parent = item instanceof Node ? item : new Node(item, null, null);
   const key = steps.key;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
@@ -982,6 +1018,10 @@ function compileEquality(node: AstNode): Eval {
   if (node.text !== '=' && !negate) {
     throw new Unsupported(`operator ${node.text}`);
   }
+  const memberEqualsText = compileMemberEqualsText(node, negate);
+  if (memberEqualsText) {
+    return memberEqualsText;
+  }
   return (_input, scope) => {
     const a = left(scope);
     const b = right(scope);
@@ -994,6 +1034,90 @@ function compileEquality(node: AstNode): Eval {
     }
     return [negate ? !equal : equal];
   };
+}
+
+/**
+ * `member = 'text'` (and `!=`), the content's most frequent criterion (`linkId = '…'` in `where()`):
+ * the general equality on the same values, without a node or a collection per operand. A child that
+ * is not a string takes the general path's item comparison; anything that path hands over, this does.
+ */
+function compileMemberEqualsText(node: AstNode, negate: boolean): Eval | undefined {
+  const [left, right] = node.children ?? [];
+  const member = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  const literal = right && stringLiteral(right);
+  if (!member || literal === undefined) {
+    return undefined;
+  }
+  const { steps, typeTest } = memberOf(member);
+  const text = literal;
+  return (_input, scope) => {
+    // fhirpath.js evaluates both operands against `$this` (or the root).
+    const self = scope.self ?? scope.run.root;
+    let count = 0;
+    // The first child, kept to compare when it is the only one (else the lengths differ).
+    let first: unknown;
+    let firstPath: string | null = null;
+    let firstType: string | null = null;
+    let firstParent: Item;
+    let firstIndex: number | null = null;
+    for (const item of self) {
+      if (typeTest) {
+        typeTestHolds(item);
+      }
+      if (!readChild(item, steps)) {
+        continue;
+      }
+      const value = foundValue;
+      const elements = Array.isArray(value) ? (value as unknown[]) : undefined;
+      for (let index = 0, n = elements ? elements.length : 1; index < n; index++) {
+        const element = elements ? elements[index] : value;
+        if (element === null || element === undefined) {
+          throw BAIL; // as children()
+        }
+        if (foundType === 'integer64' && !(element as { resourceType?: unknown }).resourceType) {
+          throw BAIL; // as makeNode()
+        }
+        if (count++ === 0) {
+          first = element;
+          firstPath = foundPath;
+          firstType = foundType;
+          firstParent = item;
+          firstIndex = elements ? index : null;
+        }
+      }
+    }
+    if (count === 0) {
+      return [];
+    }
+    let equal = false;
+    if (count === 1) {
+      if (typeof first === 'string') {
+        // equalItems() for a string child: a date is handed over, any other string compares.
+        if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+          throw BAIL;
+        }
+        equal = first === text;
+      } else {
+        const parent = firstParent instanceof Node ? firstParent : new Node(firstParent, null, null);
+        equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), text);
+      }
+    }
+    return [negate ? !equal : equal];
+  };
+}
+
+/** The node under a chain of single-child wrappers of the given types, else undefined. */
+function unwrap(node: AstNode, types: readonly string[]): AstNode | undefined {
+  let current: AstNode | undefined = node;
+  for (let i = 0; i < types.length; i++) {
+    if (current === undefined || current.type !== types[i]) {
+      return undefined;
+    }
+    if (i < types.length - 1) {
+      current = current.children?.length === 1 ? current.children[0] : undefined;
+    }
+  }
+  return current;
 }
 
 /**

@@ -44,8 +44,15 @@ export class MemberSteps {
     this.untyped = { fields: [key], extensionFields: [`_${key}`], paths: [null], types: [null] };
   }
 
+  /** The last parent path asked for and its step: a member mostly meets one parent type. */
+  private lastPath: string | undefined;
+  private lastStep: ChildStep | undefined;
+
   /** The step from a parent whose fhirpath.js path is `parentPath` (not null or empty). */
   from(parentPath: string): ChildStep {
+    if (parentPath === this.lastPath) {
+      return this.lastStep!;
+    }
     let step = this.byParent.get(parentPath);
     if (step === undefined) {
       step = childStep(parentPath, this.key);
@@ -53,6 +60,8 @@ export class MemberSteps {
         this.byParent.set(parentPath, step);
       }
     }
+    this.lastPath = parentPath;
+    this.lastStep = step;
     return step;
   }
 }

@@ -417,4 +417,71 @@ describe('compiled FHIRPath, construct by construct', () => {
       { numRuns: 300 }
     );
   });
+
+  test('member = text and member navigation on random JSON agree with fhirpath.js (fast-check)', () => {
+    // Values that take every branch: strings, the text itself, arrays, nulls, numbers, booleans,
+    // objects (a Coding), empty objects; primitive extensions beside them.
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', '2024-05-01', ''),
+      fc.constantFrom(null, 1, 1.5, true, false, {}, { code: 'a' }),
+      fc.array(fc.constantFrom('a', 'b', null), { maxLength: 3 })
+    );
+    const element = fc.record(
+      {
+        linkId: value,
+        text: value,
+        _linkId: fc.constant({ extension: [{ url: 'http://e', valueString: 'x' }] }),
+        answer: fc.array(fc.record({ valueString: value, valueCoding: value }, { requiredKeys: [] }), {
+          maxLength: 2,
+        }),
+      },
+      { requiredKeys: [] }
+    );
+    const response = fc.record(
+      {
+        id: value,
+        status: value,
+        authored: value,
+        item: fc.oneof(fc.array(element, { maxLength: 3 }), element),
+      },
+      { requiredKeys: [] }
+    );
+    const expressions = [
+      "item.where(linkId = 'a').count()",
+      "item.where(linkId != 'a').count()",
+      "item.linkId = 'a'",
+      "status = 'a'",
+      "authored = '2024-05-01'",
+      "id != 'b'",
+      "item.answer.value = 'a'",
+      "item.where(text = '').linkId",
+      "item.answer.where(value = 'a').exists()",
+      'item.linkId',
+      'item.answer.value',
+    ];
+    let answered = 0;
+    fc.assert(
+      fc.property(response, fc.constantFrom(...expressions), (body, expression) => {
+        const resource = { resourceType: 'QuestionnaireResponse', ...body };
+        const fast = compileFast(expression)!;
+        let theirs: unknown;
+        try {
+          theirs = fhirpathJs(expression, structuredClone(resource), {});
+        } catch {
+          theirs = 'error';
+        }
+        let ours: unknown;
+        try {
+          ours = fast(resource, {});
+        } catch {
+          return; // handed over: fhirpath.js answers
+        }
+        answered++;
+        expect(ours).toStrictEqual(theirs);
+      }),
+      { numRuns: 1500 }
+    );
+    // most runs are the closure's own answers, not hand-overs
+    expect(answered).toBeGreaterThan(500);
+  });
 });
