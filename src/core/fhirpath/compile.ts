@@ -1,5 +1,6 @@
 import { compile, parse } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
+import { MemberSteps } from './navigate';
 
 /**
  * A compiler from fhirpath.js's parse tree to JavaScript closures, for the constructs the shipped
@@ -49,8 +50,8 @@ type Collection = Item[];
 interface Run {
   readonly root: Collection;
   readonly env: Record<string, unknown>;
-  /** `%name` values converted once per evaluation. */
-  readonly vars: Map<string, Collection>;
+  /** `%name` values converted once per evaluation (made on the first `%name`). */
+  vars: Map<string, Collection> | undefined;
 }
 
 interface Scope {
@@ -148,11 +149,9 @@ const DATE_TYPES = new Set(['date', 'dateTime', 'instant', 'time']);
 
 /** The model tables fhirpath.js navigates with (the same R4 model object). */
 interface Model {
-  readonly choiceTypePaths: Record<string, string[] | undefined>;
   readonly pathsDefinedElsewhere: Record<string, string | undefined>;
   readonly type2Parent: Record<string, string | undefined>;
   readonly path2Type: Record<string, string | undefined>;
-  readonly path2TypeWithoutElements: Record<string, string | undefined>;
   readonly availableTypes: Set<string>;
 }
 const model = r4 as unknown as Model;
@@ -198,7 +197,7 @@ export function compileFast(
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
-    const run: Run = { root, env, vars: new Map() };
+    const run: Run = { root, env, vars: undefined };
     const result = body(root, { run, self: undefined });
     return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
   };
@@ -471,7 +470,7 @@ function compileVariable(node: AstNode): Eval {
 }
 
 function variable(run: Run, name: string): Collection {
-  const cached = run.vars.get(name);
+  const cached = run.vars?.get(name);
   if (cached) {
     return cached;
   }
@@ -494,7 +493,7 @@ function variable(run: Run, name: string): Collection {
   } else {
     throw BAIL; // fhirpath.js's other variables, or its error for an unknown one
   }
-  run.vars.set(name, value);
+  (run.vars ??= new Map()).set(name, value);
   return value;
 }
 
@@ -502,7 +501,14 @@ function isTypeName(name: string): boolean {
   return /^[A-Z]/.test(name) || model.availableTypes.has(name) || name in model.type2Parent;
 }
 
-function compileMember(node: AstNode): Eval {
+/** A member step as compiled: its table of child steps, and whether fhirpath.js first tests a type. */
+interface Member {
+  readonly steps: MemberSteps;
+  /** At the root of an expression or argument, with a name that is also a type's (`code`, `string`…). */
+  readonly typeTest: boolean;
+}
+
+function memberOf(node: AstNode): Member {
   const ident = node.children?.[0];
   if (ident?.type !== 'Identifier' || !ident.text || ident.text.startsWith('`')) {
     throw new Unsupported('member');
@@ -513,98 +519,95 @@ function compileMember(node: AstNode): Eval {
     throw new Unsupported('type name');
   }
   // At the root of an expression or argument fhirpath.js first tests whether the item is of a type
-  // named `key` (`code`, `string`…); an element with an object value never is one.
-  const typeTest = node.atRoot !== undefined && isTypeName(key);
+  // named `key`; an element with an object value never is one.
+  return { steps: new MemberSteps(key), typeTest: node.atRoot !== undefined && isTypeName(key) };
+}
+
+function compileMember(node: AstNode): Eval {
+  const { steps, typeTest } = memberOf(node);
   return (input) => {
     const out: Collection = [];
     for (const item of input) {
-      if (typeTest && (typeof valueOf(item) !== 'object' || valueOf(item) === null)) {
-        throw BAIL;
+      if (typeTest) {
+        typeTestHolds(item);
       }
-      children(item, key, out);
+      children(item, steps, out);
     }
     return out;
   };
 }
 
-/** Child-path lookups, memoised: the model tables are consulted once per (path, name). */
-interface ChildPath {
-  readonly path: string;
-  readonly choices: string[] | undefined;
+/** An item whose value is not an object may be of the type the member names: fhirpath.js decides. */
+function typeTestHolds(item: Item): void {
+  const value = valueOf(item);
+  if (typeof value !== 'object' || value === null) {
+    throw BAIL;
+  }
 }
-const childPaths = new Map<string, ChildPath>();
-const typedPaths = new Map<string, { path: string; type: string | null }>();
 
-/** fhirpath.js's makeChildResNodes for data without primitive extensions. */
-function children(item: Item, key: string, out: Collection): void {
+/**
+ * What {@link readChild} found: the child's JSON value (an array for a repeating element) and
+ * fhirpath.js's path and type for it. Module state, read right after the call (no allocation per step).
+ */
+let foundValue: unknown;
+let foundPath: string | null = null;
+let foundType: string | null = null;
+
+/**
+ * fhirpath.js's makeChildResNodes up to the value: false when the item has no such child; true with
+ * the child in {@link foundValue}, {@link foundPath} and {@link foundType}. Hands over primitive
+ * extensions and members of anything but a JSON object.
+ */
+function readChild(item: Item, steps: MemberSteps): boolean {
   if (item === null || item === undefined) {
-    return;
+    return false;
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
-  const parent = node ?? new Node(item, null, null);
-  const start = out.length;
   const data = node ? node.data : item;
   if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
   const parentPath = node?.path ?? null;
-  let value: unknown;
-  let childPath: string | null = null;
-  let childType: string | null = null;
-  if (parentPath) {
-    const lookupKey = `${parentPath}.${key}`;
-    let child = childPaths.get(lookupKey);
-    if (!child) {
-      const path = model.pathsDefinedElsewhere[lookupKey] ?? lookupKey;
-      child = { path, choices: model.choiceTypePaths[path] };
-      childPaths.set(lookupKey, child);
-    }
-    let path = child.path;
-    if (child.choices) {
-      for (const suffix of child.choices) {
-        const field = key + suffix;
-        if (record[field] !== undefined || record[`_${field}`] !== undefined) {
-          value = record[field];
-          if (record[`_${field}`] !== undefined) {
-            throw BAIL;
-          }
-          path += suffix;
-          break;
-        }
-      }
-    } else {
-      value = record[key];
-      if (record[`_${key}`] !== undefined) {
+  const step = parentPath ? steps.from(parentPath) : steps.untyped;
+  const fields = step.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const value = record[fields[i]!];
+    const extension = record[step.extensionFields[i]!];
+    if (value !== undefined || extension !== undefined) {
+      if (extension !== undefined) {
         throw BAIL;
       }
-      if (key === 'extension') {
-        path = 'Extension';
+      if (value === null) {
+        return false;
       }
-    }
-    let typed = typedPaths.get(path);
-    if (!typed) {
-      typed = { path: model.path2TypeWithoutElements[path] ?? path, type: model.path2Type[path] ?? null };
-      typedPaths.set(path, typed);
-    }
-    childPath = typed.path;
-    childType = typed.type;
-  } else {
-    value = record[key];
-    if (record[`_${key}`] !== undefined) {
-      throw BAIL;
+      foundValue = value;
+      foundPath = step.paths[i]!;
+      foundType = step.types[i]!;
+      return true;
     }
   }
-  if (value === undefined || value === null) {
+  return false;
+}
+
+/** fhirpath.js's makeChildResNodes for data without primitive extensions. */
+function children(item: Item, steps: MemberSteps, out: Collection): void {
+  if (!readChild(item, steps)) {
     return;
   }
+  const value = foundValue;
+  const childPath = foundPath;
+  const childType = foundType;
+  const parent = item instanceof Node ? item : new Node(item, null, null);
+  const key = steps.key;
   if (Array.isArray(value)) {
-    for (const element of value) {
+    for (let index = 0; index < value.length; index++) {
+      const element: unknown = value[index];
       if (element === null || element === undefined) {
         throw BAIL;
       }
-      out.push(makeNode(element, childPath, childType, parent, key, out.length - start));
+      out.push(makeNode(element, childPath, childType, parent, key, index));
     }
     return;
   }
@@ -674,6 +677,37 @@ function compileFunction(functn: AstNode): Eval {
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
       return (input, scope) => [input.filter((item) => keeps(criterion(item, scope))).length > 0];
     }
+    case 'all/1': {
+      const criterion = perItem(compiled()[0]!);
+      // fhirpath.js stops at the first item whose criterion is not a single true.
+      return (input, scope) => {
+        for (const item of input) {
+          const result = criterion(item, scope);
+          if (result.length !== 1 || valueOf(result[0]) !== true) {
+            return [false];
+          }
+        }
+        return [true];
+      };
+    }
+    case 'allFalse/0':
+      // Every item a boolean (else fhirpath.js raises an error), checked up to the first true.
+      return (input) => {
+        for (const item of input) {
+          const value = valueOf(item);
+          if (typeof value !== 'boolean') {
+            throw BAIL;
+          }
+          if (value) {
+            return [false];
+          }
+        }
+        return [true];
+      };
+    case 'matches/1':
+      return compileMatches(args[0]!, compiled()[0]!);
+    case 'htmlChecks/0':
+      return (input) => htmlChecks(input);
     case 'select/1': {
       const projection = perItem(compiled()[0]!);
       return (input, scope) => input.flatMap((item) => projection(item, scope));
@@ -754,6 +788,69 @@ function compileFunction(functn: AstNode): Eval {
     default:
       throw new Unsupported(`function ${name}/${arity}`);
   }
+}
+
+/**
+ * `matches(regex)` as fhirpath.js runs it: a JavaScript RegExp with the flags `u` and `s` (dot matches
+ * newlines), tested against the input's one string. A literal pattern is compiled once, here.
+ */
+function compileMatches(arg: AstNode, compiledArg: Eval): Eval {
+  const literal = stringLiteral(arg);
+  let fixed: RegExp | undefined;
+  if (literal !== undefined) {
+    try {
+      fixed = new RegExp(literal, 'us');
+    } catch {
+      throw new Unsupported('matches: a pattern fhirpath.js refuses'); // its error, in its words
+    }
+  }
+  const pattern = stringArg(compiledArg);
+  return (input, scope) => {
+    let regex = fixed;
+    if (regex === undefined) {
+      try {
+        regex = new RegExp(pattern(scope), 'us');
+      } catch {
+        throw BAIL;
+      }
+    }
+    const text = singleString(input);
+    return text === undefined ? [] : [regex.test(text)];
+  };
+}
+
+/** The text of a string literal argument (`'…'` without escapes), else undefined. */
+function stringLiteral(arg: AstNode): string | undefined {
+  let node: AstNode | undefined = arg;
+  for (const type of ['TermExpression', 'LiteralTerm', 'StringLiteral']) {
+    if (node?.type !== type) {
+      return undefined;
+    }
+    node = type === 'StringLiteral' ? node : node.children?.[0];
+  }
+  const text = node?.text;
+  return text === undefined || text.includes('\\') ? undefined : text.slice(1, -1);
+}
+
+/**
+ * `htmlChecks()` (R4's txt-1 on Narrative.div): fhirpath.js's own check, given the input as typed
+ * nodes, so that the XHTML rules stay fhirpath.js's; what the closure saves is the interpretation
+ * of the expression around it (the base type's resolution, a context per node).
+ */
+const htmlChecksByFhirPathJs = compile('htmlChecks()', r4, {
+  resolveInternalTypes: true,
+}) as unknown as (context: unknown[]) => unknown[];
+function htmlChecks(input: Collection): Collection {
+  if (input.length !== 1) {
+    return [];
+  }
+  const item = input[0];
+  // fhirpath.js keeps a ResourceNode context as it is; a plain string is a System.String.
+  const context = item instanceof Node ? toResourceNode(item) : item;
+  if (typeof valueOf(item) !== 'string') {
+    return [];
+  }
+  return htmlChecksByFhirPathJs([context]);
 }
 
 /** `ofType(X)` for a concrete resource type X (no type derives from one). */
@@ -921,6 +1018,10 @@ function compileEquality(node: AstNode): Eval {
   if (node.text !== '=' && !negate) {
     throw new Unsupported(`operator ${node.text}`);
   }
+  const memberEqualsText = compileMemberEqualsText(node, negate);
+  if (memberEqualsText) {
+    return memberEqualsText;
+  }
   return (_input, scope) => {
     const a = left(scope);
     const b = right(scope);
@@ -933,6 +1034,90 @@ function compileEquality(node: AstNode): Eval {
     }
     return [negate ? !equal : equal];
   };
+}
+
+/**
+ * `member = 'text'` (and `!=`), the content's most frequent criterion (`linkId = '…'` in `where()`):
+ * the general equality on the same values, without a node or a collection per operand. A child that
+ * is not a string takes the general path's item comparison; anything that path hands over, this does.
+ */
+function compileMemberEqualsText(node: AstNode, negate: boolean): Eval | undefined {
+  const [left, right] = node.children ?? [];
+  const member = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  const literal = right && stringLiteral(right);
+  if (!member || literal === undefined) {
+    return undefined;
+  }
+  const { steps, typeTest } = memberOf(member);
+  const text = literal;
+  return (_input, scope) => {
+    // fhirpath.js evaluates both operands against `$this` (or the root).
+    const self = scope.self ?? scope.run.root;
+    let count = 0;
+    // The first child, kept to compare when it is the only one (else the lengths differ).
+    let first: unknown;
+    let firstPath: string | null = null;
+    let firstType: string | null = null;
+    let firstParent: Item;
+    let firstIndex: number | null = null;
+    for (const item of self) {
+      if (typeTest) {
+        typeTestHolds(item);
+      }
+      if (!readChild(item, steps)) {
+        continue;
+      }
+      const value = foundValue;
+      const elements = Array.isArray(value) ? (value as unknown[]) : undefined;
+      for (let index = 0, n = elements ? elements.length : 1; index < n; index++) {
+        const element = elements ? elements[index] : value;
+        if (element === null || element === undefined) {
+          throw BAIL; // as children()
+        }
+        if (foundType === 'integer64' && !(element as { resourceType?: unknown }).resourceType) {
+          throw BAIL; // as makeNode()
+        }
+        if (count++ === 0) {
+          first = element;
+          firstPath = foundPath;
+          firstType = foundType;
+          firstParent = item;
+          firstIndex = elements ? index : null;
+        }
+      }
+    }
+    if (count === 0) {
+      return [];
+    }
+    let equal = false;
+    if (count === 1) {
+      if (typeof first === 'string') {
+        // equalItems() for a string child: a date is handed over, any other string compares.
+        if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+          throw BAIL;
+        }
+        equal = first === text;
+      } else {
+        const parent = firstParent instanceof Node ? firstParent : new Node(firstParent, null, null);
+        equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), text);
+      }
+    }
+    return [negate ? !equal : equal];
+  };
+}
+
+/** The node under a chain of single-child wrappers of the given types, else undefined. */
+function unwrap(node: AstNode, types: readonly string[]): AstNode | undefined {
+  let current: AstNode | undefined = node;
+  for (let i = 0; i < types.length; i++) {
+    if (current === undefined || current.type !== types[i]) {
+      return undefined;
+    }
+    if (i < types.length - 1) {
+      current = current.children?.length === 1 ? current.children[0] : undefined;
+    }
+  }
+  return current;
 }
 
 /**

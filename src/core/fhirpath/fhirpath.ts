@@ -1,7 +1,7 @@
 import { compile, resolveInternalTypes } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
-import { LruCache } from '../lru';
+import { PairCache } from '../lru';
 import type { FastFhirPath } from './compile';
 import { compileFast, RETURNS_OBJECTS } from './compile';
 
@@ -23,13 +23,15 @@ export class FhirPathError extends Error {
 }
 
 /**
- * Compiled expressions by text (and base type). Bounded: inline content brings expressions of the
- * caller's choosing. The shipped content and the R4 and profile invariants need a few hundred.
+ * Compiled expressions by base type and text. Bounded: inline content brings expressions of the
+ * caller's choosing. The shipped content and the R4 and profile invariants need a few hundred, each
+ * looked up on every evaluation, so a hit is two Map look-ups of the strings as given (no LRU
+ * reordering, no joined key); every expression among the last 2,048 used is kept.
  */
 const COMPILED_KEPT = 4096;
-const cache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
-const nodeCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
-const valueCache = new LruCache<string, CompiledFhirPath>(COMPILED_KEPT);
+const cache = new PairCache<string, string, CompiledFhirPath>(COMPILED_KEPT);
+const nodeCache = new PairCache<string, string, CompiledFhirPath>(COMPILED_KEPT);
+const valueCache = new PairCache<string, string, CompiledFhirPath>(COMPILED_KEPT);
 
 /** How many compiled expressions are kept (tests check that the caches stay bounded). */
 export function compiledFhirPathCount(): number {
@@ -108,8 +110,7 @@ export function compileFhirPathNodes(expression: string, base?: string): Compile
  * {@link toPlainValues}, but answered by a compiled closure when the expression allows it.
  */
 export function compileFhirPathValues(expression: string, base?: string): CompiledFhirPath {
-  const key = base ? `${base}\u0000${expression}` : expression;
-  const cached = valueCache.get(key);
+  const cached = valueCache.get(base ?? '', expression);
   if (cached) {
     return cached;
   }
@@ -122,7 +123,7 @@ export function compileFhirPathValues(expression: string, base?: string): Compil
     base,
     'values'
   );
-  valueCache.set(key, compiled);
+  valueCache.set(base ?? '', expression, compiled);
   return compiled;
 }
 
@@ -134,13 +135,12 @@ export function toPlainValues(results: unknown[]): unknown[] {
 }
 
 function compileCached(
-  store: LruCache<string, CompiledFhirPath>,
+  store: PairCache<string, string, CompiledFhirPath>,
   expression: string,
   base: string | undefined,
   resolve: boolean
 ): CompiledFhirPath {
-  const key = base ? `${base}\u0000${expression}` : expression;
-  const cached = store.get(key);
+  const cached = store.get(base ?? '', expression);
   if (cached) {
     return cached;
   }
@@ -162,7 +162,7 @@ function compileCached(
   };
   const mode = resolve ? 'plain' : 'nodes';
   const compiled = withClosure(compileFast(expression, base, mode), interpret, expression, base, mode);
-  store.set(key, compiled);
+  store.set(base ?? '', expression, compiled);
   return compiled;
 }
 
@@ -192,7 +192,7 @@ function withClosure(
     observer?.({ expression, base, context, env: env ?? {}, mode });
     if (closuresEnabled && !objects) {
       try {
-        const result = fast(context, env ?? {});
+        const result = fast(context, env ?? NO_VARIABLES);
         stats.compiled++;
         return result;
       } catch (err) {
@@ -206,6 +206,9 @@ function withClosure(
     return interpret(context, env);
   };
 }
+
+/** The closures only read the variables: one empty set serves every call without any. */
+const NO_VARIABLES: FhirPathEnv = Object.freeze({});
 
 /**
  * `trace()` output goes nowhere: fhirpath.js would print it to stdout, outside the logger and its

@@ -157,6 +157,58 @@ const CASES: [string, string, unknown, Record<string, unknown>, string | undefin
     undefined,
     ['yes'],
   ],
+  ['all(): every item', "item.all(linkId.startsWith('') and answer.exists())", qr, {}, undefined, [true]],
+  ['all(): one fails', 'item.answer.value.all($this = true)', qr, {}, undefined, [false]],
+  ['all() of nothing is true', "item.where(linkId = 'none').all(false)", qr, {}, undefined, [true]],
+  ['all(): a criterion of false', 'item.all(answer.value)', qr, {}, undefined, [false]],
+  ['allFalse()', "item.where(linkId = 'cloudy').answer.value.allFalse()", qr, {}, undefined, [true]],
+  ['allFalse() with a true', '(false | true).allFalse()', qr, {}, undefined, [false]],
+  ['allFalse() of nothing', '{}.allFalse()', qr, {}, undefined, [true]],
+  ['matches()', "item.linkId.where(matches('^(dry|vol)')).count()", qr, {}, undefined, [2]],
+  ['matches(): dot matches a newline', "%t.matches('a.b')", qr, { t: 'a\nb' }, undefined, [true]],
+  ['matches() of nothing', "{}.matches('x')", qr, {}, undefined, []],
+  [
+    'matches() with a pattern from data',
+    'item.linkId.where(matches(%p)).count()',
+    qr,
+    { p: 'o' },
+    undefined,
+    [3],
+  ],
+  ['matches(): unicode classes', '%t.matches(%p)', qr, { t: 'Ünïcode', p: '^\\p{L}+$' }, undefined, [true]],
+  [
+    'htmlChecks() of valid XHTML',
+    'htmlChecks()',
+    '<div xmlns="http://www.w3.org/1999/xhtml"><p>ok</p></div>',
+    {},
+    'Narrative.div',
+    [true],
+  ],
+  [
+    'htmlChecks() of a script',
+    'htmlChecks()',
+    '<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script></div>',
+    {},
+    'Narrative.div',
+    [false],
+  ],
+  [
+    'htmlChecks() of a plain string (System.String: no namespace needed)',
+    "'<div>x</div>'.htmlChecks()",
+    qr,
+    {},
+    undefined,
+    [true],
+  ],
+  ['htmlChecks() of a non-string', 'item.htmlChecks()', qr, {}, undefined, []],
+  [
+    'a member by the parent path',
+    'text.status',
+    { resourceType: 'Basic', text: { status: 'generated', div: '<div/>' } },
+    {},
+    undefined,
+    ['generated'],
+  ],
   ['a number element as a result', "item.where(linkId = 'volume').answer.value", qr, {}, undefined, [1.2]],
   [
     'an earlier result as a %variable keeps its type',
@@ -180,19 +232,21 @@ describe('compiled FHIRPath, construct by construct', () => {
 
   test('constructs outside the subset are refused at compile time and fhirpath.js answers', () => {
     for (const expression of [
-      'item.answer.value.all($this = true)',
+      'item.repeat(item).linkId',
+      "item.linkId.matches('^d', 'i')",
+      'item.answer.value.allTrue()',
       'Patient.name',
       'item[0].linkId',
       "%'quoted'.exists()",
       "'a\\'b'",
       '1.5 - 1',
       'item.descendants().count()',
-      "item.linkId.matches('^d')",
+      "item.linkId.matches('(')",
     ]) {
       expect(compileFast(expression)).toBeUndefined();
     }
     resetFhirPathStats();
-    expect(compileFhirPath('item.answer.value.all($this = true)')(qr)).toEqual([false]);
+    expect(compileFhirPath('item.repeat(answer).count()')(qr)).toEqual([5]);
     expect(compileFhirPath('item[1].linkId')(qr)).toEqual(['cloudy']);
     expect(fhirPathStats()).toEqual({ compiled: 0, interpreted: 2, handedOver: 0 });
   });
@@ -282,5 +336,152 @@ describe('compiled FHIRPath, construct by construct', () => {
       }),
       { numRuns: 300 }
     );
+  });
+
+  /** Ours when the closure answers (a hand-over is fhirpath.js answering), and fhirpath.js's. */
+  function bothEngines(
+    expression: string,
+    context: unknown,
+    env: Record<string, unknown>
+  ): [unknown, unknown] {
+    const fast = compileFast(expression);
+    expect(fast).toBeDefined();
+    let theirs: unknown;
+    try {
+      theirs = fhirpathJs(expression, context, env);
+    } catch {
+      theirs = 'error';
+    }
+    try {
+      return [fast!(context, env), theirs];
+    } catch {
+      return [theirs, theirs];
+    }
+  }
+
+  test('matches() on random strings and patterns agrees with fhirpath.js (fast-check)', () => {
+    // Mostly the content's kind of references and patterns, with newlines and non-ASCII letters.
+    const text = fc.oneof(
+      { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+      {
+        arbitrary: fc.constantFrom('Practitioner/p-1', 'x/PractitionerRole/a.b', 'Patient/1', 'a\nb', 'Ü'),
+        weight: 3,
+      }
+    );
+    const pattern = fc.oneof(
+      { arbitrary: fc.string({ maxLength: 6 }), weight: 1 },
+      {
+        arbitrary: fc.constantFrom(
+          '^a.b$',
+          '(^|/)(Practitioner|PractitionerRole)/[A-Za-z0-9.-]{1,64}$',
+          '\\p{Lu}',
+          '[',
+          ''
+        ),
+        weight: 3,
+      }
+    );
+    const value = fc.oneof(
+      { arbitrary: text, weight: 6 },
+      { arbitrary: fc.oneof(fc.boolean(), fc.integer(), fc.constant(null)), weight: 1 }
+    );
+    // one value mostly (matches() wants a singleton), sometimes none or several
+    const values = fc.oneof(
+      { arbitrary: value.map((v) => [v]), weight: 4 },
+      { arbitrary: fc.array(value, { maxLength: 3 }), weight: 1 }
+    );
+    fc.assert(
+      fc.property(values, pattern, (t, p) => {
+        // as a variable (any pattern) and, when it needs no escapes, as a literal compiled once
+        const [ours, theirs] = bothEngines('%t.matches(%p)', qr, { t, p });
+        expect(ours).toStrictEqual(theirs);
+        if (!/[\\']/.test(p) && compileFast(`%t.matches('${p}')`)) {
+          const [o, r] = bothEngines(`%t.matches('${p}')`, qr, { t });
+          expect(o).toStrictEqual(r);
+        }
+      }),
+      { numRuns: 400 }
+    );
+  });
+
+  test('all() and allFalse() on random collections agree with fhirpath.js (fast-check)', () => {
+    const value = fc.oneof(fc.boolean(), fc.constantFrom('a', 0, 1, null));
+    const criterion = fc.constantFrom('$this', '$this = true', '$this.not()', "$this = 'a'", 'false', '{}');
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 4 }), criterion, (values, c) => {
+        for (const expression of [`%v.all(${c})`, '%v.allFalse()', `%v.select(${c}).allFalse()`]) {
+          const [ours, theirs] = bothEngines(expression, qr, { v: values });
+          expect(ours).toStrictEqual(theirs);
+        }
+      }),
+      { numRuns: 300 }
+    );
+  });
+
+  test('member = text and member navigation on random JSON agree with fhirpath.js (fast-check)', () => {
+    // Values that take every branch: strings, the text itself, arrays, nulls, numbers, booleans,
+    // objects (a Coding), empty objects; primitive extensions beside them.
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', '2024-05-01', ''),
+      fc.constantFrom(null, 1, 1.5, true, false, {}, { code: 'a' }),
+      fc.array(fc.constantFrom('a', 'b', null), { maxLength: 3 })
+    );
+    const element = fc.record(
+      {
+        linkId: value,
+        text: value,
+        _linkId: fc.constant({ extension: [{ url: 'http://e', valueString: 'x' }] }),
+        answer: fc.array(fc.record({ valueString: value, valueCoding: value }, { requiredKeys: [] }), {
+          maxLength: 2,
+        }),
+      },
+      { requiredKeys: [] }
+    );
+    const response = fc.record(
+      {
+        id: value,
+        status: value,
+        authored: value,
+        item: fc.oneof(fc.array(element, { maxLength: 3 }), element),
+      },
+      { requiredKeys: [] }
+    );
+    const expressions = [
+      "item.where(linkId = 'a').count()",
+      "item.where(linkId != 'a').count()",
+      "item.linkId = 'a'",
+      "status = 'a'",
+      "authored = '2024-05-01'",
+      "id != 'b'",
+      "item.answer.value = 'a'",
+      "item.where(text = '').linkId",
+      "item.answer.where(value = 'a').exists()",
+      'item.linkId',
+      'item.answer.value',
+    ];
+    let answered = 0;
+    fc.assert(
+      fc.property(response, fc.constantFrom(...expressions), (body, expression) => {
+        const resource = { resourceType: 'QuestionnaireResponse', ...body };
+        const fast = compileFast(expression)!;
+        let theirs: unknown;
+        try {
+          theirs = fhirpathJs(expression, structuredClone(resource), {});
+        } catch {
+          theirs = 'error';
+        }
+        let ours: unknown;
+        try {
+          ours = fast(resource, {});
+        } catch {
+          return; // handed over: fhirpath.js answers
+        }
+        answered++;
+        expect(ours).toStrictEqual(theirs);
+      }),
+      { numRuns: 1500 }
+    );
+    // most runs are the closure's own answers, not hand-overs
+    expect(answered).toBeGreaterThan(500);
   });
 });
