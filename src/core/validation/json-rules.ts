@@ -44,9 +44,13 @@ export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
         issues.push(issue('error', 'structure', 'Arrays must not be empty', location()));
       }
       for (let i = 0; i < value.length; i++) {
-        steps.push(i);
-        walk(value[i], depth + 1);
-        steps.pop();
+        const item: unknown = value[i];
+        // A primitive has nothing to check: not entered (most values are; issue 13).
+        if (typeof item === 'object' && item !== null) {
+          steps.push(i);
+          walk(item, depth + 1);
+          steps.pop();
+        }
       }
       return;
     }
@@ -57,9 +61,12 @@ export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
           continue;
         }
         empty = false;
-        steps.push(key);
-        walk((value as Record<string, unknown>)[key], depth + 1);
-        steps.pop();
+        const child = (value as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          steps.push(key);
+          walk(child, depth + 1);
+          steps.pop();
+        }
       }
       if (empty) {
         issues.push(issue('error', 'structure', 'Objects must not be empty (ele-1)', location()));

@@ -16,6 +16,14 @@ export interface WalkPlan {
    * children of the definition, else those of its data type, kept only when wanted.
    */
   readonly children: (definition: ElementNode, type: string) => ReadonlyMap<string, ChildRef>;
+  /** The same children, with their keys also as an array (the walk probes them per object, see `walk.ts`). */
+  readonly planned: (definition: ElementNode, type: string) => PlannedChildren;
+}
+
+/** The children a value must have visited: by JSON key, and the same keys as an array. */
+export interface PlannedChildren {
+  readonly byKey: ReadonlyMap<string, ChildRef>;
+  readonly keys: readonly string[];
 }
 
 /** What a plan is computed from. */
@@ -141,8 +149,8 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
     return found;
   };
 
-  const childMaps = new WeakMap<ElementNode, Map<string, ReadonlyMap<string, ChildRef>>>();
-  const children = (definition: ElementNode, type: string): ReadonlyMap<string, ChildRef> => {
+  const childMaps = new WeakMap<ElementNode, Map<string, PlannedChildren>>();
+  const planned = (definition: ElementNode, type: string): PlannedChildren => {
     let byType = childMaps.get(definition);
     if (!byType) {
       byType = new Map();
@@ -164,11 +172,11 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
           kept.set(key, child);
         }
       }
-      map = kept;
+      map = { byKey: kept, keys: [...kept.keys()] };
       byType.set(type, map);
     }
     return map;
   };
 
-  return { wanted, children };
+  return { wanted, planned, children: (definition, type) => planned(definition, type).byKey };
 }

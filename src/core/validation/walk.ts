@@ -50,6 +50,9 @@ export function walkResource(
   onObject?: ObjectVisitor,
   plan?: WalkPlan
 ): void {
+  // Per value: one LazyVisit, and no closure or iterator (issue 13: this walk meets thousands of
+  // values per evaluation). The order of visits and their locations are those of the plain walk
+  // (test/core/validation/walk-differential.test.ts keeps that walk as the oracle).
   const walkValue = (
     node: ElementNode,
     type: string,
@@ -83,24 +86,18 @@ export function walkResource(
     if (onObject) {
       onObject(visit, definition);
     }
-    const enter = (child: ChildRef, childKey: string): void => {
-      const childValue = (record as Record<string, unknown>)[childKey];
-      if (Array.isArray(childValue)) {
-        for (let i = 0; i < childValue.length; i++) {
-          walkValue(child.node, child.type, childValue[i], container, root, visit, childKey, i);
-        }
-      } else {
-        walkValue(child.node, child.type, childValue, container, root, visit, childKey, -1);
-      }
-    };
+    const fields = record as Record<string, unknown>;
     if (plan) {
-      const planned = plan.children(definition, type);
-      if (planned.size <= FEW_KEYS) {
+      const planned = plan.planned(definition, type);
+      const keys = planned.keys;
+      if (keys.length <= FEW_KEYS) {
         // Most objects are wanted for one key or none (an `extension`): found without listing their keys.
         let only: string | undefined;
         let present = 0;
-        for (const childKey of planned.keys()) {
-          if (Object.prototype.propertyIsEnumerable.call(record, childKey)) {
+        for (let k = 0; k < keys.length; k++) {
+          const childKey = keys[k]!;
+          // `in` first: cheap, and false for most keys; an own enumerable key is always `in`.
+          if (childKey in fields && propertyIsEnumerable.call(fields, childKey)) {
             only = childKey;
             if (++present > 1) {
               break;
@@ -109,36 +106,57 @@ export function walkResource(
         }
         if (present <= 1) {
           if (only !== undefined) {
-            enter(planned.get(only)!, only);
+            enter(planned.byKey.get(only)!, only, fields, container, root, visit);
           }
           return;
         }
       }
       // In the object's own key order, as without a plan: issues come in the order of the JSON.
-      for (const childKey of Object.keys(record)) {
-        const child = planned.get(childKey);
+      const byKey = planned.byKey;
+      for (const childKey of Object.keys(fields)) {
+        const child = byKey.get(childKey);
         if (child) {
-          enter(child, childKey);
+          enter(child, childKey, fields, container, root, visit);
         }
       }
       return;
     }
     const typeTree = isInline(definition) ? undefined : source.type(type);
     const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
-    for (const childKey of Object.keys(record)) {
+    for (const childKey of Object.keys(fields)) {
       if (childKey === 'resourceType' || childKey.startsWith('_')) {
         continue;
       }
       const child = definition.children.get(childKey) ?? fallback?.children.get(childKey);
       if (child) {
-        enter(child, childKey);
+        enter(child, childKey, fields, container, root, visit);
       }
+    }
+  };
+  /** Walks the value (each item of an array) under one key of an object. */
+  const enter = (
+    child: ChildRef,
+    childKey: string,
+    fields: Record<string, unknown>,
+    container: Resource,
+    root: Resource,
+    visit: LazyVisit
+  ): void => {
+    const childValue = fields[childKey];
+    if (Array.isArray(childValue)) {
+      for (let i = 0; i < childValue.length; i++) {
+        walkValue(child.node, child.type, childValue[i], container, root, visit, childKey, i);
+      }
+    } else {
+      walkValue(child.node, child.type, childValue, container, root, visit, childKey, -1);
     }
   };
   if (!plan || plan.wanted(tree.root, tree.type)) {
     walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
   }
 }
+
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 
 /** Up to this many wanted keys, an object is probed for them instead of having its keys listed. */
 const FEW_KEYS = 4;

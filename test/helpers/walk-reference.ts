@@ -1,0 +1,195 @@
+// The walk of src/core/validation/walk.ts as it was before issue 13 round 2 (commit 2b3fec5), kept
+// unchanged as the oracle of test/core/validation/walk-differential.test.ts. Do not optimise it.
+import type { Resource } from '@medplum/fhirtypes';
+import type { ChildRef, ElementNode, ElementTree } from '../../src/core/validation/element-tree';
+import { isInline, isPrimitiveType } from '../../src/core/validation/element-tree';
+import { childLocation, indexLocation } from '../../src/core/validation/location';
+import type { WalkPlan } from '../../src/core/validation/walk-plan';
+
+/** Finds the tree to use for a type, a resource type, or an extension URL. */
+export interface TreeSource {
+  /** Base tree of an R4 data type or resource type; undefined when unknown. */
+  readonly type: (name: string) => ElementTree | undefined;
+  /** Tree of an extension definition by its `url`; undefined when unknown. */
+  readonly extension: (url: string) => ElementTree | undefined;
+}
+
+/** What a visitor sees at each value. */
+export interface Visit {
+  readonly node: ElementNode;
+  readonly value: unknown;
+  /** Concrete type of the value (resolved for choice elements). */
+  readonly type: string;
+  readonly location: string;
+  /** The resource that contains the value (a contained resource for values inside it). */
+  readonly resource: Resource;
+  /** The outermost resource. */
+  readonly rootResource: Resource;
+}
+
+/** Called once per object value, after its children were found, for checks over a whole object. */
+export type ObjectVisitor = (visit: Visit, definition: ElementNode) => void;
+
+/**
+ * Walks a resource along its element tree (a profile or a base definition), calling `onValue` for
+ * every value that has a definition. Inline children of the tree win over the children of the
+ * element's data type, which come from `source`; nested resources (contained, Bundle entries) are
+ * walked with their base definitions; extensions with a known definition are walked with it.
+ * Keys with no definition are skipped: the structural tiers report them. With a `plan`, subtrees
+ * where the plan says the visitors cannot act are skipped too (see `walk-plan.ts`).
+ * @param resource - The resource, already known to be a JSON object with a `resourceType`.
+ * @param tree - The tree of the resource's type or of a profile on it.
+ * @param source - Where data-type, resource and extension trees come from.
+ * @param onValue - Visitor for every value.
+ * @param onObject - Optional visitor for every object value, given the node holding its children.
+ * @param plan - Which `(node, type)` to enter; every one when absent.
+ */
+export function referenceWalkResource(
+  resource: Resource,
+  tree: ElementTree,
+  source: TreeSource,
+  onValue: (visit: Visit) => void,
+  onObject?: ObjectVisitor,
+  plan?: WalkPlan
+): void {
+  const walkValue = (
+    node: ElementNode,
+    type: string,
+    value: unknown,
+    container: Resource,
+    root: Resource,
+    parent: LazyVisit | undefined,
+    key: string | undefined,
+    index: number
+  ): void => {
+    const record = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+    // The definition that applies: a contentReference target, or an extension's own definition.
+    let definition = node.contentReference ? (node.tree.byPath.get(node.contentReference) ?? node) : node;
+    if (type === 'Extension' && record && typeof (record as { url?: unknown }).url === 'string') {
+      definition = source.extension((record as { url: string }).url)?.root ?? definition;
+    }
+    const visit = new LazyVisit(definition, value, type, container, root, parent, key, index);
+    onValue(visit);
+    if (!record || isPrimitiveType(type)) {
+      return;
+    }
+    if (type === 'Resource') {
+      const resourceType = (record as { resourceType?: unknown }).resourceType;
+      const nested = typeof resourceType === 'string' ? source.type(resourceType) : undefined;
+      if (nested && (!plan || plan.wanted(nested.root, nested.type))) {
+        // At the same location as the value holding it.
+        walkValue(nested.root, nested.type, record, record as Resource, root, visit, undefined, -1);
+      }
+      return;
+    }
+    if (onObject) {
+      onObject(visit, definition);
+    }
+    const enter = (child: ChildRef, childKey: string): void => {
+      const childValue = (record as Record<string, unknown>)[childKey];
+      if (Array.isArray(childValue)) {
+        for (let i = 0; i < childValue.length; i++) {
+          walkValue(child.node, child.type, childValue[i], container, root, visit, childKey, i);
+        }
+      } else {
+        walkValue(child.node, child.type, childValue, container, root, visit, childKey, -1);
+      }
+    };
+    if (plan) {
+      const planned = plan.children(definition, type);
+      if (planned.size <= FEW_KEYS) {
+        // Most objects are wanted for one key or none (an `extension`): found without listing their keys.
+        let only: string | undefined;
+        let present = 0;
+        for (const childKey of planned.keys()) {
+          if (Object.prototype.propertyIsEnumerable.call(record, childKey)) {
+            only = childKey;
+            if (++present > 1) {
+              break;
+            }
+          }
+        }
+        if (present <= 1) {
+          if (only !== undefined) {
+            enter(planned.get(only)!, only);
+          }
+          return;
+        }
+      }
+      // In the object's own key order, as without a plan: issues come in the order of the JSON.
+      for (const childKey of Object.keys(record)) {
+        const child = planned.get(childKey);
+        if (child) {
+          enter(child, childKey);
+        }
+      }
+      return;
+    }
+    const typeTree = isInline(definition) ? undefined : source.type(type);
+    const fallback = typeTree && typeTree.root !== definition ? typeTree.root : undefined;
+    for (const childKey of Object.keys(record)) {
+      if (childKey === 'resourceType' || childKey.startsWith('_')) {
+        continue;
+      }
+      const child = definition.children.get(childKey) ?? fallback?.children.get(childKey);
+      if (child) {
+        enter(child, childKey);
+      }
+    }
+  };
+  if (!plan || plan.wanted(tree.root, tree.type)) {
+    walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
+  }
+}
+
+/** Up to this many wanted keys, an object is probed for them instead of having its keys listed. */
+const FEW_KEYS = 4;
+
+/**
+ * A visit whose location string is built only when asked for (issue 13: only issues need it, and
+ * the walks visit every value): each visit knows its parent, the key it was reached by and its array
+ * index, and the string is assembled from them on first use.
+ */
+class LazyVisit implements Visit {
+  private built: string | undefined;
+
+  constructor(
+    readonly node: ElementNode,
+    readonly value: unknown,
+    readonly type: string,
+    readonly resource: Resource,
+    readonly rootResource: Resource,
+    private readonly parent: LazyVisit | undefined,
+    /** The key this value was reached by; undefined for the root, and for a resource nested at its holder's location. */
+    private readonly key: string | undefined,
+    /** Its index in the array under `key`, or -1. */
+    private readonly index: number
+  ) {}
+
+  get location(): string {
+    return this.built ?? LazyVisit.build(this);
+  }
+
+  /** Builds the location of `visit`, and of its ancestors on the way (iteratively: paths can be deep). */
+  private static build(visit: LazyVisit): string {
+    // The first ancestor already built (or the root), and the steps below it.
+    const steps: LazyVisit[] = [];
+    let at = visit;
+    while (at.built === undefined && at.parent) {
+      steps.push(at);
+      at = at.parent;
+    }
+    let location = (at.built ??= at.resource.resourceType);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i]!;
+      if (step.key !== undefined) {
+        location = childLocation(location, step.key);
+        if (step.index >= 0) {
+          location = indexLocation(location, step.index);
+        }
+      }
+      step.built = location;
+    }
+    return location;
+  }
+}
