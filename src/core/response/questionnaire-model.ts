@@ -147,6 +147,12 @@ export interface CompiledQuestionnaire {
 }
 
 const cache = new WeakMap<Questionnaire, CompiledQuestionnaire>();
+let compilations = 0;
+
+/** How many Questionnaires this process has compiled (cache misses): lets tests prove reuse. */
+export function questionnaireCompilations(): number {
+  return compilations;
+}
 
 /**
  * Prepares a Questionnaire once (cached per object): item tree, answer constraints, and every SDC
@@ -160,6 +166,7 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
   if (cached) {
     return cached;
   }
+  compilations++;
   const copy = cloneJson(isObject(questionnaire) ? questionnaire : ({} as Questionnaire));
   const all: QItem[] = [];
   const byLinkId = new Map<string, QItem>();

@@ -309,6 +309,71 @@ export class ResponseTree {
 }
 
 /**
+ * Maps the nodes and containers of one tree onto another tree of the same Questionnaire (a response
+ * and its calculated version) by logical position: same linkIds, same instance ordinals, same
+ * answer indices from the root, i.e. what {@link ResponseNode.key} and {@link Container.key} spell.
+ * It follows the structure the trees already have instead of building and hashing those keys.
+ * Like {@link ResponseTree.nodeByKey} and {@link ResponseTree.containerByKey}, it finds only present
+ * nodes and containers of the target, and a virtual node or container of the source maps to the
+ * present one at its place in the target.
+ */
+export class TreeCorrespondence {
+  private readonly containerMemo = new Map<Container, Container | undefined>();
+
+  /**
+   * @param from - the tree whose nodes and containers are looked up.
+   * @param to - the tree they are mapped onto (same compiled Questionnaire).
+   */
+  constructor(
+    private readonly from: ResponseTree,
+    private readonly to: ResponseTree
+  ) {}
+
+  /** The present node of the target at the place of `node`. */
+  node(node: ResponseNode): ResponseNode | undefined {
+    const target = this.container(node.container);
+    return target ? childAt(target, node) : undefined;
+  }
+
+  /** The present container of the target at the place of `container`. */
+  container(container: Container): Container | undefined {
+    if (container === this.from.root) {
+      return this.to.root;
+    }
+    if (this.containerMemo.has(container)) {
+      return this.containerMemo.get(container);
+    }
+    const owner = container.node;
+    const target = owner ? this.node(owner)?.containers : undefined;
+    let found: Container | undefined;
+    if (target) {
+      for (const c of target) {
+        if (c.answerIndex === container.answerIndex) {
+          found = c;
+          break;
+        }
+      }
+    }
+    this.containerMemo.set(container, found);
+    return found;
+  }
+}
+
+/** The present child of `container` with the linkId and instance ordinal of `node`. */
+function childAt(container: Container, node: ResponseNode): ResponseNode | undefined {
+  if (node.q && node.q.parent === container.node?.q) {
+    // Every sibling with this linkId matches the same Questionnaire item, in response order.
+    return container.childrenOf(node.q)[node.ordinal];
+  }
+  for (const c of container.children) {
+    if (c.linkId === node.linkId && c.ordinal === node.ordinal) {
+      return c;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Compares two document positions: negative when `a` comes first. A position is the list of
  * (Questionnaire sibling index, instance ordinal[, answer index]) steps from the root, so an
  * ancestor's position is a prefix of its descendants' and sorts before them.

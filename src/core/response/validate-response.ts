@@ -14,7 +14,7 @@ import { ExpressionSession } from './expressions';
 import type { CompiledQuestionnaire, QItem } from './questionnaire-model';
 import { compileQuestionnaire } from './questionnaire-model';
 import type { Container, ResponseNode } from './response-tree';
-import { hasAnsweredContent, hasValue, ResponseTree } from './response-tree';
+import { hasAnsweredContent, hasValue, ResponseTree, TreeCorrespondence } from './response-tree';
 import type { TypedValue } from './values';
 import {
   arrayOf,
@@ -164,8 +164,8 @@ interface EnabledLookup {
 
 /**
  * Decides enablement on the calculated response when the Questionnaire has calculated items (an
- * enableWhen may depend on them), mapping items by logical key (linkIds, instance ordinals, answer
- * indices), which the calculation never changes for the respondent's items.
+ * enableWhen may depend on them), mapping items by logical position (linkIds, instance ordinals, answer
+ * indices; see TreeCorrespondence), which the calculation never changes for the respondent's items.
  */
 function enablementFor(
   tree: ResponseTree,
@@ -198,19 +198,20 @@ function enablementFor(
   }
   const b = basis;
   const onBasis = new Enablement(b, new ExpressionSession(cq, b, options, report), report);
+  const toBasis = new TreeCorrespondence(tree, b);
   let fallback: Enablement | undefined;
   const fb = (): Enablement => (fallback ??= own());
   return {
     node: (n) => {
-      const m = b.nodeByKey(n.key);
+      const m = toBasis.node(n);
       if (m && m.q === n.q) {
         return onBasis.isEnabled(m);
       }
-      const c = b.containerByKey(n.container.key);
+      const c = toBasis.container(n.container);
       return c && n.q ? onBasis.isEnabledIn(c, n.q) : fb().isEnabled(n);
     },
     item: (container, q) => {
-      const c = b.containerByKey(container.key);
+      const c = toBasis.container(container);
       return c ? onBasis.isEnabledIn(c, q) : fb().isEnabledIn(container, q);
     },
   };
