@@ -38,6 +38,8 @@ export interface ConstraintPlan {
   readonly plain: ((value: unknown) => true | undefined) | undefined;
   /** The parsed expression, on first use (a parse error is thrown where Medplum's would be). */
   atom: FhirPathAtom | undefined;
+  /** The expression mentions `%resource` or `%rootResource` (whose type differs between passes). */
+  readonly readsResource: boolean;
 }
 
 /** How to check a primitive value as Medplum does (see `primitiveIsClean`). */
@@ -232,7 +234,12 @@ function constraintPlans(constraints: readonly Constraint[] | undefined): Constr
     ) {
       continue;
     }
-    out.push({ constraint, plain: plainConstraint(constraint.key, constraint.expression), atom: undefined });
+    out.push({
+      constraint,
+      plain: plainConstraint(constraint.key, constraint.expression),
+      atom: undefined,
+      readsResource: /%(root)?resource/i.test(constraint.expression),
+    });
   }
   return out;
 }

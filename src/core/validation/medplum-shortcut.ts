@@ -46,28 +46,78 @@ const getDataType = medplumGetDataType;
  * @param schema - The schema Medplum would validate the root against.
  * @param isIndexed - True when a resource type's definitions are loaded (until they are, Medplum
  *   would see a partial schema).
+ * @param sharing - For a base pass and a profile pass of the same resource in one synchronous call:
+ *   the base pass records its crawls of the root's children (`record`), the profile pass reuses them
+ *   (`reuse`). See {@link SharedCrawls}.
  */
 export function medplumIssues(
   root: TypedValue,
   schema: InternalTypeSchema,
-  isIndexed: (resourceType: string) => boolean
+  isIndexed: (resourceType: string) => boolean,
+  sharing?: { readonly crawls: SharedCrawls; readonly role: 'record' | 'reuse' }
 ): OperationOutcomeIssue[] | undefined {
   const value = root.value as unknown;
   if (!isResource(value) || typeof value.resourceType !== 'string' || !isIndexed(value.resourceType)) {
     return undefined;
   }
+  const crawls = sharing?.crawls;
   const walk = new Walk(root, schema.path, isIndexed);
+  if (crawls && sharing.role === 'record') {
+    crawls.byValue.clear();
+    crawls.rootPath = undefined;
+    walk.recording = crawls.byValue;
+  } else if (crawls && crawls.rootPath === schema.path && crawls.root === value) {
+    walk.reusing = crawls.byValue;
+  }
   try {
     const plan = planOf(schema);
     const record = value as unknown as Record<string, unknown>;
-    return walk.constraintsHold(root.type, record, plan.constraints) &&
-      walk.objectIsClean(record, root.type, plan)
-      ? walk.warnings
-      : undefined;
+    const result =
+      walk.constraintsHold(root.type, record, plan.constraints) && walk.objectIsClean(record, root.type, plan)
+        ? walk.warnings
+        : undefined;
+    if (walk.recording && result) {
+      // Complete: every child of the root was crawled, so a value met twice is marked as such.
+      crawls!.rootPath = schema.path;
+      crawls!.root = value;
+    }
+    return result;
   } catch {
     // Medplum would throw too (an unknown type, a failing helper): let it report that itself.
     return undefined;
   }
+}
+
+/**
+ * The base pass's crawls of the root's children, for the profile pass of the same resource.
+ *
+ * A profile schema keeps the base element types (`withBaseTypes` in medplum.ts), so below the root
+ * both passes crawl each child value with the same base schema, at the same path, with the same
+ * variables except `%rootResource` (typed by the profile key in the profile pass). A child crawl
+ * the base pass completed cleanly therefore has the same outcome and the same warnings in the
+ * profile pass, unless a constraint evaluated below it mentions `%resource` or `%rootResource`
+ * (then it is not shared). The profile pass still makes every check of the root's own elements
+ * (the profile's cardinalities, patterns, slices, constraints, nested elements).
+ *
+ * Valid only within one synchronous call (the resource must not change in between): the validator
+ * creates one per resource and pair of passes, and the base pass clears it first. Shared only when
+ * the base pass completed cleanly (every child crawled), at the same root path.
+ */
+export class SharedCrawls {
+  /** Per child value of the root: its crawl, or null when it is not to be shared. */
+  readonly byValue = new Map<object, SharedCrawl | null>();
+  rootPath: string | undefined;
+  root: unknown;
+}
+
+/** One clean crawl of a child of the root, and where it was. */
+interface SharedCrawl {
+  readonly type: string;
+  readonly plan: SchemaPlan;
+  /** The path pieces below the root: `.key`, and the array index if any. */
+  readonly key: string | number;
+  readonly index: string | number | undefined;
+  readonly warnings: readonly OperationOutcomeIssue[];
 }
 
 const MAX_STRING = 1024 * 1024;
@@ -81,6 +131,14 @@ type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
 class Walk {
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
+  /** Where the base pass records its clean crawls of the root's children. */
+  recording: Map<object, SharedCrawl | null> | undefined;
+  /** The base pass's crawls, for the profile pass. */
+  reusing: Map<object, SharedCrawl | null> | undefined;
+  /** How many objects are being crawled (1: the root's children are). */
+  private depth = 0;
+  /** Constraints evaluated that read `%resource` or `%rootResource` (such crawls are not shared). */
+  private rootReads = 0;
   /** The resources entered, innermost last, for Medplum's `%resource` variable (typed on demand). */
   private readonly resources: Record<string, unknown>[];
   private readonly typedResources: (TypedValue | undefined)[] = [];
@@ -148,6 +206,7 @@ class Walk {
     }
     const nested = plan.nested;
     let next = 0;
+    this.depth++;
     for (const found of present) {
       for (; next < nested.length && nested[next]!.index < found.index; next++) {
         if (!this.nestedIsClean(record, type, nested[next]!)) {
@@ -166,6 +225,7 @@ class Walk {
         return false;
       }
     }
+    this.depth--;
     if (entered) {
       this.resources.pop();
       this.typedResources.length = Math.min(this.typedResources.length, this.resources.length);
@@ -275,15 +335,51 @@ class Walk {
     // Looked up each time (Medplum's map decides), the plan reused while the schema is the same;
     // not for a value typed by its own resourceType (caller text).
     const schema = getDataType(type);
+    let plan: SchemaPlan;
     if (found.dynamic) {
-      return this.objectIsClean(value as Record<string, unknown>, type, planOf(schema));
+      plan = planOf(schema);
+    } else {
+      const child = found.child;
+      if (child.schema !== schema) {
+        child.schema = schema;
+        child.plan = planOf(schema);
+      }
+      plan = child.plan!;
     }
-    const child = found.child;
-    if (child.schema !== schema) {
-      child.schema = schema;
-      child.plan = planOf(schema);
+    const record = value as Record<string, unknown>;
+    if (this.depth !== 1 || (!this.recording && !this.reusing)) {
+      return this.objectIsClean(record, type, plan);
     }
-    return this.objectIsClean(value as Record<string, unknown>, type, child.plan!);
+    const key = this.path[1]!;
+    const index = this.path[2];
+    if (this.reusing) {
+      const shared = this.reusing.get(record);
+      if (
+        shared &&
+        shared.type === type &&
+        shared.plan === plan &&
+        shared.key === key &&
+        shared.index === index
+      ) {
+        for (const w of shared.warnings) {
+          this.warnings.push(structuredClone(w));
+        }
+        return true;
+      }
+      return this.objectIsClean(record, type, plan);
+    }
+    const start = this.warnings.length;
+    const reads = this.rootReads;
+    const clean = this.objectIsClean(record, type, plan);
+    const recording = this.recording!;
+    // A value met twice (one object at two places) is not shared: its warnings' paths differ.
+    recording.set(
+      record,
+      clean && this.rootReads === reads && !recording.has(record)
+        ? { type, plan, key, index, warnings: this.warnings.slice(start) }
+        : null
+    );
+    return clean;
   }
 
   /**
@@ -364,6 +460,9 @@ class Walk {
     for (const plan of constraints) {
       if (plan.plain?.(value) === true) {
         continue; // certain without FHIRPath (see plain-constraints.ts)
+      }
+      if (plan.readsResource) {
+        this.rootReads++;
       }
       const context: TypedValue = { type, value };
       this.variables['%context'] = context;

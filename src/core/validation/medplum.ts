@@ -13,17 +13,27 @@ import { LruCache } from '../lru';
 import { issue } from '../outcomes';
 import type { DefinitionProvider } from './definitions';
 import { collectResourceTypes, ensureIndexed, isIndexed } from './definitions';
+import type { SharedCrawls } from './medplum-shortcut';
 import { medplumIssues } from './medplum-shortcut';
 
 /** The Medplum tier: `@medplum/core` validation against base definitions and profiles. */
 export interface MedplumTier {
-  /** Validates against the base definition of the resource's type. */
-  readonly validateBase: (resource: Resource) => OperationOutcomeIssue[];
+  /**
+   * Validates against the base definition of the resource's type.
+   * @param crawls - Given when a profile pass of the same resource follows in the same synchronous
+   *   call: the base pass records its crawls there for it (the result is the same either way).
+   */
+  readonly validateBase: (resource: Resource, crawls?: SharedCrawls) => OperationOutcomeIssue[];
   /**
    * Validates against a profile (which must have a snapshot), with the same result as
    * `validateResource(resource, { profile })` but without parsing the profile per call.
+   * @param crawls - What `validateBase` recorded for this resource just before, unchanged since.
    */
-  readonly validateProfile: (resource: Resource, profile: StructureDefinition) => OperationOutcomeIssue[];
+  readonly validateProfile: (
+    resource: Resource,
+    profile: StructureDefinition,
+    crawls?: SharedCrawls
+  ) => OperationOutcomeIssue[];
 }
 
 /**
@@ -41,7 +51,9 @@ export interface MedplumTier {
  *   type, so a profile that narrows `onset[x]` to `dateTime` would otherwise change the result.
  *
  * Both paths first try {@link medplumIssues}, which computes the same issues without crawling absent
- * elements when it can be sure of them and otherwise defers to Medplum.
+ * elements when it can be sure of them and otherwise defers to Medplum. When the validator runs a
+ * base pass and then a profile pass of one resource in one call, the profile pass reuses the base
+ * pass's crawls below the root (the same base schemas; see `SharedCrawls`).
  * @param provider - Base definitions.
  */
 export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
@@ -84,10 +96,15 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
   }
 
   return {
-    validateBase: (resource) => {
+    validateBase: (resource, crawls) => {
       ensureIndexed(provider, []);
       if (isIndexed(resource.resourceType)) {
-        const quick = medplumIssues(toTypedValue(resource), getDataType(resource.resourceType), isIndexed);
+        const quick = medplumIssues(
+          toTypedValue(resource),
+          getDataType(resource.resourceType),
+          isIndexed,
+          crawls && { crawls, role: 'record' }
+        );
         if (quick) {
           return quick;
         }
@@ -95,11 +112,16 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
       const unknown = prepare(resource);
       return unknown.length > 0 ? unknown : run(() => validateResource(resource));
     },
-    validateProfile: (resource, profile) => {
+    validateProfile: (resource, profile, crawls) => {
       const known = registeredKey(profile);
       ensureIndexed(provider, []);
       if (known !== undefined && isIndexed(resource.resourceType)) {
-        const quick = medplumIssues({ type: known, value: resource }, getDataType(known), isIndexed);
+        const quick = medplumIssues(
+          { type: known, value: resource },
+          getDataType(known),
+          isIndexed,
+          crawls && { crawls, role: 'reuse' }
+        );
         if (quick) {
           return quick;
         }

@@ -8,6 +8,7 @@ import type { DefinitionProvider } from './definitions';
 import { ensureIndexed } from './definitions';
 import { createInvariantTier } from './invariants';
 import { createMedplumTier } from './medplum';
+import { SharedCrawls } from './medplum-shortcut';
 import type { FhirJsonSchema } from './schema';
 import { createSchemaTier } from './schema';
 import { TreeRegistry } from './trees';
@@ -136,7 +137,7 @@ export function createValidator(options: ValidatorOptions): Validator {
   }
 
   /** The base tiers (1-3), run once per resource however many profiles follow. */
-  function validateBaseTiers(input: unknown): BaseTiers {
+  function validateBaseTiers(input: unknown, crawls?: SharedCrawls): BaseTiers {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return stopped([issue('error', 'structure', 'Resource must be a JSON object', 'Resource')]);
     }
@@ -159,7 +160,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       }
     }
     if (medplumTier) {
-      issues.push(...medplumTier.validateBase(resource));
+      issues.push(...medplumTier.validateBase(resource, crawls));
     }
     const conformance: OperationOutcomeIssue[] = [];
     if (invariantTier && !hasErrors(issues)) {
@@ -176,7 +177,8 @@ export function createValidator(options: ValidatorOptions): Validator {
   /** Tier 4 after the base tiers: profile, bindings and extension definitions (conformance failures). */
   function finish(
     base: BaseTiers,
-    profileOption: string | StructureDefinition | undefined
+    profileOption: string | StructureDefinition | undefined,
+    crawls?: SharedCrawls
   ): ValidationResult {
     if (!base.resource) {
       return structural([...base.issues]);
@@ -203,7 +205,9 @@ export function createValidator(options: ValidatorOptions): Validator {
     if (profile) {
       if (medplumTier) {
         const seen = new Set(issues.map(key));
-        conformance.push(...medplumTier.validateProfile(resource, profile).filter((i) => !seen.has(key(i))));
+        conformance.push(
+          ...medplumTier.validateProfile(resource, profile, crawls).filter((i) => !seen.has(key(i)))
+        );
       }
       if (invariantTier) {
         conformance.push(...invariantTier.validateProfile(resource, profile));
@@ -224,13 +228,26 @@ export function createValidator(options: ValidatorOptions): Validator {
         trees.type(type);
       }
     },
-    validate: (input, validateOptions = {}) => finish(validateBaseTiers(input), validateOptions.profile),
+    validate: (input, validateOptions = {}) => {
+      // The Medplum tier's profile pass reuses the base pass's crawls (same call, same resource).
+      const crawls = validateOptions.profile !== undefined ? new SharedCrawls() : undefined;
+      return finish(validateBaseTiers(input, crawls), validateOptions.profile, crawls);
+    },
     begin: (input) => {
       let base: BaseTiers | undefined;
       const baseTiers = (): BaseTiers => (base ??= validateBaseTiers(input));
       return {
         base: () => finish(baseTiers(), undefined),
-        withProfile: (profile) => finish(baseTiers(), profile),
+        withProfile: (profile) => {
+          if (base !== undefined) {
+            return finish(base, profile);
+          }
+          // First use: both passes in this call, so the profile pass may reuse the base crawls
+          // (never kept for a later call, when the resource may have changed).
+          const crawls = new SharedCrawls();
+          base = validateBaseTiers(input, crawls);
+          return finish(base, profile, crawls);
+        },
       };
     },
   };

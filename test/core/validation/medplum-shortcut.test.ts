@@ -15,7 +15,7 @@ import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { collectResourceTypes, isIndexed } from '../../../src/core/validation/definitions';
 import { createMedplumTier, PROFILES_KEPT, profileSchemaKey } from '../../../src/core/validation/medplum';
 import { hasPlan, planOf } from '../../../src/core/validation/medplum-plan';
-import { medplumIssues } from '../../../src/core/validation/medplum-shortcut';
+import { medplumIssues, SharedCrawls } from '../../../src/core/validation/medplum-shortcut';
 import { shippedProfiles } from '../../helpers/content';
 import { testEngine } from '../../helpers/engine';
 import { mutate, paths } from '../../helpers/mutate';
@@ -60,6 +60,26 @@ function quickBase(resource: Resource): OperationOutcomeIssue[] | undefined {
 function quickProfile(resource: Resource, profile: StructureDefinition): OperationOutcomeIssue[] | undefined {
   const key = profileSchemaKey(profile);
   return medplumIssues({ type: key, value: resource }, getDataType(key), isIndexed);
+}
+
+/** The base pass recording its crawls, then the profile pass reusing them (as the validator runs them). */
+function jointPasses(
+  resource: Resource,
+  profile: StructureDefinition,
+  crawls = new SharedCrawls()
+): { base: OperationOutcomeIssue[] | undefined; profile: OperationOutcomeIssue[] | undefined } {
+  const base = isIndexed(resource.resourceType)
+    ? medplumIssues(toTypedValue(resource), getDataType(resource.resourceType), isIndexed, {
+        crawls,
+        role: 'record',
+      })
+    : undefined;
+  const key = profileSchemaKey(profile);
+  const viaProfile = medplumIssues({ type: key, value: resource }, getDataType(key), isIndexed, {
+    crawls,
+    role: 'reuse',
+  });
+  return { base, profile: viaProfile };
 }
 
 /** Every input response and output resource of the golden scenarios. */
@@ -232,6 +252,97 @@ describe('the Medplum shortcut', () => {
       }
     }
     expect(cases).toBeGreaterThan(1000);
+  });
+
+  test('the joint passes (profile pass reusing the base crawls) equal each pass alone: golden, generated, every edit', () => {
+    let pairs = 0;
+    let shared = 0;
+    const same = (resource: Resource, profile: StructureDefinition): void => {
+      const crawls = new SharedCrawls();
+      const joint = jointPasses(resource, profile, crawls);
+      expect(joint).toEqual({ base: quickBase(resource), profile: quickProfile(resource, profile) });
+      pairs++;
+      if (crawls.rootPath !== undefined && [...crawls.byValue.values()].some((c) => c !== null)) {
+        shared++;
+      }
+    };
+    for (const resource of golden) {
+      for (const profile of claimed(resource)) {
+        same(resource, profile);
+        // Every golden output is answered, so its crawls are shared.
+        expect(jointPasses(resource, profile).profile).toBeDefined();
+      }
+    }
+    const goldenPairs = pairs;
+    expect(shared).toBe(goldenPairs);
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), mutationArb, (seed, mutations) => {
+        const resource = mutate(seed, mutations);
+        for (const profile of claimed(seed)) {
+          same(resource, profile);
+        }
+      }),
+      { numRuns: 300 }
+    );
+    for (const seed of seeds) {
+      const count = paths(seed).length + 1;
+      const step = Math.max(1, Math.floor(count / 60));
+      for (let at = count - 1; at >= 0; at -= step) {
+        for (const op of ['delete', 'duplicate', 'set'] as const) {
+          const resource = mutate(seed, [{ at, op, value: { reference: 'Group/g' }, name: '' }]);
+          for (const profile of claimed(seed)) {
+            same(resource, profile);
+          }
+        }
+      }
+    }
+    expect(pairs - goldenPairs).toBeGreaterThan(300);
+  });
+
+  test('the profile pass really reuses the crawls (a doctored crawl shows), and only for the same root', () => {
+    const resource = golden.find((r) => r.resourceType === 'Condition' && claimed(r).length > 0)!;
+    const profile = claimed(resource)[0]!;
+    const crawls = new SharedCrawls();
+    const alone = quickProfile(resource, profile)!;
+    jointPasses(resource, profile, crawls);
+    const doctored: OperationOutcomeIssue = {
+      severity: 'warning',
+      code: 'informational',
+      diagnostics: 'shared',
+    };
+    for (const [value, crawl] of crawls.byValue) {
+      if (crawl) {
+        crawls.byValue.set(value, { ...crawl, warnings: [doctored] });
+      }
+    }
+    const key = profileSchemaKey(profile);
+    const reused = medplumIssues({ type: key, value: resource }, getDataType(key), isIndexed, {
+      crawls,
+      role: 'reuse',
+    });
+    expect(reused!.filter((i) => i.diagnostics === 'shared').length).toBeGreaterThan(0);
+    expect(reused!.length).toBeGreaterThan(alone.length);
+    // Another resource (even an equal copy) does not reuse them.
+    const copy = structuredClone(resource);
+    expect(
+      medplumIssues({ type: key, value: copy }, getDataType(key), isIndexed, { crawls, role: 'reuse' })
+    ).toEqual(alone);
+  });
+
+  test('one object at two places: each place reports its own paths in the joint passes', () => {
+    const resource = golden.find((r) => r.resourceType === 'Condition' && claimed(r).length > 0)!;
+    const profile = claimed(resource)[0]!;
+    // A warning inside the shared object (Annotation.authorReference does not list urn:uuid).
+    const note = {
+      text: 'n',
+      authorReference: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000009' },
+    };
+    const twice = { ...resource, note: [note, note] } as Resource;
+    const joint = jointPasses(twice, profile);
+    expect(joint.profile).toBeDefined();
+    expect(joint).toEqual({ base: quickBase(twice), profile: quickProfile(twice, profile) });
+    expect(joint.profile).toEqual(medplum(() => validateResource(twice, { profile })));
+    expect(joint.profile!.filter((i) => i.expression?.[0]?.includes('note[1]')).length).toBe(1);
   });
 
   test('defers to Medplum for what it does not model, and for any finding other than a reference warning', () => {
