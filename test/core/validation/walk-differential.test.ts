@@ -1,20 +1,15 @@
 import fc from 'fast-check';
-import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { evaluateResponse } from '../../../src/core/operations/evaluate';
+import type { Resource } from '@medplum/fhirtypes';
 import { checkJsonRules, MAX_JSON_DEPTH } from '../../../src/core/validation/json-rules';
 import type { ElementNode, ElementTree } from '../../../src/core/validation/element-tree';
-import { TreeRegistry } from '../../../src/core/validation/trees';
 import type { Visit } from '../../../src/core/validation/walk';
 import { walkResource } from '../../../src/core/validation/walk';
 import type { WalkPlan } from '../../../src/core/validation/walk-plan';
 import { createWalkPlan } from '../../../src/core/validation/walk-plan';
-import { shippedProfiles } from '../../helpers/content';
-import { testEngine } from '../../helpers/engine';
 import { referenceCheckJsonRules } from '../../helpers/json-rules-reference';
 import type { Mutation } from '../../helpers/mutate';
 import { mutate } from '../../helpers/mutate';
-import { scenarios } from '../../helpers/scenarios';
-import { r4Definitions } from '../../helpers/validation';
+import { nodeKey, validationGolden } from '../../helpers/validation-golden';
 import { referenceWalkResource } from '../../helpers/walk-reference';
 
 // Issue 13 cut the per-value cost of the invariant/binding walk and of the JSON-rules walk. The
@@ -23,27 +18,7 @@ import { referenceWalkResource } from '../../helpers/walk-reference';
 // JSON rules must give the same issues, on golden and mutated resources (values set to undefined,
 // keys named like Object.prototype members, deep and empty objects and arrays included).
 
-const profiles = shippedProfiles();
-const trees = new TreeRegistry(r4Definitions(), profiles);
-const byUrl = new Map(profiles.filter((p) => p.url).map((p) => [p.url!, p]));
-
-const golden: Resource[] = scenarios().flatMap((s) => {
-  const evaluation = evaluateResponse(s.response, testEngine());
-  return [
-    s.response,
-    ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource),
-    evaluation.bundle,
-  ];
-});
-
-function claimed(resource: Resource): StructureDefinition[] {
-  const declared: unknown = resource.meta?.profile;
-  return (Array.isArray(declared) ? declared : [])
-    .map((url) => (typeof url === 'string' ? byUrl.get(url.split('|')[0]!) : undefined))
-    .filter((p): p is StructureDefinition => p?.type === resource.resourceType);
-}
-
-const nodeKey = (node: ElementNode, type: string): string => `${node.tree.url}|${node.path}|${type}`;
+const { trees, golden, claimed } = validationGolden();
 
 type Walk = typeof walkResource;
 

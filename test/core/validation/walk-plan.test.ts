@@ -1,52 +1,26 @@
 import fc from 'fast-check';
-import type { Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { evaluate } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { observeFhirPath } from '../../../src/core/fhirpath/fhirpath';
 import { createBindingTier } from '../../../src/core/validation/bindings';
 import type { ElementNode, ElementTree } from '../../../src/core/validation/element-tree';
 import { createInvariantTier } from '../../../src/core/validation/invariants';
-import { TreeRegistry } from '../../../src/core/validation/trees';
 import { walkResource } from '../../../src/core/validation/walk';
 import type { WalkPlan } from '../../../src/core/validation/walk-plan';
 import { createWalkPlan } from '../../../src/core/validation/walk-plan';
-import { shippedProfiles } from '../../helpers/content';
-import { testEngine } from '../../helpers/engine';
 import type { Mutation } from '../../helpers/mutate';
 import { mutate } from '../../helpers/mutate';
-import { scenarios } from '../../helpers/scenarios';
-import { r4Definitions, r4Membership } from '../../helpers/validation';
+import { r4Membership } from '../../helpers/validation';
+import { nodeKey, validationGolden } from '../../helpers/validation-golden';
 
 // Walk plans (issue 13) let the invariant and binding tiers skip the subtrees where they cannot
 // act. The old path, a walk of every value, is the oracle: for any check, a planned walk must meet
 // every value where the check acts, in the same order, at the same location; and each tier must
 // give the same issues with plans on and off, on every golden resource and on mutated ones.
 
-const profiles = shippedProfiles();
-const trees = new TreeRegistry(r4Definitions(), profiles);
-const byUrl = new Map(profiles.filter((p) => p.url).map((p) => [p.url!, p]));
+const { profiles, trees, golden, claimed } = validationGolden();
 const extensionUrls = profiles.filter((p) => p.type === 'Extension' && p.url).map((p) => p.url!);
-
-/** Every input response, output resource and output Bundle (resources nested in entries) of the golden scenarios. */
-const golden: Resource[] = scenarios().flatMap((s) => {
-  const evaluation = evaluateResponse(s.response, testEngine());
-  return [
-    s.response,
-    ...(evaluation.bundle.entry ?? []).map((e) => e.resource as Resource),
-    evaluation.bundle,
-  ];
-});
-
-/** The shipped profiles a resource claims. */
-function claimed(resource: Resource): StructureDefinition[] {
-  const declared: unknown = resource.meta?.profile;
-  return (Array.isArray(declared) ? declared : [])
-    .map((url) => (typeof url === 'string' ? byUrl.get(url.split('|')[0]!) : undefined))
-    .filter((p): p is StructureDefinition => p?.type === resource.resourceType);
-}
-
-const nodeKey = (node: ElementNode, type: string): string => `${node.tree.url}|${node.path}|${type}`;
 
 /** Every `(definition, type)` the full walk meets on the golden resources, base and profile trees. */
 const met = new Set<string>();
