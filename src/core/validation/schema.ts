@@ -5,6 +5,7 @@ import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue } from '../outcomes';
 import { childLocation, pointerToLocation } from './location';
+import { createSchemaCheck, NESTED_RESOURCE_KEYWORD } from './schema-check';
 
 /**
  * The official FHIR R4 JSON schema (`fhir.schema.json`, as published by HL7), passed in as parsed
@@ -31,17 +32,23 @@ export interface SchemaTierOptions {
  */
 export type SchemaValidate = (resource: unknown) => OperationOutcomeIssue[];
 
-/** The schema tier: validators compiled lazily, once per resource type, then cached. */
+/**
+ * The schema tier: a resource is first checked by a yes/no check derived from the schema
+ * (schema-check.ts), and only a resource it does not accept goes to ajv, whose validators are
+ * compiled lazily, once per resource type, then cached, and report the errors.
+ */
 export interface SchemaTier {
   readonly validate: SchemaValidate;
-  /** Compiles the validators for these types now (e.g. at start-up) instead of on first use. */
+  /**
+   * Builds the checks for these types now (e.g. at start-up) instead of on first use; ajv's
+   * validators are compiled when a resource of the type first fails the check.
+   */
   readonly warm: (resourceTypes: readonly string[]) => void;
   /** Resource types defined by the schema. */
   readonly resourceTypes: ReadonlySet<string>;
 }
 
 const SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
-const NESTED_RESOURCE_KEYWORD = 'fhirResource';
 
 /**
  * Creates the schema tier over the official R4 JSON schema.
@@ -56,25 +63,7 @@ const NESTED_RESOURCE_KEYWORD = 'fhirResource';
  */
 export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOptions = {}): SchemaTier {
   const maxIssues = options.maxIssues ?? 100;
-  const definitions = { ...schema.definitions } as Record<string, unknown>;
-  const resourceTypes = new Set<string>();
-  for (const [name, definition] of Object.entries(definitions)) {
-    if (isResourceDefinition(definition, name)) {
-      resourceTypes.add(name);
-    }
-  }
-  definitions.ResourceList = { [NESTED_RESOURCE_KEYWORD]: true };
-  // The published R4 schema's fhirVersion enums stop at 4.0.0 and so reject R4's own "4.0.1".
-  for (const [name, definition] of Object.entries(definitions)) {
-    const properties = (definition as { properties?: Record<string, { enum?: string[] }> }).properties;
-    const fhirVersion = properties?.fhirVersion;
-    if (fhirVersion?.enum && !fhirVersion.enum.includes('4.0.1')) {
-      definitions[name] = {
-        ...(definition as object),
-        properties: { ...properties, fhirVersion: { ...fhirVersion, enum: [...fhirVersion.enum, '4.0.1'] } },
-      };
-    }
-  }
+  const { definitions, resourceTypes } = schemaDefinitions(schema);
   // Resource definitions inline primitive patterns, so a failed pattern is named by its text.
   const primitiveByPattern = new Map<string, string>();
   for (const [name, definition] of Object.entries(definitions)) {
@@ -83,7 +72,6 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
       primitiveByPattern.set(pattern, name);
     }
   }
-
   // code.optimize off: the generated code's optimisation pass roughly doubles compile time (the
   // first evaluation's cost) and makes no measurable difference to validation speed.
   const ajv = new Ajv({
@@ -95,6 +83,9 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
   ajv.addMetaSchema(draft06);
   ajv.addVocabulary(['discriminator']);
   const validators = new Map<string, ValidateFunction>();
+  // The common case, a valid resource, is answered without ajv; the check says yes only when ajv
+  // would find no error, so the issues below are ajv's alone (schema-differential.test.ts).
+  const accepts = createSchemaCheck(definitions, resourceTypes);
 
   // ajv reads a keyword's errors from the function's own `errors` property and keeps an
   // `instancePath` that is already set, so nested errors arrive with absolute paths.
@@ -156,10 +147,13 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
     resourceTypes,
     warm: (types) => {
       for (const type of types) {
-        validatorFor(type);
+        accepts({ resourceType: type });
       }
     },
     validate: (resource) => {
+      if (accepts(resource)) {
+        return [];
+      }
       const errors = errorsFor(resource, '');
       if (errors.length === 0) {
         return [];
@@ -184,6 +178,41 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
       return issues;
     },
   };
+}
+
+/** The schema's definitions as the tier uses them, and the resource types they define. */
+export interface SchemaDefinitions {
+  readonly definitions: Readonly<Record<string, unknown>>;
+  readonly resourceTypes: ReadonlySet<string>;
+}
+
+/**
+ * The definitions ajv compiles and the yes/no check reads: `ResourceList` (the `oneOf` of every
+ * resource) replaced by the nested-resource keyword, and R4's own "4.0.1" added to the
+ * `fhirVersion` enums.
+ * @param schema - The official `fhir.schema.json`.
+ */
+export function schemaDefinitions(schema: FhirJsonSchema): SchemaDefinitions {
+  const definitions = { ...schema.definitions } as Record<string, unknown>;
+  const resourceTypes = new Set<string>();
+  for (const [name, definition] of Object.entries(definitions)) {
+    if (isResourceDefinition(definition, name)) {
+      resourceTypes.add(name);
+    }
+  }
+  definitions.ResourceList = { [NESTED_RESOURCE_KEYWORD]: true };
+  // The published R4 schema's fhirVersion enums stop at 4.0.0 and so reject R4's own "4.0.1".
+  for (const [name, definition] of Object.entries(definitions)) {
+    const properties = (definition as { properties?: Record<string, { enum?: string[] }> }).properties;
+    const fhirVersion = properties?.fhirVersion;
+    if (fhirVersion?.enum && !fhirVersion.enum.includes('4.0.1')) {
+      definitions[name] = {
+        ...(definition as object),
+        properties: { ...properties, fhirVersion: { ...fhirVersion, enum: [...fhirVersion.enum, '4.0.1'] } },
+      };
+    }
+  }
+  return { definitions, resourceTypes };
 }
 
 function isResourceDefinition(definition: unknown, name: string): boolean {
