@@ -40,8 +40,10 @@ export type SchemaValidate = (resource: unknown) => OperationOutcomeIssue[];
 export interface SchemaTier {
   readonly validate: SchemaValidate;
   /**
-   * Builds the checks for these types now (e.g. at start-up) instead of on first use; ajv's
-   * validators are compiled when a resource of the type first fails the check.
+   * Builds the checks and compiles ajv's validators for these types now (e.g. at start-up), so
+   * that neither the first resource nor the first invalid one of a type waits for them. A type
+   * not warmed gets its check on first use and its ajv validator when a resource of it first fails
+   * the check.
    */
   readonly warm: (resourceTypes: readonly string[]) => void;
   /** Resource types defined by the schema. */
@@ -148,6 +150,7 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
     warm: (types) => {
       for (const type of types) {
         accepts({ resourceType: type });
+        validatorFor(type);
       }
     },
     validate: (resource) => {
