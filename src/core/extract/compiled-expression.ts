@@ -1,7 +1,10 @@
 import type { CompiledFhirPath } from '../fhirpath/fhirpath';
 import { compileFhirPath, compileFhirPathNodes, compileFhirPathValues } from '../fhirpath/fhirpath';
+import type { ExpressionReads } from './expression-reads';
+import { expressionReads } from './expression-reads';
 
-type Mode = 'plain' | 'nodes' | 'values';
+/** How results come back: plain (strings for the request fields), nodes (contexts), values (copies). */
+export type Mode = 'plain' | 'nodes' | 'values';
 
 const COMPILERS: Record<Mode, (expression: string, base?: string) => CompiledFhirPath> = {
   plain: compileFhirPath,
@@ -18,8 +21,19 @@ const COMPILERS: Record<Mode, (expression: string, base?: string) => CompiledFhi
  */
 export class CompiledExpression {
   private readonly kept: Partial<Record<Mode, { base: string | undefined; fn: CompiledFhirPath }>> = {};
+  private analysed = false;
+  private readsOf: ExpressionReads | undefined;
 
   constructor(readonly expression: string) {}
+
+  /** What the result depends on (undefined: evaluate it every time); read from the text once. */
+  get reads(): ExpressionReads | undefined {
+    if (!this.analysed) {
+      this.readsOf = expressionReads(this.expression);
+      this.analysed = true;
+    }
+    return this.readsOf;
+  }
 
   /** The compiled function for this mode and base type (throws a FhirPathError if it does not parse). */
   get(mode: Mode, base: string | undefined): CompiledFhirPath {

@@ -11,7 +11,8 @@ import type {
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { IdGenerator } from '../types';
-import { instantiate, type TemplateScope } from './instantiate';
+import { ExpressionMemo } from './expression-memo';
+import { instantiate, type Instantiation, type TemplateScope } from './instantiate';
 import { compileTemplate } from './template';
 import type { BundleSite, ItemPlan, ResourceSite, Site, TemplateRef } from './extraction-plan';
 import { extractionPlan } from './extraction-plan';
@@ -49,7 +50,13 @@ export function extractResources(
   const issues: OperationOutcomeIssue[] = [];
   const entries: BundleEntry[] = [];
   const plan = extractionPlan(questionnaire);
-  const extractor: Extractor = { templates: plan.templates, entries, issues, newId: options.newId };
+  const extractor: Extractor = {
+    templates: plan.templates,
+    entries,
+    issues,
+    memo: new ExpressionMemo(),
+    newId: options.newId,
+  };
 
   // 1. Root: allocate ids once, then the root templates with the response as context.
   const env = allocateIds(
@@ -72,10 +79,9 @@ export function extractResources(
   return { bundle, issues };
 }
 
-interface Extractor {
+interface Extractor extends Instantiation {
   readonly templates: ReadonlyMap<string, TemplateRef>;
   readonly entries: BundleEntry[];
-  readonly issues: OperationOutcomeIssue[];
   readonly newId: IdGenerator;
 }
 
@@ -140,9 +146,9 @@ function extractResource(extractor: Extractor, site: ResourceSite, scope: Templa
     return;
   }
   const node = compileTemplate(template.resource, template.location);
-  for (const produced of instantiate(node, scope, extractor.issues)) {
+  for (const produced of instantiate(node, scope, extractor)) {
     const resource = produced as Resource;
-    const resourceId = evaluateString(site, 'resourceId', scope, extractor.issues);
+    const resourceId = evaluateString(site, 'resourceId', scope, extractor);
     if (resourceId) {
       resource.id = resourceId;
     } else {
@@ -153,13 +159,12 @@ function extractResource(extractor: Extractor, site: ResourceSite, scope: Templa
       url: resourceId ? `${resource.resourceType}/${resourceId}` : resource.resourceType,
     };
     for (const field of REQUEST_FIELDS) {
-      const value = evaluateString(site, field, scope, extractor.issues);
+      const value = evaluateString(site, field, scope, extractor);
       if (value) {
         request[field] = value;
       }
     }
-    const fullUrl =
-      evaluateString(site, 'fullUrl', scope, extractor.issues) ?? `urn:uuid:${extractor.newId()}`;
+    const fullUrl = evaluateString(site, 'fullUrl', scope, extractor) ?? `urn:uuid:${extractor.newId()}`;
     extractor.entries.push({ fullUrl, resource, request });
   }
 }
@@ -176,7 +181,7 @@ function extractBundle(extractor: Extractor, site: BundleSite, scope: TemplateSc
     return;
   }
   const node = compileTemplate(template.resource, template.location);
-  for (const produced of instantiate(node, scope, extractor.issues)) {
+  for (const produced of instantiate(node, scope, extractor)) {
     for (const entry of (produced as Bundle).entry ?? []) {
       extractor.entries.push({ ...entry, fullUrl: entry.fullUrl ?? `urn:uuid:${extractor.newId()}` });
     }
@@ -218,17 +223,17 @@ function evaluateString(
   site: ResourceSite,
   url: string,
   scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
+  run: Instantiation
 ): string | undefined {
   const expression = site.expressions.get(url);
   if (!expression) {
     return undefined;
   }
   try {
-    const [first] = expression.get('plain', scope.base)(scope.context, scope.env);
+    const [first] = run.memo.evaluate(expression, 'plain', scope.base, scope.context, scope.env);
     return first === undefined || first === null ? undefined : String(first);
   } catch (err) {
-    issues.push(
+    run.issues.push(
       issue(
         'error',
         'processing',

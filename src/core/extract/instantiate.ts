@@ -1,8 +1,15 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
-import type { ObjectNode, TemplateExpression, TemplateNode } from './template';
+import type { ArrayNode, ObjectNode, TemplateExpression, TemplateNode } from './template';
 import { copyJson } from '../json';
+import type { ExpressionMemo } from './expression-memo';
+
+/** What one extraction shares across its templates: the issues found and the results kept. */
+export interface Instantiation {
+  readonly issues: OperationOutcomeIssue[];
+  readonly memo: ExpressionMemo;
+}
 
 /** The evaluation context of a template: the QuestionnaireResponse node and the `%` variables. */
 export interface TemplateScope {
@@ -18,56 +25,74 @@ export interface TemplateScope {
  * context is empty, several when a context has several results) and records problems in `issues`.
  * Expression errors are reported and the element is left out, per SDC: "log the error and continue".
  */
-export function instantiate(
-  node: TemplateNode,
-  scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
-): unknown[] {
+export function instantiate(node: TemplateNode, scope: TemplateScope, run: Instantiation): unknown[] {
+  const out: unknown[] = [];
+  produce(node, scope, run, out);
+  return out;
+}
+
+/** Appends what `node` yields in `scope` to `out` (no intermediate arrays: this runs per element). */
+function produce(node: TemplateNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
   switch (node.kind) {
     case 'const':
-      return [copy(node.value)];
+      out.push(copy(node.value));
+      return;
     case 'array':
-      return [node.items.flatMap((item) => instantiate(item, scope, issues))];
+      out.push(produceArray(node, scope, run));
+      return;
     case 'object':
-      return instantiateObject(node, scope, issues);
+      produceObject(node, scope, run, out);
+      return;
   }
 }
 
-function instantiateObject(
-  node: ObjectNode,
-  scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
-): unknown[] {
-  const scopes: TemplateScope[] = node.context ? contextScopes(node.context, scope, issues) : [scope];
-  const out: unknown[] = [];
-  for (const inner of scopes) {
-    if (node.value) {
-      out.push(...evaluate(node.value, inner, issues, 'values'));
-      continue;
+/** An array node yields one array: its items' results in order, an item's array kept as one item. */
+function produceArray(node: ArrayNode, scope: TemplateScope, run: Instantiation): unknown[] {
+  const items: unknown[] = [];
+  for (const item of node.items) {
+    produce(item, scope, run, items);
+  }
+  return items;
+}
+
+function produceObject(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+  if (!node.context) {
+    produceInScope(node, scope, run, out);
+    return;
+  }
+  for (const inner of contextScopes(node.context, scope, run)) {
+    produceInScope(node, inner, run, out);
+  }
+}
+
+function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+  if (node.value) {
+    for (const value of evaluate(node.value, scope, run, 'values')) {
+      out.push(value);
     }
-    const obj: Record<string, unknown> = {};
-    for (const field of node.fields) {
-      if (field.primitive) {
-        setValues(
-          obj,
-          field.key,
-          evaluate(field.primitive, inner, issues, 'values'),
-          field.isArray,
-          field.primitive,
-          issues
-        );
-      } else if (field.node) {
-        setNode(obj, field.key, field.node, field.isArray, inner, issues);
-      }
-      if (field.companion) {
-        setNode(obj, `_${field.key}`, field.companion, false, inner, issues);
-      }
+    return;
+  }
+  const obj: Record<string, unknown> = {};
+  for (const field of node.fields) {
+    if (field.primitive) {
+      setValues(
+        obj,
+        field.key,
+        evaluate(field.primitive, scope, run, 'values'),
+        field.isArray,
+        field.primitive,
+        run.issues
+      );
+    } else if (field.node) {
+      setNode(obj, field.key, field.node, field.isArray, scope, run);
     }
-    if (Object.keys(obj).length > 0) {
-      out.push(obj);
+    if (field.companion) {
+      setNode(obj, `_${field.key}`, field.companion, false, scope, run);
     }
   }
-  return out;
+  if (Object.keys(obj).length > 0) {
+    out.push(obj);
+  }
 }
 
 function setNode(
@@ -76,9 +101,17 @@ function setNode(
   node: TemplateNode,
   isArray: boolean,
   scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
+  run: Instantiation
 ): void {
-  const results = instantiate(node, scope, issues);
+  // Constant and array nodes yield exactly one value: no result list to build.
+  if (node.kind !== 'object') {
+    const value = node.kind === 'const' ? copy(node.value) : produceArray(node, scope, run);
+    if (!isArray || (value as unknown[]).length > 0) {
+      obj[key] = value;
+    }
+    return;
+  }
+  const results = instantiate(node, scope, run);
   if (isArray) {
     const items = (results[0] as unknown[] | undefined) ?? [];
     if (items.length > 0) {
@@ -87,7 +120,7 @@ function setNode(
     return;
   }
   if (results.length > 1) {
-    issues.push(
+    run.issues.push(
       issue(
         'warning',
         'processing',
@@ -128,12 +161,8 @@ function setValues(
   obj[key] = values[0];
 }
 
-function contextScopes(
-  expr: TemplateExpression,
-  scope: TemplateScope,
-  issues: OperationOutcomeIssue[]
-): TemplateScope[] {
-  return evaluate(expr, scope, issues, 'nodes').map((result) => ({
+function contextScopes(expr: TemplateExpression, scope: TemplateScope, run: Instantiation): TemplateScope[] {
+  return evaluate(expr, scope, run, 'nodes').map((result) => ({
     context: result,
     env: expr.name ? { ...scope.env, [expr.name]: result } : scope.env,
   }));
@@ -146,11 +175,11 @@ function contextScopes(
 function evaluate(
   expr: TemplateExpression,
   scope: TemplateScope,
-  issues: OperationOutcomeIssue[],
+  run: Instantiation,
   mode: 'nodes' | 'values'
 ): unknown[] {
   if (expr.language !== undefined && expr.language !== 'text/fhirpath') {
-    issues.push(
+    run.issues.push(
       issue(
         'error',
         'not-supported',
@@ -161,13 +190,13 @@ function evaluate(
     return [];
   }
   if (expr.expression === '') {
-    issues.push(issue('error', 'required', 'Template extension without an expression', expr.location));
+    run.issues.push(issue('error', 'required', 'Template extension without an expression', expr.location));
     return [];
   }
   try {
-    return expr.compiled.get(mode, scope.base)(scope.context, scope.env);
+    return run.memo.evaluate(expr.compiled, mode, scope.base, scope.context, scope.env);
   } catch (err) {
-    issues.push(
+    run.issues.push(
       issue('error', 'processing', err instanceof Error ? err.message : String(err), expr.location)
     );
     return [];

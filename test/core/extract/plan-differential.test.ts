@@ -22,9 +22,40 @@ function expectSameAsBefore(questionnaire: Questionnaire, response: Questionnair
   const now = extractResources(questionnaire, response, { newId: counterIds() });
   const before = extractBefore(questionnaire, response, { newId: counterIds() });
   expect(JSON.stringify(now)).toBe(JSON.stringify(before));
+  // Results evaluated once per extraction are handed out as copies: no object is in two places,
+  // nor is any object of the response or the Questionnaire in the Bundle.
+  const seen = new Set<object>();
+  collectObjects(response, seen);
+  collectObjects(questionnaire, seen);
+  expect(sharedObject(now.bundle, seen)).toBeUndefined();
   // Twice: the second run uses the plan and expressions kept by the first.
   const again = extractResources(questionnaire, response, { newId: counterIds() });
   expect(JSON.stringify(again)).toBe(JSON.stringify(before));
+}
+
+function collectObjects(value: unknown, seen: Set<object>): void {
+  if (typeof value === 'object' && value !== null && !seen.has(value)) {
+    seen.add(value);
+    Object.values(value).forEach((v) => collectObjects(v, seen));
+  }
+}
+
+/** The path of the first object of `value` already in `seen` (or met twice), else undefined. */
+function sharedObject(value: unknown, seen: Set<object>, path = '$'): string | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return undefined;
+  }
+  if (seen.has(value)) {
+    return path;
+  }
+  seen.add(value);
+  for (const [key, v] of Object.entries(value)) {
+    const found = sharedObject(v, seen, `${path}.${key}`);
+    if (found) {
+      return found;
+    }
+  }
+  return undefined;
 }
 
 describe('template extraction with its plan kept per Questionnaire: the same output as before', () => {
@@ -78,7 +109,48 @@ describe('template extraction with its plan kept per Questionnaire: the same out
   const tev = (expression: string): unknown => ({
     extension: [{ url: SDC_EXTENSION.templateExtractValue, valueString: expression }],
   });
+  const tec = (expression: string, name?: string): unknown[] => [
+    {
+      url: SDC_EXTENSION.templateExtractContext,
+      ...(name
+        ? { valueExpression: { language: 'text/fhirpath', expression, name } }
+        : { valueString: expression }),
+    },
+  ];
   const TEMPLATES = [
+    // Expressions that do not read their context, asked in every instance and by several templates
+    // (evaluated once per extraction), next to ones that do; object values copied out; a named
+    // context read through its variable; an expression that fails at run time on some responses.
+    {
+      resourceType: 'Condition',
+      id: 'cond',
+      identifier: [
+        { system: 'http://example.org/sid', _value: tev("'QuestionnaireResponse/' + %resource.id") },
+      ],
+      subject: {
+        extension: tec('%resource.subject'),
+        _reference: tev('reference'),
+        _display: tev('display'),
+      },
+      encounter: {
+        extension: [{ url: SDC_EXTENSION.templateExtractValue, valueString: '%resource.encounter' }],
+      },
+      asserter: {
+        extension: tec(
+          "iif(%resource.item.where(linkId = 'a').exists(), %resource.subject, %resource.author)"
+        ),
+        _reference: tev('reference'),
+      },
+      note: [
+        {
+          extension: tec('%resource.subject', 'subj'),
+          _text: tev("%subj.reference + ' ' + %context.display"),
+        },
+        { _text: tev('%resource.item.linkId.single()') },
+        { _text: tev("iif(linkId = 'a', %resource.id, %resource.status)") },
+      ],
+      _recordedDate: tev('%resource.authored'),
+    },
     {
       resourceType: 'Basic',
       id: 'basic',
@@ -114,6 +186,7 @@ describe('template extraction with its plan kept per Questionnaire: the same out
   ];
   const expression = fc.constantFrom(
     "%resource.id + '-x'",
+    "'urn:uuid:' + %resource.id",
     'linkId',
     '%id1',
     'item.where(',
@@ -123,7 +196,7 @@ describe('template extraction with its plan kept per Questionnaire: the same out
   );
   const templateExtract = fc
     .record({
-      template: fc.constantFrom('#basic', '#obs', '#bun', '#missing', ''),
+      template: fc.constantFrom('#basic', '#obs', '#bun', '#cond', '#missing', ''),
       subs: fc.dictionary(
         fc.constantFrom('resourceId', 'fullUrl', 'ifNoneExist', 'ifMatch', 'ifNoneMatch', 'ifModifiedSince'),
         expression,
@@ -139,7 +212,7 @@ describe('template extraction with its plan kept per Questionnaire: the same out
     }));
   const extension = fc.oneof(
     templateExtract,
-    fc.constantFrom('#bun', '#basic', '#missing').map((reference) => ({
+    fc.constantFrom('#bun', '#basic', '#cond', '#missing').map((reference) => ({
       url: SDC_EXTENSION.templateExtractBundle,
       valueReference: { reference },
     })),
@@ -182,7 +255,18 @@ describe('template extraction with its plan kept per Questionnaire: the same out
         fc.array(extension, { maxLength: 3 }),
         fc.array(qItem, { maxLength: 3 }),
         fc.array(rItem, { maxLength: 4 }),
-        (rootExtensions, items, responseItems) => {
+        fc.record(
+          {
+            subject: fc.constantFrom(
+              { reference: 'Patient/p1', display: 'P One' },
+              { reference: 'Patient/p2' }
+            ),
+            encounter: fc.constant({ reference: 'Encounter/e1' }),
+            author: fc.constant({ reference: 'Practitioner/d1', display: 'Dr One' }),
+          },
+          { requiredKeys: [] }
+        ),
+        (rootExtensions, items, responseItems, references) => {
           const questionnaire = {
             resourceType: 'Questionnaire',
             status: 'active',
@@ -195,6 +279,7 @@ describe('template extraction with its plan kept per Questionnaire: the same out
             id: 'qr1',
             status: 'completed',
             authored: '2026-01-02T03:04:05Z',
+            ...references,
             item: responseItems as QuestionnaireResponseItem[],
           };
           expectSameAsBefore(questionnaire, response);
