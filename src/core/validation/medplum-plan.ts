@@ -1,11 +1,8 @@
 import type { Constraint, FhirPathAtom, InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
-import {
-  capitalize,
-  fhirTypeToJsType,
-  isPrimitiveType as medplumIsPrimitiveType,
-  parseFhirPath,
-  validationRegexes,
-} from '@medplum/core';
+import { capitalize, parseFhirPath } from '@medplum/core';
+import type { PropertyCheck } from './medplum-shortcut';
+import type { PrimitivePlan } from './medplum-primitives';
+import { primitivePlan } from './medplum-primitives';
 import { plainConstraint } from './plain-constraints';
 
 /**
@@ -40,16 +37,6 @@ export interface ConstraintPlan {
   atom: FhirPathAtom | undefined;
   /** The expression mentions `%resource` or `%rootResource` (whose type differs between passes). */
   readonly readsResource: boolean;
-}
-
-/** How to check a primitive value as Medplum does (see `primitiveIsClean`). */
-export interface PrimitivePlan {
-  /** `typeof` the value must have (Medplum's table; anything but a type name fails every value). */
-  readonly jsType: unknown;
-  readonly regex: RegExp | undefined;
-  readonly integer: boolean;
-  readonly positive: boolean;
-  readonly unsigned: boolean;
 }
 
 /** Reference targets of an element, for Medplum's warning about an unlisted resource type. */
@@ -91,6 +78,8 @@ export interface KeyPlan {
   readonly slicing: InternalSchemaElement['slicing'];
   /** The last schema the values' type resolved to, and its plan (a one-entry cache). */
   readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined };
+  /** The walk's check of this key's value, specialised to this plan, built on first use. */
+  check: PropertyCheck | undefined;
 }
 
 /** A profile element below a child (`code.coding`), with its position in the schema. */
@@ -192,6 +181,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
         patterned: Boolean(element.pattern || element.fixed),
         slicing: element.slicing,
         child: { schema: undefined, plan: undefined },
+        check: undefined,
       });
     }
   });
@@ -248,23 +238,6 @@ function constraintPlans(constraints: readonly Constraint[] | undefined): Constr
 export function atomOfPlan(plan: ConstraintPlan): FhirPathAtom {
   plan.atom ??= parseFhirPath(plan.constraint.expression);
   return plan.atom;
-}
-
-/**
- * The primitive checks for a type, or undefined when Medplum does not treat it as primitive. Looked
- * up as Medplum looks them up (plain property reads), so a type such as `toString` fails as it does.
- */
-export function primitivePlan(type: string): PrimitivePlan | undefined {
-  if (!medplumIsPrimitiveType(type)) {
-    return undefined;
-  }
-  return {
-    jsType: (fhirTypeToJsType as Record<string, unknown>)[type],
-    regex: validationRegexes[type],
-    integer: type === 'integer' || type === 'positiveInt' || type === 'unsignedInt',
-    positive: type === 'positiveInt',
-    unsigned: type === 'unsignedInt',
-  };
 }
 
 function referencePlan(targets: readonly string[]): ReferencePlan {
