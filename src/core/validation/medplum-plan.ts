@@ -52,6 +52,8 @@ export interface ReferencePlan {
 
 /** One JSON key of an object, read as one element of its schema. */
 export interface KeyPlan {
+  /** The JSON key. */
+  readonly key: string;
   readonly elementKey: string;
   readonly element: InternalSchemaElement;
   /** Position of the element in the schema (Medplum's crawl and report order). */
@@ -103,6 +105,12 @@ export interface SchemaPlan {
   readonly supported: boolean;
   /** The schema's own constraints (checked on the root value). */
   readonly constraints: readonly ConstraintPlan[];
+  /**
+   * The key plan met at each position of the last object walked with this plan: objects of one type
+   * mostly list their keys in the same order, so a position's key is compared with the one met there
+   * last time (by value) before the table is asked. At most one entry per key of the plan.
+   */
+  readonly lastSeen: KeyPlan[];
 }
 
 const plans = new WeakMap<InternalTypeSchema, SchemaPlan>();
@@ -161,6 +169,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
       const type = code === 'Element' || code === 'BackboneElement' ? plainType : code;
       const dynamic = type === 'Resource';
       keys.set(key, {
+        key,
         elementKey,
         element,
         index,
@@ -197,7 +206,14 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
   for (const key of ambiguous) {
     keys.delete(key);
   }
-  return { keys, required, nested, supported, constraints: constraintPlans(schema.constraints) };
+  return {
+    keys,
+    required,
+    nested,
+    supported,
+    constraints: constraintPlans(schema.constraints),
+    lastSeen: [],
+  };
 }
 
 /** The first `[x]` element Medplum's unknown-property check would match the key to. */

@@ -123,6 +123,16 @@ interface SharedCrawl {
   readonly warnings: readonly OperationOutcomeIssue[];
 }
 
+let specialisedChecks = true;
+
+/**
+ * Turns the specialised checks ({@link compileCheck}) on or off (on by default); off, every key
+ * takes the general path ({@link Walk.propertyIsClean}). For tests that compare the two.
+ */
+export function useSpecialisedChecks(enabled: boolean): void {
+  specialisedChecks = enabled;
+}
+
 const UCUM_VALUE = toTypedValue(UCUM);
 
 type TypedValueWithPath = TypedValue & { path: string };
@@ -150,6 +160,10 @@ export class Walk {
   private readonly presentAt: KeyPlan[][] = [];
   /** Per depth, the values of those keys, in the same order. */
   private readonly valuesAt: unknown[][] = [];
+  /** Keys go through their specialised checks (see {@link useSpecialisedChecks}). */
+  private readonly specialised = specialisedChecks;
+  /** Object.prototype has no enumerable key (for...in then lists only an object's own keys). */
+  private readonly plainPrototype = !hasEnumerableKey(Object.prototype);
   /** Constraints evaluated that read `%resource` or `%rootResource` (such crawls are not shared). */
   private rootReads = 0;
   /** The resources entered, innermost last, for Medplum's `%resource` variable (typed on demand). */
@@ -190,17 +204,24 @@ export class Walk {
     const values = (this.valuesAt[this.depth] ??= []);
     let count = 0;
     let required = 0;
-    const keys = plan.keys;
+    const lastSeen = plan.lastSeen;
+    // for...in lists inherited keys too: only an object whose prototype adds none skips the test.
+    const proto = Object.getPrototypeOf(record) as unknown;
+    const ownOnly = proto === null || (proto === Object.prototype && this.plainPrototype);
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) {
+      if (!ownOnly && !Object.hasOwn(record, key)) {
         return false; // an inherited key, which Medplum's reading of the object may see: left to it
       }
       if (key === 'resourceType') {
         continue;
       }
-      const found = keys.get(key);
-      if (!found) {
-        return false;
+      let found = lastSeen[count];
+      if (found === undefined || found.key !== key) {
+        found = plan.keys.get(key);
+        if (!found) {
+          return false;
+        }
+        lastSeen[count] = found;
       }
       // Read here, where the engine reads keys fastest: the value at the key the element names.
       const value = found.readKey === key ? record[key] : record[found.readKey];
@@ -239,7 +260,9 @@ export class Walk {
         }
       }
       this.path.push(found.dotKey);
-      const clean = (found.check ??= compileCheck(found))(this, values[i]);
+      const clean = this.specialised
+        ? (found.check ??= compileCheck(found))(this, values[i])
+        : this.propertyIsClean(values[i], found);
       this.path.pop();
       if (!clean) {
         return false;
@@ -661,4 +684,12 @@ function compileCheck(found: KeyPlan): PropertyCheck {
     }
     return true;
   };
+}
+
+/** True when for...in lists a key of the object (its own or inherited). */
+function hasEnumerableKey(object: object): boolean {
+  for (const _ in object) {
+    return true;
+  }
+  return false;
 }
