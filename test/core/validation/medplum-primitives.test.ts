@@ -2,14 +2,7 @@ import fc from 'fast-check';
 import { fhirTypeToJsType, OperationOutcomeError, validateResource, validationRegexes } from '@medplum/core';
 import type { Observation } from '@medplum/fhirtypes';
 import { ensureIndexed } from '../../../src/core/validation/definitions';
-import {
-  isSpaceUnit,
-  isTextClean,
-  isTokenClean,
-  MAX_STRING,
-  primitiveIsClean,
-  primitivePlan,
-} from '../../../src/core/validation/medplum-primitives';
+import { MAX_STRING, primitiveIsClean, primitivePlan } from '../../../src/core/validation/medplum-primitives';
 import { r4Definitions } from '../../helpers/validation';
 
 /**
@@ -64,41 +57,45 @@ const anyValue = fc.oneof(
 );
 
 describe('Medplum primitive checks', () => {
-  test('white space by code unit equals trim() and \\s, for every one of the 65,536 code units', () => {
-    const differing: number[] = [];
-    let spaces = 0;
-    for (let c = 0; c <= 0xffff; c++) {
-      const s = String.fromCharCode(c);
-      if (isSpaceUnit(c) !== /^\s$/.test(s) || isSpaceUnit(c) !== (s.trim() === '')) {
-        differing.push(c);
+  test("every string type's test gives Medplum's verdict on each of the 65,536 code units, alone and around a letter", () => {
+    const stringTypes = TYPES.filter(
+      (t) => fhirTypeToJsType[t as keyof typeof fhirTypeToJsType] === 'string'
+    );
+    expect(stringTypes).toEqual(
+      expect.arrayContaining(['string', 'markdown', 'uri', 'url', 'canonical', 'code'])
+    );
+    const differing: string[] = [];
+    for (const type of stringTypes) {
+      const test = primitivePlan(type)!.test;
+      for (let c = 0; c <= 0xffff; c++) {
+        const unit = String.fromCharCode(c);
+        for (const s of [unit, `a${unit}`, `${unit}a`]) {
+          if (test(s) !== medplumVerdict(type, s)) {
+            differing.push(`${type} ${c.toString(16)} ${JSON.stringify(s)}`);
+          }
+        }
       }
-      spaces += isSpaceUnit(c) ? 1 : 0;
     }
     expect(differing).toEqual([]);
-    expect(spaces).toBe(25);
   });
 
-  test("the string and markdown loop equals trim() and Medplum's regex on arbitrary strings", () => {
-    fc.assert(
-      fc.property(text, (s) => {
-        expect(isTextClean(s)).toBe(s.trim() !== '' && STRING_RE.test(s));
-      }),
-      { numRuns: 5000 }
-    );
+  test('the string, markdown and uri tests equal trim() and the regexes they stand for on arbitrary strings', () => {
     expect(validationRegexes.string!.source).toBe(STRING_RE.source);
     expect(validationRegexes.markdown!.source).toBe(STRING_RE.source);
-  });
-
-  test("the uri loop equals trim() and Medplum's /^\\S*$/ on arbitrary strings", () => {
-    fc.assert(
-      fc.property(text, (s) => {
-        expect(isTokenClean(s)).toBe(s.trim() !== '' && TOKEN_RE.test(s));
-      }),
-      { numRuns: 5000 }
-    );
     for (const type of ['uri', 'url', 'canonical']) {
       expect(validationRegexes[type]!.source).toBe(TOKEN_RE.source);
     }
+    fc.assert(
+      fc.property(text, (s) => {
+        const textVerdict = s.trim() !== '' && STRING_RE.test(s);
+        const tokenVerdict = s.trim() !== '' && TOKEN_RE.test(s);
+        expect(primitivePlan('string')!.test(s)).toBe(textVerdict);
+        expect(primitivePlan('markdown')!.test(s)).toBe(textVerdict);
+        expect(primitivePlan('uri')!.test(s)).toBe(tokenVerdict);
+        expect(primitivePlan('canonical')!.test(s)).toBe(tokenVerdict);
+      }),
+      { numRuns: 5000 }
+    );
   });
 
   test("each type's test gives Medplum's verdict on arbitrary values, and so does the unspecialised check", () => {
