@@ -1,11 +1,8 @@
 import type { Constraint, FhirPathAtom, InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
-import {
-  capitalize,
-  fhirTypeToJsType,
-  isPrimitiveType as medplumIsPrimitiveType,
-  parseFhirPath,
-  validationRegexes,
-} from '@medplum/core';
+import { capitalize, parseFhirPath } from '@medplum/core';
+import type { PropertyCheck } from './medplum-shortcut';
+import type { PrimitivePlan } from './medplum-primitives';
+import { primitivePlan } from './medplum-primitives';
 import { plainConstraint } from './plain-constraints';
 
 /**
@@ -42,16 +39,6 @@ export interface ConstraintPlan {
   readonly readsResource: boolean;
 }
 
-/** How to check a primitive value as Medplum does (see `primitiveIsClean`). */
-export interface PrimitivePlan {
-  /** `typeof` the value must have (Medplum's table; anything but a type name fails every value). */
-  readonly jsType: unknown;
-  readonly regex: RegExp | undefined;
-  readonly integer: boolean;
-  readonly positive: boolean;
-  readonly unsigned: boolean;
-}
-
 /** Reference targets of an element, for Medplum's warning about an unlisted resource type. */
 export interface ReferencePlan {
   readonly targets: readonly string[];
@@ -65,6 +52,8 @@ export interface ReferencePlan {
 
 /** One JSON key of an object, read as one element of its schema. */
 export interface KeyPlan {
+  /** The JSON key. */
+  readonly key: string;
   readonly elementKey: string;
   readonly element: InternalSchemaElement;
   /** Position of the element in the schema (Medplum's crawl and report order). */
@@ -91,6 +80,8 @@ export interface KeyPlan {
   readonly slicing: InternalSchemaElement['slicing'];
   /** The last schema the values' type resolved to, and its plan (a one-entry cache). */
   readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined };
+  /** The walk's check of this key's value, specialised to this plan, built on first use. */
+  check: PropertyCheck | undefined;
 }
 
 /** A profile element below a child (`code.coding`), with its position in the schema. */
@@ -114,6 +105,12 @@ export interface SchemaPlan {
   readonly supported: boolean;
   /** The schema's own constraints (checked on the root value). */
   readonly constraints: readonly ConstraintPlan[];
+  /**
+   * The key plan met at each position of the last object walked with this plan: objects of one type
+   * mostly list their keys in the same order, so a position's key is compared with the one met there
+   * last time (by value) before the table is asked. At most one entry per key of the plan.
+   */
+  readonly lastSeen: KeyPlan[];
 }
 
 const plans = new WeakMap<InternalTypeSchema, SchemaPlan>();
@@ -172,6 +169,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
       const type = code === 'Element' || code === 'BackboneElement' ? plainType : code;
       const dynamic = type === 'Resource';
       keys.set(key, {
+        key,
         elementKey,
         element,
         index,
@@ -192,6 +190,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
         patterned: Boolean(element.pattern || element.fixed),
         slicing: element.slicing,
         child: { schema: undefined, plan: undefined },
+        check: undefined,
       });
     }
   });
@@ -207,7 +206,14 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
   for (const key of ambiguous) {
     keys.delete(key);
   }
-  return { keys, required, nested, supported, constraints: constraintPlans(schema.constraints) };
+  return {
+    keys,
+    required,
+    nested,
+    supported,
+    constraints: constraintPlans(schema.constraints),
+    lastSeen: [],
+  };
 }
 
 /** The first `[x]` element Medplum's unknown-property check would match the key to. */
@@ -248,23 +254,6 @@ function constraintPlans(constraints: readonly Constraint[] | undefined): Constr
 export function atomOfPlan(plan: ConstraintPlan): FhirPathAtom {
   plan.atom ??= parseFhirPath(plan.constraint.expression);
   return plan.atom;
-}
-
-/**
- * The primitive checks for a type, or undefined when Medplum does not treat it as primitive. Looked
- * up as Medplum looks them up (plain property reads), so a type such as `toString` fails as it does.
- */
-export function primitivePlan(type: string): PrimitivePlan | undefined {
-  if (!medplumIsPrimitiveType(type)) {
-    return undefined;
-  }
-  return {
-    jsType: (fhirTypeToJsType as Record<string, unknown>)[type],
-    regex: validationRegexes[type],
-    integer: type === 'integer' || type === 'positiveInt' || type === 'unsignedInt',
-    positive: type === 'positiveInt',
-    unsigned: type === 'unsignedInt',
-  };
 }
 
 function referencePlan(targets: readonly string[]): ReferencePlan {

@@ -13,8 +13,9 @@ import {
   toTypedValue,
   UCUM,
 } from '@medplum/core';
-import type { ConstraintPlan, KeyPlan, NestedPlan, PrimitivePlan, SchemaPlan } from './medplum-plan';
-import { atomOfPlan, planOf, primitivePlan } from './medplum-plan';
+import type { ConstraintPlan, KeyPlan, NestedPlan, SchemaPlan } from './medplum-plan';
+import { atomOfPlan, planOf } from './medplum-plan';
+import { primitivePlan } from './medplum-primitives';
 
 // Bound once: a call through the package's export getters costs more than these calls themselves.
 const isResource = medplumIsResource;
@@ -28,7 +29,9 @@ const getDataType = medplumGetDataType;
  * resolving each choice element by trying each of its types: most of its time goes to elements that
  * are absent. This walk reads the same schemas in the same order but visits only the elements an
  * object has, through a plan derived once per schema (`medplum-plan.ts`): per object it is a loop
- * over the object's keys with table look-ups. It makes every check Medplum makes: required elements,
+ * over the object's keys with table look-ups, and each key's values go through a check specialised
+ * to its element once (`compileCheck`: a primitive is one type test, a single complex value is
+ * checked and entered directly). It makes every check Medplum makes: required elements,
  * cardinality, array-ness, fixed and pattern values, slice counts, every error-severity constraint
  * (evaluated by Medplum's own FHIRPath engine with the variables Medplum binds), reference target
  * types, primitive JSON types and formats, unknown, null, empty and conflicting properties. The only
@@ -120,7 +123,16 @@ interface SharedCrawl {
   readonly warnings: readonly OperationOutcomeIssue[];
 }
 
-const MAX_STRING = 1024 * 1024;
+let specialisedChecks = true;
+
+/**
+ * Turns the specialised checks ({@link compileCheck}) on or off (on by default); off, every key
+ * takes the general path ({@link Walk.propertyIsClean}). For tests that compare the two.
+ */
+export function useSpecialisedChecks(enabled: boolean): void {
+  specialisedChecks = enabled;
+}
+
 const UCUM_VALUE = toTypedValue(UCUM);
 
 type TypedValueWithPath = TypedValue & { path: string };
@@ -128,7 +140,14 @@ type TypedValueWithPath = TypedValue & { path: string };
 /** The values one element yields for one parent, as Medplum's navigation returns them. */
 type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
 
-class Walk {
+/**
+ * One present key's checks and crawl, specialised to its plan (see {@link compileCheck}); `raw` is
+ * the object's value at the key.
+ */
+export type PropertyCheck = (walk: Walk, raw: unknown) => boolean;
+
+/** One walk of a value (exported for {@link PropertyCheck}'s type). */
+export class Walk {
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
   /** Where the base pass records its clean crawls of the root's children. */
@@ -137,6 +156,14 @@ class Walk {
   reusing: Map<object, SharedCrawl | null> | undefined;
   /** How many objects are being crawled (1: the root's children are). */
   private depth = 0;
+  /** Per depth, the present keys of the object being checked there (reused: no array per object). */
+  private readonly presentAt: KeyPlan[][] = [];
+  /** Per depth, the values of those keys, in the same order. */
+  private readonly valuesAt: unknown[][] = [];
+  /** Keys go through their specialised checks (see {@link useSpecialisedChecks}). */
+  private readonly specialised = specialisedChecks;
+  /** Object.prototype has no enumerable key (for...in then lists only an object's own keys). */
+  private readonly plainPrototype = !hasEnumerableKey(Object.prototype);
   /** Constraints evaluated that read `%resource` or `%rootResource` (such crawls are not shared). */
   private rootReads = 0;
   /** The resources entered, innermost last, for Medplum's `%resource` variable (typed on demand). */
@@ -146,7 +173,7 @@ class Walk {
    * The path of the value being checked, as pieces (`Observation`, `.code`, `.coding`, 0 for `[0]`),
    * joined only for a warning: Medplum's paths, without a string per value.
    */
-  private path: (string | number)[];
+  path: (string | number)[];
   /** The variables Medplum binds for a constraint; `%context` and `%resource` set per evaluation. */
   private readonly variables: Record<string, TypedValue>;
 
@@ -173,22 +200,40 @@ class Walk {
       return false;
     }
     // The elements present, in schema order (Medplum's visiting order, which orders its warnings).
-    const present: KeyPlan[] = [];
+    const present = (this.presentAt[this.depth] ??= []);
+    const values = (this.valuesAt[this.depth] ??= []);
+    let count = 0;
     let required = 0;
-    for (const key of Object.keys(record)) {
+    const lastSeen = plan.lastSeen;
+    // for...in lists inherited keys too: only an object whose prototype adds none skips the test.
+    const proto = Object.getPrototypeOf(record) as unknown;
+    const ownOnly = proto === null || (proto === Object.prototype && this.plainPrototype);
+    for (const key in record) {
+      if (!ownOnly && !Object.hasOwn(record, key)) {
+        return false; // an inherited key, which Medplum's reading of the object may see: left to it
+      }
       if (key === 'resourceType') {
         continue;
       }
-      const found = plan.keys.get(key);
-      if (!found) {
-        return false;
+      let found = lastSeen[count];
+      if (found === undefined || found.key !== key) {
+        found = plan.keys.get(key);
+        if (!found) {
+          return false;
+        }
+        lastSeen[count] = found;
       }
+      // Read here, where the engine reads keys fastest: the value at the key the element names.
+      const value = found.readKey === key ? record[key] : record[found.readKey];
       // Insert in schema order; keys usually come in that order already.
-      let at = present.push(found) - 1;
+      let at = count++;
       while (at > 0 && present[at - 1]!.index > found.index) {
         present[at] = present[at - 1]!;
-        present[--at] = found;
+        values[at] = values[at - 1];
+        at--;
       }
+      present[at] = found;
+      values[at] = value;
       // Two keys for one choice element. (Empty and null values fail later.)
       if (at > 0 && present[at - 1]!.index === found.index) {
         return false;
@@ -207,14 +252,17 @@ class Walk {
     const nested = plan.nested;
     let next = 0;
     this.depth++;
-    for (const found of present) {
+    for (let i = 0; i < count; i++) {
+      const found = present[i]!;
       for (; next < nested.length && nested[next]!.index < found.index; next++) {
         if (!this.nestedIsClean(record, type, nested[next]!)) {
           return false;
         }
       }
       this.path.push(found.dotKey);
-      const clean = this.propertyIsClean(record, found);
+      const clean = this.specialised
+        ? (found.check ??= compileCheck(found))(this, values[i])
+        : this.propertyIsClean(values[i], found);
       this.path.pop();
       if (!clean) {
         return false;
@@ -235,14 +283,14 @@ class Walk {
 
   /**
    * Medplum's per-property checks on one present element, then its crawl into the values: each
-   * complex value against its type's schema.
+   * complex value against its type's schema. Any element; {@link compileCheck} gives the common
+   * ones a specialised check instead.
    */
-  private propertyIsClean(record: Record<string, unknown>, found: KeyPlan): boolean {
+  propertyIsClean(raw: unknown, found: KeyPlan): boolean {
     const type = found.type;
     if (type === undefined) {
       return false;
     }
-    const raw = record[found.readKey];
     if (!Array.isArray(raw)) {
       if (raw === undefined) {
         // A key whose value is undefined (an object built in code, not parsed JSON): Medplum reads
@@ -313,12 +361,12 @@ class Walk {
   }
 
   /** One value's constraints, JSON type and format; a reference's target type (a warning). */
-  private valueIsChecked(value: unknown, type: string, found: KeyPlan): boolean {
-    if (!this.constraintsHold(type, value, found.constraints)) {
+  valueIsChecked(value: unknown, type: string, found: KeyPlan): boolean {
+    if (found.constraints.length > 0 && !this.constraintsHold(type, value, found.constraints)) {
       return false;
     }
     const primitive = found.dynamic ? primitivePlan(type) : found.primitive;
-    if (!(primitive ? primitiveIsClean(value, primitive) : objectIsPresent(value))) {
+    if (!(primitive ? primitive.test(value) : objectIsPresent(value))) {
       return false;
     }
     if (found.references && type === 'Reference') {
@@ -332,21 +380,27 @@ class Walk {
     if (found.dynamic ? isPrimitiveType(type) : found.primitive !== undefined) {
       return true;
     }
-    // Looked up each time (Medplum's map decides), the plan reused while the schema is the same;
-    // not for a value typed by its own resourceType (caller text).
-    const schema = getDataType(type);
-    let plan: SchemaPlan;
-    if (found.dynamic) {
-      plan = planOf(schema);
-    } else {
-      const child = found.child;
-      if (child.schema !== schema) {
-        child.schema = schema;
-        child.plan = planOf(schema);
-      }
-      plan = child.plan!;
+    if (!found.dynamic) {
+      return this.complexIsCrawled(value, type, found);
     }
-    const record = value as Record<string, unknown>;
+    // Not cached for a value typed by its own resourceType (caller text).
+    return this.crawl(value as Record<string, unknown>, type, planOf(getDataType(type)));
+  }
+
+  /** {@link valueIsCrawled} for an element whose static type is complex. */
+  complexIsCrawled(value: unknown, type: string, found: KeyPlan): boolean {
+    // Looked up each time (Medplum's map decides), the plan reused while the schema is the same.
+    const schema = getDataType(type);
+    const child = found.child;
+    if (child.schema !== schema) {
+      child.schema = schema;
+      child.plan = planOf(schema);
+    }
+    return this.crawl(value as Record<string, unknown>, type, child.plan!);
+  }
+
+  /** One complex value against its schema's plan; below the root, shared between passes. */
+  private crawl(record: Record<string, unknown>, type: string, plan: SchemaPlan): boolean {
     if (this.depth !== 1 || (!this.recording && !this.reusing)) {
       return this.objectIsClean(record, type, plan);
     }
@@ -437,7 +491,7 @@ class Walk {
         const primitive = primitivePlan(value.type);
         if (
           !this.constraintsHold(value.type, value.value, nested.constraints) ||
-          !(primitive ? primitiveIsClean(value.value, primitive) : objectIsPresent(value.value))
+          !(primitive ? primitive.test(value.value) : objectIsPresent(value.value))
         ) {
           return false;
         }
@@ -541,26 +595,6 @@ function slicesHold(element: InternalSchemaElement, values: readonly TypedValue[
   return slicing.slices.every((slice, i) => counts[i]! >= slice.min && counts[i]! <= slice.max);
 }
 
-/** A primitive of the right JSON type and format, as Medplum checks it. */
-function primitiveIsClean(v: unknown, plan: PrimitivePlan): boolean {
-  if (plan.jsType === undefined || typeof v !== plan.jsType) {
-    return false;
-  }
-  if (typeof v === 'string') {
-    if (v.length > MAX_STRING || v.trim() === '') {
-      return false;
-    }
-    return !plan.regex || plan.regex.exec(v) !== null;
-  }
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || (plan.integer && !Number.isInteger(v))) {
-      return false;
-    }
-    return !(plan.positive && v <= 0) && !(plan.unsigned && v < 0);
-  }
-  return true;
-}
-
 /** A non-empty object (not an array, not null): Medplum's test of a complex value. */
 function objectIsPresent(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
@@ -570,6 +604,92 @@ function objectIsPresent(v: unknown): boolean {
     if (Object.hasOwn(v, _)) {
       return true;
     }
+  }
+  return false;
+}
+
+const never: PropertyCheck = () => false;
+
+/**
+ * The check of one key's values, specialised once to its element, with the same verdict and the
+ * same warnings as {@link Walk.propertyIsClean}: the cardinality decided when it is fixed by the
+ * plan, a primitive without constraints one type test per value (primitives give no warnings, so no
+ * path is kept), a complex value checked and entered with its type's plan. Elements with patterns,
+ * fixed values, slicing or values typed by their own `resourceType` take the general path.
+ */
+function compileCheck(found: KeyPlan): PropertyCheck {
+  const type = found.type;
+  if (type === undefined) {
+    return never;
+  }
+  if (found.dynamic || found.patterned || found.slicing) {
+    return (walk, raw) => walk.propertyIsClean(raw, found);
+  }
+  const { min, max } = found;
+  const primitive = found.primitive;
+  const test = primitive && found.constraints.length === 0 ? primitive.test : undefined;
+  if (!found.isArray) {
+    if (1 < min || 1 > max) {
+      return never;
+    }
+    if (test) {
+      // Fails undefined and arrays too: they are never of a primitive's JSON type.
+      return (_walk, raw) => test(raw);
+    }
+    if (primitive) {
+      return (walk, raw) => raw !== undefined && !Array.isArray(raw) && walk.valueIsChecked(raw, type, found);
+    }
+    return (walk, raw) =>
+      raw !== undefined &&
+      !Array.isArray(raw) &&
+      walk.valueIsChecked(raw, type, found) &&
+      walk.complexIsCrawled(raw, type, found);
+  }
+  if (test) {
+    return (_walk, raw) => {
+      if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
+        return false;
+      }
+      for (let i = 0; i < raw.length; i++) {
+        if (!test(raw[i])) {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+  return (walk, raw) => {
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
+      return false;
+    }
+    // Every value checked first, then every value crawled: Medplum's order of warnings.
+    for (let i = 0; i < raw.length; i++) {
+      walk.path.push(i);
+      const checked = walk.valueIsChecked(raw[i], type, found);
+      walk.path.pop();
+      if (!checked) {
+        return false;
+      }
+    }
+    if (primitive) {
+      return true;
+    }
+    for (let i = 0; i < raw.length; i++) {
+      walk.path.push(i);
+      const crawled = walk.complexIsCrawled(raw[i], type, found);
+      walk.path.pop();
+      if (!crawled) {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+/** True when for...in lists a key of the object (its own or inherited). */
+function hasEnumerableKey(object: object): boolean {
+  for (const _ in object) {
+    return true;
   }
   return false;
 }

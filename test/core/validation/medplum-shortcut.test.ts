@@ -15,7 +15,11 @@ import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { collectResourceTypes, isIndexed } from '../../../src/core/validation/definitions';
 import { createMedplumTier, PROFILES_KEPT, profileSchemaKey } from '../../../src/core/validation/medplum';
 import { hasPlan, planOf } from '../../../src/core/validation/medplum-plan';
-import { medplumIssues, SharedCrawls } from '../../../src/core/validation/medplum-shortcut';
+import {
+  medplumIssues,
+  SharedCrawls,
+  useSpecialisedChecks,
+} from '../../../src/core/validation/medplum-shortcut';
 import { shippedProfiles } from '../../helpers/content';
 import { testEngine } from '../../helpers/engine';
 import { mutate, paths } from '../../helpers/mutate';
@@ -297,6 +301,100 @@ describe('the Medplum shortcut', () => {
       }
     }
     expect(pairs - goldenPairs).toBeGreaterThan(300);
+  });
+
+  test('the specialised key checks give what the general path gives (verdict and warnings), and Medplum agrees', () => {
+    // Edits aimed at each specialised shape: wrong JSON types, extra keys, required elements
+    // removed, arrays where single values belong and the reverse, primitive extensions, contained
+    // resources, values inside sliced and patterned elements.
+    const shapes = fc.record({
+      at: fc.nat(),
+      op: fc.constantFrom<Mutation['op']>('delete', 'set', 'add', 'duplicate'),
+      value: fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.constantFrom(
+          'x',
+          ' x',
+          'a\u0001b',
+          'x\u00a0',
+          '\u2028',
+          'urn:uuid:x y',
+          '\ud800',
+          2,
+          2.5,
+          -0,
+          false,
+          ['x'],
+          [1],
+          [{ reference }],
+          { reference },
+          { extension: [{ url: 'http://example.org/x', valueString: 'y' }] },
+          [{ resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'c' } }],
+          { system: 'http://snomed.info/sct', code: '3835006' },
+          { coding: [{ system: 'http://snomed.info/sct', code: '3835006', display: 'd' }] }
+        )
+      ),
+      name: fc.constantFrom(
+        '_status',
+        '_code',
+        '_reference',
+        'contained',
+        'extension',
+        'modifierExtension',
+        'coding',
+        'category',
+        'status',
+        'subject',
+        'text',
+        'display',
+        'valueString',
+        'unknownKey'
+      ),
+    });
+    let answered = 0;
+    let compared = 0;
+    const both = (resource: Resource, profile: StructureDefinition | undefined): void => {
+      const run = (): unknown => [
+        quickBase(resource),
+        profile && quickProfile(resource, profile),
+        profile && jointPasses(resource, profile),
+      ];
+      useSpecialisedChecks(false);
+      let general: unknown;
+      try {
+        general = run();
+      } finally {
+        useSpecialisedChecks(true);
+      }
+      const specialised = run();
+      expect(specialised).toEqual(general);
+      compared++;
+      const base = quickBase(resource);
+      if (base !== undefined) {
+        answered++;
+        expect(base).toEqual(medplum(() => validateResource(resource)));
+      }
+    };
+    for (const resource of golden) {
+      for (const profile of [undefined, ...claimed(resource)]) {
+        both(resource, profile);
+      }
+    }
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(shapes, { minLength: 1, maxLength: 3 }),
+        (seed, mutations) => {
+          const resource = mutate(seed, mutations);
+          for (const profile of [undefined, ...claimed(seed)]) {
+            both(resource, profile);
+          }
+        }
+      ),
+      { numRuns: 500 }
+    );
+    expect(answered).toBeGreaterThan(golden.length);
+    expect(compared).toBeGreaterThan(golden.length + 500);
   });
 
   test('the profile pass really reuses the crawls (a doctored crawl shows), and only for the same root', () => {
