@@ -273,12 +273,17 @@ export class ExpressionSession {
     }
     let scope: Scope;
     if (!node) {
-      scope = { parent: undefined, node: undefined, defs: definitions(this.cq.variables), values: new Map() };
+      scope = {
+        parent: undefined,
+        node: undefined,
+        defs: definitionsByName(this.cq.variables),
+        values: new Map(),
+      };
     } else {
       const parent = this.scopeFor(node.container.node);
       const defs = node.q ? node.q.variables : [];
       // Items without variables share their parent's scope, so values are computed once.
-      scope = defs.length > 0 ? { parent, node, defs: definitions(defs), values: new Map() } : parent;
+      scope = defs.length > 0 ? { parent, node, defs: definitionsByName(defs), values: new Map() } : parent;
     }
     this.scopes.set(node, scope);
     return scope;
@@ -410,7 +415,11 @@ export class ExpressionSession {
 /** Variables by name per list of definitions (a compiled Questionnaire's, never modified). */
 const definitionMaps = new WeakMap<readonly ExpressionDef[], ReadonlyMap<string, ExpressionDef>>();
 
-function definitions(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
+/**
+ * The variables of one node by name, as a session resolves them: the first definition of a name wins.
+ * @param defs - a compiled Questionnaire's list of variables (cached per list).
+ */
+export function definitionsByName(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
   const known = definitionMaps.get(defs);
   if (known) {
     return known;
