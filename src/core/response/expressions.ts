@@ -206,19 +206,22 @@ export class ExpressionSession {
     if (node?.q) {
       env.qitem = node.q.item;
     }
-    const deps = new Set<string>();
+    // What a result depends on matters only to a memo that carries it to a next pass.
+    const deps = this.memo ? new Set<string>() : undefined;
     let volatile = def.readsItems;
     for (const name of def.refs) {
       const v = this.variable(name, scope);
       if (v) {
         env[name] = v.value ?? [];
-        v.deps.forEach((d) => deps.add(d));
+        if (deps) {
+          v.deps.forEach((d) => deps.add(d));
+        }
         volatile ||= v.volatile;
       }
     }
     for (const lookup of def.lookups) {
       env[lookup.varName] = this.lookup(lookup.axis).get(lookup.linkId) ?? [];
-      deps.add(lookup.linkId);
+      deps?.add(lookup.linkId);
     }
     if (def.clock.length > 0) {
       const clock = this.clock();
@@ -236,10 +239,10 @@ export class ExpressionSession {
       if (def.isConstant) {
         this.cq.constants.set(def.location, value);
       }
-      return { value, deps, volatile };
+      return { value, deps: deps ?? NO_DEPS, volatile };
     } catch (err) {
       const failed = this.fail(def, err instanceof FhirPathError ? err.reason : String(err));
-      return { ...failed, deps, volatile };
+      return { ...failed, deps: deps ?? NO_DEPS, volatile };
     }
   }
 
