@@ -35,7 +35,10 @@ export interface CalculateResult {
    * not settle.
    */
   readonly issues: OperationOutcomeIssue[];
-  /** Evaluation passes run (the last one confirms nothing changes). */
+  /**
+   * Evaluation passes (the last one confirms nothing changes; when that pass is ruled out in
+   * advance, see one-pass.ts, it is counted but not run).
+   */
   readonly passes: number;
 }
 
@@ -63,7 +66,8 @@ const DEFAULT_MAX_PASSES = 8;
  *   answers (the engine cannot vouch for a client's value) and is reported.
  * - Passes repeat until nothing changes (calculated items may depend on each other), up to
  *   `maxPasses`. Each pass evaluates against the state left by the previous one. If it does not
- *   settle, the items still changing lose their answers and an error is reported.
+ *   settle, the items still changing lose their answers and an error is reported. When one pass is
+ *   provably the fixed point (one-pass.ts), the confirming pass is not run.
  * - Submitted values are replaced even on items that are not read-only (this engine recomputes;
  *   SDC lets a form filler keep user overrides, see the report issues to spot them).
  * See: https://hl7.org/fhir/uv/sdc/STU4/expressions.html#calculatedExpression
