@@ -13,6 +13,7 @@ import type { ExpressionOptions } from './expressions';
 import { EvaluationMemo, ExpressionSession } from './expressions';
 import type { CompiledQuestionnaire, QItem } from './questionnaire-model';
 import { compileQuestionnaire } from './questionnaire-model';
+import { layoutAllowsOnePass, settlesInOnePass } from './one-pass';
 import type { Container, ResponseNode } from './response-tree';
 import { hasValue, ResponseTree } from './response-tree';
 import type { ValueType } from './values';
@@ -34,7 +35,10 @@ export interface CalculateResult {
    * not settle.
    */
   readonly issues: OperationOutcomeIssue[];
-  /** Evaluation passes run (the last one confirms nothing changes). */
+  /**
+   * Evaluation passes (the last one confirms nothing changes; when that pass is ruled out in
+   * advance, see one-pass.ts, it is counted but not run).
+   */
   readonly passes: number;
 }
 
@@ -62,7 +66,8 @@ const DEFAULT_MAX_PASSES = 8;
  *   answers (the engine cannot vouch for a client's value) and is reported.
  * - Passes repeat until nothing changes (calculated items may depend on each other), up to
  *   `maxPasses`. Each pass evaluates against the state left by the previous one. If it does not
- *   settle, the items still changing lose their answers and an error is reported.
+ *   settle, the items still changing lose their answers and an error is reported. When one pass is
+ *   provably the fixed point (one-pass.ts), the confirming pass is not run.
  * - Submitted values are replaced even on items that are not read-only (this engine recomputes;
  *   SDC lets a form filler keep user overrides, see the report issues to spot them).
  * See: https://hl7.org/fhir/uv/sdc/STU4/expressions.html#calculatedExpression
@@ -79,10 +84,70 @@ export function calculateResponse(
   if (cq.calculated.length === 0) {
     return { response: cloneJson(response), issues: [], passes: 0 };
   }
-  const { issues, report } = issueCollector();
   const maxPasses = Math.max(1, options.maxPasses ?? DEFAULT_MAX_PASSES);
+  const working = cloneJson(isObject(response) ? response : ({} as QuestionnaireResponse));
+  if (maxPasses >= 2 && settlesInOnePass(cq)) {
+    const tree = new ResponseTree(working, cq);
+    if (layoutAllowsOnePass(tree, cq)) {
+      return calculateInOnePass(working, tree, cq, options);
+    }
+  }
+  return calculateInPasses(working, cq, options, maxPasses);
+}
 
-  let working = cloneJson(isObject(response) ? response : ({} as QuestionnaireResponse));
+/**
+ * The calculation when one pass is provably its fixed point (see one-pass.ts): the first pass of
+ * {@link calculateInPasses} without the settling pass, which would evaluate and write nothing. It
+ * counts that pass in `passes`, as the loop does. No results are kept for a next pass.
+ */
+function calculateInOnePass(
+  working: QuestionnaireResponse,
+  tree: ResponseTree,
+  cq: CompiledQuestionnaire,
+  options: ExpressionOptions
+): CalculateResult {
+  const { issues, report } = issueCollector();
+  const session = new ExpressionSession(cq, tree, options, report);
+  const writes = computeWrites(cq, tree, session, new Enablement(tree, session, report), report);
+  const submitted = submittedValues(tree, cq);
+  if (writes.length === 0) {
+    reportReplacedValues(submitted, tree, report);
+    return { response: session.touchedResponse ? cloneJson(working) : working, issues, passes: 1 };
+  }
+  applyWrites(working, cq, writes);
+  // Every calculated item has one node, so the writes say what each submitted value became.
+  const written = new Map<string, Write>();
+  for (const w of writes) {
+    written.set(w.node.key, w);
+  }
+  reportChanges(
+    submitted,
+    (key) => {
+      const w = written.get(key);
+      return w === undefined ? undefined : valuesOf(w.answers);
+    },
+    report
+  );
+  // A fresh copy drops the hidden metadata fhirpath.js attached during the pass.
+  return { response: cloneJson(working), issues, passes: 2 };
+}
+
+/**
+ * The calculation as passes that repeat until nothing changes (see {@link calculateResponse}).
+ * Exported for tests, which hold the one-pass shortcut equal to it.
+ * @param start - a private copy of the response, written in place.
+ * @param cq - its compiled Questionnaire (with calculated items).
+ * @param options - clock.
+ * @param maxPasses - at least 1.
+ */
+export function calculateInPasses(
+  start: QuestionnaireResponse,
+  cq: CompiledQuestionnaire,
+  options: ExpressionOptions,
+  maxPasses: number
+): CalculateResult {
+  const { issues, report } = issueCollector();
+  let working = start;
   const memo = new EvaluationMemo();
   let passes = 0;
   let lastWrites: Write[] = [];
@@ -482,17 +547,37 @@ function reportReplacedValues(
   after: ResponseTree,
   report: (i: OperationOutcomeIssue) => void
 ): void {
+  reportChanges(
+    submitted,
+    (key, q) => {
+      const now = after.nodeByKey(key);
+      return now?.q === q ? valuesOf(now.item.answer) : [];
+    },
+    report
+  );
+}
+
+/**
+ * Information issues for submitted calculated answers whose values changed.
+ * @param submitted - the submitted values.
+ * @param current - the values now at a submitted node's key; undefined when unchanged.
+ * @param report - receives the issues.
+ */
+function reportChanges(
+  submitted: readonly Submitted[],
+  current: (key: string, q: QItem) => unknown[] | undefined,
+  report: (i: OperationOutcomeIssue) => void
+): void {
   for (const { q, key, expression, values } of submitted) {
-    const now = after.nodeByKey(key);
-    const current = now?.q === q ? valuesOf(now.item.answer) : [];
-    if (jsonEqual(values, current)) {
+    const now = current(key, q) ?? values;
+    if (jsonEqual(values, now)) {
       continue;
     }
     report(
       issue(
         'information',
         'informational',
-        current.length > 0
+        now.length > 0
           ? `submitted answer of calculated item '${q.linkId}' was replaced by the calculated value`
           : `submitted answer of calculated item '${q.linkId}' was removed: the calculation gives no value`,
         `${expression}.answer`

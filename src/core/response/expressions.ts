@@ -206,19 +206,22 @@ export class ExpressionSession {
     if (node?.q) {
       env.qitem = node.q.item;
     }
-    const deps = new Set<string>();
+    // What a result depends on matters only to a memo that carries it to a next pass.
+    const deps = this.memo ? new Set<string>() : undefined;
     let volatile = def.readsItems;
     for (const name of def.refs) {
       const v = this.variable(name, scope);
       if (v) {
         env[name] = v.value ?? [];
-        v.deps.forEach((d) => deps.add(d));
+        if (deps) {
+          v.deps.forEach((d) => deps.add(d));
+        }
         volatile ||= v.volatile;
       }
     }
     for (const lookup of def.lookups) {
       env[lookup.varName] = this.lookup(lookup.axis).get(lookup.linkId) ?? [];
-      deps.add(lookup.linkId);
+      deps?.add(lookup.linkId);
     }
     if (def.clock.length > 0) {
       const clock = this.clock();
@@ -236,10 +239,10 @@ export class ExpressionSession {
       if (def.isConstant) {
         this.cq.constants.set(def.location, value);
       }
-      return { value, deps, volatile };
+      return { value, deps: deps ?? NO_DEPS, volatile };
     } catch (err) {
       const failed = this.fail(def, err instanceof FhirPathError ? err.reason : String(err));
-      return { ...failed, deps, volatile };
+      return { ...failed, deps: deps ?? NO_DEPS, volatile };
     }
   }
 
@@ -273,12 +276,17 @@ export class ExpressionSession {
     }
     let scope: Scope;
     if (!node) {
-      scope = { parent: undefined, node: undefined, defs: definitions(this.cq.variables), values: new Map() };
+      scope = {
+        parent: undefined,
+        node: undefined,
+        defs: definitionsByName(this.cq.variables),
+        values: new Map(),
+      };
     } else {
       const parent = this.scopeFor(node.container.node);
       const defs = node.q ? node.q.variables : [];
       // Items without variables share their parent's scope, so values are computed once.
-      scope = defs.length > 0 ? { parent, node, defs: definitions(defs), values: new Map() } : parent;
+      scope = defs.length > 0 ? { parent, node, defs: definitionsByName(defs), values: new Map() } : parent;
     }
     this.scopes.set(node, scope);
     return scope;
@@ -410,7 +418,11 @@ export class ExpressionSession {
 /** Variables by name per list of definitions (a compiled Questionnaire's, never modified). */
 const definitionMaps = new WeakMap<readonly ExpressionDef[], ReadonlyMap<string, ExpressionDef>>();
 
-function definitions(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
+/**
+ * The variables of one node by name, as a session resolves them: the first definition of a name wins.
+ * @param defs - a compiled Questionnaire's list of variables (cached per list).
+ */
+export function definitionsByName(defs: readonly ExpressionDef[]): ReadonlyMap<string, ExpressionDef> {
   const known = definitionMaps.get(defs);
   if (known) {
     return known;

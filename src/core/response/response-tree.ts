@@ -13,8 +13,8 @@ const NO_NODES: readonly ResponseNode[] = [];
 export class Container {
   /** Items present here (matched or not), in response order. */
   readonly children: ResponseNode[] = [];
-  /** The matched ones by Questionnaire item, in response order. */
-  private readonly byQ = new Map<QItem, ResponseNode[]>();
+  /** The matched ones by Questionnaire item, in response order; made on the first match (most containers hold none). */
+  private byQ: Map<QItem, ResponseNode[]> | undefined;
   private cachedExpression: string | undefined;
   private cachedKey: string | undefined;
   private cachedPos: readonly number[] | undefined;
@@ -34,6 +34,7 @@ export class Container {
   add(node: ResponseNode): void {
     this.children.push(node);
     if (node.q) {
+      this.byQ ??= new Map();
       const list = this.byQ.get(node.q);
       if (list) {
         list.push(node);
@@ -45,7 +46,7 @@ export class Container {
 
   /** Present items matched to `q`, in response order (read only). */
   childrenOf(q: QItem): readonly ResponseNode[] {
-    return this.byQ.get(q) ?? NO_NODES;
+    return this.byQ?.get(q) ?? NO_NODES;
   }
 
   /** FHIRPath location of the container element. */
@@ -262,7 +263,7 @@ export class ResponseTree {
   }
 
   private fill(container: Container, items: unknown): void {
-    if (!Array.isArray(items)) {
+    if (!Array.isArray(items) || items.length === 0) {
       return;
     }
     const ordinals = new Map<string, number>();

@@ -13,6 +13,7 @@ import type { ExpressionOptions } from './expressions';
 import { ExpressionSession } from './expressions';
 import type { CompiledQuestionnaire, QItem } from './questionnaire-model';
 import { compileQuestionnaire } from './questionnaire-model';
+import { layoutAllowsOnePass, settlesInOnePass } from './one-pass';
 import type { Container, ResponseNode } from './response-tree';
 import { hasAnsweredContent, hasValue, ResponseTree, TreeCorrespondence } from './response-tree';
 import type { TypedValue } from './values';
@@ -40,6 +41,8 @@ export interface ValidateResponseOptions extends ExpressionOptions {
   /**
    * The response after {@link calculateResponse}: enableWhen is then decided on the calculated
    * answers. When absent and the Questionnaire has calculated items, the calculation runs here.
+   * Neither is needed when the calculation provably writes nothing that decides enablement (the
+   * conditions of one-pass.ts): enablement is then decided on the submitted response.
    */
   readonly completed?: QuestionnaireResponse;
 }
@@ -181,7 +184,12 @@ function enablementFor(
   const own = (): Enablement =>
     new Enablement(tree, new ExpressionSession(cq, tree, options, report), report);
   let basis: ResponseTree | undefined;
-  if (options.completed) {
+  if (cq.calculated.length > 0 && settlesInOnePass(cq) && layoutAllowsOnePass(tree, cq)) {
+    // Nothing an enableWhen or enableWhenExpression reads can be written by the calculation here
+    // (one-pass.ts), so every item is enabled on the calculated response exactly when it is on the
+    // submitted one: no tree of the calculated response, no mapping onto it.
+    basis = undefined;
+  } else if (options.completed) {
     basis = new ResponseTree(
       cq.hasEnableWhenExpressions ? cloneJson(options.completed) : options.completed,
       cq
