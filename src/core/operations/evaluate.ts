@@ -16,7 +16,8 @@ import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
 import { withNarrative } from '../narrative/narrative';
 import { issue } from '../outcomes';
-import { applyPlanDefinition, liftedEntries } from '../plan';
+import { applyPlanDefinition } from '../plan';
+import { movedEntries } from '../plan/shapes';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
 import { extractOperation } from './extract';
@@ -222,7 +223,7 @@ function applyPathway(
     return [];
   }
   const requestGroupId = `urn:uuid:${applied.requestGroup.id}`;
-  return liftedEntries(applied).map(({ fullUrl, resource }) => {
+  return movedEntries(applied).map(({ fullUrl, resource }) => {
     let keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
     if (fullUrl === requestGroupId) {
       keyed = { ...keyed, identifier: [key('requestgroup')] };
