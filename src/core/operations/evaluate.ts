@@ -98,7 +98,8 @@ export function evaluateResponse(
         buildProvenance(
           response,
           written.map((e) => e.fullUrl!),
-          deps.clock()
+          deps.clock(),
+          key
         )
       ),
       request: { method: 'POST', url: 'Provenance', ifNoneExist: `_tag=${PROVENANCE_KEY_SYSTEM}|${key}` },
@@ -208,7 +209,7 @@ function applyPathway(
         ],
       },
       requestIdentifier: ({ planDefinition, path }) =>
-        key(`${planDefinition.split('|')[0]!.split('/').pop()}-${pathKey(path)}`),
+        key(`${definitionName(planDefinition)}-${pathKey(path)}`),
     }
   );
   issues.push(...applied.issues.filter((i) => i.severity !== 'information'));
@@ -243,7 +244,21 @@ function applyPathway(
 
 /** `PlanDefinition.action[0].action[2]` → `0.2`: stable while the content is unchanged. */
 function pathKey(path: string): string {
-  return [...path.matchAll(/\[(\d+)\]/g)].map((m) => m[1]).join('.');
+  let key = '';
+  let first = true;
+  for (const m of path.matchAll(INDEX)) {
+    key += first ? m[1] : `.${m[1]}`;
+    first = false;
+  }
+  return key;
+}
+const INDEX = /\[(\d+)\]/g;
+
+/** `http://x/PlanDefinition/name|1.0` → `name`: the canonical's last segment, without its version. */
+function definitionName(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  const url = bar < 0 ? canonical : canonical.slice(0, bar);
+  return url.slice(url.lastIndexOf('/') + 1);
 }
 
 function isRefuted(condition: Condition): boolean {
