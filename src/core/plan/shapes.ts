@@ -40,12 +40,13 @@ export function liftedEntries(applied: AppliedPlan): LiftedEntry[] {
 /**
  * {@link liftedEntries} without the deep copy, for a caller that owns the applied plan and drops it
  * afterwards (the evaluation). Each entry's resource is a new top-level object without `id` whose
- * members are the applied plan's own objects, moved rather than copied; an object the plan holds in
- * more than one place (`$apply` gives the CarePlan, RequestGroup and goals one `subject`) is copied at
- * each place after the first, so the entries form a tree as copies would. `$apply` builds every object
- * fresh (it copies what it takes from definitions and data), so the entries share nothing with the
- * engine's content or the input: test/core/operations/evaluate-ownership.test.ts holds that.
- * The applied plan must not be read or changed after this call.
+ * members are the applied plan's own objects, moved rather than copied. `$apply` gives several
+ * resources one object for a top-level member (the CarePlan, RequestGroup and goals share `subject`,
+ * `encounter` and `author`): such a member is copied at each place after the first, so the entries form
+ * a tree as copies would. Below the top level `$apply` builds every object fresh (it copies what it
+ * takes from definitions and data), so the entries share nothing with each other, the engine's content
+ * or the input: test/core/operations/evaluate-ownership.test.ts holds that. Nothing in the applied
+ * plan is changed, but it must not be read or changed after this call.
  * @param applied - the result of `applyPlanDefinition`, given up by the caller
  */
 export function movedEntries(applied: AppliedPlan): LiftedEntry[] {
@@ -55,60 +56,41 @@ export function movedEntries(applied: AppliedPlan): LiftedEntry[] {
     ...applied.goals,
     ...applied.requests,
   ];
-  const seen = new Set<object>();
+  const seen = new Set<unknown>();
   const entries = new Array<LiftedEntry>(resources.length);
   for (let i = 0; i < resources.length; i++) {
     const resource = resources[i]!;
-    const moved = withoutId(resource);
-    unshare(moved as unknown as Record<string, unknown>, seen);
-    entries[i] = { fullUrl: `urn:uuid:${resource.id}`, resource: moved };
+    entries[i] = { fullUrl: `urn:uuid:${resource.id}`, resource: movedResource(resource, seen) };
   }
   return entries;
 }
 
-/** A shallow copy of `resource` without `id`, its other keys in their order. */
-function withoutId(resource: Resource): Resource {
-  const { id, ...rest } = resource; // A spread keeps a `__proto__` key as data, as copyJson does.
-  void id;
-  return rest as Resource;
-}
-
 /**
- * Replaces, below `node`, every object or array already in `seen` by a copy, and adds the others:
- * afterwards no object is reachable twice. `node` itself is new (from {@link withoutId}).
+ * A new top-level object with the members of `resource` but `id`, in their order; a member object
+ * already in `seen` (held by an earlier resource) is copied, the others are added to `seen`.
  */
-function unshare(node: Record<string, unknown> | unknown[], seen: Set<object>): void {
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const child = node[i];
-      if (child !== null && typeof child === 'object') {
-        if (seen.has(child)) {
-          node[i] = copyJson(child);
-        } else {
-          seen.add(child);
-          unshare(child as Record<string, unknown> | unknown[], seen);
-        }
-      }
+function movedResource(resource: Resource, seen: Set<unknown>): Resource {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(resource)) {
+    if (key === 'id') {
+      continue;
     }
-    return;
-  }
-  for (const key of Object.keys(node)) {
-    const child = node[key];
-    if (child !== null && typeof child === 'object') {
-      if (seen.has(child)) {
-        // A `__proto__` key is an own data property here (JSON); define it so, as copyJson does.
-        Object.defineProperty(node, key, {
-          value: copyJson(child),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+    let value = (resource as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) {
+        value = copyJson(value);
       } else {
-        seen.add(child);
-        unshare(child as Record<string, unknown> | unknown[], seen);
+        seen.add(value);
       }
     }
+    if (key === '__proto__') {
+      // Kept as a data property, as copyJson keeps it.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[key] = value;
+    }
   }
+  return out as unknown as Resource;
 }
 
 function generatedIds(applied: AppliedPlan): Set<string> {
