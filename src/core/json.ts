@@ -15,29 +15,39 @@ export function isObject(value: unknown): value is Record<string, unknown> {
  * @param value - The value to copy.
  */
 export function copyJson<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? (copyNode(value) as T) : value;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+// Children are tested before the call, so the recursion runs only for objects and arrays; `for…in`
+// with an own-property test visits the keys of Object.keys, in its order, without building the array.
+function copyNode(value: object): unknown {
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
+    const out: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
-      out[i] = copyJson(value[i]);
+      const child: unknown = value[i];
+      out.push(typeof child === 'object' && child !== null ? copyNode(child) : child);
     }
-    return out as T;
+    return out;
   }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      const copied = copyJson((value as Record<string, unknown>)[key]);
-      if (key === '__proto__') {
-        Object.defineProperty(out, key, {
-          value: copied,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else {
-        out[key] = copied;
-      }
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) {
+      continue;
     }
-    return out as T;
+    const child = (value as Record<string, unknown>)[key];
+    const copied = typeof child === 'object' && child !== null ? copyNode(child) : child;
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, {
+        value: copied,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = copied;
+    }
   }
-  return value;
+  return out;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { copyJson } from '../../src/core/json';
+import { copyJson as oracleCopy } from './operations/oracle/json';
 
 describe('copyJson', () => {
   test('gives what structuredClone gives for any JSON value, sharing nothing with the original', () => {
@@ -35,5 +36,46 @@ describe('copyJson', () => {
     expect(inner.polluted).toBeUndefined();
     expect(Object.keys(inner)).toEqual(['__proto__', 'b']);
     expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+  });
+});
+
+describe('copyJson equals its frozen oracle (the Object.keys version it replaced)', () => {
+  /** Own keys, order, values and prototypes, as text (JSON alone hides undefined and prototypes). */
+  const shape = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? ['array', value.length, ...value.map(shape)]
+      : typeof value === 'object' && value !== null
+        ? [
+            Object.getPrototypeOf(value) === Object.prototype ? 'plain' : 'other',
+            ...Object.keys(value).flatMap((k) => [k, shape((value as Record<string, unknown>)[k])]),
+          ]
+        : [typeof value, value];
+
+  test('on any JSON value, with __proto__ keys, undefined members and sparse arrays', () => {
+    const withOddities = fc.jsonValue().chain((json) =>
+      fc.constantFrom(
+        json,
+        JSON.parse(`{"__proto__":${JSON.stringify(json) ?? 'null'},"x":1}`),
+        { a: json, b: undefined, 1: 'one', 0: 'zero' },
+        // eslint-disable-next-line no-sparse-arrays
+        [json, , undefined]
+      )
+    );
+    fc.assert(
+      fc.property(withOddities, (value) => {
+        expect(shape(copyJson(value))).toEqual(shape(oracleCopy(value)));
+        expect(JSON.stringify(copyJson(value))).toBe(JSON.stringify(oracleCopy(value)));
+      }),
+      { numRuns: 300 }
+    );
+  });
+
+  test('copies only own enumerable properties of an object with an enumerable inherited one', () => {
+    const proto = { inherited: 'no' };
+    const value = Object.assign(Object.create(proto) as Record<string, unknown>, { own: { deep: [1] } });
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { z: 1, a: [{}] });
+    for (const v of [value, bare, { nested: value }]) {
+      expect(shape(copyJson(v))).toEqual(shape(oracleCopy(v)));
+    }
   });
 });

@@ -16,11 +16,13 @@ export const PROVENANCE_KEY_SYSTEM = `${CANONICAL_BASE}/sid/provenance-key`;
  * own, so the history of extractions stays visible. A conditional update rather than `PUT
  * Provenance/{id}`: servers such as Medplum refuse ids chosen by the client.
  * See: https://hl7.org/fhir/uv/sdc/STU4/extraction.html and https://hl7.org/fhir/R4/provenance.html
+ * @param key - The response's {@link provenanceKey}, when the caller has it already (one hash, not two).
  */
 export function buildProvenance(
   response: QuestionnaireResponse,
   targets: readonly string[],
-  recorded: Date
+  recorded: Date,
+  key: string = provenanceKey(response)
 ): Provenance {
   const device: Device = {
     resourceType: 'Device',
@@ -44,7 +46,7 @@ export function buildProvenance(
     resourceType: 'Provenance',
     meta: {
       profile: [`${CANONICAL_BASE}/StructureDefinition/re-provenance`],
-      tag: [{ system: PROVENANCE_KEY_SYSTEM, code: provenanceKey(response) }],
+      tag: [{ system: PROVENANCE_KEY_SYSTEM, code: key }],
     },
     contained: [device],
     target: targets.map((reference) => ({ reference })),

@@ -17,7 +17,9 @@ export function toIdempotentEntry(entry: BundleEntry): BundleEntry {
   const condition = entry.request?.ifNoneExist;
   if (condition) {
     const patient = patientSearch(resource);
-    const search = patient && !condition.split('&').includes(patient) ? `${condition}&${patient}` : condition;
+    // `patient` has no `&` (searchValue escapes it), so a term equal to it shows as `&patient&`.
+    const search =
+      patient && !`&${condition}&`.includes(`&${patient}&`) ? `${condition}&${patient}` : condition;
     return {
       fullUrl: entry.fullUrl,
       resource,
@@ -53,8 +55,10 @@ export function patientSearch(resource: Resource): string | undefined {
 
 /** A reference as a query value: `/` and `:` stay readable, anything that could end the term is escaped. */
 function searchValue(reference: string): string {
-  return reference.replace(/[^A-Za-z0-9\-._~/:]/g, (c) => encodeURIComponent(c));
+  return UNSAFE.test(reference) ? reference.replace(UNSAFE_ALL, (c) => encodeURIComponent(c)) : reference;
 }
+const UNSAFE = /[^A-Za-z0-9\-._~/:]/;
+const UNSAFE_ALL = /[^A-Za-z0-9\-._~/:]/g;
 
 /** Assembles a transaction Bundle from idempotent entries; with none, it has no `entry` (FHIR arrays are never empty). */
 export function transactionBundle(entries: readonly BundleEntry[], timestamp: Date): Bundle {

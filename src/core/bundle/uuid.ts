@@ -1,17 +1,18 @@
+import type { Hash } from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 /** Namespace of this module's name-based UUIDs (a fixed random UUID). */
 const NAMESPACE = '5d0c3f5e-8a3b-4c1e-9f61-2b7d4e9a8c10';
 
-/** The namespace's 16 bytes, decoded once rather than per name. */
-const NAMESPACE_BYTES = Buffer.from(NAMESPACE.replaceAll('-', ''), 'hex');
+/** SHA-1 state after the namespace's 16 bytes: each name copies it instead of hashing them again. */
+const NAMESPACE_STATE: Hash = createHash('sha1').update(Buffer.from(NAMESPACE.replaceAll('-', ''), 'hex'));
 
 /**
  * A name-based UUID (RFC 9562 version 5, SHA-1) of `name` in this module's namespace: the same name
  * always gives the same UUID, so resubmitting a response reproduces the same ids.
  */
 export function nameUuid(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  const hash = NAMESPACE_STATE.copy().update(name, 'utf8').digest();
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.toString('hex', 0, 16);

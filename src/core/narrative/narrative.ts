@@ -12,69 +12,95 @@ import type {
 /**
  * Generated narratives (`text.status = generated`) for the resources the engine creates, so that a
  * system without our profiles can still show them (R4 dom-6). Only coded and structured data is
- * rendered; every string is escaped.
+ * rendered; every string is escaped. The markup around the values (row heads, the table) is built and
+ * escaped once when the module loads; per resource only the values are escaped and joined.
  * See: https://hl7.org/fhir/R4/narrative.html
  */
 export function withNarrative<T extends Resource>(resource: T): T {
-  const rows = narrativeRows(resource);
-  if (!rows) {
+  const body = narrativeBody(resource);
+  if (body === undefined) {
     return resource;
   }
-  const body = rows
-    .filter(([, value]) => value !== undefined && value !== '')
-    .map(([label, value]) => `<tr><th>${escapeXhtml(label)}</th><td>${escapeXhtml(value!)}</td></tr>`)
-    .join('');
-  const text: Narrative = {
-    status: 'generated',
-    div: `<div xmlns="http://www.w3.org/1999/xhtml"><table>${body}</table></div>`,
-  };
+  const text: Narrative = { status: 'generated', div: TABLE_OPEN + body + TABLE_CLOSE };
   return { ...resource, text };
 }
 
+const TABLE_OPEN = '<div xmlns="http://www.w3.org/1999/xhtml"><table>';
+const TABLE_CLOSE = '</table></div>';
+const SPECIAL = /[&<>"']/;
+const SPECIALS = /[&<>"']/g;
+const escapeChar = (c: string): string => `&#${c.charCodeAt(0)};`;
+
 /** Escapes text for XHTML element content and attribute values. */
 export function escapeXhtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // Most values have nothing to escape: test first, replace only when needed (a non-string still throws).
+  return typeof value === 'string' && !SPECIAL.test(value) ? value : value.replace(SPECIALS, escapeChar);
 }
 
-type Row = [string, string | undefined];
+/** The opening of a table row under a fixed label, escaped once when the module loads. */
+const head = (label: string): string => `<tr><th>${escapeXhtml(label)}</th><td>`;
 
-function narrativeRows(resource: Resource): Row[] | undefined {
+/** One table row, or nothing for an absent or empty value. */
+function row(headOf: string, value: string | undefined): string {
+  return value === undefined || value === '' ? '' : headOf + escapeXhtml(value) + '</td></tr>';
+}
+
+function narrativeBody(resource: Resource): string | undefined {
   switch (resource.resourceType) {
     case 'Condition':
-      return conditionRows(resource);
+      return conditionBody(resource);
     case 'Observation':
-      return observationRows(resource);
+      return observationBody(resource);
     case 'Provenance':
-      return provenanceRows(resource);
+      return provenanceBody(resource);
     case 'ServiceRequest':
     case 'MedicationRequest':
     case 'CommunicationRequest':
     case 'Task':
-      return requestRows(resource);
+      return requestBody(resource);
     default:
       return undefined;
   }
 }
 
-function conditionRows(c: Condition): Row[] {
-  return [
-    ['Condition', concept(c.code)],
-    ['Verification', concept(c.verificationStatus)],
-    ['Clinical status', concept(c.clinicalStatus)],
-    ['Onset', c.onsetDateTime],
-    ['Recorded', c.recordedDate],
-    [
-      'Evidence',
+const CONDITION = {
+  condition: head('Condition'),
+  verification: head('Verification'),
+  clinicalStatus: head('Clinical status'),
+  onset: head('Onset'),
+  recorded: head('Recorded'),
+  evidence: head('Evidence'),
+};
+
+function conditionBody(c: Condition): string {
+  const h = CONDITION;
+  return (
+    row(h.condition, concept(c.code)) +
+    row(h.verification, concept(c.verificationStatus)) +
+    row(h.clinicalStatus, concept(c.clinicalStatus)) +
+    row(h.onset, c.onsetDateTime) +
+    row(h.recorded, c.recordedDate) +
+    row(
+      h.evidence,
       c.evidence
         ?.flatMap((e) => e.code ?? [])
         .map(concept)
         .filter(Boolean)
-        .join('; '),
-    ],
-  ];
+        .join('; ')
+    )
+  );
 }
 
-function observationRows(o: Observation): Row[] {
+const OBSERVATION = {
+  observation: head('Observation'),
+  value: head('Value'),
+  interpretation: head('Interpretation'),
+  range: head('Reference range'),
+  status: head('Status'),
+  effective: head('Effective'),
+};
+
+function observationBody(o: Observation): string {
   let value: string | undefined;
   if (o.valueQuantity) {
     value = `${o.valueQuantity.value ?? ''} ${o.valueQuantity.unit ?? o.valueQuantity.code ?? ''}`.trim();
@@ -86,31 +112,51 @@ function observationRows(o: Observation): Row[] {
     value = concept(o.valueCodeableConcept);
   }
   const range = o.referenceRange?.[0];
-  return [
-    ['Observation', concept(o.code)],
-    ['Value', value],
-    ['Interpretation', o.interpretation?.map(concept).join('; ')],
-    [
-      'Reference range',
+  const h = OBSERVATION;
+  return (
+    row(h.observation, concept(o.code)) +
+    row(h.value, value) +
+    row(h.interpretation, o.interpretation?.map(concept).join('; ')) +
+    row(
+      h.range,
       range?.text ??
-        (range?.low?.value !== undefined ? `≥ ${range.low.value} ${range.low.unit ?? ''}`.trim() : undefined),
-    ],
-    ['Status', o.status],
-    ['Effective', o.effectiveDateTime],
-  ];
+        (range?.low?.value !== undefined ? `≥ ${range.low.value} ${range.low.unit ?? ''}`.trim() : undefined)
+    ) +
+    row(h.status, o.status) +
+    row(h.effective, o.effectiveDateTime)
+  );
 }
 
-function provenanceRows(p: Provenance): Row[] {
-  return [
-    ['Provenance', p.activity ? concept(p.activity) : undefined],
-    ['Recorded', p.recorded],
-    ['Source', p.entity?.map((e) => ref(e.what)).join('; ')],
-    ['Agents', p.agent?.map((a) => `${concept(a.type)}: ${ref(a.who)}`).join('; ')],
-    ['Targets', String(p.target.length)],
-  ];
+const PROVENANCE = {
+  provenance: head('Provenance'),
+  recorded: head('Recorded'),
+  source: head('Source'),
+  agents: head('Agents'),
+  targets: head('Targets'),
+};
+
+function provenanceBody(p: Provenance): string {
+  const h = PROVENANCE;
+  return (
+    row(h.provenance, p.activity ? concept(p.activity) : undefined) +
+    row(h.recorded, p.recorded) +
+    row(h.source, p.entity?.map((e) => ref(e.what)).join('; ')) +
+    row(h.agents, p.agent?.map((a) => `${concept(a.type)}: ${ref(a.who)}`).join('; ')) +
+    row(h.targets, String(p.target.length))
+  );
 }
 
-function requestRows(r: Resource): Row[] {
+const REQUEST = {
+  status: head('Status'),
+  description: head('Description'),
+  dosage: head('Dosage'),
+  instructions: head('Instructions'),
+  message: head('Message'),
+};
+/** The first row's head by resource type (the label is the type), built on first use. */
+const requestHeads = new Map<string, string>();
+
+function requestBody(r: Resource): string {
   const any = r as Resource & {
     status?: string;
     intent?: string;
@@ -122,26 +168,32 @@ function requestRows(r: Resource): Row[] {
     dosageInstruction?: { text?: string }[];
     patientInstruction?: string;
   };
-  return [
-    [r.resourceType, concept(any.code ?? any.medicationCodeableConcept ?? any.category?.[0])],
-    ['Status', [any.status, any.intent].filter(Boolean).join(' / ')],
-    ['Description', any.description],
-    [
-      'Dosage',
+  let typeHead = requestHeads.get(r.resourceType); // Bounded: four resource types reach here.
+  if (typeHead === undefined) {
+    typeHead = head(r.resourceType);
+    requestHeads.set(r.resourceType, typeHead);
+  }
+  const h = REQUEST;
+  return (
+    row(typeHead, concept(any.code ?? any.medicationCodeableConcept ?? any.category?.[0])) +
+    row(h.status, [any.status, any.intent].filter(Boolean).join(' / ')) +
+    row(h.description, any.description) +
+    row(
+      h.dosage,
       any.dosageInstruction
         ?.map((d) => d.text)
         .filter(Boolean)
-        .join('; '),
-    ],
-    ['Instructions', any.patientInstruction],
-    [
-      'Message',
+        .join('; ')
+    ) +
+    row(h.instructions, any.patientInstruction) +
+    row(
+      h.message,
       any.payload
         ?.map((p) => p.contentString)
         .filter(Boolean)
-        .join(' '),
-    ],
-  ];
+        .join(' ')
+    )
+  );
 }
 
 function concept(cc: CodeableConcept | undefined): string | undefined {

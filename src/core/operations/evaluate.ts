@@ -16,7 +16,8 @@ import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
 import { withNarrative } from '../narrative/narrative';
 import { issue } from '../outcomes';
-import { applyPlanDefinition, liftedEntries } from '../plan';
+import { applyPlanDefinition } from '../plan';
+import { movedEntries } from '../plan/shapes';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
 import { extractOperation } from './extract';
@@ -97,7 +98,8 @@ export function evaluateResponse(
         buildProvenance(
           response,
           written.map((e) => e.fullUrl!),
-          deps.clock()
+          deps.clock(),
+          key
         )
       ),
       request: { method: 'POST', url: 'Provenance', ifNoneExist: `_tag=${PROVENANCE_KEY_SYSTEM}|${key}` },
@@ -207,7 +209,7 @@ function applyPathway(
         ],
       },
       requestIdentifier: ({ planDefinition, path }) =>
-        key(`${planDefinition.split('|')[0]!.split('/').pop()}-${pathKey(path)}`),
+        key(`${definitionName(planDefinition)}-${pathKey(path)}`),
     }
   );
   issues.push(...applied.issues.filter((i) => i.severity !== 'information'));
@@ -222,7 +224,7 @@ function applyPathway(
     return [];
   }
   const requestGroupId = `urn:uuid:${applied.requestGroup.id}`;
-  return liftedEntries(applied).map(({ fullUrl, resource }) => {
+  return movedEntries(applied).map(({ fullUrl, resource }) => {
     let keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
     if (fullUrl === requestGroupId) {
       keyed = { ...keyed, identifier: [key('requestgroup')] };
@@ -242,7 +244,21 @@ function applyPathway(
 
 /** `PlanDefinition.action[0].action[2]` → `0.2`: stable while the content is unchanged. */
 function pathKey(path: string): string {
-  return [...path.matchAll(/\[(\d+)\]/g)].map((m) => m[1]).join('.');
+  let key = '';
+  let first = true;
+  for (const m of path.matchAll(INDEX)) {
+    key += first ? m[1] : `.${m[1]}`;
+    first = false;
+  }
+  return key;
+}
+const INDEX = /\[(\d+)\]/g;
+
+/** `http://x/PlanDefinition/name|1.0` → `name`: the canonical's last segment, without its version. */
+function definitionName(canonical: string): string {
+  const bar = canonical.indexOf('|');
+  const url = bar < 0 ? canonical : canonical.slice(0, bar);
+  return url.slice(url.lastIndexOf('/') + 1);
 }
 
 function isRefuted(condition: Condition): boolean {

@@ -37,6 +37,62 @@ export function liftedEntries(applied: AppliedPlan): LiftedEntry[] {
   });
 }
 
+/**
+ * {@link liftedEntries} without the deep copy, for a caller that owns the applied plan and drops it
+ * afterwards (the evaluation). Each entry's resource is a new top-level object without `id` whose
+ * members are the applied plan's own objects, moved rather than copied. `$apply` gives several
+ * resources one object for a top-level member (the CarePlan, RequestGroup and goals share `subject`,
+ * `encounter` and `author`): such a member is copied at each place after the first, so the entries form
+ * a tree as copies would. Below the top level `$apply` builds every object fresh (it copies what it
+ * takes from definitions and data), so the entries share nothing with each other, the engine's content
+ * or the input: test/core/operations/evaluate-ownership.test.ts holds that. Nothing in the applied
+ * plan is changed, but it must not be read or changed after this call.
+ * @param applied - the result of `applyPlanDefinition`, given up by the caller
+ */
+export function movedEntries(applied: AppliedPlan): LiftedEntry[] {
+  const resources: Resource[] = [
+    applied.carePlan,
+    applied.requestGroup,
+    ...applied.goals,
+    ...applied.requests,
+  ];
+  const seen = new Set<unknown>();
+  const entries = new Array<LiftedEntry>(resources.length);
+  for (let i = 0; i < resources.length; i++) {
+    const resource = resources[i]!;
+    entries[i] = { fullUrl: `urn:uuid:${resource.id}`, resource: movedResource(resource, seen) };
+  }
+  return entries;
+}
+
+/**
+ * A new top-level object with the members of `resource` but `id`, in their order; a member object
+ * already in `seen` (held by an earlier resource) is copied, the others are added to `seen`.
+ */
+function movedResource(resource: Resource, seen: Set<unknown>): Resource {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(resource)) {
+    if (key === 'id') {
+      continue;
+    }
+    let value = (resource as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) {
+        value = copyJson(value);
+      } else {
+        seen.add(value);
+      }
+    }
+    if (key === '__proto__') {
+      // Kept as a data property, as copyJson keeps it.
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as unknown as Resource;
+}
+
 function generatedIds(applied: AppliedPlan): Set<string> {
   return new Set(
     [applied.carePlan, applied.requestGroup, ...applied.goals, ...applied.requests].map((r) => r.id)
