@@ -9,7 +9,7 @@ import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
 import type { Visit } from './walk';
-import { walkResource } from './walk';
+import { walkActing, walkResource } from './walk';
 import type { WalkPlan } from './walk-plan';
 import { createWalkPlan } from './walk-plan';
 
@@ -310,71 +310,65 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const conformance: OperationOutcomeIssue[] = [];
       const tree = trees.type(resource.resourceType);
       if (tree) {
-        walkResource(
-          resource,
-          tree,
-          trees,
-          (visit) => {
-            const list = constraintsOf(visit.node);
-            if (list.length > 0) {
-              evaluate(
-                visit,
-                list,
-                visit.node.tree.derivation === 'specialization' ? structural : conformance
-              );
-            }
-          },
-          undefined,
-          basePlan
-        );
+        const onValue = (visit: Visit): void => {
+          const list = constraintsOf(visit.node);
+          if (list.length > 0) {
+            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
+          }
+        };
+        if (basePlan) {
+          walkActing(resource, tree, trees, basePlan, onValue);
+        } else {
+          walkResource(resource, tree, trees, onValue);
+        }
       }
       return { structural, conformance };
     },
     validateProfile: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];
       const tree = trees.profile(profile);
-      walkResource(
-        resource,
-        tree,
-        trees,
-        (visit) => {
-          if (visit.node.tree === tree) {
-            const list = constraintsOf(visit.node, tree);
-            if (list.length > 0) {
-              evaluate(visit, list, out);
-            }
+      const onValue = (visit: Visit): void => {
+        if (visit.node.tree === tree) {
+          const list = constraintsOf(visit.node, tree);
+          if (list.length > 0) {
+            evaluate(visit, list, out);
           }
-        },
-        (visit, definition) => {
-          if (definition.tree !== tree || !isInline(definition)) {
-            return;
+        }
+      };
+      const onObject = (visit: Visit, definition: ElementNode): void => {
+        if (definition.tree !== tree || !isInline(definition)) {
+          return;
+        }
+        const record = visit.value as Record<string, unknown>;
+        for (const { node, keys, name } of nestedCardinalities(definition)) {
+          let count = 0;
+          for (const key of keys) {
+            const v = record[key];
+            count += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
           }
-          const record = visit.value as Record<string, unknown>;
-          for (const { node, keys, name } of nestedCardinalities(definition)) {
-            let count = 0;
-            for (const key of keys) {
-              const v = record[key];
-              count += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
-            }
-            if (count === 0 && node.min > 0) {
-              out.push(
-                issue('error', 'structure', 'Missing required property', childLocation(visit.location, name))
-              );
-            } else if (count < node.min || count > node.max) {
-              const max = Number.isFinite(node.max) ? String(node.max) : '*';
-              out.push(
-                issue(
-                  'error',
-                  'structure',
-                  `Invalid number of values: expected ${node.min}..${max}, but found ${count}`,
-                  childLocation(visit.location, name)
-                )
-              );
-            }
+          if (count === 0 && node.min > 0) {
+            out.push(
+              issue('error', 'structure', 'Missing required property', childLocation(visit.location, name))
+            );
+          } else if (count < node.min || count > node.max) {
+            const max = Number.isFinite(node.max) ? String(node.max) : '*';
+            out.push(
+              issue(
+                'error',
+                'structure',
+                `Invalid number of values: expected ${node.min}..${max}, but found ${count}`,
+                childLocation(visit.location, name)
+              )
+            );
           }
-        },
-        profilePlan(tree)
-      );
+        }
+      };
+      const plan = profilePlan(tree);
+      if (plan) {
+        walkActing(resource, tree, trees, plan, onValue, onObject);
+      } else {
+        walkResource(resource, tree, trees, onValue, onObject);
+      }
       return out;
     },
   };

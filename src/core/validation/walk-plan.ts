@@ -18,6 +18,41 @@ export interface WalkPlan {
   readonly children: (definition: ElementNode, type: string) => ReadonlyMap<string, ChildRef>;
   /** The same children, with their keys also as an array (the walk probes them per object, see `walk.ts`). */
   readonly planned: (definition: ElementNode, type: string) => PlannedChildren;
+  /**
+   * True when the check acts at a value with this definition (after contentReference and extension
+   * resolution) and type: the plan's `acts`, limited to its `within` tree.
+   */
+  readonly acts: (definition: ElementNode, type: string) => boolean;
+  /** The step of a value at `(node, type)` (before contentReference and extension resolution), see {@link PlanStep}. */
+  readonly step: (node: ElementNode, type: string) => PlanStep;
+}
+
+/**
+ * Everything {@link walkActing} needs at a value, worked out once per `(node, type)` so that a value
+ * costs no look-up by definition or type and no type-name test (issue 13).
+ */
+export interface PlanStep {
+  /** The definition that applies (a contentReference resolved); an `Extension` value may still take its URL's. */
+  readonly definition: ElementNode;
+  readonly type: string;
+  /** The check acts here ({@link WalkPlan.acts}): the walk shows it this value. */
+  readonly acts: boolean;
+  /** A primitive type: nothing below is walked. */
+  readonly primitive: boolean;
+  /** `Resource`: the value is walked with the tree of its own `resourceType`. */
+  readonly resource: boolean;
+  /** `Extension`: the definition of the value's `url`, when known, replaces `definition`. */
+  readonly extension: boolean;
+  /** The wanted children's keys (as {@link PlannedChildren.keys}) and, in the same order, their steps. */
+  readonly keys: readonly string[];
+  readonly children: readonly ChildStep[];
+  readonly byKey: ReadonlyMap<string, ChildStep>;
+}
+
+/** A wanted child of a step; its own step is made when first entered (the element graph has cycles). */
+export interface ChildStep {
+  readonly ref: ChildRef;
+  next: PlanStep | undefined;
 }
 
 /** The children a value must have visited: by JSON key, and the same keys as an array. */
@@ -178,5 +213,43 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
     return map;
   };
 
-  return { wanted, planned, children: (definition, type) => planned(definition, type).byKey };
+  const acts = (definition: ElementNode, type: string): boolean =>
+    (!options.within || definition.tree === options.within) && options.acts(definition, type);
+
+  const steps = new WeakMap<ElementNode, Map<string, PlanStep>>();
+  const step = (node: ElementNode, type: string): PlanStep => {
+    let byType = steps.get(node);
+    if (!byType) {
+      byType = new Map();
+      steps.set(node, byType);
+    }
+    let found = byType.get(type);
+    if (!found) {
+      // As `walkResource` resolves it: a contentReference's target, else the node itself.
+      const definition = node.contentReference ? (node.tree.byPath.get(node.contentReference) ?? node) : node;
+      const primitive = isPrimitiveType(type);
+      const resource = type === 'Resource';
+      // A primitive or a nested resource has no children of its own definition walked.
+      const children = primitive || resource ? undefined : planned(definition, type);
+      const byKey = new Map<string, ChildStep>();
+      for (const [key, ref] of children?.byKey ?? []) {
+        byKey.set(key, { ref, next: undefined });
+      }
+      found = {
+        definition,
+        type,
+        acts: acts(definition, type),
+        primitive,
+        resource,
+        extension: type === 'Extension',
+        keys: children?.keys ?? [],
+        children: [...byKey.values()],
+        byKey,
+      };
+      byType.set(type, found);
+    }
+    return found;
+  };
+
+  return { wanted, planned, acts, step, children: (definition, type) => planned(definition, type).byKey };
 }

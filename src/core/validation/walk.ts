@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ChildRef, ElementNode, ElementTree } from './element-tree';
 import { isInline, isPrimitiveType } from './element-tree';
 import { childLocation, indexLocation } from './location';
-import type { WalkPlan } from './walk-plan';
+import type { ChildStep, PlanStep, WalkPlan } from './walk-plan';
 
 /** Finds the tree to use for a type, a resource type, or an extension URL. */
 export interface TreeSource {
@@ -153,6 +153,157 @@ export function walkResource(
   };
   if (!plan || plan.wanted(tree.root, tree.type)) {
     walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
+  }
+}
+
+/**
+ * The walk the tiers run: {@link walkResource} with a plan, showing the visitors only the values
+ * where the plan acts ({@link WalkPlan.acts}). Its visits are exactly those of `walkResource(…, plan)`
+ * at which the plan acts, in the same order, with the same locations (`walk-plan.test.ts` holds that):
+ * a tier whose visitors do nothing elsewhere gives the same issues. Per value it reads the
+ * precomputed {@link PlanStep} instead of looking the definition up, and a value between the
+ * resource and an acting value is given a visit (for its location) only when a wanted child is
+ * present (issue 13: most values walked are on the way to a few that act).
+ * @param resource - The resource, already known to be a JSON object with a `resourceType`.
+ * @param tree - The tree of the resource's type or of a profile on it.
+ * @param source - Where data-type, resource and extension trees come from (the plan's source).
+ * @param plan - The plan of the check.
+ * @param onValue - Visitor for every value where the plan acts.
+ * @param onObject - Optional visitor for every object value where the plan acts, after `onValue`.
+ */
+export function walkActing(
+  resource: Resource,
+  tree: ElementTree,
+  source: TreeSource,
+  plan: WalkPlan,
+  onValue: (visit: Visit) => void,
+  onObject?: ObjectVisitor
+): void {
+  if (plan.wanted(tree.root, tree.type)) {
+    new ActingWalk(source, plan, onValue, onObject).value(
+      plan.step(tree.root, tree.type),
+      resource,
+      resource,
+      resource,
+      undefined,
+      undefined,
+      -1
+    );
+  }
+}
+
+/** One {@link walkActing} pass (methods rather than closures: no closure per call). */
+class ActingWalk {
+  constructor(
+    private readonly source: TreeSource,
+    private readonly plan: WalkPlan,
+    private readonly onValue: (visit: Visit) => void,
+    private readonly onObject: ObjectVisitor | undefined
+  ) {}
+
+  value(
+    step: PlanStep,
+    value: unknown,
+    container: Resource,
+    root: Resource,
+    parent: LazyVisit | undefined,
+    key: string | undefined,
+    index: number
+  ): void {
+    const record =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    if (step.extension && record !== undefined && typeof record.url === 'string') {
+      const own = this.source.extension(record.url);
+      if (own) {
+        step = this.plan.step(own.root, 'Extension');
+      }
+    }
+    // The visit of this value: made now when the plan acts here, else when a child needs a parent.
+    let visit: LazyVisit | undefined;
+    if (step.acts) {
+      visit = new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+      this.onValue(visit);
+    }
+    if (record === undefined || step.primitive) {
+      return;
+    }
+    if (step.resource) {
+      const resourceType = record.resourceType;
+      const nested = typeof resourceType === 'string' ? this.source.type(resourceType) : undefined;
+      if (nested && this.plan.wanted(nested.root, nested.type)) {
+        visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+        // At the same location as the value holding it.
+        this.value(
+          this.plan.step(nested.root, nested.type),
+          record,
+          record as unknown as Resource,
+          root,
+          visit,
+          undefined,
+          -1
+        );
+      }
+      return;
+    }
+    if (visit !== undefined && this.onObject) {
+      this.onObject(visit, step.definition);
+    }
+    const keys = step.keys;
+    if (keys.length === 0) {
+      return;
+    }
+    if (keys.length <= FEW_KEYS) {
+      // As walkResource: probe the few wanted keys; with one present, no need for the object's keys.
+      let only = -1;
+      let present = 0;
+      for (let k = 0; k < keys.length; k++) {
+        const childKey = keys[k]!;
+        if (childKey in record && propertyIsEnumerable.call(record, childKey)) {
+          only = k;
+          if (++present > 1) {
+            break;
+          }
+        }
+      }
+      if (present <= 1) {
+        if (only >= 0) {
+          visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+          this.enter(step.children[only]!, keys[only]!, record, container, root, visit);
+        }
+        return;
+      }
+    }
+    // In the object's own key order: issues come in the order of the JSON.
+    const byKey = step.byKey;
+    for (const childKey of Object.keys(record)) {
+      const child = byKey.get(childKey);
+      if (child) {
+        visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+        this.enter(child, childKey, record, container, root, visit);
+      }
+    }
+  }
+
+  /** Walks the value (each item of an array) under one key of an object. */
+  private enter(
+    child: ChildStep,
+    childKey: string,
+    fields: Record<string, unknown>,
+    container: Resource,
+    root: Resource,
+    visit: LazyVisit
+  ): void {
+    const step = (child.next ??= this.plan.step(child.ref.node, child.ref.type));
+    const childValue = fields[childKey];
+    if (Array.isArray(childValue)) {
+      for (let i = 0; i < childValue.length; i++) {
+        this.value(step, childValue[i], container, root, visit, childKey, i);
+      }
+    } else {
+      this.value(step, childValue, container, root, visit, childKey, -1);
+    }
   }
 }
 
