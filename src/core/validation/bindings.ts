@@ -136,7 +136,7 @@ export function createBindingTier(
       if (tree) {
         const onValue = (visit: Visit): void => check(visit, out);
         if (plan) {
-          walkActing(resource, tree, trees, plan, onValue);
+          walkActing(resource, tree, plan, onValue);
         } else {
           walkResource(resource, tree, trees, onValue);
         }

@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { CompiledFhirPath } from '../fhirpath/fhirpath';
 import { compileFhirPath, isTrue } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
@@ -126,6 +127,11 @@ interface Selected extends ConstraintDef {
   readonly evaluable: string;
   /** Index of an earlier constraint of the same node with the same expression (txt-1, txt-2), or -1. */
   readonly sameAs: number;
+  /**
+   * The compiled expression by base type, kept here rather than looked up in the shared cache per
+   * value (issue 13); bounded by the node's types, which come from its definition, not from input.
+   */
+  readonly compiled: Map<string, CompiledFhirPath>;
 }
 
 /** Options of {@link createInvariantTier}. */
@@ -200,7 +206,7 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const sameAs = isPlain(constraint)
         ? -1
         : prepared.findIndex((p) => !isPlain(p) && p.evaluable === evaluable);
-      prepared.push({ ...constraint, evaluable, sameAs });
+      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map() });
     }
     return prepared;
   }
@@ -269,8 +275,13 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
     }
     const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
     try {
+      let compiled = constraint.compiled.get(base);
+      if (!compiled) {
+        compiled = compileFhirPath(constraint.evaluable, base);
+        constraint.compiled.set(base, compiled);
+      }
       return isTrue(
-        compileFhirPath(constraint.evaluable, base)(visit.value, {
+        compiled(visit.value, {
           resource: visit.resource,
           rootResource: visit.rootResource,
         })
@@ -317,7 +328,7 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
           }
         };
         if (basePlan) {
-          walkActing(resource, tree, trees, basePlan, onValue);
+          walkActing(resource, tree, basePlan, onValue);
         } else {
           walkResource(resource, tree, trees, onValue);
         }
@@ -365,7 +376,7 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       };
       const plan = profilePlan(tree);
       if (plan) {
-        walkActing(resource, tree, trees, plan, onValue, onObject);
+        walkActing(resource, tree, plan, onValue, onObject);
       } else {
         walkResource(resource, tree, trees, onValue, onObject);
       }

@@ -25,6 +25,13 @@ export interface WalkPlan {
   readonly acts: (definition: ElementNode, type: string) => boolean;
   /** The step of a value at `(node, type)` (before contentReference and extension resolution), see {@link PlanStep}. */
   readonly step: (node: ElementNode, type: string) => PlanStep;
+  /** The step of an `Extension` value with this `url` when its definition is known, else undefined. */
+  readonly extensionStep: (url: string) => PlanStep | undefined;
+  /**
+   * The step of a nested resource of this `resourceType` when its type is known and the plan wants
+   * it (`wanted(root, type)`), else undefined.
+   */
+  readonly nestedStep: (resourceType: string) => PlanStep | undefined;
 }
 
 /**
@@ -251,5 +258,42 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
     return found;
   };
 
-  return { wanted, planned, acts, step, children: (definition, type) => planned(definition, type).byKey };
+  // By URL and by resource type, for the walk's every Extension and nested resource; only known
+  // definitions are kept (names from input that match nothing are not), so both stay bounded.
+  const byUrl = new Map<string, PlanStep>();
+  const extensionStep = (url: string): PlanStep | undefined => {
+    let found = byUrl.get(url);
+    if (found === undefined) {
+      const tree = source.extension(url);
+      if (!tree) {
+        return undefined;
+      }
+      found = step(tree.root, 'Extension');
+      byUrl.set(url, found);
+    }
+    return found;
+  };
+  const byResourceType = new Map<string, PlanStep | null>();
+  const nestedStep = (resourceType: string): PlanStep | undefined => {
+    let found = byResourceType.get(resourceType);
+    if (found === undefined) {
+      const tree = source.type(resourceType);
+      if (!tree) {
+        return undefined;
+      }
+      found = wanted(tree.root, tree.type) ? step(tree.root, tree.type) : null;
+      byResourceType.set(resourceType, found);
+    }
+    return found ?? undefined;
+  };
+
+  return {
+    wanted,
+    planned,
+    acts,
+    step,
+    extensionStep,
+    nestedStep,
+    children: (definition, type) => planned(definition, type).byKey,
+  };
 }

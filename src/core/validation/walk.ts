@@ -166,7 +166,6 @@ export function walkResource(
  * present (issue 13: most values walked are on the way to a few that act).
  * @param resource - The resource, already known to be a JSON object with a `resourceType`.
  * @param tree - The tree of the resource's type or of a profile on it.
- * @param source - Where data-type, resource and extension trees come from (the plan's source).
  * @param plan - The plan of the check.
  * @param onValue - Visitor for every value where the plan acts.
  * @param onObject - Optional visitor for every object value where the plan acts, after `onValue`.
@@ -174,13 +173,12 @@ export function walkResource(
 export function walkActing(
   resource: Resource,
   tree: ElementTree,
-  source: TreeSource,
   plan: WalkPlan,
   onValue: (visit: Visit) => void,
   onObject?: ObjectVisitor
 ): void {
   if (plan.wanted(tree.root, tree.type)) {
-    new ActingWalk(source, plan, onValue, onObject).value(
+    new ActingWalk(plan, onValue, onObject).value(
       plan.step(tree.root, tree.type),
       resource,
       resource,
@@ -195,7 +193,6 @@ export function walkActing(
 /** One {@link walkActing} pass (methods rather than closures: no closure per call). */
 class ActingWalk {
   constructor(
-    private readonly source: TreeSource,
     private readonly plan: WalkPlan,
     private readonly onValue: (visit: Visit) => void,
     private readonly onObject: ObjectVisitor | undefined
@@ -215,10 +212,7 @@ class ActingWalk {
         ? (value as Record<string, unknown>)
         : undefined;
     if (step.extension && record !== undefined && typeof record.url === 'string') {
-      const own = this.source.extension(record.url);
-      if (own) {
-        step = this.plan.step(own.root, 'Extension');
-      }
+      step = this.plan.extensionStep(record.url) ?? step;
     }
     // The visit of this value: made now when the plan acts here, else when a child needs a parent.
     let visit: LazyVisit | undefined;
@@ -231,19 +225,11 @@ class ActingWalk {
     }
     if (step.resource) {
       const resourceType = record.resourceType;
-      const nested = typeof resourceType === 'string' ? this.source.type(resourceType) : undefined;
-      if (nested && this.plan.wanted(nested.root, nested.type)) {
+      const nested = typeof resourceType === 'string' ? this.plan.nestedStep(resourceType) : undefined;
+      if (nested) {
         visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
         // At the same location as the value holding it.
-        this.value(
-          this.plan.step(nested.root, nested.type),
-          record,
-          record as unknown as Resource,
-          root,
-          visit,
-          undefined,
-          -1
-        );
+        this.value(nested, record, record as unknown as Resource, root, visit, undefined, -1);
       }
       return;
     }

@@ -67,7 +67,6 @@ function actingWalk(resource: Resource, tree: ElementTree, plan: WalkPlan): unkn
   walkActing(
     resource,
     tree,
-    trees,
     plan,
     (visit) => {
       seen.push(['value', visit.location, nodeKey(visit.node, visit.type), visit.value, visit.resource]);
