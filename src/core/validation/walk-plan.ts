@@ -54,6 +54,18 @@ export interface PlanStep {
   readonly keys: readonly string[];
   readonly children: readonly ChildStep[];
   readonly byKey: ReadonlyMap<string, ChildStep>;
+  /**
+   * The keys of the last object walked here with more than a few wanted keys, and their children
+   * (undefined where not wanted): objects of one type mostly come with the same keys in the same
+   * order, and comparing the keys costs less than a look-up per key. One entry, compared in full.
+   */
+  lastOrder: KeyOrder | undefined;
+}
+
+/** An object's keys, in order, and the wanted child of each (or undefined). */
+export interface KeyOrder {
+  readonly names: readonly string[];
+  readonly children: readonly (ChildStep | undefined)[];
 }
 
 /** A wanted child of a step; its own step is made when first entered (the element graph has cycles). */
@@ -252,6 +264,7 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
         keys: children?.keys ?? [],
         children: [...byKey.values()],
         byKey,
+        lastOrder: undefined,
       };
       byType.set(type, found);
     }

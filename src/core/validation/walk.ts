@@ -262,12 +262,13 @@ class ActingWalk {
       }
     }
     // In the object's own key order: issues come in the order of the JSON.
-    const byKey = step.byKey;
-    for (const childKey of Object.keys(record)) {
-      const child = byKey.get(childKey);
+    const names = Object.keys(record);
+    const children = childrenInOrder(step, names);
+    for (let i = 0; i < names.length; i++) {
+      const child = children[i];
       if (child) {
         visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
-        this.enter(child, childKey, record, container, root, visit);
+        this.enter(child, names[i]!, record, container, root, visit);
       }
     }
   }
@@ -291,6 +292,29 @@ class ActingWalk {
       this.value(step, childValue, container, root, visit, childKey, -1);
     }
   }
+}
+
+/** The wanted child of each key (undefined where none), from the step's last key order when it is the same. */
+function childrenInOrder(step: PlanStep, names: readonly string[]): readonly (ChildStep | undefined)[] {
+  const last = step.lastOrder;
+  if (last !== undefined && last.names.length === names.length) {
+    let same = true;
+    for (let i = 0; i < names.length; i++) {
+      if (last.names[i] !== names[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      return last.children;
+    }
+  }
+  const children: (ChildStep | undefined)[] = [];
+  for (let i = 0; i < names.length; i++) {
+    children.push(step.byKey.get(names[i]!));
+  }
+  step.lastOrder = { names, children };
+  return children;
 }
 
 const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;

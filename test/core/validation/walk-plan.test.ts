@@ -302,6 +302,32 @@ describe('walkActing (the walk the tiers run)', () => {
     );
   });
 
+  test("follows each object's own key order when objects of one type alternate key orders", () => {
+    const plan = createWalkPlan(trees, { acts: () => true, nested: true, extensions: true });
+    /** The same resource with every object's keys in reverse order (the last key order a step saw changes each time). */
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversed)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversed(v)])
+            )
+          : value;
+    for (const resource of golden.slice(0, 40)) {
+      const tree = trees.type(resource.resourceType)!;
+      for (const variant of [
+        resource,
+        reversed(resource) as Resource,
+        resource,
+        reversed(resource) as Resource,
+      ]) {
+        expectSameActing(variant, tree, plan);
+      }
+    }
+  });
+
   test('skips what does not act: a Condition is shown only its Narrative div', () => {
     const plan = createWalkPlan(trees, {
       acts: (d) => d.path === 'Narrative.div',
