@@ -4,7 +4,7 @@ import type { ElementNode } from './element-tree';
 import type { TreeRegistry } from './trees';
 import type { MemberOf } from './types';
 import type { Visit } from './walk';
-import { walkResource } from './walk';
+import { walkActing, walkResource } from './walk';
 import { createWalkPlan } from './walk-plan';
 
 /** The required-binding tier. */
@@ -134,7 +134,12 @@ export function createBindingTier(
       const out: OperationOutcomeIssue[] = [];
       const tree = profile ? trees.profile(profile) : trees.type(resource.resourceType);
       if (tree) {
-        walkResource(resource, tree, trees, (visit) => check(visit, out), undefined, plan);
+        const onValue = (visit: Visit): void => check(visit, out);
+        if (plan) {
+          walkActing(resource, tree, plan, onValue);
+        } else {
+          walkResource(resource, tree, trees, onValue);
+        }
       }
       return out;
     },

@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { CompiledFhirPath } from '../fhirpath/fhirpath';
 import { compileFhirPath, isTrue } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
@@ -9,7 +10,7 @@ import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
 import type { Visit } from './walk';
-import { walkResource } from './walk';
+import { walkActing, walkResource } from './walk';
 import type { WalkPlan } from './walk-plan';
 import { createWalkPlan } from './walk-plan';
 
@@ -126,6 +127,11 @@ interface Selected extends ConstraintDef {
   readonly evaluable: string;
   /** Index of an earlier constraint of the same node with the same expression (txt-1, txt-2), or -1. */
   readonly sameAs: number;
+  /**
+   * The compiled expression by base type, kept here rather than looked up in the shared cache per
+   * value (issue 13); bounded by the node's types, which come from its definition, not from input.
+   */
+  readonly compiled: Map<string, CompiledFhirPath>;
 }
 
 /** Options of {@link createInvariantTier}. */
@@ -200,7 +206,7 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const sameAs = isPlain(constraint)
         ? -1
         : prepared.findIndex((p) => !isPlain(p) && p.evaluable === evaluable);
-      prepared.push({ ...constraint, evaluable, sameAs });
+      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map() });
     }
     return prepared;
   }
@@ -269,8 +275,13 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
     }
     const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
     try {
+      let compiled = constraint.compiled.get(base);
+      if (!compiled) {
+        compiled = compileFhirPath(constraint.evaluable, base);
+        constraint.compiled.set(base, compiled);
+      }
       return isTrue(
-        compileFhirPath(constraint.evaluable, base)(visit.value, {
+        compiled(visit.value, {
           resource: visit.resource,
           rootResource: visit.rootResource,
         })
@@ -310,71 +321,65 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const conformance: OperationOutcomeIssue[] = [];
       const tree = trees.type(resource.resourceType);
       if (tree) {
-        walkResource(
-          resource,
-          tree,
-          trees,
-          (visit) => {
-            const list = constraintsOf(visit.node);
-            if (list.length > 0) {
-              evaluate(
-                visit,
-                list,
-                visit.node.tree.derivation === 'specialization' ? structural : conformance
-              );
-            }
-          },
-          undefined,
-          basePlan
-        );
+        const onValue = (visit: Visit): void => {
+          const list = constraintsOf(visit.node);
+          if (list.length > 0) {
+            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
+          }
+        };
+        if (basePlan) {
+          walkActing(resource, tree, basePlan, onValue);
+        } else {
+          walkResource(resource, tree, trees, onValue);
+        }
       }
       return { structural, conformance };
     },
     validateProfile: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];
       const tree = trees.profile(profile);
-      walkResource(
-        resource,
-        tree,
-        trees,
-        (visit) => {
-          if (visit.node.tree === tree) {
-            const list = constraintsOf(visit.node, tree);
-            if (list.length > 0) {
-              evaluate(visit, list, out);
-            }
+      const onValue = (visit: Visit): void => {
+        if (visit.node.tree === tree) {
+          const list = constraintsOf(visit.node, tree);
+          if (list.length > 0) {
+            evaluate(visit, list, out);
           }
-        },
-        (visit, definition) => {
-          if (definition.tree !== tree || !isInline(definition)) {
-            return;
+        }
+      };
+      const onObject = (visit: Visit, definition: ElementNode): void => {
+        if (definition.tree !== tree || !isInline(definition)) {
+          return;
+        }
+        const record = visit.value as Record<string, unknown>;
+        for (const { node, keys, name } of nestedCardinalities(definition)) {
+          let count = 0;
+          for (const key of keys) {
+            const v = record[key];
+            count += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
           }
-          const record = visit.value as Record<string, unknown>;
-          for (const { node, keys, name } of nestedCardinalities(definition)) {
-            let count = 0;
-            for (const key of keys) {
-              const v = record[key];
-              count += Array.isArray(v) ? v.length : v === undefined ? 0 : 1;
-            }
-            if (count === 0 && node.min > 0) {
-              out.push(
-                issue('error', 'structure', 'Missing required property', childLocation(visit.location, name))
-              );
-            } else if (count < node.min || count > node.max) {
-              const max = Number.isFinite(node.max) ? String(node.max) : '*';
-              out.push(
-                issue(
-                  'error',
-                  'structure',
-                  `Invalid number of values: expected ${node.min}..${max}, but found ${count}`,
-                  childLocation(visit.location, name)
-                )
-              );
-            }
+          if (count === 0 && node.min > 0) {
+            out.push(
+              issue('error', 'structure', 'Missing required property', childLocation(visit.location, name))
+            );
+          } else if (count < node.min || count > node.max) {
+            const max = Number.isFinite(node.max) ? String(node.max) : '*';
+            out.push(
+              issue(
+                'error',
+                'structure',
+                `Invalid number of values: expected ${node.min}..${max}, but found ${count}`,
+                childLocation(visit.location, name)
+              )
+            );
           }
-        },
-        profilePlan(tree)
-      );
+        }
+      };
+      const plan = profilePlan(tree);
+      if (plan) {
+        walkActing(resource, tree, plan, onValue, onObject);
+      } else {
+        walkResource(resource, tree, trees, onValue, onObject);
+      }
       return out;
     },
   };

@@ -17,62 +17,71 @@ export const TOO_DEEP = 'too-costly';
  * See: https://hl7.org/fhir/R4/json.html
  */
 export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  const root = (resource as { resourceType?: string }).resourceType ?? 'Resource';
-  let tooDeep = false;
+  const rules = new JsonRules((resource as { resourceType?: string }).resourceType ?? 'Resource');
+  rules.value(resource, 0);
+  return rules.issues;
+}
+
+/**
+ * One pass of {@link checkJsonRules}: methods rather than closures, each object's keys listed once
+ * (`Object.keys`: own enumerable keys, in the order `for…in` gave them), and primitives never entered
+ * (issue 13: this walk meets every object of every resource validated).
+ */
+class JsonRules {
+  readonly issues: OperationOutcomeIssue[] = [];
+  private tooDeep = false;
   // The path is kept as steps and turned into a location string only for an issue (issue 13).
-  const steps: (string | number)[] = [];
-  const location = (): string => {
-    let at = root;
-    for (const step of steps) {
+  private readonly steps: (string | number)[] = [];
+
+  constructor(private readonly root: string) {}
+
+  private location(): string {
+    let at = this.root;
+    for (const step of this.steps) {
       at = typeof step === 'number' ? indexLocation(at, step) : childLocation(at, step);
     }
     return at;
-  };
-  const walk = (value: unknown, depth: number): void => {
-    if (depth > MAX_JSON_DEPTH && typeof value === 'object' && value !== null) {
-      if (!tooDeep) {
-        tooDeep = true;
-        issues.push(
-          issue('error', TOO_DEEP, `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`, root)
+  }
+
+  /** Checks an object or array at `depth` (the resource is 0). */
+  value(value: object, depth: number): void {
+    if (depth > MAX_JSON_DEPTH) {
+      if (!this.tooDeep) {
+        this.tooDeep = true;
+        this.issues.push(
+          issue('error', TOO_DEEP, `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep`, this.root)
         );
       }
       return;
     }
+    const steps = this.steps;
     if (Array.isArray(value)) {
       if (value.length === 0) {
-        issues.push(issue('error', 'structure', 'Arrays must not be empty', location()));
+        this.issues.push(issue('error', 'structure', 'Arrays must not be empty', this.location()));
       }
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        // A primitive has nothing to check: not entered (most values are; issue 13).
         if (typeof item === 'object' && item !== null) {
           steps.push(i);
-          walk(item, depth + 1);
+          this.value(item, depth + 1);
           steps.pop();
         }
       }
       return;
     }
-    if (typeof value === 'object' && value !== null) {
-      let empty = true;
-      for (const key in value) {
-        if (!Object.prototype.hasOwnProperty.call(value, key)) {
-          continue;
-        }
-        empty = false;
-        const child = (value as Record<string, unknown>)[key];
-        if (typeof child === 'object' && child !== null) {
-          steps.push(key);
-          walk(child, depth + 1);
-          steps.pop();
-        }
-      }
-      if (empty) {
-        issues.push(issue('error', 'structure', 'Objects must not be empty (ele-1)', location()));
+    const keys = Object.keys(value);
+    if (keys.length === 0) {
+      this.issues.push(issue('error', 'structure', 'Objects must not be empty (ele-1)', this.location()));
+      return;
+    }
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) {
+        steps.push(key);
+        this.value(child, depth + 1);
+        steps.pop();
       }
     }
-  };
-  walk(resource, 0);
-  return issues;
+  }
 }

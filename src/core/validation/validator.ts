@@ -204,10 +204,14 @@ export function createValidator(options: ValidatorOptions): Validator {
     }
     if (profile) {
       if (medplumTier) {
-        const seen = new Set(issues.map(key));
-        conformance.push(
-          ...medplumTier.validateProfile(resource, profile, crawls).filter((i) => !seen.has(key(i)))
-        );
+        const found = medplumTier.validateProfile(resource, profile, crawls);
+        if (issues.length === 0) {
+          // Nothing of the base pass to leave out (the usual case): no key per issue (issue 13).
+          conformance.push(...found);
+        } else {
+          const seen = new Set(issues.map(key));
+          conformance.push(...found.filter((i) => !seen.has(key(i))));
+        }
       }
       if (invariantTier) {
         conformance.push(...invariantTier.validateProfile(resource, profile));

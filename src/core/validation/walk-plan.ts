@@ -18,6 +18,60 @@ export interface WalkPlan {
   readonly children: (definition: ElementNode, type: string) => ReadonlyMap<string, ChildRef>;
   /** The same children, with their keys also as an array (the walk probes them per object, see `walk.ts`). */
   readonly planned: (definition: ElementNode, type: string) => PlannedChildren;
+  /**
+   * True when the check acts at a value with this definition (after contentReference and extension
+   * resolution) and type: the plan's `acts`, limited to its `within` tree.
+   */
+  readonly acts: (definition: ElementNode, type: string) => boolean;
+  /** The step of a value at `(node, type)` (before contentReference and extension resolution), see {@link PlanStep}. */
+  readonly step: (node: ElementNode, type: string) => PlanStep;
+  /** The step of an `Extension` value with this `url` when its definition is known, else undefined. */
+  readonly extensionStep: (url: string) => PlanStep | undefined;
+  /**
+   * The step of a nested resource of this `resourceType` when its type is known and the plan wants
+   * it (`wanted(root, type)`), else undefined.
+   */
+  readonly nestedStep: (resourceType: string) => PlanStep | undefined;
+}
+
+/**
+ * Everything {@link walkActing} needs at a value, worked out once per `(node, type)` so that a value
+ * costs no look-up by definition or type and no type-name test (issue 13).
+ */
+export interface PlanStep {
+  /** The definition that applies (a contentReference resolved); an `Extension` value may still take its URL's. */
+  readonly definition: ElementNode;
+  readonly type: string;
+  /** The check acts here ({@link WalkPlan.acts}): the walk shows it this value. */
+  readonly acts: boolean;
+  /** A primitive type: nothing below is walked. */
+  readonly primitive: boolean;
+  /** `Resource`: the value is walked with the tree of its own `resourceType`. */
+  readonly resource: boolean;
+  /** `Extension`: the definition of the value's `url`, when known, replaces `definition`. */
+  readonly extension: boolean;
+  /** The wanted children's keys (as {@link PlannedChildren.keys}) and, in the same order, their steps. */
+  readonly keys: readonly string[];
+  readonly children: readonly ChildStep[];
+  readonly byKey: ReadonlyMap<string, ChildStep>;
+  /**
+   * The keys of the last object walked here with more than a few wanted keys, and their children
+   * (undefined where not wanted): objects of one type mostly come with the same keys in the same
+   * order, and comparing the keys costs less than a look-up per key. One entry, compared in full.
+   */
+  lastOrder: KeyOrder | undefined;
+}
+
+/** An object's keys, in order, and the wanted child of each (or undefined). */
+export interface KeyOrder {
+  readonly names: readonly string[];
+  readonly children: readonly (ChildStep | undefined)[];
+}
+
+/** A wanted child of a step; its own step is made when first entered (the element graph has cycles). */
+export interface ChildStep {
+  readonly ref: ChildRef;
+  next: PlanStep | undefined;
 }
 
 /** The children a value must have visited: by JSON key, and the same keys as an array. */
@@ -178,5 +232,81 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
     return map;
   };
 
-  return { wanted, planned, children: (definition, type) => planned(definition, type).byKey };
+  const acts = (definition: ElementNode, type: string): boolean =>
+    (!options.within || definition.tree === options.within) && options.acts(definition, type);
+
+  const steps = new WeakMap<ElementNode, Map<string, PlanStep>>();
+  const step = (node: ElementNode, type: string): PlanStep => {
+    let byType = steps.get(node);
+    if (!byType) {
+      byType = new Map();
+      steps.set(node, byType);
+    }
+    let found = byType.get(type);
+    if (!found) {
+      // As `walkResource` resolves it: a contentReference's target, else the node itself.
+      const definition = node.contentReference ? (node.tree.byPath.get(node.contentReference) ?? node) : node;
+      const primitive = isPrimitiveType(type);
+      const resource = type === 'Resource';
+      // A primitive or a nested resource has no children of its own definition walked.
+      const children = primitive || resource ? undefined : planned(definition, type);
+      const byKey = new Map<string, ChildStep>();
+      for (const [key, ref] of children?.byKey ?? []) {
+        byKey.set(key, { ref, next: undefined });
+      }
+      found = {
+        definition,
+        type,
+        acts: acts(definition, type),
+        primitive,
+        resource,
+        extension: type === 'Extension',
+        keys: children?.keys ?? [],
+        children: [...byKey.values()],
+        byKey,
+        lastOrder: undefined,
+      };
+      byType.set(type, found);
+    }
+    return found;
+  };
+
+  // By URL and by resource type, for the walk's every Extension and nested resource; only known
+  // definitions are kept (names from input that match nothing are not), so both stay bounded.
+  const byUrl = new Map<string, PlanStep>();
+  const extensionStep = (url: string): PlanStep | undefined => {
+    let found = byUrl.get(url);
+    if (found === undefined) {
+      const tree = source.extension(url);
+      if (!tree) {
+        return undefined;
+      }
+      found = step(tree.root, 'Extension');
+      byUrl.set(url, found);
+    }
+    return found;
+  };
+  const byResourceType = new Map<string, PlanStep | null>();
+  const nestedStep = (resourceType: string): PlanStep | undefined => {
+    let found = byResourceType.get(resourceType);
+    if (found === undefined) {
+      const tree = source.type(resourceType);
+      if (!tree) {
+        return undefined;
+      }
+      found = wanted(tree.root, tree.type) ? step(tree.root, tree.type) : null;
+      byResourceType.set(resourceType, found);
+    }
+    return found ?? undefined;
+  };
+
+  return {
+    wanted,
+    planned,
+    acts,
+    step,
+    extensionStep,
+    nestedStep,
+    children: (definition, type) => planned(definition, type).byKey,
+  };
 }

@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ChildRef, ElementNode, ElementTree } from './element-tree';
 import { isInline, isPrimitiveType } from './element-tree';
 import { childLocation, indexLocation } from './location';
-import type { WalkPlan } from './walk-plan';
+import type { ChildStep, PlanStep, WalkPlan } from './walk-plan';
 
 /** Finds the tree to use for a type, a resource type, or an extension URL. */
 export interface TreeSource {
@@ -154,6 +154,167 @@ export function walkResource(
   if (!plan || plan.wanted(tree.root, tree.type)) {
     walkValue(tree.root, tree.type, resource, resource, resource, undefined, undefined, -1);
   }
+}
+
+/**
+ * The walk the tiers run: {@link walkResource} with a plan, showing the visitors only the values
+ * where the plan acts ({@link WalkPlan.acts}). Its visits are exactly those of `walkResource(…, plan)`
+ * at which the plan acts, in the same order, with the same locations (`walk-plan.test.ts` holds that):
+ * a tier whose visitors do nothing elsewhere gives the same issues. Per value it reads the
+ * precomputed {@link PlanStep} instead of looking the definition up, and a value between the
+ * resource and an acting value is given a visit (for its location) only when a wanted child is
+ * present (issue 13: most values walked are on the way to a few that act).
+ * @param resource - The resource, already known to be a JSON object with a `resourceType`.
+ * @param tree - The tree of the resource's type or of a profile on it.
+ * @param plan - The plan of the check.
+ * @param onValue - Visitor for every value where the plan acts.
+ * @param onObject - Optional visitor for every object value where the plan acts, after `onValue`.
+ */
+export function walkActing(
+  resource: Resource,
+  tree: ElementTree,
+  plan: WalkPlan,
+  onValue: (visit: Visit) => void,
+  onObject?: ObjectVisitor
+): void {
+  if (plan.wanted(tree.root, tree.type)) {
+    new ActingWalk(plan, onValue, onObject).value(
+      plan.step(tree.root, tree.type),
+      resource,
+      resource,
+      resource,
+      undefined,
+      undefined,
+      -1
+    );
+  }
+}
+
+/** One {@link walkActing} pass (methods rather than closures: no closure per call). */
+class ActingWalk {
+  constructor(
+    private readonly plan: WalkPlan,
+    private readonly onValue: (visit: Visit) => void,
+    private readonly onObject: ObjectVisitor | undefined
+  ) {}
+
+  value(
+    step: PlanStep,
+    value: unknown,
+    container: Resource,
+    root: Resource,
+    parent: LazyVisit | undefined,
+    key: string | undefined,
+    index: number
+  ): void {
+    const record =
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    if (step.extension && record !== undefined && typeof record.url === 'string') {
+      step = this.plan.extensionStep(record.url) ?? step;
+    }
+    // The visit of this value: made now when the plan acts here, else when a child needs a parent.
+    let visit: LazyVisit | undefined;
+    if (step.acts) {
+      visit = new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+      this.onValue(visit);
+    }
+    if (record === undefined || step.primitive) {
+      return;
+    }
+    if (step.resource) {
+      const resourceType = record.resourceType;
+      const nested = typeof resourceType === 'string' ? this.plan.nestedStep(resourceType) : undefined;
+      if (nested) {
+        visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+        // At the same location as the value holding it.
+        this.value(nested, record, record as unknown as Resource, root, visit, undefined, -1);
+      }
+      return;
+    }
+    if (visit !== undefined && this.onObject) {
+      this.onObject(visit, step.definition);
+    }
+    const keys = step.keys;
+    if (keys.length === 0) {
+      return;
+    }
+    if (keys.length <= FEW_KEYS) {
+      // As walkResource: probe the few wanted keys; with one present, no need for the object's keys.
+      let only = -1;
+      let present = 0;
+      for (let k = 0; k < keys.length; k++) {
+        const childKey = keys[k]!;
+        if (childKey in record && propertyIsEnumerable.call(record, childKey)) {
+          only = k;
+          if (++present > 1) {
+            break;
+          }
+        }
+      }
+      if (present <= 1) {
+        if (only >= 0) {
+          visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+          this.enter(step.children[only]!, keys[only]!, record, container, root, visit);
+        }
+        return;
+      }
+    }
+    // In the object's own key order: issues come in the order of the JSON.
+    const names = Object.keys(record);
+    const children = childrenInOrder(step, names);
+    for (let i = 0; i < names.length; i++) {
+      const child = children[i];
+      if (child) {
+        visit ??= new LazyVisit(step.definition, value, step.type, container, root, parent, key, index);
+        this.enter(child, names[i]!, record, container, root, visit);
+      }
+    }
+  }
+
+  /** Walks the value (each item of an array) under one key of an object. */
+  private enter(
+    child: ChildStep,
+    childKey: string,
+    fields: Record<string, unknown>,
+    container: Resource,
+    root: Resource,
+    visit: LazyVisit
+  ): void {
+    const step = (child.next ??= this.plan.step(child.ref.node, child.ref.type));
+    const childValue = fields[childKey];
+    if (Array.isArray(childValue)) {
+      for (let i = 0; i < childValue.length; i++) {
+        this.value(step, childValue[i], container, root, visit, childKey, i);
+      }
+    } else {
+      this.value(step, childValue, container, root, visit, childKey, -1);
+    }
+  }
+}
+
+/** The wanted child of each key (undefined where none), from the step's last key order when it is the same. */
+function childrenInOrder(step: PlanStep, names: readonly string[]): readonly (ChildStep | undefined)[] {
+  const last = step.lastOrder;
+  if (last !== undefined && last.names.length === names.length) {
+    let same = true;
+    for (let i = 0; i < names.length; i++) {
+      if (last.names[i] !== names[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      return last.children;
+    }
+  }
+  const children: (ChildStep | undefined)[] = [];
+  for (let i = 0; i < names.length; i++) {
+    children.push(step.byKey.get(names[i]!));
+  }
+  step.lastOrder = { names, children };
+  return children;
 }
 
 const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;

@@ -63,6 +63,27 @@ describe('createValidator', () => {
     memberOf: firstKnown(fakeMemberOf, r4Membership()),
   });
 
+  test("a base warning that the profile's Medplum pass finds again is reported once; the profile's own findings follow", () => {
+    // Condition.subject lists Patient and Group: a Device reference is a warning in both passes.
+    const odd = { ...condition, subject: { reference: 'Device/d1' } } as Resource & { code?: unknown };
+    delete odd.code;
+    const base = validator.validate(odd).issues;
+    expect(simple(base)).toEqual([
+      {
+        severity: 'warning',
+        code: 'structure',
+        text: 'Invalid reference: got "Device", expected "http://hl7.org/fhir/StructureDefinition/Patient", "http://hl7.org/fhir/StructureDefinition/Group"',
+        expression: ['Condition.subject'],
+      },
+    ]);
+    const withProfile = validator.validate(odd, { profile: profile.url! });
+    expect(withProfile.failure).toBe('conformance');
+    expect(withProfile.issues.slice(0, base.length)).toEqual(base);
+    const rest = withProfile.issues.slice(base.length);
+    expect(rest.filter((i) => i.severity === 'warning')).toEqual([]);
+    expect(rest.some((i) => i.severity === 'error' && i.expression?.[0] === 'Condition.code')).toBe(true);
+  });
+
   test('a valid Condition passes base and profile validation', () => {
     expect(validator.validate(condition)).toEqual({ issues: [] });
     expect(validator.validate(condition, { profile: profile.url! })).toEqual({ issues: [] });

@@ -178,6 +178,26 @@ describe('checkJsonRules against the walk before issue 13 round 2', () => {
     );
   });
 
+  test('same issues on objects with inherited or non-enumerable members (own enumerable keys only, as before)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), json, { maxKeys: 3 }),
+        fc.dictionary(fc.string(), json, { maxKeys: 3 }),
+        fc.dictionary(fc.string(), json, { maxKeys: 2 }),
+        (own, inherited, hidden) => {
+          const odd = Object.create(inherited) as Record<string, unknown>;
+          Object.assign(odd, own);
+          for (const [key, value] of Object.entries(hidden)) {
+            Object.defineProperty(odd, key, { value, enumerable: false });
+          }
+          const resource = { resourceType: 'Basic', odd, list: [odd, {}] };
+          expect(checkJsonRules(resource)).toEqual(referenceCheckJsonRules(resource));
+        }
+      ),
+      { numRuns: 300 }
+    );
+  });
+
   test('same issue at the depth limit, with primitives and empty containers at the bottom', () => {
     for (const leaf of ['x', 1, null, {}, [], [[]], { a: {} }]) {
       for (const levels of [MAX_JSON_DEPTH - 2, MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1]) {

@@ -6,7 +6,7 @@ import { observeFhirPath } from '../../../src/core/fhirpath/fhirpath';
 import { createBindingTier } from '../../../src/core/validation/bindings';
 import type { ElementNode, ElementTree } from '../../../src/core/validation/element-tree';
 import { createInvariantTier } from '../../../src/core/validation/invariants';
-import { walkResource } from '../../../src/core/validation/walk';
+import { walkActing, walkResource } from '../../../src/core/validation/walk';
 import type { WalkPlan } from '../../../src/core/validation/walk-plan';
 import { createWalkPlan } from '../../../src/core/validation/walk-plan';
 import type { Mutation } from '../../helpers/mutate';
@@ -56,6 +56,41 @@ function acting(resource: Resource, tree: ElementTree, acts: Acts, plan?: WalkPl
     plan
   );
   return seen;
+}
+
+/**
+ * What {@link walkActing} shows its visitors, in the format of {@link acting}: it must equal what a
+ * planned `walkResource` shows a check that acts where the plan does.
+ */
+function actingWalk(resource: Resource, tree: ElementTree, plan: WalkPlan): unknown[] {
+  const seen: unknown[] = [];
+  walkActing(
+    resource,
+    tree,
+    plan,
+    (visit) => {
+      seen.push(['value', visit.location, nodeKey(visit.node, visit.type), visit.value, visit.resource]);
+    },
+    (visit, definition) => {
+      seen.push(['object', visit.location, nodeKey(definition, visit.type)]);
+    }
+  );
+  return seen;
+}
+
+/** walkActing equals the planned walk filtered by where the plan acts (which equals the full walk's, above); returns the visits. */
+function expectSameActing(resource: Resource, tree: ElementTree, plan: WalkPlan): number {
+  const actual = actingWalk(resource, tree, plan);
+  const acts: Acts = (definition, type) => plan.acts(definition, type);
+  const expected = acting(resource, tree, acts, plan);
+  expect(actual).toEqual(expected);
+  // Values and resources are the very objects, not copies.
+  expect(
+    actual.flatMap((v, i) =>
+      (v as unknown[]).slice(3).some((x, j) => x !== (expected[i] as unknown[])[j + 3]) ? [i] : []
+    )
+  ).toEqual([]);
+  return actual.length;
 }
 
 /** Values that make mutations reach what the plans must not skip. */
@@ -120,6 +155,7 @@ describe('walk plans', () => {
           for (const resource of sample) {
             const tree = trees.type(resource.resourceType)!;
             expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+            expectSameActing(resource, tree, plan);
           }
         }
       ),
@@ -140,6 +176,7 @@ describe('walk plans', () => {
       for (const resource of sample) {
         const tree = trees.type(resource.resourceType)!;
         expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+        expectSameActing(resource, tree, plan);
       }
     }
     expect(types.length).toBeGreaterThan(20);
@@ -161,6 +198,7 @@ describe('walk plans', () => {
           const acts: Acts = (definition) => definition.tree === tree && wanted.has(definition);
           const plan = createWalkPlan(trees, { acts, nested: false, extensions: false, within: tree });
           expect(acting(resource, tree, acts, plan)).toEqual(acting(resource, tree, acts));
+          expectSameActing(resource, tree, plan);
         }
       ),
       { numRuns: 150 }
@@ -185,6 +223,121 @@ describe('walk plans', () => {
     const all: string[] = [];
     walkResource(condition, trees.type('Condition')!, trees, (v) => all.push(v.location));
     expect(visited.length).toBeLessThan(all.length / 2);
+  });
+});
+
+describe('walkActing (the walk the tiers run)', () => {
+  /** The plans the invariant and binding tiers build, over every golden resource's base and profile trees. */
+  test('shows exactly the visits of the planned walk where the plan acts, on every golden resource', () => {
+    const tiers = [
+      (definition: ElementNode, type: string) =>
+        definition.binding?.strength === 'required' && ['code', 'Coding', 'CodeableConcept'].includes(type),
+      (definition: ElementNode) => definition.constraints.some((c) => c.severity === 'error'),
+      (definition: ElementNode) => definition.path.endsWith('.div') || definition.path.endsWith('.extension'),
+    ];
+    let visits = 0;
+    for (const acts of tiers) {
+      const plan = createWalkPlan(trees, { acts, nested: true, extensions: true });
+      for (const resource of golden) {
+        visits += expectSameActing(resource, trees.type(resource.resourceType)!, plan);
+        for (const profile of claimed(resource)) {
+          const tree = trees.profile(profile);
+          visits += expectSameActing(resource, tree, plan);
+          const within = createWalkPlan(trees, { acts, nested: false, extensions: false, within: tree });
+          visits += expectSameActing(resource, tree, within);
+        }
+      }
+    }
+    expect(visits).toBeGreaterThan(5000);
+  });
+
+  test('the same on mutated resources (extensions, contained, Bundle entries, _field primitives, wrong types)', () => {
+    const typed =
+      (type: string): Acts =>
+      (_definition, at) =>
+        at === type;
+    const plans = [
+      'Coding',
+      'Extension',
+      'Narrative',
+      'code',
+      'Reference',
+      'Resource',
+      'BackboneElement',
+    ].map((type) => createWalkPlan(trees, { acts: typed(type), nested: true, extensions: true }));
+    const named = fc.oneof(
+      fc.constantFrom('_status', '_id', 'contained', 'entry', 'resource', 'extension'),
+      fc.string()
+    );
+    fc.assert(
+      fc.property(
+        fc
+          .tuple(
+            fc.constantFrom(...golden),
+            fc.array(
+              fc.record({
+                at: fc.nat(),
+                op: fc.constantFrom('delete', 'set', 'add', 'duplicate'),
+                value: fc.oneof(
+                  fc.constantFrom(...tricky),
+                  fc.constant({ extension: [{ url: extensionUrls[0]!, valueString: 'x' }] }),
+                  fc.string(),
+                  fc.object()
+                ),
+                name: named,
+              }) as fc.Arbitrary<Mutation>,
+              { maxLength: 4 }
+            )
+          )
+          .map(([seed, mutations]) => mutate(seed, mutations)),
+        fc.nat(plans.length - 1),
+        (resource, which) => {
+          const tree = trees.type(resource.resourceType);
+          if (tree) {
+            expectSameActing(resource, tree, plans[which]!);
+          }
+        }
+      ),
+      { numRuns: 300 }
+    );
+  });
+
+  test("follows each object's own key order when objects of one type alternate key orders", () => {
+    const plan = createWalkPlan(trees, { acts: () => true, nested: true, extensions: true });
+    /** The same resource with every object's keys in reverse order (the last key order a step saw changes each time). */
+    const reversed = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversed)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversed(v)])
+            )
+          : value;
+    for (const resource of golden.slice(0, 40)) {
+      const tree = trees.type(resource.resourceType)!;
+      for (const variant of [
+        resource,
+        reversed(resource) as Resource,
+        resource,
+        reversed(resource) as Resource,
+      ]) {
+        expectSameActing(variant, tree, plan);
+      }
+    }
+  });
+
+  test('skips what does not act: a Condition is shown only its Narrative div', () => {
+    const plan = createWalkPlan(trees, {
+      acts: (d) => d.path === 'Narrative.div',
+      nested: true,
+      extensions: true,
+    });
+    const condition = golden.find((r) => r.resourceType === 'Condition' && r.text)!;
+    expect(actingWalk(condition, trees.type('Condition')!, plan).map((v) => (v as unknown[])[1])).toEqual([
+      'Condition.text.div',
+    ]);
   });
 });
 
