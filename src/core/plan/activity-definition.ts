@@ -8,13 +8,12 @@ import type {
   ServiceRequest,
   Task,
 } from '@medplum/fhirtypes';
+import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue, ReFhirError } from '../outcomes';
-import { applyPlannedDynamicValues, planDynamicValues } from './dynamic-values';
-import type { PlannedDynamicValue } from './dynamic-values';
+import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { defineVariables, planVariables, scopeOf } from './expression';
-import type { VariableStep } from './expression';
+import { withVariables } from './expression';
 import type { ActivityRequest, ApplyDeps, ApplyParameters } from './types';
 import { copyJson } from '../json';
 
@@ -109,10 +108,9 @@ export function resolveDefinition<T extends Resource>(
  */
 export function instantiateActivity(
   definition: ActivityDefinition,
-  context: ActivityContext,
-  plan: ActivityPlan = planActivity(definition)
+  context: ActivityContext
 ): ActivityRequest | undefined {
-  const where = plan.where;
+  const where = `ActivityDefinition ${canonicalOf(definition)}`;
   const kind = definition.kind as string | undefined;
   if (!kind || !(SUPPORTED_KINDS as readonly string[]).includes(kind)) {
     context.issues.push(
@@ -126,32 +124,28 @@ export function instantiateActivity(
     return undefined;
   }
   const request = build(kind as RequestKind, definition, context, where);
-  const env = scopeOf(context.environment.env, { activityDefinition: definition }, context.environment.data);
-  defineVariables(plan.variables, context.environment.data, env, where, context.issues);
-  applyPlannedDynamicValues(plan.dynamicValues, request, kind, env, where, context.issues);
+  const env: FhirPathEnv = withVariables(
+    definition.extension,
+    context.environment.data,
+    context.environment.env,
+    { activityDefinition: definition },
+    'ActivityDefinition',
+    where,
+    context.issues
+  );
+  applyDynamicValues(
+    definition.dynamicValue,
+    request,
+    kind,
+    env,
+    'ActivityDefinition.dynamicValue',
+    where,
+    context.issues
+  );
   if (context.inRequestGroup) {
     keepAsOption(request, where, 'ActivityDefinition.dynamicValue', context.issues);
   }
   return request;
-}
-
-/** What instantiating an ActivityDefinition needs from it besides its elements, worked out once. */
-export interface ActivityPlan {
-  readonly where: string;
-  readonly variables: readonly VariableStep[];
-  readonly dynamicValues: readonly PlannedDynamicValue[];
-}
-
-/**
- * The plan of an ActivityDefinition: its issue prefix, variables and dynamic values prepared.
- * @param definition - the ActivityDefinition
- */
-export function planActivity(definition: ActivityDefinition): ActivityPlan {
-  return {
-    where: `ActivityDefinition ${canonicalOf(definition)}`,
-    variables: planVariables(definition.extension, 'ActivityDefinition'),
-    dynamicValues: planDynamicValues(definition.dynamicValue, 'ActivityDefinition.dynamicValue'),
-  };
 }
 
 /**

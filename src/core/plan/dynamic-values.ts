@@ -1,28 +1,14 @@
-import type { Expression, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
-import { resolveSimplePath, writeAtPath } from './element-path';
-import type { Json, ResolvedPath } from './element-path';
-import { evaluatePlanned, focusEnv, planExpression } from './expression';
-import type { PlannedExpression } from './expression';
+import { setPathValues } from './element-path';
+import { evaluateExpression, focusEnv } from './expression';
+import type { Expression } from '@medplum/fhirtypes';
 
 /** The shape shared by `ActivityDefinition.dynamicValue` and `PlanDefinition.action.dynamicValue`. */
 export interface DynamicValue {
   readonly path?: string;
   readonly expression?: Expression;
-}
-
-/** One dynamic value as a plan keeps it (see {@link planDynamicValues}). */
-export interface PlannedDynamicValue {
-  /** FHIRPath location of the dynamic value, for issues. */
-  readonly at: string;
-  readonly path: string | undefined;
-  readonly value: PlannedExpression;
-  /**
-   * The path resolved against the model per base of the target (a resource type or
-   * `RequestGroup.action`, so bounded by the model), filled on first use.
-   */
-  readonly resolved: Map<string, ResolvedPath | string>;
 }
 
 /**
@@ -48,74 +34,27 @@ export function applyDynamicValues(
   where: string,
   issues: OperationOutcomeIssue[]
 ): void {
-  applyPlannedDynamicValues(planDynamicValues(dynamicValues, location), target, base, env, where, issues);
-}
-
-/**
- * The dynamic values of one element, prepared once: locations, expressions, and (on first use per
- * base) their paths resolved against the model.
- * @param dynamicValues - the dynamic values (absent means none)
- * @param location - FHIRPath location of the `dynamicValue` list, for issues
- */
-export function planDynamicValues(
-  dynamicValues: readonly DynamicValue[] | undefined,
-  location: string
-): PlannedDynamicValue[] {
-  return (dynamicValues ?? []).map((dynamicValue, i) => {
-    const at = `${location}[${i}]`;
-    return {
-      at,
-      path: dynamicValue.path,
-      value: planExpression(dynamicValue.expression, `${at}.expression`),
-      resolved: new Map(),
-    };
-  });
-}
-
-/**
- * {@link applyDynamicValues} of planned dynamic values: the same writes and the same issues.
- * @param planned - from {@link planDynamicValues}
- * @param target - the resource or RequestGroup action to modify in place
- * @param base - the model path of the target
- * @param env - the `%` variables
- * @param where - human-readable owner, for issue text
- * @param issues - collects issues
- */
-export function applyPlannedDynamicValues(
-  planned: readonly PlannedDynamicValue[],
-  target: object,
-  base: string,
-  env: FhirPathEnv,
-  where: string,
-  issues: OperationOutcomeIssue[]
-): void {
-  if (planned.length === 0) {
+  if (!dynamicValues?.length) {
     return;
   }
   // Every value is evaluated on the same target (modified in place), so one environment serves all.
   const focused = focusEnv(env, target);
-  for (const dynamicValue of planned) {
-    const path = dynamicValue.path;
-    if (!path) {
-      issues.push(issue('error', 'invalid', `${where}: a dynamicValue has no path`, dynamicValue.at));
-      continue;
+  dynamicValues.forEach((dynamicValue, i) => {
+    const at = `${location}[${i}]`;
+    if (!dynamicValue.path) {
+      issues.push(issue('error', 'invalid', `${where}: a dynamicValue has no path`, at));
+      return;
     }
-    const result = evaluatePlanned(dynamicValue.value, target, focused, where);
+    const result = evaluateExpression(dynamicValue.expression, target, focused, `${at}.expression`, where);
     if (!result.ok) {
       issues.push(result.issue);
-      continue;
+      return;
     }
-    let resolved = dynamicValue.resolved.get(base);
-    if (resolved === undefined) {
-      resolved = resolveSimplePath(base, path);
-      dynamicValue.resolved.set(base, resolved);
-    }
-    const failure =
-      typeof resolved === 'string' ? resolved : writeAtPath(target as Json, resolved, result.values);
+    const failure = setPathValues(target as Record<string, unknown>, base, dynamicValue.path, result.values);
     if (failure) {
       issues.push(
-        issue('error', 'processing', `${where}: dynamicValue ${path}: ${failure}`, `${dynamicValue.at}.path`)
+        issue('error', 'processing', `${where}: dynamicValue ${dynamicValue.path}: ${failure}`, `${at}.path`)
       );
     }
-  }
+  });
 }

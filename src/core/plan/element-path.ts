@@ -36,7 +36,7 @@ export interface PathSegment {
 }
 
 /** What the model says about one element. */
-export interface ElementInfo {
+interface ElementInfo {
   /** Model path under which the element's own children are defined. */
   readonly childBase: string;
   readonly typeCode: string;
@@ -121,7 +121,7 @@ function misfit(typeCode: string, value: unknown): string | undefined {
     : `${typeCode} needs an object`;
 }
 
-export type Json = Record<string, unknown>;
+type Json = Record<string, unknown>;
 
 /**
  * Sets `values` at `path` on `target` (modified in place) following the rules in the module comment.
@@ -137,29 +137,6 @@ export function setPathValues(
   path: string,
   values: readonly unknown[]
 ): string | undefined {
-  const resolved = resolveSimplePath(base, path);
-  return typeof resolved === 'string' ? resolved : writeAtPath(target, resolved, values);
-}
-
-/**
- * A simple path read against the model once: what {@link setPathValues} works out before it looks
- * at any value. It depends only on the base and the path, so a dynamic value can keep it.
- */
-export interface ResolvedPath {
-  readonly path: string;
-  readonly segments: readonly PathSegment[];
-  readonly infos: readonly ElementInfo[];
-  /** Index of the spread point, or -1 (see the module comment). */
-  readonly spread: number;
-}
-
-/**
- * Resolves `path` against the model from `base`: the segments with what the model says of each, or
- * the reason it cannot be written (the same text {@link setPathValues} returns).
- * @param base - the model path of the target, e.g. `ServiceRequest` or `RequestGroup.action`
- * @param path - the simple path
- */
-export function resolveSimplePath(base: string, path: string): ResolvedPath | string {
   const segments = parseSimplePath(path);
   if (!segments) {
     return `path ${JSON.stringify(path)} is not a simple path (names and constant indexes only)`;
@@ -177,29 +154,13 @@ export function resolveSimplePath(base: string, path: string): ResolvedPath | st
     infos.push(info);
     currentBase = info.childBase;
   }
+  const last = infos[infos.length - 1]!;
   let spread = -1;
   segments.forEach((segment, i) => {
     if (infos[i]!.repeating && segment.index === undefined) {
       spread = i;
     }
   });
-  return { path, segments, infos, spread };
-}
-
-/**
- * The second half of {@link setPathValues}: checks the values against a resolved path and writes
- * them. Returns `undefined` on success, or the reason nothing was written.
- * @param target - the resource (or backbone element) to modify
- * @param resolved - the path, from {@link resolveSimplePath} with the target's base
- * @param values - the expression's results
- */
-export function writeAtPath(
-  target: Json,
-  resolved: ResolvedPath,
-  values: readonly unknown[]
-): string | undefined {
-  const { path, segments, infos, spread } = resolved;
-  const last = infos[infos.length - 1]!;
   for (const value of values) {
     const reason = misfit(last.typeCode, value);
     if (reason) {

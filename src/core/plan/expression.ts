@@ -98,79 +98,8 @@ export function evaluateExpression(
   return run(compiled, expression.expression, focus, env, location, where, memo);
 }
 
-/**
- * An Expression of a definition as a plan keeps it: its location and, when it is FHIRPath text that
- * parses, its prepared form, so that evaluating it skips the checks and the look-up by object.
- */
-export interface PlannedExpression {
-  readonly expression: Expression | undefined;
-  /** FHIRPath location of the Expression, for issues. */
-  readonly location: string;
-  /** Absent when {@link evaluateExpression} would report an issue before running anything. */
-  readonly ready?: Prepared;
-}
-
-/**
- * Works an Expression out once for a plan (see {@link evaluatePlanned}).
- * @param expression - the Expression element (may be absent in malformed content)
- * @param location - FHIRPath location of the Expression, for issues
- */
-export function planExpression(expression: Expression | undefined, location: string): PlannedExpression {
-  let ready = preparedFor(expression);
-  if (
-    !ready &&
-    expression &&
-    typeof expression.expression === 'string' &&
-    expression.expression.trim() !== '' &&
-    expression.language === FHIRPATH_LANGUAGE
-  ) {
-    try {
-      ready = prepare(expression as Expression & { expression: string });
-    } catch {
-      // Left to evaluateExpression, which reports the syntax error on every run, as before.
-    }
-  }
-  return ready ? { expression, location, ready } : { expression, location };
-}
-
-/**
- * {@link evaluateExpression} of a planned Expression: the same result and the same issue.
- * @param planned - from {@link planExpression}
- * @param focus - the input node
- * @param env - the `%` variables
- * @param where - human-readable owner, for issue text
- * @param memo - earlier results to reuse (see {@link evaluateExpression})
- */
-export function evaluatePlanned(
-  planned: PlannedExpression,
-  focus: unknown,
-  env: FhirPathEnv,
-  where: string,
-  memo?: ExpressionMemo
-): ExpressionResult {
-  const ready = planned.ready;
-  return ready
-    ? run(ready, ready.text, focus, env, planned.location, where, memo)
-    : evaluateExpression(planned.expression, focus, env, planned.location, where, memo);
-}
-
-/**
- * Whether a planned expression may read the variable `name`: true when its text names it, or when
- * its variables cannot be told ({@link variablesOf} is null). An expression that does not run (no
- * prepared form) reads nothing.
- * @param planned - from {@link planExpression}
- * @param name - a variable name without `%`
- */
-export function mayRead(planned: PlannedExpression, name: string): boolean {
-  const ready = planned.ready;
-  if (!ready) {
-    return false;
-  }
-  return ready.names === null || ready.names.includes(name);
-}
-
 /** What an Expression needs to run, worked out once per Expression object (see {@link preparedFor}). */
-export interface Prepared {
+interface Prepared {
   /** The text it was worked out for: a changed Expression is prepared again. */
   readonly text: string;
   readonly fn: CompiledFhirPath;
@@ -293,39 +222,8 @@ export function withVariables(
   issues: OperationOutcomeIssue[],
   memo?: ExpressionMemo
 ): FhirPathEnv {
-  const result = scopeOf(env, added, focus);
-  defineVariables(planVariables(extensions, location), focus, result, where, issues, memo);
-  return result;
-}
-
-/**
- * The environment of one element before its own variables: a copy of `env` with the processor's
- * variables (`%action`, `%planDefinition`…) and `focus` as `%resource` and `%rootResource` (see
- * {@link focusEnv}: each expression sets them to its own focus anyway).
- * @param env - the variables visible so far (not modified)
- * @param added - variables the processor defines for this element
- * @param focus - the input node for the element's conditions and variables
- */
-export function scopeOf(env: FhirPathEnv, added: FhirPathEnv, focus: unknown): FhirPathEnv {
-  return { ...env, ...added, resource: focus, rootResource: focus };
-}
-
-/** One `variable` extension as a plan keeps it: a name to define, or why it cannot be. */
-export type VariableStep =
-  | { readonly kind: 'define'; readonly name: string; readonly value: PlannedExpression }
-  | { readonly kind: 'invalid' | 'reserved'; readonly name: string | undefined; readonly at: string };
-
-/**
- * The `variable` extensions of one element, in order, checked and prepared once (see
- * {@link defineVariables}).
- * @param extensions - the element's extensions (others are ignored)
- * @param location - FHIRPath location of the element, for issues
- */
-export function planVariables(
-  extensions: readonly Extension[] | undefined,
-  location: string
-): VariableStep[] {
-  const steps: VariableStep[] = [];
+  // One copy per element: the processor's variables, the focus, then the element's own variables.
+  const result: FhirPathEnv = { ...env, ...added, resource: focus, rootResource: focus };
   (extensions ?? []).forEach((ext, i) => {
     if (ext.url !== VARIABLE_EXTENSION) {
       return;
@@ -333,65 +231,36 @@ export function planVariables(
     const at = `${location}.extension[${i}]`;
     const name = ext.valueExpression?.name;
     if (!name || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-      steps.push({ kind: 'invalid', name, at });
-    } else if (RESERVED_VARIABLES.has(name)) {
-      steps.push({ kind: 'reserved', name, at });
+      issues.push(
+        issue(
+          'error',
+          'invalid',
+          `${where}: a variable needs a valid name (got ${JSON.stringify(name ?? '')})`,
+          at
+        )
+      );
+      return;
+    }
+    if (RESERVED_VARIABLES.has(name)) {
+      issues.push(
+        issue('error', 'invalid', `${where}: variable %${name} would shadow a predefined variable`, at)
+      );
+      return;
+    }
+    const evaluated = evaluateExpression(
+      ext.valueExpression,
+      focus,
+      result,
+      `${at}.valueExpression`,
+      where,
+      memo
+    );
+    if (evaluated.ok) {
+      result[name] = evaluated.values;
     } else {
-      steps.push({
-        kind: 'define',
-        name,
-        value: planExpression(ext.valueExpression, `${at}.valueExpression`),
-      });
+      issues.push(evaluated.issue);
+      result[name] = [];
     }
   });
-  return steps;
-}
-
-/**
- * Defines planned variables on `scope` (modified), in order, so that each may use the ones before
- * it. A variable that fails to evaluate is defined as empty and reported.
- * @param steps - from {@link planVariables}
- * @param focus - the input node for the variable expressions
- * @param scope - the environment being built (a fresh object with `focus` as `%resource`)
- * @param where - human-readable owner, for issue text
- * @param issues - collects issues
- * @param memo - earlier results to reuse (see {@link evaluateExpression})
- */
-export function defineVariables(
-  steps: readonly VariableStep[],
-  focus: unknown,
-  scope: FhirPathEnv,
-  where: string,
-  issues: OperationOutcomeIssue[],
-  memo?: ExpressionMemo
-): void {
-  for (const step of steps) {
-    if (step.kind === 'define') {
-      const evaluated = evaluatePlanned(step.value, focus, scope, where, memo);
-      if (evaluated.ok) {
-        scope[step.name] = evaluated.values;
-      } else {
-        issues.push(evaluated.issue);
-        scope[step.name] = [];
-      }
-    } else if (step.kind === 'invalid') {
-      issues.push(
-        issue(
-          'error',
-          'invalid',
-          `${where}: a variable needs a valid name (got ${JSON.stringify(step.name ?? '')})`,
-          step.at
-        )
-      );
-    } else {
-      issues.push(
-        issue(
-          'error',
-          'invalid',
-          `${where}: variable %${step.name} would shadow a predefined variable`,
-          step.at
-        )
-      );
-    }
-  }
+  return result;
 }

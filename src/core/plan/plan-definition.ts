@@ -14,23 +14,12 @@ import type {
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { isTrue } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
-import { instantiateActivity, keepAsOption, planActivity, resolveDefinition } from './activity-definition';
-import type { ActivityPlan } from './activity-definition';
+import { instantiateActivity, keepAsOption, resolveDefinition } from './activity-definition';
 import type { ActivityRequest } from './activity-definition';
-import { applyPlannedDynamicValues, planDynamicValues } from './dynamic-values';
-import type { PlannedDynamicValue } from './dynamic-values';
+import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import {
-  defineVariables,
-  evaluatePlanned,
-  scopeOf,
-  mayRead,
-  planExpression,
-  planVariables,
-  VARIABLE_EXTENSION,
-} from './expression';
-import type { PlannedExpression, VariableStep } from './expression';
+import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
 import { ExpressionMemo } from './expression-memo';
 import { carePlanNarrative, requestGroupNarrative } from './narrative';
 import type { NarrativeItem } from './narrative';
@@ -70,136 +59,6 @@ interface Run {
   readonly stack: string[];
   /** Results of variables and conditions, whose focus (`data`) this run never modifies. */
   readonly memo: ExpressionMemo;
-}
-
-/** What applying a PlanDefinition needs from it, worked out once (see {@link definitionPlan}). */
-interface DefinitionPlan {
-  readonly canonical: string;
-  /** Issue text prefix of its own variables. */
-  readonly where: string;
-  readonly variables: readonly VariableStep[];
-  readonly actions: readonly ActionPlan[];
-}
-
-/** One action of a PlanDefinition as its plan keeps it. */
-interface ActionPlan {
-  readonly action: PlanDefinitionAction;
-  /** FHIRPath location, e.g. `PlanDefinition.action[0].action[2]`. */
-  readonly path: string;
-  /** Issue text prefix. */
-  readonly where: string;
-  /** The extensions copied to the RequestGroup action (all but the processing ones), not yet copied. */
-  readonly copied: readonly Extension[];
-  readonly variables: readonly VariableStep[];
-  /**
-   * Whether the action needs an environment of its own: it declares variables, or one of its
-   * expressions may read `%action`. Otherwise its expressions see exactly what they would see in
-   * one (only `%action` differs), so the parent's serves; sub-actions set `%action` for themselves.
-   */
-  readonly ownScope: boolean;
-  /** The applicability conditions, with their text as the trace shows it. */
-  readonly conditions: readonly { readonly text: string; readonly value: PlannedExpression }[];
-  /** The first cqf-applicabilityBehavior extension, if any. */
-  readonly behavior?: Extension;
-  /** The keys of {@link COPIED_KEYS} the action has. */
-  readonly keys: readonly CopiedKey[];
-  readonly dynamicValues: readonly PlannedDynamicValue[];
-  readonly children: readonly ActionPlan[];
-  /** The narrative line's label and text (taken from the definition, never from data). */
-  readonly label: string;
-  readonly textEquivalent?: string;
-}
-
-/**
- * Plans by definition object. A definition reached through the resolver is content (the engine's
- * registry, or inline content it interned), which nothing modifies once it is handed out, as the
- * extraction plans and compiled Questionnaires assume; a PlanDefinition given by value that the
- * resolver does not hand out itself is planned afresh on each call (see {@link ownedPlan}).
- */
-const definitionPlans = new WeakMap<PlanDefinition, DefinitionPlan>();
-const activityPlans = new WeakMap<ActivityDefinition, ActivityPlan>();
-
-function definitionPlan(definition: PlanDefinition): DefinitionPlan {
-  let plan = definitionPlans.get(definition);
-  if (!plan) {
-    plan = planDefinition(definition);
-    definitionPlans.set(definition, plan);
-  }
-  return plan;
-}
-
-/** The plan of the PlanDefinition being applied: kept only when it is the resolver's own object. */
-function ownedPlan(definition: PlanDefinition, deps: ApplyDeps): DefinitionPlan {
-  const known = definitionPlans.get(definition);
-  if (known) {
-    return known;
-  }
-  const canonical = canonicalOf(definition);
-  return deps.resolve(canonical) === definition ? definitionPlan(definition) : planDefinition(definition);
-}
-
-function activityPlan(definition: ActivityDefinition): ActivityPlan {
-  let plan = activityPlans.get(definition);
-  if (!plan) {
-    plan = planActivity(definition);
-    activityPlans.set(definition, plan);
-  }
-  return plan;
-}
-
-function planDefinition(definition: PlanDefinition): DefinitionPlan {
-  const canonical = canonicalOf(definition);
-  return {
-    canonical,
-    where: `PlanDefinition ${canonical}`,
-    variables: planVariables(definition.extension, 'PlanDefinition'),
-    actions: planActions(definition.action, 'PlanDefinition.action', canonical),
-  };
-}
-
-function planActions(
-  actions: readonly PlanDefinitionAction[] | undefined,
-  basePath: string,
-  canonical: string
-): ActionPlan[] {
-  return (actions ?? []).map((action, i) => planAction(action, `${basePath}[${i}]`, canonical));
-}
-
-function planAction(action: PlanDefinitionAction, path: string, canonical: string): ActionPlan {
-  const conditions = (action.condition ?? []).flatMap((condition, index) =>
-    condition.kind === 'applicability'
-      ? [
-          {
-            text: condition.expression?.expression ?? '',
-            value: planExpression(condition.expression, `${path}.condition[${index}].expression`),
-          },
-        ]
-      : []
-  );
-  const variables = planVariables(action.extension, path);
-  const dynamicValues = planDynamicValues(action.dynamicValue, `${path}.dynamicValue`);
-  const readsAction =
-    conditions.some((c) => mayRead(c.value, 'action')) ||
-    dynamicValues.some((d) => mayRead(d.value, 'action'));
-  const label = [action.prefix, action.title ?? action.textEquivalent ?? action.code?.[0]?.text ?? 'Action']
-    .filter((part): part is string => Boolean(part))
-    .join(' ');
-  const behavior = action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION);
-  return {
-    action,
-    path,
-    where: `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`,
-    copied: (action.extension ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)),
-    variables,
-    ownScope: variables.length > 0 || readsAction,
-    conditions,
-    ...(behavior ? { behavior } : {}),
-    keys: COPIED_KEYS.filter((key) => action[key] !== undefined),
-    dynamicValues,
-    children: planActions(action.action, `${path}.action`, canonical),
-    label,
-    ...(action.title && action.textEquivalent ? { textEquivalent: action.textEquivalent } : {}),
-  };
 }
 
 interface AppliedAction {
@@ -257,7 +116,7 @@ export function applyPlanDefinition(
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
   const goals = buildGoals(definition, run, subject);
-  const applied = applyPlan(run, definition, 0, ownedPlan(definition, deps));
+  const applied = applyPlan(run, definition, 0);
   const actions = applied.map((a) => a.action);
   const items = applied.map((a) => a.item);
   const title = definition.title ?? definition.name ?? canonical;
@@ -313,45 +172,50 @@ export function applyPlanDefinition(
   return { carePlan, requestGroup, goals, requests: run.requests, issues: run.issues, trace: run.trace };
 }
 
-function applyPlan(
-  run: Run,
-  definition: PlanDefinition,
-  depth: number,
-  plan: DefinitionPlan
-): AppliedAction[] {
-  const data = run.environment.data;
-  const env = scopeOf(run.environment.env, { planDefinition: definition }, data);
-  defineVariables(plan.variables, data, env, plan.where, run.issues, run.memo);
-  return applyActions(run, plan, plan.actions, env, depth);
+function applyPlan(run: Run, definition: PlanDefinition, depth: number): AppliedAction[] {
+  const where = `PlanDefinition ${canonicalOf(definition)}`;
+  const env = withVariables(
+    definition.extension,
+    run.environment.data,
+    run.environment.env,
+    { planDefinition: definition },
+    'PlanDefinition',
+    where,
+    run.issues,
+    run.memo
+  );
+  return applyActions(run, definition, definition.action, 'PlanDefinition.action', env, depth);
 }
 
 function applyActions(
   run: Run,
-  definition: DefinitionPlan,
-  actions: readonly ActionPlan[],
+  definition: PlanDefinition,
+  actions: readonly PlanDefinitionAction[] | undefined,
+  basePath: string,
   env: FhirPathEnv,
   depth: number
 ): AppliedAction[] {
   const result: AppliedAction[] = [];
-  for (const action of actions) {
-    const applied = applyAction(run, definition, action, env, depth);
+  (actions ?? []).forEach((action, i) => {
+    const applied = applyAction(run, definition, action, `${basePath}[${i}]`, env, depth);
     if (applied) {
       result.push(applied);
     }
-  }
+  });
   return result;
 }
 
 function applyAction(
   run: Run,
-  definition: DefinitionPlan,
-  plan: ActionPlan,
+  definition: PlanDefinition,
+  action: PlanDefinitionAction,
+  path: string,
   parentEnv: FhirPathEnv,
   depth: number
 ): AppliedAction | undefined {
-  const { action, path, where } = plan;
-  const canonical = definition.canonical;
-  const copied = plan.copied.map((e) => copyJson(e));
+  const canonical = canonicalOf(definition);
+  const where = `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`;
+  const copied = copiedExtensions(action.extension);
   const trace: Mutable<ActionTrace> = {
     planDefinition: canonical,
     path,
@@ -361,21 +225,25 @@ function applyAction(
     extensions: copied,
   };
   run.trace.push(trace);
-  let env = parentEnv;
-  if (plan.ownScope) {
-    const data = run.environment.data;
-    env = scopeOf(parentEnv, { action }, data);
-    defineVariables(plan.variables, data, env, where, run.issues, run.memo);
-  }
+  const env = withVariables(
+    action.extension,
+    run.environment.data,
+    parentEnv,
+    { action },
+    path,
+    where,
+    run.issues,
+    run.memo
+  );
 
-  const check = checkApplicability(run, plan, env);
+  const check = checkApplicability(run, action, env, path, where);
   trace.conditions = check.conditions;
   if (!check.applicable) {
     trace.outcome = check.failed ? 'error' : 'not-applicable';
     return undefined;
   }
 
-  const rgAction = copyAction(action, plan.keys, copied);
+  const rgAction = copyAction(action, copied);
   let target: { node: ActivityRequest; base: string } | undefined;
   let resourceType: string | undefined;
   let expectsContent = false;
@@ -393,18 +261,13 @@ function applyAction(
         )
       );
     } else if (resolved.resourceType === 'ActivityDefinition') {
-      const activity = resolved as ActivityDefinition;
-      const request = instantiateActivity(
-        activity,
-        {
-          params: run.params,
-          environment: run.environment,
-          authoredOn: run.authoredOn,
-          inRequestGroup: true,
-          issues: run.issues,
-        },
-        activityPlan(activity)
-      );
+      const request = instantiateActivity(resolved as ActivityDefinition, {
+        params: run.params,
+        environment: run.environment,
+        authoredOn: run.authoredOn,
+        inRequestGroup: true,
+        issues: run.issues,
+      });
       if (request) {
         const stamped = copied.filter((e) => run.requestExtensionUrls.includes(e.url));
         if (stamped.length > 0) {
@@ -423,9 +286,7 @@ function applyAction(
       }
     } else if (resolved.resourceType === 'PlanDefinition') {
       expectsContent = true;
-      const nested = resolved as PlanDefinition;
-      const nestedPlan = definitionPlan(nested);
-      const nestedCanonical = nestedPlan.canonical;
+      const nestedCanonical = canonicalOf(resolved);
       if (run.stack.includes(nestedCanonical)) {
         run.issues.push(
           issue(
@@ -446,11 +307,11 @@ function applyAction(
         );
       } else {
         run.stack.push(nestedCanonical);
-        const applied = applyPlan(run, nested, depth + 1, nestedPlan);
+        const nested = applyPlan(run, resolved as PlanDefinition, depth + 1);
         run.stack.pop();
-        if (applied.length > 0) {
-          rgAction.action = applied.map((n) => n.action);
-          nestedItems.push(...applied.map((n) => n.item));
+        if (nested.length > 0) {
+          rgAction.action = nested.map((n) => n.action);
+          nestedItems.push(...nested.map((n) => n.item));
         }
       }
     } else if (resolved.resourceType === 'Questionnaire') {
@@ -483,11 +344,12 @@ function applyAction(
     );
   }
 
-  applyPlannedDynamicValues(
-    plan.dynamicValues,
+  applyDynamicValues(
+    action.dynamicValue,
     target?.node ?? rgAction,
     target?.base ?? 'RequestGroup.action',
     env,
+    `${path}.dynamicValue`,
     where,
     run.issues
   );
@@ -495,9 +357,9 @@ function applyAction(
     keepAsOption(target.node, where, `${path}.dynamicValue`, run.issues);
   }
 
-  if (plan.children.length > 0) {
+  if (action.action?.length) {
     expectsContent = true;
-    const children = applyActions(run, definition, plan.children, env, depth);
+    const children = applyActions(run, definition, action.action, `${path}.action`, env, depth);
     if (children.length > 0) {
       rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
       nestedItems.push(...children.map((c) => c.item));
@@ -519,8 +381,10 @@ function applyAction(
   return {
     action: rgAction,
     item: {
-      label: plan.label,
-      ...(plan.textEquivalent !== undefined ? { textEquivalent: plan.textEquivalent } : {}),
+      label: [action.prefix, action.title ?? action.textEquivalent ?? action.code?.[0]?.text ?? 'Action']
+        .filter((part): part is string => Boolean(part))
+        .join(' '),
+      ...(action.title && action.textEquivalent ? { textEquivalent: action.textEquivalent } : {}),
       ...(resourceType ? { resourceType } : {}),
       ...(action.selectionBehavior ? { selectionBehavior: action.selectionBehavior } : {}),
       optional: action.requiredBehavior === 'could',
@@ -531,24 +395,28 @@ function applyAction(
 
 function checkApplicability(
   run: Run,
-  plan: ActionPlan,
-  env: FhirPathEnv
+  action: PlanDefinitionAction,
+  env: FhirPathEnv,
+  path: string,
+  where: string
 ): { applicable: boolean; failed: boolean; conditions: ConditionTrace[] } {
-  const conditions = plan.conditions;
+  const conditions = (action.condition ?? [])
+    .map((condition, index) => ({ condition, index }))
+    .filter(({ condition }) => condition.kind === 'applicability');
   if (conditions.length === 0) {
     return { applicable: true, failed: false, conditions: [] };
   }
-  const { where, path } = plan;
+  const behaviorExtension = action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION);
   let behavior: 'all' | 'any' = 'all';
-  if (plan.behavior) {
-    if (plan.behavior.valueCode === 'any' || plan.behavior.valueCode === 'all') {
-      behavior = plan.behavior.valueCode;
+  if (behaviorExtension) {
+    if (behaviorExtension.valueCode === 'any' || behaviorExtension.valueCode === 'all') {
+      behavior = behaviorExtension.valueCode;
     } else {
       run.issues.push(
         issue(
           'warning',
           'code-invalid',
-          `${where}: applicabilityBehavior ${JSON.stringify(plan.behavior.valueCode ?? '')} is not all|any; using all`,
+          `${where}: applicabilityBehavior ${JSON.stringify(behaviorExtension.valueCode ?? '')} is not all|any; using all`,
           `${path}.extension`
         )
       );
@@ -557,9 +425,17 @@ function checkApplicability(
   const traces: ConditionTrace[] = [];
   const unmet: string[] = [];
   let failed = false;
-  for (const { text, value } of conditions) {
-    const location = value.location;
-    const result = evaluatePlanned(value, run.environment.data, env, where, run.memo);
+  for (const { condition, index } of conditions) {
+    const location = `${path}.condition[${index}].expression`;
+    const text = condition.expression?.expression ?? '';
+    const result = evaluateExpression(
+      condition.expression,
+      run.environment.data,
+      env,
+      location,
+      where,
+      run.memo
+    );
     if (!result.ok) {
       run.issues.push(result.issue);
       failed = true;
@@ -600,43 +476,42 @@ function checkApplicability(
   return { applicable, failed, conditions: traces };
 }
 
+function copiedExtensions(extensions: readonly Extension[] | undefined): Extension[] {
+  return (extensions ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)).map((e) => copyJson(e));
+}
+
 // The R4 algorithm copies the descriptive elements of the action; behaviours are kept so that a
 // consumer knows which options are alternatives.
-const COPIED_KEYS = [
-  'prefix',
-  'title',
-  'description',
-  'textEquivalent',
-  'priority',
-  'code',
-  'documentation',
-  'timingDateTime',
-  'timingAge',
-  'timingPeriod',
-  'timingDuration',
-  'timingRange',
-  'timingTiming',
-  'type',
-  'groupingBehavior',
-  'selectionBehavior',
-  'requiredBehavior',
-  'precheckBehavior',
-  'cardinalityBehavior',
-] as const;
-
-type CopiedKey = (typeof COPIED_KEYS)[number];
-
-function copyAction(
-  action: PlanDefinitionAction,
-  keys: readonly CopiedKey[],
-  extensions: Extension[]
-): RequestGroupAction {
+function copyAction(action: PlanDefinitionAction, extensions: Extension[]): RequestGroupAction {
   const result: RequestGroupAction = {};
   if (extensions.length > 0) {
     result.extension = extensions;
   }
+  const keys = [
+    'prefix',
+    'title',
+    'description',
+    'textEquivalent',
+    'priority',
+    'code',
+    'documentation',
+    'timingDateTime',
+    'timingAge',
+    'timingPeriod',
+    'timingDuration',
+    'timingRange',
+    'timingTiming',
+    'type',
+    'groupingBehavior',
+    'selectionBehavior',
+    'requiredBehavior',
+    'precheckBehavior',
+    'cardinalityBehavior',
+  ] as const;
   for (const key of keys) {
-    (result as Record<string, unknown>)[key] = copyJson(action[key]);
+    if (action[key] !== undefined) {
+      (result as Record<string, unknown>)[key] = copyJson(action[key]);
+    }
   }
   return result;
 }

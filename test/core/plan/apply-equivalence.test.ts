@@ -232,9 +232,9 @@ describe('$apply equals the earlier $apply', () => {
     );
   });
 
-  test('plans leave the content as it is: deep-frozen definitions give the same plan', () => {
-    // Plans are kept with the resolver's definitions across runs; a run that wrote into one (or into
-    // anything a plan shares with it) would throw here, in strict mode, instead of passing.
+  test('$apply leaves the content as it is: deep-frozen definitions give the same plan', () => {
+    // Content is shared by every run (and by anything prepared from it); a run that wrote into a
+    // definition would throw here, in strict mode, instead of passing.
     const frozen = new ConformanceRegistry(registry.resources.map((r) => deepFreeze(structuredClone(r))));
     const frozenDeps = (): ApplyDeps => ({
       resolve: (canonical) => frozen.resolve(canonical),
