@@ -29,29 +29,44 @@ export interface NarrativeItem {
  * @param requestGroup - the group (status and intent are shown)
  * @param definitionTitle - title of the PlanDefinition it came from
  * @param items - the applied actions
+ * @param list - `actionList(items)` when the caller has it already (the CarePlan shows the same list)
  */
 export function requestGroupNarrative(
   requestGroup: RequestGroup,
   definitionTitle: string,
-  items: readonly NarrativeItem[]
+  items: readonly NarrativeItem[],
+  list: string = actionList(items)
 ): Narrative {
   const header = `<p>Proposed actions (status ${escapeXhtml(requestGroup.status)}, intent ${escapeXhtml(
     requestGroup.intent
   )}) from <i>${escapeXhtml(definitionTitle)}</i>.</p>`;
-  return { status: 'generated', div: wrap(header + itemList(items)) };
+  return { status: 'generated', div: wrap(header + list) };
 }
 
 /**
  * Narrative for the CarePlan produced by `$apply`.
  * @param carePlan - the plan (title, status, intent, created)
  * @param items - the applied actions of its RequestGroup
+ * @param list - `actionList(items)` when the caller has it already
  */
-export function carePlanNarrative(carePlan: CarePlan, items: readonly NarrativeItem[]): Narrative {
+export function carePlanNarrative(
+  carePlan: CarePlan,
+  items: readonly NarrativeItem[],
+  list: string = actionList(items)
+): Narrative {
   const title = carePlan.title ? `<p><b>${escapeXhtml(carePlan.title)}</b></p>` : '';
   const status = `<p>Care plan: status ${escapeXhtml(carePlan.status)}, intent ${escapeXhtml(carePlan.intent)}${
     carePlan.created ? `, created ${escapeXhtml(carePlan.created)}` : ''
   }.</p>`;
-  return { status: 'generated', div: wrap(title + status + itemList(items)) };
+  return { status: 'generated', div: wrap(title + status + list) };
+}
+
+/**
+ * The XHTML list of the applied actions, shared by the RequestGroup's and the CarePlan's narratives.
+ * @param items - the applied actions
+ */
+export function actionList(items: readonly NarrativeItem[]): string {
+  return itemList(items);
 }
 
 function wrap(body: string): string {

@@ -21,7 +21,7 @@ import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
 import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
 import { ExpressionMemo } from './expression-memo';
-import { carePlanNarrative, requestGroupNarrative } from './narrative';
+import { actionList, carePlanNarrative, requestGroupNarrative } from './narrative';
 import type { NarrativeItem } from './narrative';
 import type {
   ActionTrace,
@@ -133,7 +133,9 @@ export function applyPlanDefinition(
     ...(params.practitioner ? { author: { reference: params.practitioner } as Reference<never> } : {}),
     ...(actions.length > 0 ? { action: actions } : {}),
   };
-  requestGroup.text = requestGroupNarrative(requestGroup, title, items);
+  // One list for both narratives: the CarePlan shows the RequestGroup's actions.
+  const list = actionList(items);
+  requestGroup.text = requestGroupNarrative(requestGroup, title, items, list);
 
   const base = copyJson(options.carePlanBase ?? {});
   delete base.id;
@@ -167,7 +169,7 @@ export function applyPlanDefinition(
   if (extensions.length === 0) {
     delete carePlan.extension;
   }
-  carePlan.text = carePlanNarrative(carePlan, items);
+  carePlan.text = carePlanNarrative(carePlan, items, list);
 
   return { carePlan, requestGroup, goals, requests: run.requests, issues: run.issues, trace: run.trace };
 }

@@ -6,7 +6,7 @@ import type {
   PlanDefinition,
   PlanDefinitionAction,
 } from '@medplum/fhirtypes';
-import { shippedRegistry } from '../../../src/core/conformance/registry';
+import { ConformanceRegistry, shippedRegistry } from '../../../src/core/conformance/registry';
 import { MANAGEMENT_PATHWAY, PROFILE, RULE_EXTENSION } from '../../../src/core/constants';
 import { extractOperation } from '../../../src/core/operations/extract';
 import { applyPlanDefinition } from '../../../src/core/plan';
@@ -231,4 +231,53 @@ describe('$apply equals the earlier $apply', () => {
       { numRuns: 5 * RUNS }
     );
   });
+
+  test('$apply leaves the content as it is: deep-frozen definitions give the same plan', () => {
+    // Content is shared by every run (and by anything prepared from it); a run that wrote into a
+    // definition would throw here, in strict mode, instead of passing.
+    const frozen = new ConformanceRegistry(registry.resources.map((r) => deepFreeze(structuredClone(r))));
+    const frozenDeps = (): ApplyDeps => ({
+      resolve: (canonical) => frozen.resolve(canonical),
+      clock: fixedClock,
+      newId: counterIds(),
+    });
+    fc.assert(
+      fc.property(caseArb, (spec) => {
+        const params = { subject: 'Patient/p1', data: caseData(spec) };
+        const now = applyPlanDefinition(MANAGEMENT_PATHWAY, params, frozenDeps(), pathwayOptions);
+        const before = legacyApply(MANAGEMENT_PATHWAY, params, shippedDeps(), pathwayOptions);
+        expect(JSON.stringify(now)).toBe(JSON.stringify(before));
+      }),
+      { numRuns: RUNS }
+    );
+  });
+
+  test('a PlanDefinition given by value that the resolver does not hold is read afresh on every call', () => {
+    const plan: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/mine',
+      status: 'active',
+      action: [{ title: 'a', condition: [{ kind: 'applicability', expression: fhirpath('true') }] }],
+    };
+    const deps = (): ApplyDeps => depsOver([]);
+    const params = { subject: 'Patient/p', data: caseData({}) };
+    expectSameApply(plan, params, deps, {});
+    plan.action![0]!.condition![0]!.expression = fhirpath('false');
+    plan.action!.push({ title: 'b', dynamicValue: [{ path: 'description', expression: fhirpath("'x'") }] });
+    expectSameApply(plan, params, deps, {});
+    expect(applyPlanDefinition(plan, params, deps()).trace.map((t) => t.outcome)).toEqual([
+      'not-applicable',
+      'applied',
+    ]);
+  });
 });
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) {
+      deepFreeze(child);
+    }
+  }
+  return value;
+}
