@@ -801,11 +801,25 @@ function children(item: Item, steps: MemberSteps, out: Collection): void {
 // ---------------------------------------------------------------------------------------------
 // Functions.
 
-/** An argument evaluated per item with `$this` set to it (fhirpath.js's "Expr" parameters). */
-function perItem(arg: Eval): (item: Item, scope: Scope) => Collection {
+/**
+ * The scope of an argument evaluated per item (fhirpath.js's "Expr" parameters): `$this` is one item
+ * at a time. Made once per call of `where()`, `select()`, `exists()` or `all()` and refilled for each
+ * item: what the argument returns is read before the next item (kept, counted, tested or copied into
+ * the result), and no closure keeps a collection it is given, so no result outlives its item.
+ */
+interface ItemScope extends Scope {
+  readonly self: [Item];
+}
+
+function itemScope(scope: Scope): ItemScope {
+  return { run: scope.run, self: [undefined] };
+}
+
+/** The argument's result for one item, in a scope from {@link itemScope}. */
+function perItem(arg: Eval): (item: Item, scope: ItemScope) => Collection {
   return (item, scope) => {
-    const self = [item];
-    return arg(self, { run: scope.run, self });
+    scope.self[0] = item;
+    return arg(scope.self, scope);
   };
 }
 
@@ -835,9 +849,9 @@ function compileFunction(functn: AstNode): Eval {
   const compiled = (): Eval[] => args.map(compileNode);
   switch (`${name}/${arity}`) {
     case 'exists/0':
-      return (input) => [input.length > 0];
+      return (input) => (input.length > 0 ? TRUE : FALSE);
     case 'empty/0':
-      return (input) => [input.length === 0];
+      return (input) => (input.length === 0 ? TRUE : FALSE);
     case 'count/0':
       return (input) => [input.length];
     case 'distinct/0':
@@ -847,23 +861,48 @@ function compileFunction(functn: AstNode): Eval {
     case 'not/0':
       return (input) => {
         const value = toBoolean(input);
-        return value === undefined ? [] : [!value];
+        return value === undefined ? EMPTY : value ? FALSE : TRUE;
       };
     case 'where/1': {
       const criterion = perItem(compiled()[0]!);
-      return (input, scope) => input.filter((item) => keeps(criterion(item, scope)));
+      return (input, scope) => {
+        if (input.length === 0) {
+          return EMPTY;
+        }
+        const inner = itemScope(scope);
+        const kept: Collection = [];
+        for (const item of input) {
+          if (keeps(criterion(item, inner))) {
+            kept.push(item);
+          }
+        }
+        return kept;
+      };
     }
     case 'exists/1': {
       const criterion = perItem(compiled()[0]!);
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
-      return (input, scope) => [input.filter((item) => keeps(criterion(item, scope))).length > 0];
+      return (input, scope) => {
+        if (input.length === 0) {
+          return FALSE;
+        }
+        const inner = itemScope(scope);
+        let found = false;
+        for (const item of input) {
+          if (keeps(criterion(item, inner))) {
+            found = true;
+          }
+        }
+        return found ? TRUE : FALSE;
+      };
     }
     case 'all/1': {
       const criterion = perItem(compiled()[0]!);
       // fhirpath.js stops at the first item whose criterion is not a single true.
       return (input, scope) => {
+        const inner = itemScope(scope);
         for (const item of input) {
-          const result = criterion(item, scope);
+          const result = criterion(item, inner);
           if (result.length !== 1 || valueOf(result[0]) !== true) {
             return [false];
           }
@@ -891,7 +930,17 @@ function compileFunction(functn: AstNode): Eval {
       return (input) => htmlChecks(input);
     case 'select/1': {
       const projection = perItem(compiled()[0]!);
-      return (input, scope) => input.flatMap((item) => projection(item, scope));
+      return (input, scope) => {
+        const inner = itemScope(scope);
+        const out: Collection = [];
+        for (const item of input) {
+          const projected = projection(item, inner);
+          for (let i = 0; i < projected.length; i++) {
+            out.push(projected[i]);
+          }
+        }
+        return out;
+      };
     }
     case 'iif/2':
     case 'iif/3': {

@@ -261,6 +261,13 @@ describe('the cheaper paths of compiled FHIRPath agree with fhirpath.js', () => 
       'item.answer.where(iif(%flag = true, value, {}) = true).count()',
       "item.select(iif(exists(), 'y', 'n'))",
       "item.where(%text.join(linkId) = 'a').count()",
+      // `$this` returned from a per-item argument: read before the next item
+      'item.select($this).linkId',
+      'item.select($this | $this).count()',
+      "item.where($this.select($this).linkId = 'a').count()",
+      'item.select(answer.select($this)).value',
+      "item.all($this.where(linkId = 'a').exists() or linkId.exists())",
+      "item.exists($this.linkId = 'c')",
     ];
     let answered = 0;
     let runs = 0;
