@@ -532,6 +532,10 @@ function compileNodeAfresh(node: AstNode): Eval {
       }
       return compileNode(children[0]!);
     case 'InvocationExpression': {
+      const fused = compileMemberWhere(children[0]!, children[1]!);
+      if (fused) {
+        return fused;
+      }
       const first = compileNode(children[0]!);
       const next = compileNode(children[1]!);
       return (input, scope) => next(first(input, scope), scope);
@@ -721,12 +725,15 @@ function readChild(item: Item, steps: MemberSteps): boolean {
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
-  const data = node ? node.data : item;
+  return readChildAt(node ? node.data : item, node?.path ?? null, steps);
+}
+
+/** {@link readChild} of a value whose node (fhirpath.js path `parentPath`) is not made. */
+function readChildAt(data: unknown, parentPath: string | null, steps: MemberSteps): boolean {
   if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
-  const parentPath = node?.path ?? null;
   const step = parentPath ? steps.from(parentPath) : steps.untyped;
   const fields = step.fields;
   const positions = step.positions;
@@ -1354,6 +1361,117 @@ function compileMemberEqualsLiteral(node: AstNode, negate: boolean): Eval | unde
       equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), literal);
     }
     return equal ? matched : unmatched;
+  };
+}
+
+/**
+ * `path.member.where(child = 'text')` (or `= true`, `!=`): the content's look-up of items by linkId.
+ * The member's values are tested on their JSON, and a node is made only for each value kept (and
+ * for the rare value whose child takes the general comparison). Same checks, same hand-overs, same
+ * nodes as `path.member` followed by `where()` with {@link compileMemberEqualsLiteral}'s test.
+ */
+function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+  if (receiver.type !== 'InvocationExpression' || receiver.children?.length !== 2) {
+    return undefined;
+  }
+  const memberNode = receiver.children[1]!;
+  const { name, args } =
+    invocation.type === 'FunctionInvocation' ? functionParts(invocation) : { name: undefined, args: [] };
+  if (memberNode.type !== 'MemberInvocation' || name !== 'where' || args.length !== 1) {
+    return undefined;
+  }
+  const equality = unwrap(args[0]!, ['EqualityExpression']);
+  const [left, right] = equality?.children ?? [];
+  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
+  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+    return undefined;
+  }
+  const member = memberOf(memberNode);
+  const child = memberOf(childNode);
+  if (member.typeTest || child.typeTest) {
+    return undefined;
+  }
+  const negate = equality.text === '!=';
+  const prefix = compileNode(receiver.children[0]!);
+  const key = member.steps.key;
+  return (input, scope) => {
+    const parents = prefix(input, scope);
+    let out: Collection | undefined;
+    for (const parentItem of parents) {
+      if (!readChild(parentItem, member.steps)) {
+        continue;
+      }
+      const value = foundValue;
+      const childPath = foundPath;
+      const childType = foundType;
+      let parent: Node | undefined;
+      const elements = Array.isArray(value) ? (value as unknown[]) : undefined;
+      for (let index = 0, n = elements ? elements.length : 1; index < n; index++) {
+        const element = elements ? elements[index] : value;
+        if (element === null || element === undefined) {
+          throw BAIL; // as children()
+        }
+        // makeNode()'s typing of the element, without the node
+        const resourceType = (element as { resourceType?: unknown }).resourceType;
+        if (!resourceType && childType === 'integer64') {
+          throw BAIL;
+        }
+        const path = resourceType ? (resourceType as string) : childPath || null;
+        let node: Node | undefined;
+        const make = (): Node => {
+          parent ??= parentItem instanceof Node ? parentItem : new Node(parentItem, null, null);
+          return (node ??= makeNode(element, childPath, childType, parent, key, elements ? index : null));
+        };
+        // The criterion, as compileMemberEqualsLiteral's with `$this` the element
+        let count = 0;
+        let first: unknown;
+        let firstPath: string | null = null;
+        let firstType: string | null = null;
+        let firstIndex: number | null = null;
+        if (readChildAt(element, path, child.steps)) {
+          const found = foundValue;
+          const items = Array.isArray(found) ? (found as unknown[]) : undefined;
+          for (let i = 0, m = items ? items.length : 1; i < m; i++) {
+            const item = items ? items[i] : found;
+            if (item === null || item === undefined) {
+              throw BAIL;
+            }
+            if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+              throw BAIL;
+            }
+            if (count++ === 0) {
+              first = item;
+              firstPath = foundPath;
+              firstType = foundType;
+              firstIndex = items ? i : null;
+            }
+          }
+        }
+        let kept: boolean;
+        if (count === 0) {
+          kept = false;
+        } else if (count > 1) {
+          kept = negate;
+        } else {
+          let equal: boolean;
+          if (typeof first === 'string' || typeof first === 'boolean') {
+            if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+              throw BAIL;
+            }
+            equal = first === literal;
+          } else {
+            const firstNode = makeNode(first, firstPath, firstType, make(), child.steps.key, firstIndex);
+            equal = equalItems(firstNode, literal);
+          }
+          kept = negate ? !equal : equal;
+        }
+        if (kept) {
+          (out ??= []).push(make());
+        }
+      }
+    }
+    return out ?? EMPTY;
   };
 }
 
