@@ -52,12 +52,16 @@ interface Run {
   readonly env: Record<string, unknown>;
   /** `%name` values converted once per evaluation (made on the first `%name`). */
   vars: Map<string, Collection> | undefined;
+  /** Results of the expression's focus-free sub-expressions, by slot (see {@link memoized}). */
+  memo: (Collection | undefined)[] | undefined;
+  /** How many slots the expression has. */
+  readonly slotCount: number;
 }
 
 interface Scope {
   readonly run: Run;
-  /** `$this`: undefined at the top level, where fhirpath.js uses the root. */
-  readonly self: Collection | undefined;
+  /** `$this`: at the top level the root, as fhirpath.js uses it there. */
+  readonly self: Collection;
 }
 
 /** A compiled sub-expression: the input collection and the scope in, a collection out. */
@@ -184,21 +188,26 @@ export function compileFast(
   output: FastOutput = 'plain'
 ): FastFhirPath | undefined {
   let body: Eval;
+  let slotCount = 0;
+  slots = new Map();
   try {
     const tree = parse(expression) as AstNode;
     body = compileNode(tree);
+    slotCount = slots.size;
   } catch (err) {
     if (err instanceof Unsupported) {
       return undefined;
     }
     // A syntax error: fhirpath.js reports it, in its words.
     return undefined;
+  } finally {
+    slots = undefined;
   }
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
-    const run: Run = { root, env, vars: undefined };
-    const result = body(root, { run, self: undefined });
+    const run: Run = { root, env, vars: undefined, memo: undefined, slotCount };
+    const result = body(root, { run, self: root });
     return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
   };
 }
@@ -366,9 +375,152 @@ function toPlain(result: Collection, markObjects: boolean): unknown[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Focus-free sub-expressions, evaluated once per call.
+
+/**
+ * The memo slots of the expression being compiled, by the structure of the sub-expression (equal
+ * sub-expressions share a slot); undefined outside {@link compileFast}.
+ */
+let slots: Map<string, number> | undefined;
+
+/** Sub-expressions worth a slot: operators and invocations (literals and `%name` cost nothing). */
+const MEMO_TYPES = new Set([
+  'InvocationExpression',
+  'FunctionInvocation',
+  'EqualityExpression',
+  'InequalityExpression',
+  'AndExpression',
+  'OrExpression',
+  'ImpliesExpression',
+  'XorExpression',
+  'MembershipExpression',
+  'AdditiveExpression',
+  'UnionExpression',
+]);
+
+/**
+ * A focus-free sub-expression (see {@link isFocusFree}) reads only `%variables`, `%context` and
+ * literals, which are fixed for one call: its result is the same wherever and however often it is
+ * evaluated in that call (in `where()` once per item, say), so the first evaluation is kept in the
+ * call's memo. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
+ * the same point as before, and a branch never taken is never evaluated. Results are shared, as
+ * `%variable` results already are: no closure changes a collection it is given.
+ */
+function memoized(node: AstNode): Eval {
+  const key = structureKey(node);
+  let slot = slots!.get(key);
+  if (slot === undefined) {
+    slot = slots!.size;
+    slots!.set(key, slot);
+  }
+  const index = slot;
+  const inner = compileNodeAfresh(node);
+  return (input, scope) => {
+    const run = scope.run;
+    // Made full (not holey) on the first use: most calls of most expressions never need it.
+    const memo = (run.memo ??= new Array<Collection | undefined>(run.slotCount).fill(undefined));
+    let result = memo[index];
+    if (result === undefined) {
+      result = inner(input, scope);
+      memo[index] = result;
+    }
+    return result;
+  };
+}
+
+/** The whole structure of a parse tree as text: equal keys, equal sub-expressions. */
+function structureKey(node: AstNode): string {
+  let key = `${node.type}|${node.text ?? ''}|${node.delimitedText ?? ''}|${node.atRoot ?? ''}(`;
+  for (const child of node.children ?? []) {
+    key += structureKey(child) + ',';
+  }
+  return key + ')';
+}
+
+const focusFree = new WeakMap<AstNode, boolean>();
+
+/**
+ * Whether a sub-expression's result does not depend on its input or `$this` (the focus), only on
+ * `%variables`, `%context` and literals: no member, `$this` or function at its head (they read the
+ * focus), except `iif()` whose arguments are all focus-free; operators whose operands are all
+ * focus-free; and an invocation on a focus-free receiver whose arguments cannot read the outer
+ * focus (`where()`, `select()`, `exists()`, `all()` and a received `iif()` evaluate theirs against
+ * the receiver; value parameters such as `startsWith(x)` are evaluated against `$this`, so they must
+ * be focus-free themselves). Anything not known here is not focus-free.
+ */
+function isFocusFree(node: AstNode): boolean {
+  let free = focusFree.get(node);
+  if (free === undefined) {
+    free = computeFocusFree(node);
+    focusFree.set(node, free);
+  }
+  return free;
+}
+
+function computeFocusFree(node: AstNode): boolean {
+  const children = node.children ?? [];
+  switch (node.type) {
+    case 'EntireExpression':
+    case 'TermExpression':
+    case 'InvocationTerm':
+    case 'ParenthesizedTerm':
+      return children.length === 1 && isFocusFree(children[0]!);
+    case 'LiteralTerm':
+    case 'ExternalConstantTerm':
+      return true;
+    case 'FunctionInvocation': {
+      // At the head: the function's input is the focus; only iif() does not read it.
+      const { name, args } = functionParts(node);
+      return name === 'iif' && args.every(isFocusFree);
+    }
+    case 'InvocationExpression': {
+      const [receiver, invocation] = children;
+      if (!receiver || !invocation || !isFocusFree(receiver)) {
+        return false;
+      }
+      if (invocation.type === 'MemberInvocation') {
+        return true;
+      }
+      if (invocation.type !== 'FunctionInvocation') {
+        return false;
+      }
+      const { name, args } = functionParts(invocation);
+      return RECEIVER_SCOPED.has(name ?? '') || args.every(isFocusFree);
+    }
+    case 'EqualityExpression':
+    case 'InequalityExpression':
+    case 'AndExpression':
+    case 'OrExpression':
+    case 'ImpliesExpression':
+    case 'XorExpression':
+    case 'MembershipExpression':
+    case 'AdditiveExpression':
+    case 'UnionExpression':
+      return children.length === 2 && children.every(isFocusFree);
+    default:
+      return false;
+  }
+}
+
+/** Functions whose arguments are evaluated against the receiver's items or the receiver itself. */
+const RECEIVER_SCOPED = new Set(['where', 'select', 'exists', 'all', 'iif', 'ofType']);
+
+function functionParts(invocation: AstNode): { name: string | undefined; args: AstNode[] } {
+  const [ident, params] = invocation.children?.[0]?.children ?? [];
+  return { name: ident?.text, args: params?.children ?? [] };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The compiler proper: one case per parse-tree node type.
 
 function compileNode(node: AstNode): Eval {
+  if (slots !== undefined && MEMO_TYPES.has(node.type) && isFocusFree(node)) {
+    return memoized(node);
+  }
+  return compileNodeAfresh(node);
+}
+
+function compileNodeAfresh(node: AstNode): Eval {
   const children = node.children ?? [];
   switch (node.type) {
     case 'EntireExpression':
@@ -380,6 +532,10 @@ function compileNode(node: AstNode): Eval {
       }
       return compileNode(children[0]!);
     case 'InvocationExpression': {
+      const fused = compileMemberWhere(children[0]!, children[1]!);
+      if (fused) {
+        return fused;
+      }
       const first = compileNode(children[0]!);
       const next = compileNode(children[1]!);
       return (input, scope) => next(first(input, scope), scope);
@@ -391,7 +547,7 @@ function compileNode(node: AstNode): Eval {
     case 'MemberInvocation':
       return compileMember(node);
     case 'ThisInvocation':
-      return (_input, scope) => scope.self ?? scope.run.root;
+      return (_input, scope) => scope.self;
     case 'FunctionInvocation':
       return compileFunction(children[0]!);
     case 'EqualityExpression':
@@ -420,13 +576,15 @@ function compileLiteral(term: AstNode | undefined): Eval {
   }
   const text = term.text ?? '';
   switch (term.type) {
+    // One collection per literal, shared by every evaluation: no closure changes a collection it is
+    // given (each builds its own result), as `%variable` results are shared too.
     case 'StringLiteral': {
-      const value = parseString(text);
-      return () => [value];
+      const value = [parseString(text)];
+      return () => value;
     }
     case 'BooleanLiteral': {
-      const value = text === 'true';
-      return () => [value];
+      const value = [text === 'true'];
+      return () => value;
     }
     case 'NumberLiteral': {
       // fhirpath.js makes a decimal object (parseFloat of the text), returned as this number.
@@ -434,10 +592,13 @@ function compileLiteral(term: AstNode | undefined): Eval {
       if (!Number.isFinite(value) || value !== parseFloat(text)) {
         throw new Unsupported('number literal');
       }
-      return () => [new NumberLiteral(value)];
+      const literal = [new NumberLiteral(value)];
+      return () => literal;
     }
-    case 'NullLiteral':
-      return () => [];
+    case 'NullLiteral': {
+      const empty: Collection = [];
+      return () => empty;
+    }
     default:
       throw new Unsupported(term.type);
   }
@@ -564,14 +725,44 @@ function readChild(item: Item, steps: MemberSteps): boolean {
   }
   // Items that are not nodes were typed when they entered (root, variables): these are untyped.
   const node = item instanceof Node ? item : null;
-  const data = node ? node.data : item;
+  return readChildAt(node ? node.data : item, node?.path ?? null, steps);
+}
+
+/** {@link readChild} of a value whose node (fhirpath.js path `parentPath`) is not made. */
+function readChildAt(data: unknown, parentPath: string | null, steps: MemberSteps): boolean {
   if (typeof data !== 'object' || data === null || !isPlainObject(data)) {
     throw BAIL; // a member of a primitive, or of one of fhirpath.js's own objects
   }
   const record = data as Record<string, unknown>;
-  const parentPath = node?.path ?? null;
   const step = parentPath ? steps.from(parentPath) : steps.untyped;
   const fields = step.fields;
+  const positions = step.positions;
+  if (positions !== undefined && Object.getPrototypeOf(record) === Object.prototype) {
+    // A choice element of a JSON object: the first choice (in the model's order, as the probing
+    // below) among the object's own keys. A JSON object has only own enumerable keys, and no
+    // choice's name is an Object.prototype member, so this finds what probing would.
+    let first = -1;
+    for (const name in record) {
+      const i = positions.get(name);
+      if (i !== undefined && (first < 0 || i < first) && record[name] !== undefined) {
+        first = i;
+      }
+    }
+    if (first < 0) {
+      return false;
+    }
+    if (record[step.extensionFields[first]!] !== undefined) {
+      throw BAIL;
+    }
+    const value = record[fields[first]!];
+    if (value === null) {
+      return false;
+    }
+    foundValue = value;
+    foundPath = step.paths[first]!;
+    foundType = step.types[first]!;
+    return true;
+  }
   for (let i = 0; i < fields.length; i++) {
     const value = record[fields[i]!];
     const extension = record[step.extensionFields[i]!];
@@ -617,20 +808,31 @@ function children(item: Item, steps: MemberSteps, out: Collection): void {
 // ---------------------------------------------------------------------------------------------
 // Functions.
 
-/** An argument evaluated per item with `$this` set to it (fhirpath.js's "Expr" parameters). */
-function perItem(arg: Eval): (item: Item, scope: Scope) => Collection {
+/**
+ * The scope of an argument evaluated per item (fhirpath.js's "Expr" parameters): `$this` is one item
+ * at a time. Made once per call of `where()`, `select()`, `exists()` or `all()` and refilled for each
+ * item: what the argument returns is read before the next item (kept, counted, tested or copied into
+ * the result), and no closure keeps a collection it is given, so no result outlives its item.
+ */
+interface ItemScope extends Scope {
+  readonly self: [Item];
+}
+
+function itemScope(scope: Scope): ItemScope {
+  return { run: scope.run, self: [undefined] };
+}
+
+/** The argument's result for one item, in a scope from {@link itemScope}. */
+function perItem(arg: Eval): (item: Item, scope: ItemScope) => Collection {
   return (item, scope) => {
-    const self = [item];
-    return arg(self, { run: scope.run, self });
+    scope.self[0] = item;
+    return arg(scope.self, scope);
   };
 }
 
 /** An argument evaluated once against `$this` (or the root), as fhirpath.js evaluates value parameters. */
 function atThis(arg: Eval): (scope: Scope) => Collection {
-  return (scope) => {
-    const self = scope.self ?? scope.run.root;
-    return arg(self, { run: scope.run, self });
-  };
+  return (scope) => arg(scope.self, scope);
 }
 
 /** A value parameter that must be one string (fhirpath.js's "String" parameters), else fhirpath.js decides. */
@@ -654,9 +856,9 @@ function compileFunction(functn: AstNode): Eval {
   const compiled = (): Eval[] => args.map(compileNode);
   switch (`${name}/${arity}`) {
     case 'exists/0':
-      return (input) => [input.length > 0];
+      return (input) => (input.length > 0 ? TRUE : FALSE);
     case 'empty/0':
-      return (input) => [input.length === 0];
+      return (input) => (input.length === 0 ? TRUE : FALSE);
     case 'count/0':
       return (input) => [input.length];
     case 'distinct/0':
@@ -666,23 +868,48 @@ function compileFunction(functn: AstNode): Eval {
     case 'not/0':
       return (input) => {
         const value = toBoolean(input);
-        return value === undefined ? [] : [!value];
+        return value === undefined ? EMPTY : value ? FALSE : TRUE;
       };
     case 'where/1': {
       const criterion = perItem(compiled()[0]!);
-      return (input, scope) => input.filter((item) => keeps(criterion(item, scope)));
+      return (input, scope) => {
+        if (input.length === 0) {
+          return EMPTY;
+        }
+        const inner = itemScope(scope);
+        const kept: Collection = [];
+        for (const item of input) {
+          if (keeps(criterion(item, inner))) {
+            kept.push(item);
+          }
+        }
+        return kept;
+      };
     }
     case 'exists/1': {
       const criterion = perItem(compiled()[0]!);
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
-      return (input, scope) => [input.filter((item) => keeps(criterion(item, scope))).length > 0];
+      return (input, scope) => {
+        if (input.length === 0) {
+          return FALSE;
+        }
+        const inner = itemScope(scope);
+        let found = false;
+        for (const item of input) {
+          if (keeps(criterion(item, inner))) {
+            found = true;
+          }
+        }
+        return found ? TRUE : FALSE;
+      };
     }
     case 'all/1': {
       const criterion = perItem(compiled()[0]!);
       // fhirpath.js stops at the first item whose criterion is not a single true.
       return (input, scope) => {
+        const inner = itemScope(scope);
         for (const item of input) {
-          const result = criterion(item, scope);
+          const result = criterion(item, inner);
           if (result.length !== 1 || valueOf(result[0]) !== true) {
             return [false];
           }
@@ -710,7 +937,17 @@ function compileFunction(functn: AstNode): Eval {
       return (input) => htmlChecks(input);
     case 'select/1': {
       const projection = perItem(compiled()[0]!);
-      return (input, scope) => input.flatMap((item) => projection(item, scope));
+      return (input, scope) => {
+        const inner = itemScope(scope);
+        const out: Collection = [];
+        for (const item of input) {
+          const projected = projection(item, inner);
+          for (let i = 0; i < projected.length; i++) {
+            out.push(projected[i]);
+          }
+        }
+        return out;
+      };
     }
     case 'iif/2':
     case 'iif/3': {
@@ -817,6 +1054,12 @@ function compileMatches(arg: AstNode, compiledArg: Eval): Eval {
     const text = singleString(input);
     return text === undefined ? [] : [regex.test(text)];
   };
+}
+
+/** The value of a boolean literal argument, else undefined. */
+function booleanLiteral(arg: AstNode): boolean | undefined {
+  const literal = unwrap(arg, ['TermExpression', 'LiteralTerm', 'BooleanLiteral']);
+  return literal === undefined ? undefined : literal.text === 'true';
 }
 
 /** The text of a string literal argument (`'…'` without escapes), else undefined. */
@@ -1013,15 +1256,15 @@ function isDateNode(item: Item): boolean {
 }
 
 function compileEquality(node: AstNode): Eval {
-  const [left, right] = operands(node);
   const negate = node.text === '!=';
   if (node.text !== '=' && !negate) {
     throw new Unsupported(`operator ${node.text}`);
   }
-  const memberEqualsText = compileMemberEqualsText(node, negate);
-  if (memberEqualsText) {
-    return memberEqualsText;
+  const memberEqualsLiteral = compileMemberEqualsLiteral(node, negate);
+  if (memberEqualsLiteral) {
+    return memberEqualsLiteral;
   }
+  const [left, right] = operands(node);
   return (_input, scope) => {
     const a = left(scope);
     const b = right(scope);
@@ -1037,22 +1280,36 @@ function compileEquality(node: AstNode): Eval {
 }
 
 /**
- * `member = 'text'` (and `!=`), the content's most frequent criterion (`linkId = '…'` in `where()`):
- * the general equality on the same values, without a node or a collection per operand. A child that
- * is not a string takes the general path's item comparison; anything that path hands over, this does.
+ * `path.member = 'text'` or `= true` (and `!=`), the content's most frequent criteria
+ * (`linkId = '…'`, `answer.value = true` in `where()`): the general equality on the same values,
+ * without a node or a collection for the last member's values or the literal. The receiver (`path`,
+ * if any) is evaluated as in the general path; a last child that is not a string or boolean takes
+ * the general path's item comparison; anything that path hands over, this does.
  */
-function compileMemberEqualsText(node: AstNode, negate: boolean): Eval | undefined {
+function compileMemberEqualsLiteral(node: AstNode, negate: boolean): Eval | undefined {
   const [left, right] = node.children ?? [];
-  const member = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
-  const literal = right && stringLiteral(right);
-  if (!member || literal === undefined) {
+  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
+  if (!left || literal === undefined) {
+    return undefined;
+  }
+  let member = unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  let receiver: Eval | undefined;
+  if (!member && left.type === 'InvocationExpression' && left.children?.length === 2) {
+    const last = left.children[1]!;
+    if (last.type === 'MemberInvocation') {
+      member = last;
+      receiver = compileNode(left.children[0]!);
+    }
+  }
+  if (!member) {
     return undefined;
   }
   const { steps, typeTest } = memberOf(member);
-  const text = literal;
+  const matched = negate ? FALSE : TRUE;
+  const unmatched = negate ? TRUE : FALSE;
   return (_input, scope) => {
     // fhirpath.js evaluates both operands against `$this` (or the root).
-    const self = scope.self ?? scope.run.root;
+    const self = receiver ? receiver(scope.self, scope) : scope.self;
     let count = 0;
     // The first child, kept to compare when it is the only one (else the lengths differ).
     let first: unknown;
@@ -1087,24 +1344,141 @@ function compileMemberEqualsText(node: AstNode, negate: boolean): Eval | undefin
       }
     }
     if (count === 0) {
-      return [];
+      return EMPTY;
     }
-    let equal = false;
-    if (count === 1) {
-      if (typeof first === 'string') {
-        // equalItems() for a string child: a date is handed over, any other string compares.
-        if (firstPath !== null && DATE_TYPES.has(firstPath)) {
-          throw BAIL;
-        }
-        equal = first === text;
-      } else {
-        const parent = firstParent instanceof Node ? firstParent : new Node(firstParent, null, null);
-        equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), text);
+    if (count > 1) {
+      return unmatched; // the lengths differ
+    }
+    let equal: boolean;
+    if (typeof first === 'string' || typeof first === 'boolean') {
+      // equalItems() for a string or boolean child: a date is handed over, any other compares.
+      if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+        throw BAIL;
       }
+      equal = first === literal;
+    } else {
+      const parent = firstParent instanceof Node ? firstParent : new Node(firstParent, null, null);
+      equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), literal);
     }
-    return [negate ? !equal : equal];
+    return equal ? matched : unmatched;
   };
 }
+
+/**
+ * `path.member.where(child = 'text')` (or `= true`, `!=`): the content's look-up of items by linkId.
+ * The member's values are tested on their JSON, and a node is made only for each value kept (and
+ * for the rare value whose child takes the general comparison). Same checks, same hand-overs, same
+ * nodes as `path.member` followed by `where()` with {@link compileMemberEqualsLiteral}'s test.
+ */
+function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+  if (receiver.type !== 'InvocationExpression' || receiver.children?.length !== 2) {
+    return undefined;
+  }
+  const memberNode = receiver.children[1]!;
+  const { name, args } =
+    invocation.type === 'FunctionInvocation' ? functionParts(invocation) : { name: undefined, args: [] };
+  if (memberNode.type !== 'MemberInvocation' || name !== 'where' || args.length !== 1) {
+    return undefined;
+  }
+  const equality = unwrap(args[0]!, ['EqualityExpression']);
+  const [left, right] = equality?.children ?? [];
+  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
+  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+    return undefined;
+  }
+  const member = memberOf(memberNode);
+  const child = memberOf(childNode);
+  if (member.typeTest || child.typeTest) {
+    return undefined;
+  }
+  const negate = equality.text === '!=';
+  const prefix = compileNode(receiver.children[0]!);
+  const key = member.steps.key;
+  return (input, scope) => {
+    const parents = prefix(input, scope);
+    let out: Collection | undefined;
+    for (const parentItem of parents) {
+      if (!readChild(parentItem, member.steps)) {
+        continue;
+      }
+      const value = foundValue;
+      const childPath = foundPath;
+      const childType = foundType;
+      let parent: Node | undefined;
+      const elements = Array.isArray(value) ? (value as unknown[]) : undefined;
+      for (let index = 0, n = elements ? elements.length : 1; index < n; index++) {
+        const element = elements ? elements[index] : value;
+        if (element === null || element === undefined) {
+          throw BAIL; // as children()
+        }
+        // makeNode()'s typing of the element, without the node
+        const resourceType = (element as { resourceType?: unknown }).resourceType;
+        if (!resourceType && childType === 'integer64') {
+          throw BAIL;
+        }
+        const path = resourceType ? (resourceType as string) : childPath || null;
+        let node: Node | undefined;
+        const make = (): Node => {
+          parent ??= parentItem instanceof Node ? parentItem : new Node(parentItem, null, null);
+          return (node ??= makeNode(element, childPath, childType, parent, key, elements ? index : null));
+        };
+        // The criterion, as compileMemberEqualsLiteral's with `$this` the element
+        let count = 0;
+        let first: unknown;
+        let firstPath: string | null = null;
+        let firstType: string | null = null;
+        let firstIndex: number | null = null;
+        if (readChildAt(element, path, child.steps)) {
+          const found = foundValue;
+          const items = Array.isArray(found) ? (found as unknown[]) : undefined;
+          for (let i = 0, m = items ? items.length : 1; i < m; i++) {
+            const item = items ? items[i] : found;
+            if (item === null || item === undefined) {
+              throw BAIL;
+            }
+            if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+              throw BAIL;
+            }
+            if (count++ === 0) {
+              first = item;
+              firstPath = foundPath;
+              firstType = foundType;
+              firstIndex = items ? i : null;
+            }
+          }
+        }
+        let kept: boolean;
+        if (count === 0) {
+          kept = false;
+        } else if (count > 1) {
+          kept = negate;
+        } else {
+          let equal: boolean;
+          if (typeof first === 'string' || typeof first === 'boolean') {
+            if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+              throw BAIL;
+            }
+            equal = first === literal;
+          } else {
+            const firstNode = makeNode(first, firstPath, firstType, make(), child.steps.key, firstIndex);
+            equal = equalItems(firstNode, literal);
+          }
+          kept = negate ? !equal : equal;
+        }
+        if (kept) {
+          (out ??= []).push(make());
+        }
+      }
+    }
+    return out ?? EMPTY;
+  };
+}
+
+/** Shared results (no closure changes a collection it is given). */
+const TRUE: Collection = [true];
+const FALSE: Collection = [false];
+const EMPTY: Collection = [];
 
 /** The node under a chain of single-child wrappers of the given types, else undefined. */
 function unwrap(node: AstNode, types: readonly string[]): AstNode | undefined {
@@ -1269,5 +1643,6 @@ function compileAdditive(node: AstNode): Eval {
  */
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
-  return proto === null || Object.getPrototypeOf(proto) === null;
+  // This realm's Object.prototype first: JSON.parse's objects, the common case.
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 }

@@ -25,6 +25,12 @@ export interface ChildStep {
   readonly paths: readonly (string | null)[];
   /** fhirpath.js's `fhirNodeDataType` of a child found in `fields[i]`. */
   readonly types: readonly (string | null)[];
+  /**
+   * For a choice element (more than one field): each field and `_field` name to its position `i`, so
+   * that a step can look at the few keys an object has instead of probing every choice type's two
+   * names (an R4 `value[x]` has up to 50).
+   */
+  readonly positions: ReadonlyMap<string, number> | undefined;
 }
 
 /**
@@ -41,7 +47,13 @@ export class MemberSteps {
   private readonly byParent = new Map<string, ChildStep>();
 
   constructor(readonly key: string) {
-    this.untyped = { fields: [key], extensionFields: [`_${key}`], paths: [null], types: [null] };
+    this.untyped = {
+      fields: [key],
+      extensionFields: [`_${key}`],
+      paths: [null],
+      types: [null],
+      positions: undefined,
+    };
   }
 
   /** The last parent path asked for and its step: a member mostly meets one parent type. */
@@ -74,15 +86,25 @@ export function childStep(parentPath: string, key: string): ChildStep {
   if (choices) {
     const fields = choices.map((suffix) => key + suffix);
     const typed = choices.map((suffix) => typing(path + suffix));
+    const extensionFields = fields.map((field) => `_${field}`);
+    const positions = new Map<string, number>();
+    fields.forEach((field, i) => positions.set(field, i).set(extensionFields[i]!, i));
     return {
       fields,
-      extensionFields: fields.map((field) => `_${field}`),
+      extensionFields,
       paths: typed.map((t) => t.path),
       types: typed.map((t) => t.type),
+      positions: fields.length > 1 ? positions : undefined,
     };
   }
   const typed = typing(key === 'extension' ? 'Extension' : path);
-  return { fields: [key], extensionFields: [`_${key}`], paths: [typed.path], types: [typed.type] };
+  return {
+    fields: [key],
+    extensionFields: [`_${key}`],
+    paths: [typed.path],
+    types: [typed.type],
+    positions: undefined,
+  };
 }
 
 function typing(path: string): { path: string; type: string | null } {
