@@ -215,7 +215,7 @@ export class Walk {
       if (key === 'resourceType') {
         continue;
       }
-      let found = lastSeen[count];
+      let found: KeyPlan | undefined = lastSeen[count];
       if (found === undefined || found.key !== key) {
         found = plan.keys.get(key);
         if (!found) {
