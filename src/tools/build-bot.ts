@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { BOT_RUNTIME_MODULES } from '../bot/runtime';
+import { BASE85_DECODER_SOURCE, encodeBase85 } from './base85';
 import { REPO_ROOT } from './paths';
 
 /** Where `npm run build:bot` writes the bundle. */
@@ -137,8 +138,8 @@ const JSON_STORE = 're-fhir:compressed-json';
 
 /**
  * JSON is three quarters of the bundle (1.5 MB of 2 MB) and compresses about twelvefold with
- * brotli, so every imported JSON file becomes a lookup in ONE brotli-compressed, base64-encoded
- * store (one stream compresses far better than 80 small ones). The store is inflated and parsed
+ * brotli, so every imported JSON file becomes a lookup in ONE brotli-compressed, base-85-encoded
+ * store (base85.ts) (one stream compresses far better than 80 small ones). The store is inflated and parsed
  * once, when the bundle loads (node:zlib, which both Medplum runtimes provide), and each import
  * gets the very value the plain JSON import would give.
  */
@@ -158,12 +159,14 @@ function compressedJson(files: readonly string[]): Plugin {
         }
         const packed = brotliCompressSync(Buffer.from(JSON.stringify(all), 'utf8'), {
           params: { [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY },
-        }).toString('base64');
+        });
         return {
           loader: 'js',
           contents: [
             'const { brotliDecompressSync } = require("node:zlib");',
-            `const all = JSON.parse(brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8"));`,
+            BASE85_DECODER_SOURCE,
+            `const packed = decodeBase85(${JSON.stringify(encodeBase85(packed))}, ${packed.length});`,
+            'const all = JSON.parse(brotliDecompressSync(packed).toString("utf8"));',
             'module.exports = (file) => all[file];',
           ].join('\n'),
         };
