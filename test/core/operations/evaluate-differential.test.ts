@@ -16,7 +16,7 @@ import { evaluateResponse as oracleEvaluate } from './oracle/evaluate';
  * byte for byte (Bundle, completed response, Conditions, CarePlan, issues), or the same error.
  */
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 40);
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 20);
 const EXAMPLES = join(__dirname, '../../../profiles/examples');
 
 type Outcome = { ok: string } | { error: string };

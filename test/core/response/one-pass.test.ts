@@ -105,7 +105,7 @@ describe('one calculation pass when it is provably the fixed point', () => {
         );
         expectSameValidation(qr, INTAKE);
       }),
-      { numRuns: 150 }
+      { numRuns: 80 }
     );
   });
 
@@ -392,7 +392,7 @@ describe('generated Questionnaires and responses', () => {
         expect(JSON.stringify(calculateResponse(qr, q, { clock }))).toBe(JSON.stringify(inPasses(qr, q)));
         expectSameValidation(qr, q);
       }),
-      { numRuns: 400 }
+      { numRuns: 200 }
     );
     // About 5 % take the shortcut (mean 20 of 400): 5 is far below any seed's count, never flaky.
     expect(taken).toBeGreaterThan(5);

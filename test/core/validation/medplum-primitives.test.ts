@@ -94,7 +94,7 @@ describe('Medplum primitive checks', () => {
         expect(primitivePlan('uri')!.test(s)).toBe(tokenVerdict);
         expect(primitivePlan('canonical')!.test(s)).toBe(tokenVerdict);
       }),
-      { numRuns: 5000 }
+      { numRuns: 2500 }
     );
   });
 
@@ -106,7 +106,7 @@ describe('Medplum primitive checks', () => {
         expect(plan.test(v)).toBe(medplumVerdict(type, v));
         expect(primitiveIsClean(v, plan)).toBe(medplumVerdict(type, v));
       }),
-      { numRuns: 20000 }
+      { numRuns: 8000 }
     );
   });
 
@@ -160,7 +160,7 @@ describe('Medplum primitive checks', () => {
           expect([type, v, primitivePlan(type)!.test(v)]).toEqual([type, v, verdict]);
         }
       }),
-      { numRuns: 3000 }
+      { numRuns: 1500 }
     );
     expect(rejected).toBeGreaterThan(100);
   });

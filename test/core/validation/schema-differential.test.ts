@@ -129,7 +129,7 @@ describe('schema tier: the yes/no check before ajv', () => {
           expectSame(mutate(seed, edits));
         }
       ),
-      { numRuns: 600 }
+      { numRuns: 300 }
     );
   });
 
@@ -202,7 +202,7 @@ describe('schema tier: the yes/no check before ajv', () => {
           expectSame({ ...members, resourceType });
         }
       ),
-      { numRuns: 400 }
+      { numRuns: 200 }
     );
   });
 
