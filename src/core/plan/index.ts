@@ -9,7 +9,7 @@ export type { PathSegment } from './element-path';
 export type { ApplyEnvironment } from './environment';
 export { FHIRPATH_LANGUAGE, VARIABLE_EXTENSION } from './expression';
 export { applyPlanDefinition, APPLICABILITY_BEHAVIOR_EXTENSION } from './plan-definition';
-export { containedCarePlan, liftedEntries } from './shapes';
+export { containedCarePlan, liftedEntries, movedEntries } from './shapes';
 export type {
   ActionTrace,
   ApplyDeps,
