@@ -87,6 +87,8 @@ export interface KeyPlan {
 /** A profile element below a child (`code.coding`), with its position in the schema. */
 export interface NestedPlan {
   readonly key: string;
+  /** The key split at `.` (as Medplum's navigation splits it). */
+  readonly steps: readonly string[];
   readonly element: InternalSchemaElement;
   readonly index: number;
   readonly constraints: readonly ConstraintPlan[];
@@ -142,6 +144,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
     if (elementKey.includes('.')) {
       nested.push({
         key: elementKey,
+        steps: elementKey.split('.'),
         element,
         index,
         constraints: constraintPlans(element.constraints),

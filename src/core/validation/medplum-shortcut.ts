@@ -15,6 +15,8 @@ import {
 } from '@medplum/core';
 import type { ConstraintPlan, KeyPlan, NestedPlan, SchemaPlan } from './medplum-plan';
 import { atomOfPlan, planOf } from './medplum-plan';
+import type { NestedValues } from './medplum-nested';
+import { nestedProperty } from './medplum-nested';
 import { primitivePlan } from './medplum-primitives';
 
 // Bound once: a call through the package's export getters costs more than these calls themselves.
@@ -120,7 +122,8 @@ interface SharedCrawl {
   /** The path pieces below the root: `.key`, and the array index if any. */
   readonly key: string | number;
   readonly index: string | number | undefined;
-  readonly warnings: readonly OperationOutcomeIssue[];
+  /** The crawl's reference warnings, as text and path (each pass gets issues of its own). */
+  readonly warnings: readonly (readonly [text: string, path: string])[];
 }
 
 let specialisedChecks = true;
@@ -150,6 +153,8 @@ export type PropertyCheck = (walk: Walk, raw: unknown) => boolean;
 export class Walk {
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
+  /** The text and path of each warning, in the same order. */
+  private readonly warningParts: [text: string, path: string][] = [];
   /** Where the base pass records its clean crawls of the root's children. */
   recording: Map<object, SharedCrawl | null> | undefined;
   /** The base pass's crawls, for the profile pass. */
@@ -415,14 +420,14 @@ export class Walk {
         shared.key === key &&
         shared.index === index
       ) {
-        for (const w of shared.warnings) {
-          this.warnings.push(structuredClone(w));
+        for (const [text, path] of shared.warnings) {
+          this.warn(text, path);
         }
         return true;
       }
       return this.objectIsClean(record, type, plan);
     }
-    const start = this.warnings.length;
+    const start = this.warningParts.length;
     const reads = this.rootReads;
     const clean = this.objectIsClean(record, type, plan);
     const recording = this.recording!;
@@ -430,7 +435,7 @@ export class Walk {
     recording.set(
       record,
       clean && this.rootReads === reads && !recording.has(record)
-        ? { type, plan, key, index, warnings: this.warnings.slice(start) }
+        ? { type, plan, key, index, warnings: this.warningParts.slice(start) }
         : null
     );
     return clean;
@@ -442,7 +447,8 @@ export class Walk {
    */
   private nestedIsClean(record: Record<string, unknown>, type: string, nested: NestedPlan): boolean {
     const object: TypedValueWithPath = { type, value: record, path: this.pathText() };
-    const groups = getNestedProperty(object, nested.key, { withPath: true });
+    const groups = (nestedProperty(object, nested.steps, true) ??
+      getNestedProperty(object, nested.key, { withPath: true })) as PropertyValues[];
     if (!this.visitGroups(groups, nested)) {
       return false;
     }
@@ -555,14 +561,13 @@ export class Walk {
     if (!resourceType || references.any || references.types.has(resourceType)) {
       return;
     }
-    this.warnings.push(
-      createOperationOutcomeIssue(
-        'warning',
-        'structure',
-        `Invalid reference: got "${resourceType}", expected "${references.expected}"`,
-        this.pathText()
-      )
-    );
+    this.warn(`Invalid reference: got "${resourceType}", expected "${references.expected}"`, this.pathText());
+  }
+
+  /** Adds Medplum's reference warning (its only kind), keeping its parts for a shared crawl. */
+  private warn(text: string, path: string): void {
+    this.warnings.push(createOperationOutcomeIssue('warning', 'structure', text, path));
+    this.warningParts.push([text, path]);
   }
 
   /** The current path as Medplum writes it (`Observation.code.coding[0]`). */
@@ -585,7 +590,7 @@ function slicesHold(element: InternalSchemaElement, values: readonly TypedValue[
   for (const value of values) {
     const at = slicing.slices.findIndex((s) =>
       slicing.discriminator.every((d) =>
-        arrayify(getNestedProperty(value, d.path))?.some((v) => matchDiscriminant(v, d, s))
+        arrayify(discriminatorValues(value, d.path))?.some((v) => matchDiscriminant(v, d, s))
       )
     );
     if (at >= 0) {
@@ -594,6 +599,20 @@ function slicesHold(element: InternalSchemaElement, values: readonly TypedValue[
   }
   return slicing.slices.every((slice, i) => counts[i]! >= slice.min && counts[i]! <= slice.max);
 }
+
+/** Medplum's `getNestedProperty(value, path)` for a discriminator, read directly when certain. */
+function discriminatorValues(value: TypedValue, path: string): NestedValues {
+  let steps = discriminatorSteps.get(path);
+  if (steps === undefined) {
+    steps = path.split('.');
+    if (discriminatorSteps.size < 256) {
+      discriminatorSteps.set(path, steps); // Bounded: paths come from profiles, possibly a caller's.
+    }
+  }
+  return nestedProperty(value, steps, false) ?? getNestedProperty(value, path);
+}
+
+const discriminatorSteps = new Map<string, string[]>();
 
 /** A non-empty object (not an array, not null): Medplum's test of a complex value. */
 function objectIsPresent(v: unknown): boolean {

@@ -403,14 +403,9 @@ describe('the Medplum shortcut', () => {
     const crawls = new SharedCrawls();
     const alone = quickProfile(resource, profile)!;
     jointPasses(resource, profile, crawls);
-    const doctored: OperationOutcomeIssue = {
-      severity: 'warning',
-      code: 'informational',
-      diagnostics: 'shared',
-    };
     for (const [value, crawl] of crawls.byValue) {
       if (crawl) {
-        crawls.byValue.set(value, { ...crawl, warnings: [doctored] });
+        crawls.byValue.set(value, { ...crawl, warnings: [['shared', 'Doctored.path']] });
       }
     }
     const key = profileSchemaKey(profile);
@@ -418,7 +413,7 @@ describe('the Medplum shortcut', () => {
       crawls,
       role: 'reuse',
     });
-    expect(reused!.filter((i) => i.diagnostics === 'shared').length).toBeGreaterThan(0);
+    expect(reused!.filter((i) => i.details?.text === 'shared').length).toBeGreaterThan(0);
     expect(reused!.length).toBeGreaterThan(alone.length);
     // Another resource (even an equal copy) does not reuse them.
     const copy = structuredClone(resource);
