@@ -82,6 +82,8 @@ export interface KeyPlan {
   readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined };
   /** The walk's check of this key's value, specialised to this plan, built on first use. */
   check: PropertyCheck | undefined;
+  /** The check reads no path (a type test: it cannot warn), so the walk keeps none for it. */
+  pathless: boolean;
 }
 
 /** A profile element below a child (`code.coding`), with its position in the schema. */
@@ -194,6 +196,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
         slicing: element.slicing,
         child: { schema: undefined, plan: undefined },
         check: undefined,
+        pathless: false,
       });
     }
   });

@@ -1,15 +1,15 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { InternalSchemaElement, InternalTypeSchema, TypedValue } from '@medplum/core';
 import {
-  arrayify,
-  createOperationOutcomeIssue,
-  deepEquals,
-  deepIncludes,
+  arrayify as medplumArrayify,
+  createOperationOutcomeIssue as medplumCreateIssue,
+  deepEquals as medplumDeepEquals,
+  deepIncludes as medplumDeepIncludes,
   getDataType as medplumGetDataType,
-  getNestedProperty,
-  isPrimitiveType,
+  getNestedProperty as medplumGetNestedProperty,
+  isPrimitiveType as medplumIsPrimitiveType,
   isResource as medplumIsResource,
-  matchDiscriminant,
+  matchDiscriminant as medplumMatchDiscriminant,
   toTypedValue,
   UCUM,
 } from '@medplum/core';
@@ -22,6 +22,13 @@ import { primitivePlan } from './medplum-primitives';
 // Bound once: a call through the package's export getters costs more than these calls themselves.
 const isResource = medplumIsResource;
 const getDataType = medplumGetDataType;
+const arrayify = medplumArrayify;
+const createOperationOutcomeIssue = medplumCreateIssue;
+const deepEquals = medplumDeepEquals;
+const deepIncludes = medplumDeepIncludes;
+const getNestedProperty = medplumGetNestedProperty;
+const isPrimitiveType = medplumIsPrimitiveType;
+const matchDiscriminant = medplumMatchDiscriminant;
 
 /**
  * The issues Medplum's validator (`validateResource`, `validateTypedValue`) reports for a value,
@@ -204,15 +211,21 @@ export class Walk {
     ) {
       return false;
     }
+    // for...in lists inherited keys too: only an object whose prototype adds none skips the test.
+    const proto = Object.getPrototypeOf(record) as unknown;
+    const ownOnly = proto === null || (proto === Object.prototype && this.plainPrototype);
+    if (this.depth > 0 && plan.nested.length === 0 && this.specialised) {
+      const inOrder = this.keysInOrderAreClean(record, plan, isResourceValue, ownOnly);
+      if (inOrder !== undefined) {
+        return inOrder;
+      }
+    }
     // The elements present, in schema order (Medplum's visiting order, which orders its warnings).
     const present = (this.presentAt[this.depth] ??= []);
     const values = (this.valuesAt[this.depth] ??= []);
     let count = 0;
     let required = 0;
     const lastSeen = plan.lastSeen;
-    // for...in lists inherited keys too: only an object whose prototype adds none skips the test.
-    const proto = Object.getPrototypeOf(record) as unknown;
-    const ownOnly = proto === null || (proto === Object.prototype && this.plainPrototype);
     for (const key in record) {
       if (!ownOnly && !Object.hasOwn(record, key)) {
         return false; // an inherited key, which Medplum's reading of the object may see: left to it
@@ -264,10 +277,24 @@ export class Walk {
           return false;
         }
       }
+      if (!this.specialised) {
+        this.path.push(found.dotKey);
+        const clean = this.propertyIsClean(values[i], found);
+        this.path.pop();
+        if (!clean) {
+          return false;
+        }
+        continue;
+      }
+      const check = (found.check ??= compileCheck(found));
+      if (found.pathless) {
+        if (!check(this, values[i])) {
+          return false; // A type test: no warning, so no path.
+        }
+        continue;
+      }
       this.path.push(found.dotKey);
-      const clean = this.specialised
-        ? (found.check ??= compileCheck(found))(this, values[i])
-        : this.propertyIsClean(values[i], found);
+      const clean = check(this, values[i]);
       this.path.pop();
       if (!clean) {
         return false;
@@ -280,10 +307,94 @@ export class Walk {
     }
     this.depth--;
     if (entered) {
-      this.resources.pop();
-      this.typedResources.length = Math.min(this.typedResources.length, this.resources.length);
+      this.leave();
     }
     return true;
+  }
+
+  /**
+   * {@link objectIsClean} in one loop for an object whose keys come in schema order (the usual
+   * case), below the root and for a plan without nested elements: each key is checked as it is
+   * met, so the order of checks and warnings is Medplum's. At the first key out of schema order
+   * (or a second key of one choice element) it undoes what it did (warnings, depth, resource) and
+   * returns undefined for the general loop, which sorts the keys first. The checks already made
+   * change nothing else that matters: a crawl below the root is not recorded for sharing (only the
+   * root's children are), and a constraint reading `%resource` counts the same when run again.
+   */
+  private keysInOrderAreClean(
+    record: Record<string, unknown>,
+    plan: SchemaPlan,
+    isResourceValue: boolean,
+    ownOnly: boolean
+  ): boolean | undefined {
+    const entered = isResourceValue && record !== this.root.value;
+    if (entered) {
+      this.resources.push(record);
+    }
+    const warned = this.warnings.length;
+    const lastSeen = plan.lastSeen;
+    let count = 0;
+    let required = 0;
+    let last = -1;
+    this.depth++;
+    for (const key in record) {
+      if (!ownOnly && !Object.hasOwn(record, key)) {
+        return false; // an inherited key, which Medplum's reading of the object may see: left to it
+      }
+      if (key === 'resourceType') {
+        continue;
+      }
+      let found: KeyPlan | undefined = lastSeen[count];
+      if (found === undefined || found.key !== key) {
+        found = plan.keys.get(key);
+        if (!found) {
+          return false;
+        }
+        lastSeen[count] = found;
+      }
+      count++;
+      if (found.index <= last) {
+        this.depth--;
+        if (entered) {
+          this.leave();
+        }
+        this.warnings.length = warned;
+        this.warningParts.length = warned;
+        return undefined;
+      }
+      last = found.index;
+      if (found.required) {
+        required++;
+      }
+      const value = found.readKey === key ? record[key] : record[found.readKey];
+      const check = (found.check ??= compileCheck(found));
+      if (found.pathless) {
+        if (!check(this, value)) {
+          return false;
+        }
+        continue;
+      }
+      this.path.push(found.dotKey);
+      const clean = check(this, value);
+      this.path.pop();
+      if (!clean) {
+        return false;
+      }
+    }
+    if (required < plan.required) {
+      return false;
+    }
+    this.depth--;
+    if (entered) {
+      this.leave();
+    }
+    return true;
+  }
+
+  /** Leaves the innermost resource entered. */
+  private leave(): void {
+    this.resources.pop();
+    this.typedResources.length = Math.min(this.typedResources.length, this.resources.length);
   }
 
   /**
@@ -639,6 +750,7 @@ const never: PropertyCheck = () => false;
 function compileCheck(found: KeyPlan): PropertyCheck {
   const type = found.type;
   if (type === undefined) {
+    found.pathless = true;
     return never;
   }
   if (found.dynamic || found.patterned || found.slicing) {
@@ -649,10 +761,12 @@ function compileCheck(found: KeyPlan): PropertyCheck {
   const test = primitive && found.constraints.length === 0 ? primitive.test : undefined;
   if (!found.isArray) {
     if (1 < min || 1 > max) {
+      found.pathless = true;
       return never;
     }
     if (test) {
       // Fails undefined and arrays too: they are never of a primitive's JSON type.
+      found.pathless = true;
       return (_walk, raw) => test(raw);
     }
     if (primitive) {
@@ -665,6 +779,7 @@ function compileCheck(found: KeyPlan): PropertyCheck {
       walk.complexIsCrawled(raw, type, found);
   }
   if (test) {
+    found.pathless = true;
     return (_walk, raw) => {
       if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
         return false;

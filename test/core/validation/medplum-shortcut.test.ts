@@ -10,7 +10,7 @@ import {
   validateResource,
   validateTypedValue,
 } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { CarePlan, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { evaluateResponse } from '../../../src/core/operations/evaluate';
 import { collectResourceTypes, isIndexed } from '../../../src/core/validation/definitions';
 import { createMedplumTier, PROFILES_KEPT, profileSchemaKey } from '../../../src/core/validation/medplum';
@@ -395,6 +395,59 @@ describe('the Medplum shortcut', () => {
     );
     expect(answered).toBeGreaterThan(golden.length);
     expect(compared).toBeGreaterThan(golden.length + 500);
+  });
+
+  test('keys in any order (the one-loop check falls back to sorting): the same issues, and still answered', () => {
+    // The golden resources' objects with their keys permuted at every depth: Medplum reports in
+    // schema order, so the issues must not change, and the shortcut must still answer.
+    const permuted = (value: unknown, next: () => number): unknown => {
+      if (Array.isArray(value)) {
+        return value.map((v) => permuted(v, next));
+      }
+      if (typeof value !== 'object' || value === null) {
+        return value;
+      }
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i > 0; i--) {
+        const j = next() % (i + 1);
+        [entries[i], entries[j]] = [entries[j]!, entries[i]!];
+      }
+      return Object.fromEntries(entries.map(([k, v]) => [k, permuted(v, next)]));
+    };
+    const run = (resource: Resource, profile: StructureDefinition | undefined): unknown => [
+      quickBase(resource),
+      profile && quickProfile(resource, profile),
+      profile && jointPasses(resource, profile),
+    ];
+    fc.assert(
+      fc.property(fc.constantFrom(...golden), fc.integer({ min: 1, max: 2 ** 30 }), (resource, seed) => {
+        let state = seed;
+        const shuffled = permuted(resource, () => (state = (state * 48271) % 2147483647)) as Resource;
+        for (const profile of [undefined, ...claimed(resource)]) {
+          const quick = run(shuffled, profile);
+          expect(quick).toEqual(run(resource, profile));
+          useSpecialisedChecks(false);
+          try {
+            expect(run(shuffled, profile)).toEqual(quick);
+          } finally {
+            useSpecialisedChecks(true);
+          }
+        }
+        expect(quickBase(shuffled)).toEqual(medplum(() => validateResource(shuffled)));
+      }),
+      { numRuns: 60 }
+    );
+    // A warning met before a key out of schema order (CarePlan.activity: reference, then progress).
+    const carePlan = golden.find(
+      (r) => r.resourceType === 'CarePlan' && (r as CarePlan).activity?.[0]?.reference
+    ) as CarePlan;
+    const late: CarePlan = {
+      ...carePlan,
+      activity: [{ reference: carePlan.activity![0]!.reference, progress: [{ text: 'seen' }] }],
+    };
+    const issues = quickBase(late);
+    expect(issues).toEqual(medplum(() => validateResource(late)));
+    expect(issues!.filter((i) => i.expression?.[0] === 'CarePlan.activity[0].reference')).toHaveLength(1);
   });
 
   test('the profile pass really reuses the crawls (a doctored crawl shows), and only for the same root', () => {
