@@ -7,10 +7,16 @@ import pino from 'pino';
  * The default logger: pino, JSON lines on stdout. What is logged at `info` never includes PHI: no
  * bodies, no answer values, no names, no identifiers, no query strings (they can carry codes and
  * filters); only method, route, status, durations, sizes and issue codes.
+ *
+ * Lines are written asynchronously (sonic-boom `sync: false`): a line waiting while a write is under way
+ * joins the next write, so under load the main thread makes one write call per batch instead of one
+ * blocking call per line (that was an eighth of its CPU per request). Nothing is held back when the
+ * server is quiet, and pino flushes what is pending when the process exits.
  * @param level - pino level (default `info`).
+ * @param destination - Where the lines go: a file descriptor or path (default 1, stdout).
  */
-export function createLogger(level = 'info'): Logger {
-  return pino({ level, base: { service: 're-fhir' } });
+export function createLogger(level = 'info', destination: number | string = 1): Logger {
+  return pino({ level, base: { service: 're-fhir' } }, pino.destination({ dest: destination, sync: false }));
 }
 
 /** Request ids we echo must be safe in logs and headers: short, no spaces or control characters. */
@@ -18,7 +24,8 @@ const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Assigns the request id (the caller's `X-Request-Id` when it is safe, else a UUID), echoes it in the
- * response, gives the request a child logger, and logs one line per completed request.
+ * response, gives the request a child logger, and logs one line per completed request, with the
+ * counts a route put in `req.logFields` (e.g. `$re-evaluate`'s entries and warnings).
  * @param logger - The root logger.
  */
 export function requestLogging(logger: Logger): RequestHandler {
@@ -37,6 +44,7 @@ export function requestLogging(logger: Logger): RequestHandler {
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           bytes: Number(res.getHeader('content-length') ?? 0),
+          ...req.logFields,
         },
         'request completed'
       );
