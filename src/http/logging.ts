@@ -7,16 +7,12 @@ import pino from 'pino';
  * The default logger: pino, JSON lines on stdout. What is logged at `info` never includes PHI: no
  * bodies, no answer values, no names, no identifiers, no query strings (they can carry codes and
  * filters); only method, route, status, durations, sizes and issue codes.
- *
- * Lines are written asynchronously (sonic-boom `sync: false`): a line waiting while a write is under way
- * joins the next write, so under load the main thread makes one write call per batch instead of one
- * blocking call per line (that was an eighth of its CPU per request). Nothing is held back when the
- * server is quiet, and pino flushes what is pending when the process exits.
  * @param level - pino level (default `info`).
- * @param destination - Where the lines go: a file descriptor or path (default 1, stdout).
+ * @param destination - Where the lines go, written synchronously as pino's default does: a file
+ *   descriptor or a path (default 1, stdout; the HTTP bench gives /dev/null).
  */
 export function createLogger(level = 'info', destination: number | string = 1): Logger {
-  return pino({ level, base: { service: 're-fhir' } }, pino.destination({ dest: destination, sync: false }));
+  return pino({ level, base: { service: 're-fhir' } }, pino.destination({ dest: destination, sync: true }));
 }
 
 /** Request ids we echo must be safe in logs and headers: short, no spaces or control characters. */

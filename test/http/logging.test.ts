@@ -168,7 +168,7 @@ describe('no PHI at the default level, for every shipped example', () => {
 });
 
 describe('the default logger', () => {
-  test('writes every line to its destination, asynchronously, and flushes them', async () => {
+  test('writes every line at its level to its destination', () => {
     const dir = mkdtempSync(join(tmpdir(), 're-fhir-log-'));
     const path = join(dir, 'server.log');
     try {
@@ -177,13 +177,7 @@ describe('the default logger', () => {
         logger.info({ n: i }, 'line');
       }
       logger.debug('below the level');
-      // The file opens asynchronously: wait until the writes are through (the test's timeout bounds it).
-      let text = '';
-      while (text.split('\n').length <= 50) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        logger.flush();
-        text = readFileSync(path, 'utf8');
-      }
+      const text = readFileSync(path, 'utf8');
       const lines = text
         .trim()
         .split('\n')
