@@ -23,9 +23,7 @@
  * os.availableParallelism()). For a short comparison run: BENCH_DURATION=15 BENCH_BASELINE_DURATION=5.
  * RSS per worker is the process's RSS less its RSS before the pool started, divided by the workers
  * (threads share one process). Pool start is the time from creating the pool to every worker having
- * loaded the content (ready for tasks); then the time to the first evaluation's answer, sent at once,
- * and to every worker having compiled its warm types' validators (which they do between tasks), all
- * from the pool's creation. Results also go to bench/results/http.json.
+ * loaded the content and compiled its validators. Results also go to bench/results/http.json.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -275,16 +273,6 @@ async function main(): Promise<void> {
   });
   await pool.ready();
   const poolStartMs = performance.now() - poolStarted;
-  // The first evaluation, sent as soon as the workers are ready (they warm their validators meanwhile).
-  await pool.run({
-    op: 're-evaluate',
-    response: JSON.parse(EXAMPLES[0]!) as unknown,
-    options: {},
-    encode: { pretty: false },
-  });
-  const firstAnswerMs = performance.now() - poolStarted;
-  await pool.warmed();
-  const poolWarmedMs = performance.now() - poolStarted;
   const app = createApp({ engine, logger, tasks: pool });
   const fhir = await listen(app);
 
@@ -353,8 +341,6 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     durations: { baseline: BASELINE_DURATION, reEvaluate: DURATION },
     poolStartMs: Math.round(poolStartMs),
-    firstAnswerMs: Math.round(firstAnswerMs),
-    poolWarmedMs: Math.round(poolWarmedMs),
     runs: [echoFigures, libraryFigures, poolFigures, http, libraryAfter],
     ratios: {
       httpVsEcho: http.reqPerSec / echoFigures.reqPerSec,
@@ -401,9 +387,7 @@ async function main(): Promise<void> {
   );
   console.log('goals:', summary.goals);
   console.log(
-    `pool start (${WORKERS} workers load the content, in parallel): ${summary.poolStartMs} ms; ` +
-      `first evaluation answered (sent when ready): ${summary.firstAnswerMs} ms; ` +
-      `validators of the warm types compiled: ${summary.poolWarmedMs} ms (all from the pool's creation)`
+    `pool start (${WORKERS} workers load the content and compile their validators, in parallel): ${summary.poolStartMs} ms`
   );
   console.log(
     `RSS before the pool (main thread's engine loaded): ${summary.rss.beforePoolMb} MB; after warm-up: ${summary.rss.afterWarmUpMb} MB; ` +

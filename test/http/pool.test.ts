@@ -4,7 +4,6 @@ import { HttpError } from '../../src/http/errors';
 import { WorkerPool } from '../../src/http/pool/pool';
 import { MIN_WORKER_HEAP_MB } from '../../src/http/config';
 import { inProcessRunner } from '../../src/http/pool/runner';
-import { warmInTurns } from '../../src/http/pool/warm';
 import { ReFhirError } from '../../src/core/outcomes';
 import { MANAGEMENT_PATHWAY } from '../../src/core/constants';
 import { inlineCodeSystemParameters, responseWithContained } from '../helpers/adversarial';
@@ -304,67 +303,6 @@ describe('readiness', () => {
       expect((await request(`${server.origin}/readyz`)).status).toBe(200);
     } finally {
       await server.close();
-      await pool.close();
-    }
-  }, 120_000);
-});
-
-describe('warming after ready', () => {
-  test('warmInTurns warms each type in order, one per turn, lets other work run between, and survives a failure', async () => {
-    const events: string[] = [];
-    await new Promise<void>((resolve) => {
-      warmInTurns(
-        ['A', 'B', 'C'],
-        (type) => {
-          events.push(`warm ${type}`);
-          // Work that arrives meanwhile (as a task message would) runs before the next type.
-          setImmediate(() => events.push(`task after ${type}`));
-          if (type === 'B') {
-            throw new Error('B fails');
-          }
-        },
-        () => {
-          events.push('done');
-          resolve();
-        }
-      );
-      events.push('returned');
-    });
-    expect(events).toEqual([
-      'returned',
-      'warm A',
-      'task after A',
-      'warm B',
-      'task after B',
-      'warm C',
-      'task after C',
-      'done',
-    ]);
-  });
-
-  test('a task sent as soon as the worker is ready answers as in this thread; the worker then says it is warmed', async () => {
-    const pool = new WorkerPool({
-      size: 1,
-      queueLimit: 1,
-      budgetMs: 600_000,
-      warmTypes: ['QuestionnaireResponse', 'Bundle', 'Condition', 'CarePlan'],
-      logger: quiet,
-    });
-    try {
-      await pool.ready();
-      const response = example('re-example-anejaculation');
-      const inWorker = await pool.run({ op: 're-evaluate', response, options: {} });
-      // An invalid response needs ajv's validator, compiled by the warm-up or on the way.
-      const invalid = await pool.run({ op: 'validate', resource: { ...response, status: 'x' } });
-      await pool.warmed();
-      const here = inProcessRunner(testEngine());
-      const expected = await here.run({ op: 're-evaluate', response, options: {} });
-      expect(normalised(inWorker.bundle)).toEqual(normalised(expected.bundle));
-      expect(inWorker.issues).toEqual(expected.issues);
-      expect(invalid).toEqual(await here.run({ op: 'validate', resource: { ...response, status: 'x' } }));
-      expect(invalid.some((i) => i.severity === 'error')).toBe(true);
-      expect(pool.stats()).toEqual({ size: 1, busy: 0, queued: 0 });
-    } finally {
       await pool.close();
     }
   }, 120_000);

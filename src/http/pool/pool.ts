@@ -17,8 +17,7 @@ export interface PoolOptions {
   readonly queueLimit: number;
   /**
    * Time a worker may spend busy on one task, in ms; past it the worker is terminated and replaced, and
-   * the task fails with 503. It is the worker's event-loop busy time, not the time queued (in a new
-   * worker's first seconds it may include the end of warming one type, see warm.ts).
+   * the task fails with 503. It is the worker's event-loop busy time, not the time queued.
    */
   readonly budgetMs: number;
   /** Heap limit of each worker (old generation, MB); absent: Node's default. */
@@ -43,10 +42,7 @@ interface Running extends Pending {
 
 interface Slot {
   readonly worker: Worker;
-  /** The content is loaded: tasks may be sent. */
   ready: boolean;
-  /** The validators of the warm types are compiled too (the worker warms them after `ready`). */
-  warmed: boolean;
   current?: Running;
 }
 
@@ -57,8 +53,8 @@ const RESTART_DELAY_MS = 1000;
 
 /**
  * A fixed pool of worker threads that run the CPU-heavy operations (tasks.ts), so that the main thread
- * stays free for health checks, metadata and I/O. Each worker loads the content once at start, then
- * runs one task at a time (warming its validators between the first ones, worker.ts). Tasks wait in a bounded FIFO queue; when it is full, `run` fails at once with 503
+ * stays free for health checks, metadata and I/O. Each worker loads the content once at start and runs
+ * one task at a time. Tasks wait in a bounded FIFO queue; when it is full, `run` fails at once with 503
  * and `Retry-After`. A task that keeps its worker busy past the budget is abandoned: the worker is
  * terminated (the only way to stop synchronous JavaScript) and a new one started.
  */
@@ -80,13 +76,6 @@ export class WorkerPool implements TaskRunner {
   /** Resolves when every worker has loaded the content (the bench and tests wait for it; requests need not). */
   async ready(): Promise<void> {
     while (!this.closing && [...this.slots].some((s) => !s.ready)) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  /** Resolves when every worker has also compiled the validators of the warm types (the bench waits for it). */
-  async warmed(): Promise<void> {
-    while (!this.closing && [...this.slots].some((s) => !s.warmed)) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -183,16 +172,12 @@ export class WorkerPool implements TaskRunner {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, ready: false, warmed: false };
+    const slot: Slot = { worker, ready: false };
     this.slots.add(slot);
-    worker.on('message', (message: AnswerMessage | 'ready' | 'warmed') => {
+    worker.on('message', (message: AnswerMessage | 'ready') => {
       if (message === 'ready') {
         slot.ready = true;
         this.next(slot);
-        return;
-      }
-      if (message === 'warmed') {
-        slot.warmed = true;
         return;
       }
       const current = slot.current;

@@ -2,11 +2,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createNodeEngine } from '../../node/engine';
 import type { Task } from './tasks';
 import { runTask, toTaskError, transferablesOf } from './tasks';
-import { warmInTurns } from './warm';
 
 /** What the pool sends a worker at start. */
 export interface WorkerSetup {
-  /** Resource types whose validators are compiled at start, between the first tasks (warm.ts). */
+  /** Resource types whose validators are compiled at start, before the first task. */
   readonly warmTypes: readonly string[];
 }
 
@@ -20,9 +19,8 @@ export type AnswerMessage =
   | { readonly id: number; readonly ok: false; readonly error: ReturnType<typeof toTaskError> };
 
 /**
- * A pool worker (pool.ts starts it): loads the content and the R4 definitions once, says `ready`, runs
- * one task at a time as the pool sends them, and meanwhile warms its validators (see
- * warm.ts), saying `warmed` when done.
+ * A pool worker (pool.ts starts it): loads the content and the R4 definitions once, compiles the
+ * validators of the common types, says `ready`, then runs one task at a time as the pool sends them.
  */
 function main(): void {
   const port = parentPort;
@@ -31,6 +29,7 @@ function main(): void {
   }
   const setup = workerData as WorkerSetup;
   const deps = createNodeEngine();
+  deps.validator.warm([...setup.warmTypes]);
   port.on('message', ({ id, task }: TaskMessage) => {
     let answer: AnswerMessage;
     try {
@@ -42,11 +41,6 @@ function main(): void {
     port.postMessage(answer, answer.ok ? transferablesOf(answer.value) : []);
   });
   port.postMessage('ready');
-  warmInTurns(
-    setup.warmTypes,
-    (type) => deps.validator.warm([type]),
-    () => port.postMessage('warmed')
-  );
 }
 
 main();
