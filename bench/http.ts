@@ -33,9 +33,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
-import pino from 'pino';
 import { evaluateResponse } from '../src/core/operations/evaluate';
 import { createApp, WARM_TYPES } from '../src/http/app';
+import { createLogger } from '../src/http/logging';
 import { WorkerPool } from '../src/http/pool/pool';
 import { createNodeEngine } from '../src/node/engine';
 
@@ -258,8 +258,8 @@ async function poolDirect(pool: WorkerPool, seconds: number): Promise<Figures> {
 
 async function main(): Promise<void> {
   const engine = createNodeEngine();
-  // Production logging (one JSON line per request and per evaluation), written to nowhere.
-  const logger = pino({ level: 'info' }, pino.destination('/dev/null'));
+  // Production logging (one JSON line per request, written as the server writes it), to nowhere.
+  const logger = createLogger('info', '/dev/null');
   engine.validator.warm(WARM_TYPES);
   const rssBeforePool = process.memoryUsage().rss;
   const poolStarted = performance.now();

@@ -12,6 +12,8 @@ declare global {
       log: Logger;
       /** `_pretty=true`: indent the JSON response. */
       pretty?: boolean;
+      /** Counts (never PHI) a route adds to the request's `request completed` log line. */
+      logFields?: Readonly<Record<string, number>>;
       /** The verified token's claims and scopes; absent when auth is off. */
       auth?: AuthContext;
     }

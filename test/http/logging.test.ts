@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { QuestionnaireResponse } from '@medplum/fhirtypes';
 import type { TestServer } from '../helpers/http';
 import { post, request, startServer } from '../helpers/http';
+import { createLogger } from '../../src/http/logging';
 import type { MedplumTestFhirServer } from '../helpers/medplum-test-fhir-server';
 import { startMedplumTestFhirServer } from '../helpers/medplum-test-fhir-server';
 import { example } from '../helpers/bad-input';
@@ -161,4 +165,28 @@ describe('no PHI at the default level, for every shipped example', () => {
     // The test can fail: the same search finds values that are there.
     expect(appears('request completed')).toBe(true);
   }, 60_000);
+});
+
+describe('the default logger', () => {
+  test('writes every line at its level to its destination', () => {
+    const dir = mkdtempSync(join(tmpdir(), 're-fhir-log-'));
+    const path = join(dir, 'server.log');
+    try {
+      const logger = createLogger('info', path);
+      for (let i = 0; i < 50; i++) {
+        logger.info({ n: i }, 'line');
+      }
+      logger.debug('below the level');
+      const text = readFileSync(path, 'utf8');
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => [l.msg, l.n, l.service])).toEqual(
+        Array.from({ length: 50 }, (_, i) => ['line', i, 're-fhir'])
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -3,7 +3,8 @@ import { copyJson } from '../json';
 import type { ValidationResult } from '../validation/validator';
 import type { EngineDeps } from './engine';
 import { isShipped } from './engine';
-import { contentFingerprint, sameContent } from './json-content';
+import type { ContentSnapshot } from './json-content';
+import { contentFingerprint, contentSnapshot, matchesSnapshot } from './json-content';
 
 /** A definition given with a request, interned: its validation and the object to run. */
 export interface GivenContent<T> {
@@ -19,6 +20,8 @@ export interface GivenContent<T> {
 interface Interned {
   readonly fingerprint: number;
   readonly content: GivenContent<Resource>;
+  /** The content as interned, which a definition given later must equal exactly. */
+  readonly snapshot: ContentSnapshot;
 }
 
 /** Contents seen lately, per validator, most recent first (callers tend to send the same one). */
@@ -30,8 +33,9 @@ const REMEMBERED = 8;
  * validation (a few hundred ms for a large Questionnaire) and every per-object compilation are then
  * shared by every request that sends the same content, instead of being redone per request because
  * each request parses a new object. Finding it costs one walk of the definition when it is the content
- * sent last (an exact comparison), else two (a fingerprint, then the comparison with the remembered
- * contents of that fingerprint); never its JSON text.
+ * sent last (an exact comparison with a snapshot of the remembered content, which walks the given
+ * definition only), else two (a fingerprint, then the comparison with the remembered contents of that
+ * fingerprint); never its JSON text.
  * Different contents never share an entry: a fingerprint match counts only when the contents are
  * equal. Bounded: the last {@link REMEMBERED} contents per validator. A definition that is not plain
  * JSON (undefined values, Dates, too deep) is validated as given, every time.
@@ -45,7 +49,7 @@ export function internGiven<T extends Resource>(given: T, deps: EngineDeps): Giv
     seen.set(deps.validator, memo);
   }
   // The content sent last, most often sent again: one comparison, no fingerprint.
-  if (memo.length > 0 && sameContent(memo[0]!.content.value, given)) {
+  if (memo.length > 0 && matchesSnapshot(memo[0]!.snapshot, given)) {
     return memo[0]!.content as GivenContent<T>;
   }
   const fingerprint = contentFingerprint(given);
@@ -54,7 +58,7 @@ export function internGiven<T extends Resource>(given: T, deps: EngineDeps): Giv
   }
   for (let i = 1; i < memo.length; i++) {
     const entry = memo[i]!;
-    if (entry.fingerprint === fingerprint && sameContent(entry.content.value, given)) {
+    if (entry.fingerprint === fingerprint && matchesSnapshot(entry.snapshot, given)) {
       memo.splice(i, 1);
       memo.unshift(entry);
       return entry.content as GivenContent<T>;
@@ -65,7 +69,7 @@ export function internGiven<T extends Resource>(given: T, deps: EngineDeps): Giv
     ? given
     : copyJson(given);
   const content: GivenContent<T> = { value, validation: deps.validator.validate(value) };
-  memo.unshift({ fingerprint, content });
+  memo.unshift({ fingerprint, content, snapshot: contentSnapshot(value) });
   if (memo.length > REMEMBERED) {
     memo.pop();
   }

@@ -141,3 +141,118 @@ export function sameContent(a: unknown, b: unknown): boolean {
   }
   return i === kb.length;
 }
+
+/**
+ * A plain JSON value held for comparison ({@link contentSnapshot}): leaves as themselves, arrays and
+ * objects as nodes, each object's keys in one array, read once. Comparing a given value with it walks
+ * the given value only, and allocates nothing (sameContent reads both values and lists the given
+ * object's keys per object).
+ */
+export type ContentSnapshot = string | number | boolean | null | ArraySnapshot | ObjectSnapshot;
+
+class ArraySnapshot {
+  constructor(readonly items: readonly ContentSnapshot[]) {}
+}
+
+class ObjectSnapshot {
+  constructor(
+    readonly keys: readonly string[],
+    readonly values: readonly ContentSnapshot[]
+  ) {}
+}
+
+/**
+ * A snapshot of a plain JSON value (one with a {@link contentFingerprint}), to compare given values
+ * with by {@link matchesSnapshot}; later changes to the value do not change it.
+ * @param value - Plain JSON.
+ */
+export function contentSnapshot(value: unknown): ContentSnapshot {
+  if (typeof value !== 'object' || value === null) {
+    return value as ContentSnapshot;
+  }
+  if (Array.isArray(value)) {
+    return new ArraySnapshot(value.map(contentSnapshot));
+  }
+  const keys = Object.keys(value);
+  return new ObjectSnapshot(
+    keys,
+    keys.map((key) => contentSnapshot((value as Record<string, unknown>)[key]))
+  );
+}
+
+/**
+ * True exactly when {@link sameContent}(the snapshot's value, `given`) is: the same keys in the same
+ * order, equal leaves (0 and -0 apart), whatever `given` holds (the walk ends within the snapshot's
+ * depth).
+ *
+ * A given object's keys are read by for…in, without a list per object, where that is the same as its
+ * own keys: its prototype is this realm's Object.prototype and Object.prototype has no enumerable
+ * key (checked before and after the walk). Otherwise (another realm's object, a polluted
+ * Object.prototype) by Object.keys, as sameContent reads them.
+ * @param snapshot - From {@link contentSnapshot}.
+ * @param given - Anything.
+ */
+export function matchesSnapshot(snapshot: ContentSnapshot, given: unknown): boolean {
+  const forIn = prototypeClean();
+  return matches(snapshot, given, forIn) && (!forIn || prototypeClean());
+}
+
+/** Object.prototype has no enumerable key (someone may have polluted it); it has no prototype itself. */
+function prototypeClean(): boolean {
+  return Object.keys(Object.prototype).length === 0;
+}
+
+function matches(s: ContentSnapshot, b: unknown, forIn: boolean): boolean {
+  if (typeof s !== 'object' || s === null) {
+    return s === b && (s !== 0 || Object.is(s, b));
+  }
+  if (typeof b !== 'object' || b === null) {
+    return false;
+  }
+  if (s instanceof ArraySnapshot) {
+    const items = s.items;
+    if (!Array.isArray(b) || items.length !== b.length) {
+      return false;
+    }
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const other: unknown = b[i];
+      if (item === other ? item === 0 && !Object.is(item, other) : !matches(item, other, forIn)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (Array.isArray(b)) {
+    return false;
+  }
+  const { keys, values } = s as ObjectSnapshot;
+  const record = b as Record<string, unknown>;
+  let i = 0;
+  if (forIn && Object.getPrototypeOf(b) === Object.prototype) {
+    for (const key in record) {
+      if (key !== keys[i] || !matchesValue(values[i]!, record[key], forIn)) {
+        return false;
+      }
+      i++;
+    }
+    return i === keys.length;
+  }
+  if (!isPlainObject(b)) {
+    return false; // A Date or a Map given where the content has an object: JSON would not agree.
+  }
+  const own = Object.keys(b);
+  if (own.length !== keys.length) {
+    return false;
+  }
+  for (; i < own.length; i++) {
+    if (own[i] !== keys[i] || !matchesValue(values[i]!, record[own[i]!], forIn)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function matchesValue(s: ContentSnapshot, b: unknown, forIn: boolean): boolean {
+  return s === b ? s !== 0 || Object.is(s, b) : matches(s, b, forIn);
+}

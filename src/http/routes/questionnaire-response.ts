@@ -154,7 +154,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         { op: 're-evaluate', response: submitted, options, encode: { pretty: req.pretty === true } },
         whenClientGone(res)
       );
-      req.log.info({ entries, warnings }, 'evaluated');
+      req.logFields = { entries, warnings };
       sendFhirJson(res, 200, json);
       return;
     }
@@ -164,13 +164,10 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
         { op: 're-evaluate', response, options: { ...options, previous } },
         whenClientGone(res)
       );
-      req.log.info(
-        {
-          entries: bundle.entry?.length ?? 0,
-          warnings: issues.filter((i) => i.severity === 'warning').length,
-        },
-        'evaluated'
-      );
+      req.logFields = {
+        entries: bundle.entry?.length ?? 0,
+        warnings: issues.filter((i) => i.severity === 'warning').length,
+      };
       return bundle;
     };
     // Upstream mode: evaluate the stored response, bound to the token's patient, and write. The stored

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { contentFingerprint, MAX_DEPTH, sameContent } from '../../../src/core/operations/json-content';
+import { runInNewContext } from 'node:vm';
+import {
+  contentFingerprint,
+  contentSnapshot,
+  matchesSnapshot,
+  MAX_DEPTH,
+  sameContent,
+} from '../../../src/core/operations/json-content';
 
 /** JSON text that also tells -0 from 0 and a number from a string: the equality sameContent means. */
 function exactText(value: unknown): string {
@@ -171,5 +178,113 @@ describe('content identity of plain JSON (fingerprint, comparison)', () => {
     let shallow: unknown = 'leaf';
     for (let i = 0; i < MAX_DEPTH; i++) shallow = [shallow];
     expect(contentFingerprint(shallow)).toBeDefined();
+  });
+});
+
+/** The comparison with a snapshot (what interning uses) against sameContent, its oracle. */
+describe('comparison with a snapshot of the remembered content', () => {
+  const agrees = (remembered: unknown, given: unknown): void => {
+    expect(matchesSnapshot(contentSnapshot(remembered), given)).toBe(sameContent(remembered, given));
+  };
+
+  test('equal and unequal JSON values: the same answer as sameContent', () => {
+    fc.assert(
+      fc.property(json, json, (a, b) => {
+        agrees(a, b);
+        agrees(a, JSON.parse(JSON.stringify(a)));
+        expect(matchesSnapshot(contentSnapshot(a), JSON.parse(JSON.stringify(a)))).toBe(
+          exactText(a) === exactText(JSON.parse(JSON.stringify(a)))
+        );
+      }),
+      { numRuns: 100 }
+    );
+  });
+
+  test('one changed leaf or key is never a match', () => {
+    fc.assert(
+      fc.property(json, fc.nat(50), (value, pick) => {
+        const { value: other, changed } = mutate(value, pick);
+        fc.pre(changed);
+        expect(matchesSnapshot(contentSnapshot(value), other)).toBe(false);
+        expect(matchesSnapshot(contentSnapshot(other), value)).toBe(false);
+      }),
+      { numRuns: 100 }
+    );
+  });
+
+  test('whatever the given value holds (Dates, Maps, holes, null prototypes, cycles): as sameContent', () => {
+    const odd = fc.anything({
+      maxDepth: 3,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withSparseArray: true,
+      withTypedArray: true,
+    });
+    fc.assert(
+      fc.property(odd, (given) => {
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(given);
+        } catch {
+          return;
+        }
+        fc.pre(text !== undefined);
+        agrees(JSON.parse(text) as unknown, given);
+      }),
+      { numRuns: 100 }
+    );
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    agrees([[[]]], cyclic);
+    for (const [remembered, given] of [
+      [{}, new Date(0)],
+      [{ a: {} }, { a: new Map() }],
+      [{}, Object.create(null)],
+      [{ a: 1 }, { a: 1, b: undefined }],
+      [
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ],
+      [{ 0: 'x' }, ['x']],
+      [['x'], { 0: 'x' }],
+      [[0], [-0]],
+      [{ n: -0 }, { n: 0 }],
+      [['1'], [1]],
+      [JSON.parse('{"__proto__": {"x": 1}, "y": 2}'), JSON.parse('{"__proto__": {"x": 1}, "y": 2}')],
+      [JSON.parse('{"__proto__": {"x": 1}, "y": 2}'), JSON.parse('{"__proto__": {"x": 2}, "y": 2}')],
+    ] as const) {
+      agrees(remembered, given);
+    }
+  });
+
+  test("another realm's objects are compared by their own keys", () => {
+    const given = runInNewContext('({ a: [1, { b: "c" }], d: null })') as unknown;
+    expect(matchesSnapshot(contentSnapshot({ a: [1, { b: 'c' }], d: null }), given)).toBe(true);
+    expect(matchesSnapshot(contentSnapshot({ a: [1, { b: 'x' }], d: null }), given)).toBe(false);
+    expect(matchesSnapshot(contentSnapshot({ d: null, a: [1, { b: 'c' }] }), given)).toBe(false);
+  });
+
+  test('an enumerable key inherited from a polluted Object.prototype is not taken for an own key', () => {
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true });
+    try {
+      expect(matchesSnapshot(contentSnapshot(JSON.parse('{"polluted": 1}')), {})).toBe(false);
+      expect(matchesSnapshot(contentSnapshot(JSON.parse('{"a": {"polluted": 1}}')), { a: {} })).toBe(false);
+      expect(matchesSnapshot(contentSnapshot({ a: 1 }), { a: 1 })).toBe(true);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(matchesSnapshot(contentSnapshot({ a: 1 }), { a: 1 })).toBe(true);
+  });
+
+  test('the snapshot keeps the content as it was taken', () => {
+    const value = { a: [1, 2], b: { c: 'd' } };
+    const snapshot = contentSnapshot(value);
+    value.a.push(3);
+    value.b.c = 'e';
+    expect(matchesSnapshot(snapshot, { a: [1, 2], b: { c: 'd' } })).toBe(true);
+    expect(matchesSnapshot(snapshot, value)).toBe(false);
   });
 });

@@ -84,15 +84,16 @@ describe('POST QuestionnaireResponse/$re-evaluate', () => {
     expect(compact.text).toBe(JSON.stringify(library));
   });
 
-  test('logs the evaluation: its entries and warnings, counted from the Bundle and issues the engine gave', async () => {
+  test("logs the evaluation on the request's one line: its entries and warnings, counted from the Bundle and issues the engine gave", async () => {
     const { bundle, issues } = evaluateResponse(EXAMPLE, testEngine());
     const from = server.logs.length;
     const res = await post(url('$re-evaluate'), EXAMPLE, { 'x-request-id': 'log-check-1' });
     expect(res.status).toBe(200);
-    const evaluated = server.logs.slice(from).filter((l) => l.msg === 'evaluated');
-    expect(evaluated).toEqual([
+    const lines = server.logs.slice(from).filter((l) => l.reqId === 'log-check-1');
+    expect(lines).toEqual([
       expect.objectContaining({
-        reqId: 'log-check-1',
+        msg: 'request completed',
+        status: 200,
         entries: bundle.entry!.length,
         warnings: issues.filter((i) => i.severity === 'warning').length,
       }),
