@@ -198,6 +198,54 @@ export function focusEnv(env: FhirPathEnv, focus: unknown): FhirPathEnv {
 }
 
 /**
+ * One `variable` extension of an element, read once: its location and name, and why it is refused
+ * (a name that is not an identifier, or one that would shadow a predefined variable), if it is.
+ */
+export interface VariableSpec {
+  /** FHIRPath location of the extension. */
+  readonly at: string;
+  /** FHIRPath location of its expression. */
+  readonly valueAt: string;
+  readonly name: string | undefined;
+  readonly expression: Expression | undefined;
+  readonly refused?: 'invalid-name' | 'reserved';
+}
+
+/**
+ * The `variable` extensions of an element, in order (other extensions are left out). Depends only on
+ * the extensions and the location, so a plan of unchanging content can keep it (see plan-definition.ts).
+ * @param extensions - the element's extensions
+ * @param location - FHIRPath location of the element
+ */
+export function variableSpecs(
+  extensions: readonly Extension[] | undefined,
+  location: string
+): readonly VariableSpec[] {
+  const specs: VariableSpec[] = [];
+  (extensions ?? []).forEach((ext, i) => {
+    if (ext.url !== VARIABLE_EXTENSION) {
+      return;
+    }
+    const at = `${location}.extension[${i}]`;
+    const name = ext.valueExpression?.name;
+    const refused =
+      !name || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)
+        ? 'invalid-name'
+        : RESERVED_VARIABLES.has(name)
+          ? 'reserved'
+          : undefined;
+    specs.push({
+      at,
+      valueAt: `${at}.valueExpression`,
+      name,
+      expression: ext.valueExpression,
+      ...(refused ? { refused } : {}),
+    });
+  });
+  return specs;
+}
+
+/**
  * Adds `added` and then the `variable` extensions of one element to a copy of `env`, in order, so
  * that each variable may use the ones before it. A variable that fails to evaluate is defined as
  * empty and reported. The copy has `focus` as `%resource` and `%rootResource` (see {@link focusEnv}):
@@ -222,45 +270,61 @@ export function withVariables(
   issues: OperationOutcomeIssue[],
   memo?: ExpressionMemo
 ): FhirPathEnv {
+  return withVariableSpecs(variableSpecs(extensions, location), focus, env, added, where, issues, memo);
+}
+
+/**
+ * {@link withVariables} with the element's {@link variableSpecs} already read.
+ * @param specs - the element's variables
+ * @param focus - the input node for the variable expressions
+ * @param env - the variables visible so far (not modified)
+ * @param added - variables the processor defines for this element
+ * @param where - human-readable owner, for issue text
+ * @param issues - collects issues
+ * @param memo - earlier results to reuse (see {@link evaluateExpression})
+ */
+export function withVariableSpecs(
+  specs: readonly VariableSpec[],
+  focus: unknown,
+  env: FhirPathEnv,
+  added: FhirPathEnv,
+  where: string,
+  issues: OperationOutcomeIssue[],
+  memo?: ExpressionMemo
+): FhirPathEnv {
   // One copy per element: the processor's variables, the focus, then the element's own variables.
   const result: FhirPathEnv = { ...env, ...added, resource: focus, rootResource: focus };
-  (extensions ?? []).forEach((ext, i) => {
-    if (ext.url !== VARIABLE_EXTENSION) {
-      return;
-    }
-    const at = `${location}.extension[${i}]`;
-    const name = ext.valueExpression?.name;
-    if (!name || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+  for (const spec of specs) {
+    if (spec.refused === 'invalid-name') {
       issues.push(
         issue(
           'error',
           'invalid',
-          `${where}: a variable needs a valid name (got ${JSON.stringify(name ?? '')})`,
-          at
+          `${where}: a variable needs a valid name (got ${JSON.stringify(spec.name ?? '')})`,
+          spec.at
         )
       );
-      return;
+      continue;
     }
-    if (RESERVED_VARIABLES.has(name)) {
+    if (spec.refused === 'reserved') {
       issues.push(
-        issue('error', 'invalid', `${where}: variable %${name} would shadow a predefined variable`, at)
+        issue(
+          'error',
+          'invalid',
+          `${where}: variable %${spec.name} would shadow a predefined variable`,
+          spec.at
+        )
       );
-      return;
+      continue;
     }
-    const evaluated = evaluateExpression(
-      ext.valueExpression,
-      focus,
-      result,
-      `${at}.valueExpression`,
-      where,
-      memo
-    );
+    const name = spec.name!;
+    const evaluated = evaluateExpression(spec.expression, focus, result, spec.valueAt, where, memo);
     if (evaluated.ok) {
       result[name] = evaluated.values;
     } else {
       issues.push(evaluated.issue);
       result[name] = [];
     }
-  });
+  }
   return result;
 }

@@ -5,7 +5,6 @@ import type {
   Goal,
   OperationOutcomeIssue,
   PlanDefinition,
-  PlanDefinitionAction,
   Questionnaire,
   Reference,
   RequestGroup,
@@ -19,7 +18,9 @@ import type { ActivityRequest } from './activity-definition';
 import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
+import { APPLICABILITY_BEHAVIOR_EXTENSION, definitionPlan } from './action-plan';
+import type { ActionPlan, DefinitionPlan } from './action-plan';
+import { evaluateExpression, withVariableSpecs } from './expression';
 import { ExpressionMemo } from './expression-memo';
 import { actionList, carePlanNarrative, requestGroupNarrative } from './narrative';
 import type { NarrativeItem } from './narrative';
@@ -33,12 +34,7 @@ import type {
 } from './types';
 import { copyJson } from '../json';
 
-/** Extension that makes several applicability conditions combine with OR (`any`) instead of AND (`all`). */
-export const APPLICABILITY_BEHAVIOR_EXTENSION =
-  'http://hl7.org/fhir/StructureDefinition/cqf-applicabilityBehavior';
-
-/** Extensions that steer processing; they are not copied to the RequestGroup action. */
-const PROCESSING_EXTENSIONS = new Set([VARIABLE_EXTENSION, APPLICABILITY_BEHAVIOR_EXTENSION]);
+export { APPLICABILITY_BEHAVIOR_EXTENSION };
 
 const DEFAULT_MAX_DEPTH = 16;
 
@@ -94,11 +90,16 @@ export function applyPlanDefinition(
   options: ApplyOptions = {}
 ): AppliedPlan {
   const definition = resolveDefinition<PlanDefinition>(planDefinition, 'PlanDefinition', deps);
+  // A definition given by value is planned afresh unless the resolver hands out this very object.
+  const plan = definitionPlan(
+    definition,
+    typeof planDefinition === 'string' || deps.resolve(canonicalOf(definition)) === definition
+  );
   const environment = baseEnvironment(params);
   const now = deps.clock().toISOString();
   const carePlanId = deps.newId();
   const requestGroupId = deps.newId();
-  const canonical = canonicalOf(definition);
+  const canonical = plan.canonical;
   const run: Run = {
     deps,
     params,
@@ -116,7 +117,7 @@ export function applyPlanDefinition(
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
   const goals = buildGoals(definition, run, subject);
-  const applied = applyPlan(run, definition, 0);
+  const applied = applyPlan(run, definition, plan, 0);
   const actions = applied.map((a) => a.action);
   const items = applied.map((a) => a.item);
   const title = definition.title ?? definition.name ?? canonical;
@@ -174,50 +175,51 @@ export function applyPlanDefinition(
   return { carePlan, requestGroup, goals, requests: run.requests, issues: run.issues, trace: run.trace };
 }
 
-function applyPlan(run: Run, definition: PlanDefinition, depth: number): AppliedAction[] {
-  const where = `PlanDefinition ${canonicalOf(definition)}`;
-  const env = withVariables(
-    definition.extension,
+function applyPlan(
+  run: Run,
+  definition: PlanDefinition,
+  plan: DefinitionPlan,
+  depth: number
+): AppliedAction[] {
+  const env = withVariableSpecs(
+    plan.variables,
     run.environment.data,
     run.environment.env,
     { planDefinition: definition },
-    'PlanDefinition',
-    where,
+    plan.where,
     run.issues,
     run.memo
   );
-  return applyActions(run, definition, definition.action, 'PlanDefinition.action', env, depth);
+  return applyActions(run, plan, plan.actions, env, depth);
 }
 
 function applyActions(
   run: Run,
-  definition: PlanDefinition,
-  actions: readonly PlanDefinitionAction[] | undefined,
-  basePath: string,
+  plan: DefinitionPlan,
+  actions: readonly ActionPlan[],
   env: FhirPathEnv,
   depth: number
 ): AppliedAction[] {
   const result: AppliedAction[] = [];
-  (actions ?? []).forEach((action, i) => {
-    const applied = applyAction(run, definition, action, `${basePath}[${i}]`, env, depth);
+  for (const action of actions) {
+    const applied = applyAction(run, plan, action, env, depth);
     if (applied) {
       result.push(applied);
     }
-  });
+  }
   return result;
 }
 
 function applyAction(
   run: Run,
-  definition: PlanDefinition,
-  action: PlanDefinitionAction,
-  path: string,
+  plan: DefinitionPlan,
+  actionPlan: ActionPlan,
   parentEnv: FhirPathEnv,
   depth: number
 ): AppliedAction | undefined {
-  const canonical = canonicalOf(definition);
-  const where = `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`;
-  const copied = copiedExtensions(action.extension);
+  const { action, path, where } = actionPlan;
+  const canonical = plan.canonical;
+  const copied = actionPlan.copied.map((e) => copyJson(e));
   const trace: Mutable<ActionTrace> = {
     planDefinition: canonical,
     path,
@@ -227,25 +229,24 @@ function applyAction(
     extensions: copied,
   };
   run.trace.push(trace);
-  const env = withVariables(
-    action.extension,
+  const env = withVariableSpecs(
+    actionPlan.variables,
     run.environment.data,
     parentEnv,
     { action },
-    path,
     where,
     run.issues,
     run.memo
   );
 
-  const check = checkApplicability(run, action, env, path, where);
+  const check = checkApplicability(run, actionPlan, env);
   trace.conditions = check.conditions;
   if (!check.applicable) {
     trace.outcome = check.failed ? 'error' : 'not-applicable';
     return undefined;
   }
 
-  const rgAction = copyAction(action, copied);
+  const rgAction = copyAction(actionPlan, copied);
   let target: { node: ActivityRequest; base: string } | undefined;
   let resourceType: string | undefined;
   let expectsContent = false;
@@ -309,7 +310,8 @@ function applyAction(
         );
       } else {
         run.stack.push(nestedCanonical);
-        const nested = applyPlan(run, resolved as PlanDefinition, depth + 1);
+        const nestedDefinition = resolved as PlanDefinition;
+        const nested = applyPlan(run, nestedDefinition, definitionPlan(nestedDefinition, true), depth + 1);
         run.stack.pop();
         if (nested.length > 0) {
           rgAction.action = nested.map((n) => n.action);
@@ -359,9 +361,9 @@ function applyAction(
     keepAsOption(target.node, where, `${path}.dynamicValue`, run.issues);
   }
 
-  if (action.action?.length) {
+  if (actionPlan.children.length > 0) {
     expectsContent = true;
-    const children = applyActions(run, definition, action.action, `${path}.action`, env, depth);
+    const children = applyActions(run, plan, actionPlan.children, env, depth);
     if (children.length > 0) {
       rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
       nestedItems.push(...children.map((c) => c.item));
@@ -383,9 +385,7 @@ function applyAction(
   return {
     action: rgAction,
     item: {
-      label: [action.prefix, action.title ?? action.textEquivalent ?? action.code?.[0]?.text ?? 'Action']
-        .filter((part): part is string => Boolean(part))
-        .join(' '),
+      label: actionPlan.label,
       ...(action.title && action.textEquivalent ? { textEquivalent: action.textEquivalent } : {}),
       ...(resourceType ? { resourceType } : {}),
       ...(action.selectionBehavior ? { selectionBehavior: action.selectionBehavior } : {}),
@@ -397,18 +397,14 @@ function applyAction(
 
 function checkApplicability(
   run: Run,
-  action: PlanDefinitionAction,
-  env: FhirPathEnv,
-  path: string,
-  where: string
+  actionPlan: ActionPlan,
+  env: FhirPathEnv
 ): { applicable: boolean; failed: boolean; conditions: ConditionTrace[] } {
-  const conditions = (action.condition ?? [])
-    .map((condition, index) => ({ condition, index }))
-    .filter(({ condition }) => condition.kind === 'applicability');
+  const { conditions, path, where } = actionPlan;
   if (conditions.length === 0) {
     return { applicable: true, failed: false, conditions: [] };
   }
-  const behaviorExtension = action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION);
+  const behaviorExtension = actionPlan.behavior;
   let behavior: 'all' | 'any' = 'all';
   if (behaviorExtension) {
     if (behaviorExtension.valueCode === 'any' || behaviorExtension.valueCode === 'all') {
@@ -427,17 +423,8 @@ function checkApplicability(
   const traces: ConditionTrace[] = [];
   const unmet: string[] = [];
   let failed = false;
-  for (const { condition, index } of conditions) {
-    const location = `${path}.condition[${index}].expression`;
-    const text = condition.expression?.expression ?? '';
-    const result = evaluateExpression(
-      condition.expression,
-      run.environment.data,
-      env,
-      location,
-      where,
-      run.memo
-    );
+  for (const { expression, location, text } of conditions) {
+    const result = evaluateExpression(expression, run.environment.data, env, location, where, run.memo);
     if (!result.ok) {
       run.issues.push(result.issue);
       failed = true;
@@ -478,42 +465,16 @@ function checkApplicability(
   return { applicable, failed, conditions: traces };
 }
 
-function copiedExtensions(extensions: readonly Extension[] | undefined): Extension[] {
-  return (extensions ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)).map((e) => copyJson(e));
-}
-
 // The R4 algorithm copies the descriptive elements of the action; behaviours are kept so that a
 // consumer knows which options are alternatives.
-function copyAction(action: PlanDefinitionAction, extensions: Extension[]): RequestGroupAction {
+function copyAction(actionPlan: ActionPlan, extensions: Extension[]): RequestGroupAction {
   const result: RequestGroupAction = {};
   if (extensions.length > 0) {
     result.extension = extensions;
   }
-  const keys = [
-    'prefix',
-    'title',
-    'description',
-    'textEquivalent',
-    'priority',
-    'code',
-    'documentation',
-    'timingDateTime',
-    'timingAge',
-    'timingPeriod',
-    'timingDuration',
-    'timingRange',
-    'timingTiming',
-    'type',
-    'groupingBehavior',
-    'selectionBehavior',
-    'requiredBehavior',
-    'precheckBehavior',
-    'cardinalityBehavior',
-  ] as const;
-  for (const key of keys) {
-    if (action[key] !== undefined) {
-      (result as Record<string, unknown>)[key] = copyJson(action[key]);
-    }
+  const action = actionPlan.action;
+  for (const key of actionPlan.copiedKeys) {
+    (result as Record<string, unknown>)[key] = copyJson(action[key]);
   }
   return result;
 }

@@ -220,12 +220,14 @@ describe('$apply equals the earlier $apply', () => {
             extension: variables as Extension[],
             action: actions,
           };
-          expectSameApply(
-            plan,
-            { subject: 'Patient/p', data: caseData({}) },
-            () => depsOver([...definitions, nested]),
-            { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] }
-          );
+          const params = { subject: 'Patient/p', data: caseData({}) };
+          const options = { carePlanExtensionUrls: [RULE_EXTENSION], requestExtensionUrls: [RULE_EXTENSION] };
+          // By value (planned afresh), then held by the resolver twice: the second call runs on the
+          // plan kept from the first.
+          expectSameApply(plan, params, () => depsOver([...definitions, nested]), options);
+          const held = (): ApplyDeps => depsOver([...definitions, nested, plan]);
+          expectSameApply(plan.url!, params, held, options);
+          expectSameApply(plan, params, held, options);
         }
       ),
       { numRuns: 5 * RUNS }

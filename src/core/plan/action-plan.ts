@@ -1,0 +1,137 @@
+import type { Expression, Extension, PlanDefinition, PlanDefinitionAction } from '@medplum/fhirtypes';
+import { canonicalOf } from './environment';
+import { VARIABLE_EXTENSION, variableSpecs } from './expression';
+import type { VariableSpec } from './expression';
+
+/** Extension that makes several applicability conditions combine with OR (`any`) instead of AND (`all`). */
+export const APPLICABILITY_BEHAVIOR_EXTENSION =
+  'http://hl7.org/fhir/StructureDefinition/cqf-applicabilityBehavior';
+
+/** Extensions that steer processing; they are not copied to the RequestGroup action. */
+const PROCESSING_EXTENSIONS = new Set([VARIABLE_EXTENSION, APPLICABILITY_BEHAVIOR_EXTENSION]);
+
+/** The descriptive elements of an action that the RequestGroup action copies, in output order. */
+const COPIED_KEYS = [
+  'prefix',
+  'title',
+  'description',
+  'textEquivalent',
+  'priority',
+  'code',
+  'documentation',
+  'timingDateTime',
+  'timingAge',
+  'timingPeriod',
+  'timingDuration',
+  'timingRange',
+  'timingTiming',
+  'type',
+  'groupingBehavior',
+  'selectionBehavior',
+  'requiredBehavior',
+  'precheckBehavior',
+  'cardinalityBehavior',
+] as const;
+
+export type CopiedKey = (typeof COPIED_KEYS)[number];
+
+/** What `$apply` reads from a PlanDefinition before it evaluates anything: the same on every call. */
+export interface DefinitionPlan {
+  readonly canonical: string;
+  /** `PlanDefinition <canonical>`, for issue text. */
+  readonly where: string;
+  readonly variables: readonly VariableSpec[];
+  readonly actions: readonly ActionPlan[];
+}
+
+/** One applicability condition with its location and its text for the trace. */
+export interface ConditionPlan {
+  readonly expression: Expression | undefined;
+  readonly location: string;
+  readonly text: string;
+}
+
+/** One action, read once: locations, issue prefix, variables, conditions, copied parts, label. */
+export interface ActionPlan {
+  readonly action: PlanDefinitionAction;
+  readonly path: string;
+  readonly where: string;
+  /** The action's extensions the RequestGroup action carries (copied per call). */
+  readonly copied: readonly Extension[];
+  readonly variables: readonly VariableSpec[];
+  readonly conditions: readonly ConditionPlan[];
+  /** The first `cqf-applicabilityBehavior` extension, if any. */
+  readonly behavior: Extension | undefined;
+  /** The {@link COPIED_KEYS} the action has. */
+  readonly copiedKeys: readonly CopiedKey[];
+  /** Its line in the narratives. */
+  readonly label: string;
+  readonly children: readonly ActionPlan[];
+}
+
+/**
+ * Plans of the PlanDefinitions the resolver hands out, by object. The resolver's content is shared by
+ * every call and never written ($apply copies what it puts into its output; a test runs it over
+ * deep-frozen content), so a plan of it stays true; an entry goes with its definition.
+ */
+const plans = new WeakMap<PlanDefinition, DefinitionPlan>();
+
+/**
+ * The plan of a PlanDefinition. `held` says that the resolver hands out this very object (content
+ * shared across calls): its plan is kept. Any other definition (one a caller passes by value, which it
+ * may change between calls) is planned afresh on every call.
+ * @param definition - the PlanDefinition
+ * @param held - whether the resolver holds this object
+ */
+export function definitionPlan(definition: PlanDefinition, held: boolean): DefinitionPlan {
+  const known = held ? plans.get(definition) : undefined;
+  if (known) {
+    return known;
+  }
+  const canonical = canonicalOf(definition);
+  const plan: DefinitionPlan = {
+    canonical,
+    where: `PlanDefinition ${canonical}`,
+    variables: variableSpecs(definition.extension, 'PlanDefinition'),
+    actions: actionPlans(canonical, definition.action, 'PlanDefinition.action'),
+  };
+  if (held) {
+    plans.set(definition, plan);
+  }
+  return plan;
+}
+
+function actionPlans(
+  canonical: string,
+  actions: readonly PlanDefinitionAction[] | undefined,
+  basePath: string
+): ActionPlan[] {
+  return (actions ?? []).map((action, i) => actionPlan(canonical, action, `${basePath}[${i}]`));
+}
+
+function actionPlan(canonical: string, action: PlanDefinitionAction, path: string): ActionPlan {
+  const conditions: ConditionPlan[] = [];
+  (action.condition ?? []).forEach((condition, index) => {
+    if (condition.kind === 'applicability') {
+      conditions.push({
+        expression: condition.expression,
+        location: `${path}.condition[${index}].expression`,
+        text: condition.expression?.expression ?? '',
+      });
+    }
+  });
+  return {
+    action,
+    path,
+    where: `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`,
+    copied: (action.extension ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)),
+    variables: variableSpecs(action.extension, path),
+    conditions,
+    behavior: action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION),
+    copiedKeys: COPIED_KEYS.filter((key) => action[key] !== undefined),
+    label: [action.prefix, action.title ?? action.textEquivalent ?? action.code?.[0]?.text ?? 'Action']
+      .filter((part): part is string => Boolean(part))
+      .join(' '),
+    children: actionPlans(canonical, action.action, `${path}.action`),
+  };
+}
