@@ -262,7 +262,49 @@ function needsWrite(node: ResponseNode, answers: QuestionnaireResponseItemAnswer
     // An item without answers is removed, unless it still holds nested items.
     return node.item.answer !== undefined || arrayOf(node.item.item).length === 0;
   }
-  return !jsonEqual(valuesOf(node.item.answer), valuesOf(answers));
+  return !sameValues(node.item.answer, answers);
+}
+
+/** `jsonEqual(valuesOf(a), valuesOf(b))` without copying the answers. */
+function sameValues(a: unknown, b: unknown): boolean {
+  const xs = arrayOf(a);
+  const ys = arrayOf(b);
+  let j = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (!hasValue(x)) {
+      continue;
+    }
+    while (j < ys.length && !hasValue(ys[j])) {
+      j++;
+    }
+    if (
+      j === ys.length ||
+      !equalWithoutItem(x as Record<string, unknown>, ys[j] as Record<string, unknown>)
+    ) {
+      return false;
+    }
+    j++;
+  }
+  while (j < ys.length && !hasValue(ys[j])) {
+    j++;
+  }
+  return j === ys.length;
+}
+
+/** JSON equality of two answers, leaving out their nested `item` (as a copy without it would). */
+function equalWithoutItem(x: Record<string, unknown>, y: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const k of Object.keys(x)) {
+    if (k === 'item') {
+      continue;
+    }
+    n++;
+    if (!Object.prototype.hasOwnProperty.call(y, k) || !jsonEqual(x[k], y[k])) {
+      return false;
+    }
+  }
+  return n === Object.keys(y).filter((k) => k !== 'item').length;
 }
 
 /** The values of answers, without nested items, for comparison. */

@@ -15,6 +15,21 @@ import { comparePos, isWithin, parentContainer, ResponseTree } from './response-
 import type { TypedValue } from './values';
 import { cloneJson, compareValues, isWellFormed, singleValueOf, valuesEqual } from './values';
 
+/** Per Questionnaire item (a compiled Questionnaire's, never modified): no condition on it or above it. */
+const unconditionalItems = new WeakMap<QItem, boolean>();
+
+function unconditional(q: QItem): boolean {
+  let known = unconditionalItems.get(q);
+  if (known === undefined) {
+    known =
+      q.enableWhen.length === 0 &&
+      q.enableWhenExpression === undefined &&
+      (q.parent === undefined || unconditional(q.parent));
+    unconditionalItems.set(q, known);
+  }
+  return known;
+}
+
 /**
  * Decides which items of a response are enabled, per R4 `enableWhen`/`enableBehavior` and SDC
  * `enableWhenExpression`. Results are memoised per item instance.
@@ -66,6 +81,11 @@ export class Enablement {
    * @param node - a present or virtual node.
    */
   isEnabled(node: ResponseNode): boolean {
+    if (node.q !== undefined && unconditional(node.q)) {
+      // Neither it nor an enclosing item has a condition (its enclosing nodes answer the
+      // Questionnaire parents of its item): enabled, with nothing to memoise or report.
+      return true;
+    }
     const cached = this.memo.get(node);
     if (cached !== undefined) {
       return cached;

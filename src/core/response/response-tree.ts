@@ -266,7 +266,8 @@ export class ResponseTree {
     if (!Array.isArray(items) || items.length === 0) {
       return;
     }
-    const ordinals = new Map<string, number>();
+    // Instance ordinals of unmatched linkIds (matched ones count their earlier siblings of the same item).
+    let ordinals: Map<string, number> | undefined;
     const byLinkId = container.node?.q ? container.node.q.childByLinkId : this.cq.rootByLinkId;
     for (let index = 0; index < items.length; index++) {
       const raw: unknown = items[index];
@@ -276,8 +277,15 @@ export class ResponseTree {
       const item = raw as unknown as QuestionnaireResponseItem;
       const linkId = typeof item.linkId === 'string' ? item.linkId : '';
       const q = byLinkId.get(linkId);
-      const ordinal = ordinals.get(linkId) ?? 0;
-      ordinals.set(linkId, ordinal + 1);
+      let ordinal: number;
+      if (q) {
+        // In one container, one linkId matches one item: its earlier siblings are its instances.
+        ordinal = container.childrenOf(q).length;
+      } else {
+        ordinals ??= new Map();
+        ordinal = ordinals.get(linkId) ?? 0;
+        ordinals.set(linkId, ordinal + 1);
+      }
       const mismatch = q ? undefined : this.cq.byLinkId.has(linkId) ? 'wrong-level' : 'unknown';
       const node = new ResponseNode(linkId, item, q, mismatch, container, index, ordinal, false);
       container.add(node);
@@ -415,7 +423,22 @@ export function parentContainer(c: Container): Container | undefined {
 
 /** True when an answer object carries a value. */
 export function hasValue(answer: unknown): boolean {
-  return isObject(answer) && Object.keys(answer).some((k) => /^value[A-Z]/.test(k));
+  if (!isObject(answer)) {
+    return false;
+  }
+  // An own enumerable key matching /^value[A-Z]/, without a key array or a regex per key.
+  for (const k in answer) {
+    if (k.length > 5 && k.startsWith('value') && isUpperAscii(k.charCodeAt(5)) && hasOwn.call(answer, k)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function isUpperAscii(c: number): boolean {
+  return c >= 65 && c <= 90;
 }
 
 /** True when the node or anything below it has an answer with a value. */

@@ -388,12 +388,15 @@ class ItemChecker {
       );
     }
     const values: TypedValue[] = [];
-    answers.forEach((a, i) => {
-      const v = this.answer(q, a, `${node.expression}.answer[${i}]`);
+    for (let i = 0; i < answers.length; i++) {
+      if (!(i in answers)) {
+        continue; // a hole, which forEach skipped
+      }
+      const v = this.answer(q, answers[i], node, i);
       if (v) {
         values.push(v);
       }
-    });
+    }
     if (q.readOnly && !q.hasInitialExpression && q.initialValues.length > 0 && answers.length > 0) {
       const same =
         values.length === q.initialValues.length &&
@@ -411,26 +414,34 @@ class ItemChecker {
     }
   }
 
-  /** Checks one answer; returns its value when it is well formed and of an allowed type. */
-  private answer(q: QItem, answer: unknown, path: string): TypedValue | undefined {
+  /**
+   * Checks one answer; returns its value when it is well formed and of an allowed type. Its
+   * location (`node`'s `answer[index]`) is spelled only for an issue.
+   */
+  private answer(q: QItem, answer: unknown, node: ResponseNode, index: number): TypedValue | undefined {
+    const path = (): string => answerPath(node, index);
     if (!isObject(answer)) {
-      this.report(issue('error', 'structure', `answer to '${q.linkId}' is not an object`, path));
+      this.report(issue('error', 'structure', `answer to '${q.linkId}' is not an object`, path()));
       return undefined;
     }
     const keys = valueKeysOf(answer);
     if (keys.length === 0) {
-      this.report(issue('error', 'required', `answer to '${q.linkId}' has no value`, path));
+      this.report(issue('error', 'required', `answer to '${q.linkId}' has no value`, path()));
       return undefined;
     }
     if (keys.length > 1) {
-      this.report(issue('error', 'structure', `answer to '${q.linkId}' has more than one value[x]`, path));
+      this.report(issue('error', 'structure', `answer to '${q.linkId}' has more than one value[x]`, path()));
       return undefined;
     }
-    const at = `${path}.value`;
     const tv = singleValueOf(answer, 'value');
     if (!tv) {
       this.report(
-        issue('error', 'value', `answer to '${q.linkId}' has an unknown value type '${keys[0]}'`, at)
+        issue(
+          'error',
+          'value',
+          `answer to '${q.linkId}' has an unknown value type '${keys[0]}'`,
+          valuePath(node, index)
+        )
       );
       return undefined;
     }
@@ -441,21 +452,24 @@ class ItemChecker {
           'error',
           'value',
           `item '${q.linkId}' is of type ${q.type} and takes ${allowed}, not ${keys[0]}`,
-          at
+          valuePath(node, index)
         )
       );
       return undefined;
     }
     if (!isWellFormed(tv)) {
-      this.report(issue('error', 'value', `answer to '${q.linkId}' is not a valid ${tv.type}`, at));
+      this.report(
+        issue('error', 'value', `answer to '${q.linkId}' is not a valid ${tv.type}`, valuePath(node, index))
+      );
       return undefined;
     }
-    this.choices(q, tv, at);
-    this.limits(q, tv, at);
+    this.choices(q, tv, node, index);
+    this.limits(q, tv, node, index);
     return tv;
   }
 
-  private choices(q: QItem, tv: TypedValue, at: string): void {
+  private choices(q: QItem, tv: TypedValue, node: ResponseNode, index: number): void {
+    const at = (): string => valuePath(node, index);
     if (q.type === 'open-choice' && tv.type === 'string') {
       return;
     }
@@ -466,7 +480,7 @@ class ItemChecker {
             'error',
             'code-invalid',
             `answer to '${q.linkId}' (${show(tv)}) is not one of its answerOptions`,
-            at
+            at()
           )
         );
       }
@@ -483,7 +497,7 @@ class ItemChecker {
           'error',
           'code-invalid',
           `answer to '${q.linkId}' needs a system and a code to be checked against value set ${vs}`,
-          at
+          at()
         )
       );
       return;
@@ -496,7 +510,7 @@ class ItemChecker {
           'error',
           'code-invalid',
           `answer to '${q.linkId}' (${system}|${code}) is not in value set ${vs}`,
-          at
+          at()
         )
       );
     } else if (member === undefined) {
@@ -505,20 +519,21 @@ class ItemChecker {
           'warning',
           'not-supported',
           `answer to '${q.linkId}' (${system}|${code}) could not be checked against value set ${vs}`,
-          at
+          at()
         )
       );
     }
   }
 
-  private limits(q: QItem, tv: TypedValue, at: string): void {
+  private limits(q: QItem, tv: TypedValue, node: ResponseNode, index: number): void {
+    const at = (): string => valuePath(node, index);
     if (q.minValue && (compareValues(tv, q.minValue) ?? 0) < 0) {
       this.report(
         issue(
           'error',
           'value',
           `answer to '${q.linkId}' (${show(tv)}) is below the minimum ${show(q.minValue)}`,
-          at
+          at()
         )
       );
     }
@@ -528,22 +543,23 @@ class ItemChecker {
           'error',
           'value',
           `answer to '${q.linkId}' (${show(tv)}) is above the maximum ${show(q.maxValue)}`,
-          at
+          at()
         )
       );
     }
     const text =
       typeof tv.value === 'string' ? tv.value : typeof tv.value === 'number' ? String(tv.value) : undefined;
-    if (text !== undefined) {
+    if (text !== undefined && (q.maxLength !== undefined || q.minLength !== undefined)) {
+      // Code points, as FHIR counts characters.
       const length = [...text].length;
       if (q.maxLength !== undefined && length > q.maxLength) {
         this.report(
-          issue('error', 'too-long', `answer to '${q.linkId}' is longer than ${q.maxLength} characters`, at)
+          issue('error', 'too-long', `answer to '${q.linkId}' is longer than ${q.maxLength} characters`, at())
         );
       }
       if (q.minLength !== undefined && length < q.minLength) {
         this.report(
-          issue('error', 'value', `answer to '${q.linkId}' is shorter than ${q.minLength} characters`, at)
+          issue('error', 'value', `answer to '${q.linkId}' is shorter than ${q.minLength} characters`, at())
         );
       }
     }
@@ -554,13 +570,15 @@ class ItemChecker {
             'error',
             'value',
             `answer to '${q.linkId}' has more than ${q.maxDecimalPlaces} decimal places`,
-            at
+            at()
           )
         );
       }
     }
     if (q.regex && typeof tv.value === 'string' && !q.regex.test(tv.value)) {
-      this.report(issue('error', 'value', `answer to '${q.linkId}' does not match the required pattern`, at));
+      this.report(
+        issue('error', 'value', `answer to '${q.linkId}' does not match the required pattern`, at())
+      );
     }
   }
 
@@ -620,6 +638,16 @@ class ItemChecker {
       );
     }
   }
+}
+
+/** FHIRPath location of answer `index` of a node. */
+function answerPath(node: ResponseNode, index: number): string {
+  return `${node.expression}.answer[${index}]`;
+}
+
+/** FHIRPath location of the value of answer `index` of a node. */
+function valuePath(node: ResponseNode, index: number): string {
+  return `${answerPath(node, index)}.value`;
 }
 
 /** Answers given by the respondent in or below a node (calculated items' answers excluded). */

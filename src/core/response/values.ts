@@ -139,8 +139,23 @@ export function valueKeysOf(element: Record<string, unknown>): string[] {
 
 /** The single typed value of an element, or undefined when it has none or several. */
 export function singleValueOf(element: unknown, prefix: 'value' | 'answer'): TypedValue | undefined {
-  const values = typedValuesOf(element, prefix);
-  return values.length === 1 ? values[0] : undefined;
+  if (!isObject(element)) {
+    return undefined;
+  }
+  // typedValuesOf's reading, without its list: the first match, undefined at a second one.
+  let found: TypedValue | undefined;
+  for (const key of Object.keys(element)) {
+    if (key.startsWith(prefix)) {
+      const type = SUFFIX_TYPES[key.slice(prefix.length)];
+      if (type) {
+        if (found) {
+          return undefined;
+        }
+        found = { type, value: element[key] };
+      }
+    }
+  }
+  return found;
 }
 
 const DATETIME_RE =
