@@ -27,21 +27,27 @@ export interface TypedValue {
   readonly value: unknown;
 }
 
-/** `value[x]` suffix → FHIR type, for QuestionnaireResponse.item.answer.value[x]. */
-const SUFFIX_TYPES: Readonly<Record<string, ValueType>> = {
-  Boolean: 'boolean',
-  Decimal: 'decimal',
-  Integer: 'integer',
-  Date: 'date',
-  DateTime: 'dateTime',
-  Time: 'time',
-  String: 'string',
-  Uri: 'uri',
-  Coding: 'Coding',
-  Quantity: 'Quantity',
-  Reference: 'Reference',
-  Attachment: 'Attachment',
-};
+/**
+ * `value[x]` suffix → FHIR type, for QuestionnaireResponse.item.answer.value[x]. A Map, not an object
+ * literal: a key such as `valueconstructor` or `valuetoString` must not find `Object.prototype`'s
+ * members and pass as a typed value.
+ */
+const SUFFIX_TYPES: ReadonlyMap<string, ValueType> = new Map(
+  Object.entries({
+    Boolean: 'boolean',
+    Decimal: 'decimal',
+    Integer: 'integer',
+    Date: 'date',
+    DateTime: 'dateTime',
+    Time: 'time',
+    String: 'string',
+    Uri: 'uri',
+    Coding: 'Coding',
+    Quantity: 'Quantity',
+    Reference: 'Reference',
+    Attachment: 'Attachment',
+  } satisfies Record<string, ValueType>)
+);
 
 /** The answer property for each type (`valueBoolean`, ...). */
 export const ANSWER_KEY: Readonly<Record<ValueType, string>> = {
@@ -123,7 +129,7 @@ export function typedValuesOf(element: unknown, prefix: 'value' | 'answer'): Typ
   const result: TypedValue[] = [];
   for (const key of Object.keys(element)) {
     if (key.startsWith(prefix)) {
-      const type = SUFFIX_TYPES[key.slice(prefix.length)];
+      const type = SUFFIX_TYPES.get(key.slice(prefix.length));
       if (type) {
         result.push({ type, value: element[key] });
       }
@@ -146,7 +152,7 @@ export function singleValueOf(element: unknown, prefix: 'value' | 'answer'): Typ
   let found: TypedValue | undefined;
   for (const key of Object.keys(element)) {
     if (key.startsWith(prefix)) {
-      const type = SUFFIX_TYPES[key.slice(prefix.length)];
+      const type = SUFFIX_TYPES.get(key.slice(prefix.length));
       if (type) {
         if (found) {
           return undefined;

@@ -5,12 +5,26 @@ import {
   decimalPlaces,
   isWellFormed,
   jsonEqual,
+  singleValueOf,
+  typedValuesOf,
   valuesEqual,
 } from '../../../src/core/response/values';
 
 const v = (type: TypedValue['type'], value: unknown): TypedValue => ({ type, value });
 
 describe('values', () => {
+  test.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'])(
+    'an answer key value%s is not a typed value (Object.prototype members are not types)',
+    (suffix) => {
+      const answer = JSON.parse(`{"value${suffix}": {"x": 1}}`) as Record<string, unknown>;
+      expect(typedValuesOf(answer, 'value')).toEqual([]);
+      expect(singleValueOf(answer, 'value')).toBeUndefined();
+      const both = { ...answer, valueString: 'a' };
+      expect(typedValuesOf(both, 'value')).toEqual([v('string', 'a')]);
+      expect(singleValueOf(both, 'value')).toEqual(v('string', 'a'));
+    }
+  );
+
   test.each([
     [v('integer', 2), v('decimal', 2.5), -1],
     [v('date', '2020-01-02'), v('dateTime', '2020-01-01T23:00:00Z'), 1],
