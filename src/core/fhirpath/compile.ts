@@ -977,7 +977,10 @@ type RawEval = (root: Collection, scope: Scope) => unknown[] | undefined;
  * or refuses objects) when a value is an object.
  */
 function compileRawValues(tree: AstNode): RawEval | undefined {
-  const expression = unwrap(tree, ['EntireExpression']) ?? tree;
+  let expression = tree; // fhirpath.js nests EntireExpression twice
+  while (expression.type === 'EntireExpression' && expression.children?.length === 1) {
+    expression = expression.children[0]!;
+  }
   let chain: Chain | undefined;
   try {
     chain = memberChain(expression);
