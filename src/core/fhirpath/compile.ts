@@ -216,7 +216,9 @@ export function compileFast(
       if (values !== undefined) {
         return values;
       }
-      // An object among the values: the general closure answers (it marks or refuses objects).
+      // An object among the values: the general closure answers (it marks or refuses objects),
+      // from now on, as this expression's values are likely to be objects again.
+      raw = undefined;
     }
     const result = body(root, scope);
     return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
@@ -886,6 +888,7 @@ function memberChain(node: AstNode): Chain | undefined {
 let rawCount = 0;
 let rawFirst: unknown;
 let rawFirstPath: string | null = null;
+let rawFirstType: string | null = null;
 let rawValues: unknown[] | undefined;
 let rawObject = false;
 
@@ -895,6 +898,7 @@ function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boole
   rawCount = 0;
   rawFirst = undefined;
   rawFirstPath = null;
+  rawFirstType = null;
   rawValues = collect ? [] : undefined;
   rawObject = false;
   const members = chain.members;
@@ -941,23 +945,24 @@ function walkValue(
   if (element === null || element === undefined) {
     throw BAIL; // as children()
   }
-  // makeNode()'s typing of the element, without the node
-  const resourceType = (element as { resourceType?: unknown }).resourceType;
+  // makeNode()'s typing of the element, without the node (a primitive has no resourceType)
+  const resourceType =
+    typeof element === 'object' ? (element as { resourceType?: unknown }).resourceType : undefined;
   if (!resourceType && childType === 'integer64') {
     throw BAIL;
   }
-  const path = resourceType ? (resourceType as string) : childPath || null;
   const next = at + 1;
   if (next < members.length) {
     if (members[next]!.typeTest && typeof element !== 'object') {
       throw BAIL; // typeTestHolds()
     }
-    walkFrom(element, path, members, next);
+    walkFrom(element, resourceType ? (resourceType as string) : childPath || null, members, next);
     return;
   }
   if (rawCount++ === 0) {
     rawFirst = element;
     rawFirstPath = childPath;
+    rawFirstType = childType;
   }
   if (rawValues !== undefined) {
     if (typeof element === 'object') {
@@ -1507,9 +1512,27 @@ function compileChainEquality(node: AstNode, negate: boolean, general: Eval): Ev
   if (!right || !chain) {
     return undefined;
   }
-  const other = atThis(compileNode(right));
   const matched = negate ? FALSE : TRUE;
   const unmatched = negate ? TRUE : FALSE;
+  const literal = stringLiteral(right) ?? booleanLiteral(right);
+  if (literal !== undefined) {
+    // The other side is one string or boolean, known now.
+    return (_input, scope) => {
+      walkChain(chain, scope.self, scope, false);
+      if (rawCount !== 1) {
+        return rawCount === 0 ? EMPTY : unmatched;
+      }
+      const x = rawFirst;
+      if (typeof x !== 'string' && typeof x !== 'boolean') {
+        return equalItems(firstNode(), literal) ? matched : unmatched;
+      }
+      if (rawFirstPath !== null && DATE_TYPES.has(rawFirstPath)) {
+        throw BAIL;
+      }
+      return x === literal ? matched : unmatched;
+    };
+  }
+  const other = atThis(compileNode(right));
   return (input, scope) => {
     // fhirpath.js evaluates both operands against `$this` (or the root), the left one first.
     walkChain(chain, scope.self, scope, false);
@@ -1517,6 +1540,7 @@ function compileChainEquality(node: AstNode, negate: boolean, general: Eval): Ev
     const count = rawCount;
     const x = rawFirst;
     const xPath = rawFirstPath;
+    const xType = rawFirstType;
     const b = other(scope);
     if (count === 0 || b.length === 0) {
       return EMPTY;
@@ -1535,8 +1559,20 @@ function compileChainEquality(node: AstNode, negate: boolean, general: Eval): Ev
         return x === y ? matched : unmatched;
       }
     }
-    return general(input, scope);
+    if (count === 1) {
+      // equalItems() reads a node's value and path only: no lineage needed.
+      return equalItems(makeNode(x, xPath, xType), b[0]) ? matched : unmatched;
+    }
+    return general(input, scope); // several values each side
   };
+}
+
+/**
+ * The chain's first value as a node typed as {@link makeNode} types it, without its parent (only
+ * read by {@link equalItems}, which looks at the value and the path).
+ */
+function firstNode(): Node {
+  return makeNode(rawFirst, rawFirstPath, rawFirstType);
 }
 
 /**
