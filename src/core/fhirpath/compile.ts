@@ -669,12 +669,16 @@ function variable(run: Run, name: string): Collection {
     if (typeof raw === 'function') {
       throw BAIL;
     }
-    value =
-      raw === undefined || raw === null
-        ? []
-        : Array.isArray(raw)
-          ? raw.map((v) => typedInput(v))
-          : [typedInput(raw)];
+    if (raw === undefined || raw === null) {
+      value = [];
+    } else if (!Array.isArray(raw)) {
+      value = [typedInput(raw)];
+    } else {
+      value = [];
+      for (let i = 0; i < raw.length; i++) {
+        value.push(typedInput(raw[i]));
+      }
+    }
   } else if (name === 'context') {
     value = run.root;
   } else if (name === 'ucum') {
