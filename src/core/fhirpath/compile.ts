@@ -188,11 +188,14 @@ export function compileFast(
   output: FastOutput = 'plain'
 ): FastFhirPath | undefined {
   let body: Eval;
+  let raw: RawEval | undefined;
   let slotCount = 0;
   slots = new Map();
   try {
     const tree = parse(expression) as AstNode;
     body = compileNode(tree);
+    // Decided once per expression: plain values of a trailing member chain need no nodes.
+    raw = output === 'nodes' ? undefined : compileRawValues(tree);
     slotCount = slots.size;
   } catch (err) {
     if (err instanceof Unsupported) {
@@ -207,7 +210,17 @@ export function compileFast(
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
     const run: Run = { root, env, vars: undefined, memo: undefined, slotCount };
-    const result = body(root, { run, self: root });
+    const scope: Scope = { run, self: root };
+    if (raw !== undefined) {
+      const values = raw(root, scope);
+      if (values !== undefined) {
+        return values;
+      }
+      // An object among the values: the general closure answers (it marks or refuses objects),
+      // from now on, as this expression's values are likely to be objects again.
+      raw = undefined;
+    }
+    const result = body(root, scope);
     return output === 'nodes' ? toNodes(result) : toPlain(result, output === 'plain');
   };
 }
@@ -233,13 +246,27 @@ function rootCollection(
   context: unknown,
   base: { path: string; type: string | undefined; prop: string } | undefined
 ): Collection {
-  const items = Array.isArray(context) ? context : context === null || context === undefined ? [] : [context];
+  if (context === null || context === undefined) {
+    return [];
+  }
+  if (!Array.isArray(context)) {
+    return [rootItem(context, base)];
+  }
+  const items: Collection = [];
+  for (let i = 0; i < context.length; i++) {
+    items.push(rootItem(context[i], base));
+  }
+  return items;
+}
+
+function rootItem(
+  item: unknown,
+  base: { path: string; type: string | undefined; prop: string } | undefined
+): Item {
   // fhirpath.js keeps a ResourceNode context as it is, whatever the base.
-  return items.map((item) =>
-    base && !(item instanceof sample.constructor)
-      ? makeNode(item, base.path, base.type ?? null, null, base.prop)
-      : typedInput(item, true)
-  );
+  return base && !(item instanceof sample.constructor)
+    ? makeNode(item, base.path, base.type ?? null, null, base.prop)
+    : typedInput(item, true);
 }
 
 /**
@@ -532,7 +559,8 @@ function compileNodeAfresh(node: AstNode): Eval {
       }
       return compileNode(children[0]!);
     case 'InvocationExpression': {
-      const fused = compileMemberWhere(children[0]!, children[1]!);
+      const fused =
+        compileMemberWhere(children[0]!, children[1]!) ?? compileChainCount(children[0]!, children[1]!);
       if (fused) {
         return fused;
       }
@@ -641,12 +669,16 @@ function variable(run: Run, name: string): Collection {
     if (typeof raw === 'function') {
       throw BAIL;
     }
-    value =
-      raw === undefined || raw === null
-        ? []
-        : Array.isArray(raw)
-          ? raw.map((v) => typedInput(v))
-          : [typedInput(raw)];
+    if (raw === undefined || raw === null) {
+      value = [];
+    } else if (!Array.isArray(raw)) {
+      value = [typedInput(raw)];
+    } else {
+      value = [];
+      for (let i = 0; i < raw.length; i++) {
+        value.push(typedInput(raw[i]));
+      }
+    }
   } else if (name === 'context') {
     value = run.root;
   } else if (name === 'ucum') {
@@ -803,6 +835,200 @@ function children(item: Item, steps: MemberSteps, out: Collection): void {
     return;
   }
   out.push(makeNode(value, childPath, childType, parent, key));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The raw tier: member chains read on the JSON, without a node per value.
+
+/**
+ * A chain `head.m1.m2…` (or `m1.m2…` read from the input) whose values are only counted, compared
+ * or returned as plain primitives: nothing downstream needs their FHIR type or lineage, so each
+ * step reads the JSON with the parent's fhirpath.js path as a string, and no node or collection is
+ * made per step. Same reads, same typing, same hand-overs as {@link children} step by step.
+ */
+interface Chain {
+  /** The receiver, compiled as usual (memoized when focus-free); undefined: the input itself. */
+  readonly head: Eval | undefined;
+  readonly members: readonly Member[];
+}
+
+/** The chain an expression ends with, when it ends with at least one member step. */
+function memberChain(node: AstNode): Chain | undefined {
+  const members: AstNode[] = [];
+  let current: AstNode = node;
+  let head: AstNode | undefined;
+  for (;;) {
+    if (current.type === 'InvocationExpression' && current.children?.length === 2) {
+      const last = current.children[1]!;
+      if (last.type !== 'MemberInvocation') {
+        head = current;
+        break;
+      }
+      members.unshift(last);
+      current = current.children[0]!;
+      continue;
+    }
+    const term = unwrap(current, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+    if (term) {
+      members.unshift(term);
+    } else {
+      head = current;
+    }
+    break;
+  }
+  if (members.length === 0) {
+    return undefined;
+  }
+  // Throws Unsupported for what compileMember refuses, before the head is compiled.
+  const compiledMembers = members.map(memberOf);
+  return { head: head && compileNode(head), members: compiledMembers };
+}
+
+/**
+ * What {@link walkChain} found: how many values, the first with fhirpath.js's path for it, and
+ * (when asked) the values themselves unless one is an object. Module state, read right after the
+ * walk, which evaluates no sub-expression while it runs.
+ */
+let rawCount = 0;
+let rawFirst: unknown;
+let rawFirstPath: string | null = null;
+let rawFirstType: string | null = null;
+let rawValues: unknown[] | undefined;
+let rawObject = false;
+
+/** Walks `chain` from the receiver's items (or `input`), filling the raw tier's state. */
+function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boolean): void {
+  const items = chain.head ? chain.head(input, scope) : input;
+  rawCount = 0;
+  rawFirst = undefined;
+  rawFirstPath = null;
+  rawFirstType = null;
+  rawValues = collect ? [] : undefined;
+  rawObject = false;
+  const members = chain.members;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (members[0]!.typeTest) {
+      typeTestHolds(item);
+    }
+    if (item === null || item === undefined) {
+      continue; // readChild() of nothing
+    }
+    if (item instanceof Node) {
+      walkFrom(item.data, item.path, members, 0);
+    } else {
+      walkFrom(item, null, members, 0);
+    }
+  }
+}
+
+/** {@link children} of one value at step `at`, then the next steps from each child found. */
+function walkFrom(data: unknown, path: string | null, members: readonly Member[], at: number): void {
+  if (!readChildAt(data, path, members[at]!.steps)) {
+    return;
+  }
+  const value = foundValue;
+  const childPath = foundPath;
+  const childType = foundType;
+  if (!Array.isArray(value)) {
+    walkValue(value, childPath, childType, members, at);
+    return;
+  }
+  for (let index = 0; index < value.length; index++) {
+    walkValue(value[index], childPath, childType, members, at);
+  }
+}
+
+function walkValue(
+  element: unknown,
+  childPath: string | null,
+  childType: string | null,
+  members: readonly Member[],
+  at: number
+): void {
+  if (element === null || element === undefined) {
+    throw BAIL; // as children()
+  }
+  // makeNode()'s typing of the element, without the node (a primitive has no resourceType)
+  const resourceType =
+    typeof element === 'object' ? (element as { resourceType?: unknown }).resourceType : undefined;
+  if (!resourceType && childType === 'integer64') {
+    throw BAIL;
+  }
+  const next = at + 1;
+  if (next < members.length) {
+    if (members[next]!.typeTest && typeof element !== 'object') {
+      throw BAIL; // typeTestHolds()
+    }
+    walkFrom(element, resourceType ? (resourceType as string) : childPath || null, members, next);
+    return;
+  }
+  if (rawCount++ === 0) {
+    rawFirst = element;
+    rawFirstPath = childPath;
+    rawFirstType = childType;
+  }
+  if (rawValues !== undefined) {
+    if (typeof element === 'object') {
+      rawObject = true;
+    } else {
+      rawValues.push(element);
+    }
+  }
+}
+
+/** The root's plain values, or undefined when the general closure must answer. */
+type RawEval = (root: Collection, scope: Scope) => unknown[] | undefined;
+
+/**
+ * An expression that ends with member steps, evaluated for plain results: its values as read from
+ * the JSON, as {@link toPlain} would return them; undefined (the general closure answers, and marks
+ * or refuses objects) when a value is an object.
+ */
+function compileRawValues(tree: AstNode): RawEval | undefined {
+  let expression = tree; // fhirpath.js nests EntireExpression twice
+  while (expression.type === 'EntireExpression' && expression.children?.length === 1) {
+    expression = expression.children[0]!;
+  }
+  let chain: Chain | undefined;
+  try {
+    chain = memberChain(expression);
+  } catch (err) {
+    if (err instanceof Unsupported) {
+      return undefined;
+    }
+    throw err;
+  }
+  if (!chain) {
+    return undefined;
+  }
+  const walked = chain;
+  return (root, scope) => {
+    walkChain(walked, root, scope, true);
+    return rawObject ? undefined : rawValues;
+  };
+}
+
+/** `chain.exists()`, `chain.empty()`, `chain.count()`: only how many values the chain reaches. */
+function compileChainCount(receiver: AstNode, invocation: AstNode): Eval | undefined {
+  if (invocation.type !== 'FunctionInvocation') {
+    return undefined;
+  }
+  const { name, args } = functionParts(invocation);
+  if (args.length !== 0 || (name !== 'exists' && name !== 'empty' && name !== 'count')) {
+    return undefined;
+  }
+  const chain = memberChain(receiver);
+  if (!chain) {
+    return undefined;
+  }
+  return (input, scope) => {
+    walkChain(chain, input, scope, false);
+    if (name === 'count') {
+      return [rawCount];
+    }
+    return rawCount > 0 === (name === 'exists') ? TRUE : FALSE;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1260,12 +1486,8 @@ function compileEquality(node: AstNode): Eval {
   if (node.text !== '=' && !negate) {
     throw new Unsupported(`operator ${node.text}`);
   }
-  const memberEqualsLiteral = compileMemberEqualsLiteral(node, negate);
-  if (memberEqualsLiteral) {
-    return memberEqualsLiteral;
-  }
   const [left, right] = operands(node);
-  return (_input, scope) => {
+  const general: Eval = (_input, scope) => {
     const a = left(scope);
     const b = right(scope);
     if (a.length === 0 || b.length === 0) {
@@ -1277,98 +1499,91 @@ function compileEquality(node: AstNode): Eval {
     }
     return [negate ? !equal : equal];
   };
+  return compileChainEquality(node, negate, general) ?? general;
 }
 
 /**
- * `path.member = 'text'` or `= true` (and `!=`), the content's most frequent criteria
- * (`linkId = '…'`, `answer.value = true` in `where()`): the general equality on the same values,
- * without a node or a collection for the last member's values or the literal. The receiver (`path`,
- * if any) is evaluated as in the general path; a last child that is not a string or boolean takes
- * the general path's item comparison; anything that path hands over, this does.
+ * `path.member = value` (and `!=`), the content's most frequent criteria (`linkId = '…'`,
+ * `answer.value = true`, `code = iif(…)` in `where()`): the member chain is read on the JSON (see
+ * {@link walkChain}), no node or collection is made for its values, and a single string or boolean
+ * is compared with the other side's single string or boolean as {@link equalItems} would. Any other
+ * pair (numbers, objects, several values each side) is answered by the general equality, which
+ * evaluates both sides again: they are pure, and focus-free parts come from the call's memo.
  */
-function compileMemberEqualsLiteral(node: AstNode, negate: boolean): Eval | undefined {
+function compileChainEquality(node: AstNode, negate: boolean, general: Eval): Eval | undefined {
   const [left, right] = node.children ?? [];
-  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
-  if (!left || literal === undefined) {
+  const chain = left && memberChain(left);
+  if (!right || !chain) {
     return undefined;
   }
-  let member = unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
-  let receiver: Eval | undefined;
-  if (!member && left.type === 'InvocationExpression' && left.children?.length === 2) {
-    const last = left.children[1]!;
-    if (last.type === 'MemberInvocation') {
-      member = last;
-      receiver = compileNode(left.children[0]!);
-    }
-  }
-  if (!member) {
-    return undefined;
-  }
-  const { steps, typeTest } = memberOf(member);
   const matched = negate ? FALSE : TRUE;
   const unmatched = negate ? TRUE : FALSE;
-  return (_input, scope) => {
-    // fhirpath.js evaluates both operands against `$this` (or the root).
-    const self = receiver ? receiver(scope.self, scope) : scope.self;
-    let count = 0;
-    // The first child, kept to compare when it is the only one (else the lengths differ).
-    let first: unknown;
-    let firstPath: string | null = null;
-    let firstType: string | null = null;
-    let firstParent: Item;
-    let firstIndex: number | null = null;
-    for (const item of self) {
-      if (typeTest) {
-        typeTestHolds(item);
+  const literal = stringLiteral(right) ?? booleanLiteral(right);
+  if (literal !== undefined) {
+    // The other side is one string or boolean, known now.
+    return (_input, scope) => {
+      walkChain(chain, scope.self, scope, false);
+      if (rawCount !== 1) {
+        return rawCount === 0 ? EMPTY : unmatched;
       }
-      if (!readChild(item, steps)) {
-        continue;
+      const x = rawFirst;
+      if (typeof x !== 'string' && typeof x !== 'boolean') {
+        return equalItems(firstNode(), literal) ? matched : unmatched;
       }
-      const value = foundValue;
-      const elements = Array.isArray(value) ? (value as unknown[]) : undefined;
-      for (let index = 0, n = elements ? elements.length : 1; index < n; index++) {
-        const element = elements ? elements[index] : value;
-        if (element === null || element === undefined) {
-          throw BAIL; // as children()
-        }
-        if (foundType === 'integer64' && !(element as { resourceType?: unknown }).resourceType) {
-          throw BAIL; // as makeNode()
-        }
-        if (count++ === 0) {
-          first = element;
-          firstPath = foundPath;
-          firstType = foundType;
-          firstParent = item;
-          firstIndex = elements ? index : null;
-        }
-      }
-    }
-    if (count === 0) {
-      return EMPTY;
-    }
-    if (count > 1) {
-      return unmatched; // the lengths differ
-    }
-    let equal: boolean;
-    if (typeof first === 'string' || typeof first === 'boolean') {
-      // equalItems() for a string or boolean child: a date is handed over, any other compares.
-      if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+      if (rawFirstPath !== null && DATE_TYPES.has(rawFirstPath)) {
         throw BAIL;
       }
-      equal = first === literal;
-    } else {
-      const parent = firstParent instanceof Node ? firstParent : new Node(firstParent, null, null);
-      equal = equalItems(makeNode(first, firstPath, firstType, parent, steps.key, firstIndex), literal);
+      return x === literal ? matched : unmatched;
+    };
+  }
+  const other = atThis(compileNode(right));
+  return (input, scope) => {
+    // fhirpath.js evaluates both operands against `$this` (or the root), the left one first.
+    walkChain(chain, scope.self, scope, false);
+    // Read before the other side runs: it may walk chains of its own.
+    const count = rawCount;
+    const x = rawFirst;
+    const xPath = rawFirstPath;
+    const xType = rawFirstType;
+    const b = other(scope);
+    if (count === 0 || b.length === 0) {
+      return EMPTY;
     }
-    return equal ? matched : unmatched;
+    if (count !== b.length) {
+      return unmatched; // the lengths differ
+    }
+    if (count === 1 && (typeof x === 'string' || typeof x === 'boolean')) {
+      const item = b[0];
+      const y = item instanceof Node ? item.data : item;
+      if (typeof y === 'string' || typeof y === 'boolean') {
+        // equalItems() of two strings or booleans: a date on either side is handed over.
+        if ((xPath !== null && DATE_TYPES.has(xPath)) || isDateNode(item)) {
+          throw BAIL;
+        }
+        return x === y ? matched : unmatched;
+      }
+    }
+    if (count === 1) {
+      // equalItems() reads a node's value and path only: no lineage needed.
+      return equalItems(makeNode(x, xPath, xType), b[0]) ? matched : unmatched;
+    }
+    return general(input, scope); // several values each side
   };
+}
+
+/**
+ * The chain's first value as a node typed as {@link makeNode} types it, without its parent (only
+ * read by {@link equalItems}, which looks at the value and the path).
+ */
+function firstNode(): Node {
+  return makeNode(rawFirst, rawFirstPath, rawFirstType);
 }
 
 /**
  * `path.member.where(child = 'text')` (or `= true`, `!=`): the content's look-up of items by linkId.
  * The member's values are tested on their JSON, and a node is made only for each value kept (and
  * for the rare value whose child takes the general comparison). Same checks, same hand-overs, same
- * nodes as `path.member` followed by `where()` with {@link compileMemberEqualsLiteral}'s test.
+ * nodes as `path.member` followed by `where()` with {@link compileChainEquality}'s test.
  */
 function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
   if (receiver.type !== 'InvocationExpression' || receiver.children?.length !== 2) {
@@ -1423,7 +1638,7 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
           parent ??= parentItem instanceof Node ? parentItem : new Node(parentItem, null, null);
           return (node ??= makeNode(element, childPath, childType, parent, key, elements ? index : null));
         };
-        // The criterion, as compileMemberEqualsLiteral's with `$this` the element
+        // The criterion, as compileChainEquality's with `$this` the element
         let count = 0;
         let first: unknown;
         let firstPath: string | null = null;

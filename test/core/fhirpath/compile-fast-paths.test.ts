@@ -318,8 +318,16 @@ describe('the cheaper paths of compiled FHIRPath agree with fhirpath.js', () => 
     expect(hoisted({ resourceType: 'QuestionnaireResponse' }, { q })).toEqual([]);
     expect(reads).toBe(0);
     // the same sub-expression twice in one expression: one evaluation
-    const repeated = compileFast("iif(%q.item.exists(), %q.item.linkId, 'none')")!;
+    const repeated = compileFast(
+      "iif(%q.item.where(linkId = 'a').exists(), %q.item.where(linkId = 'a').linkId, 'none')"
+    )!;
     expect(repeated(qr, { q })).toEqual(['a']);
     expect(reads).toBe(1);
+    // trailing member steps are read on the JSON where they occur (the raw tier makes no nodes to
+    // share): `%q.item` is read once by each of the two chains, not once per item
+    reads = 0;
+    const chains = compileFast("iif(%q.item.exists(), %q.item.linkId, 'none')")!;
+    expect(chains(qr, { q })).toEqual(['a']);
+    expect(reads).toBe(2);
   });
 });
