@@ -2,8 +2,8 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ArrayNode, ObjectNode, TemplateExpression, TemplateNode } from './template';
-import { copyJson } from '../json';
 import type { ExpressionMemo } from './expression-memo';
+import { copyJson } from '../json';
 
 /** What one extraction shares across its templates: the issues found and the results kept. */
 export interface Instantiation {
@@ -35,7 +35,7 @@ export function instantiate(node: TemplateNode, scope: TemplateScope, run: Insta
 function produce(node: TemplateNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
   switch (node.kind) {
     case 'const':
-      out.push(copy(node.value));
+      out.push(copyJson(node.value));
       return;
     case 'array':
       out.push(produceArray(node, scope, run));
@@ -60,8 +60,12 @@ function produceObject(node: ObjectNode, scope: TemplateScope, run: Instantiatio
     produceInScope(node, scope, run, out);
     return;
   }
-  for (const inner of contextScopes(node.context, scope, run)) {
-    produceInScope(node, inner, run, out);
+  // One scope per context result; the scope objects are made here, not collected in a list first.
+  const context = node.context;
+  const name = context.name;
+  for (const result of evaluate(context, scope, run, 'nodes')) {
+    const env = name ? { ...scope.env, [name]: result } : scope.env;
+    produceInScope(node, { context: result, env }, run, out);
   }
 }
 
@@ -73,28 +77,31 @@ function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiati
     return;
   }
   const obj: Record<string, unknown> = {};
+  let kept = false; // whether any key was set (instead of counting the keys afterwards)
   for (const field of node.fields) {
     if (field.primitive) {
-      setValues(
-        obj,
-        field.key,
-        evaluate(field.primitive, scope, run, 'values'),
-        field.isArray,
-        field.primitive,
-        run.issues
-      );
+      kept =
+        setValues(
+          obj,
+          field.key,
+          evaluate(field.primitive, scope, run, 'values'),
+          field.isArray,
+          field.primitive,
+          run.issues
+        ) || kept;
     } else if (field.node) {
-      setNode(obj, field.key, field.node, field.isArray, scope, run);
+      kept = setNode(obj, field.key, field.node, field.isArray, scope, run) || kept;
     }
     if (field.companion) {
-      setNode(obj, `_${field.key}`, field.companion, false, scope, run);
+      kept = setNode(obj, `_${field.key}`, field.companion, false, scope, run) || kept;
     }
   }
-  if (Object.keys(obj).length > 0) {
+  if (kept) {
     out.push(obj);
   }
 }
 
+/** Sets `obj[key]` to what `node` yields; true when it set it. */
 function setNode(
   obj: Record<string, unknown>,
   key: string,
@@ -102,22 +109,24 @@ function setNode(
   isArray: boolean,
   scope: TemplateScope,
   run: Instantiation
-): void {
+): boolean {
   // Constant and array nodes yield exactly one value: no result list to build.
   if (node.kind !== 'object') {
-    const value = node.kind === 'const' ? copy(node.value) : produceArray(node, scope, run);
+    const value = node.kind === 'const' ? copyJson(node.value) : produceArray(node, scope, run);
     if (!isArray || (value as unknown[]).length > 0) {
       obj[key] = value;
+      return true;
     }
-    return;
+    return false;
   }
   const results = instantiate(node, scope, run);
   if (isArray) {
     const items = (results[0] as unknown[] | undefined) ?? [];
     if (items.length > 0) {
       obj[key] = items;
+      return true;
     }
-    return;
+    return false;
   }
   if (results.length > 1) {
     run.issues.push(
@@ -130,9 +139,12 @@ function setNode(
   }
   if (results.length > 0) {
     obj[key] = results[0];
+    return true;
   }
+  return false;
 }
 
+/** Sets `obj[key]` to the values (all, or the first of several with a warning); true when it set it. */
 function setValues(
   obj: Record<string, unknown>,
   key: string,
@@ -140,13 +152,13 @@ function setValues(
   isArray: boolean,
   expr: TemplateExpression,
   issues: OperationOutcomeIssue[]
-): void {
+): boolean {
   if (values.length === 0) {
-    return;
+    return false;
   }
   if (isArray) {
     obj[key] = values;
-    return;
+    return true;
   }
   if (values.length > 1) {
     issues.push(
@@ -159,13 +171,7 @@ function setValues(
     );
   }
   obj[key] = values[0];
-}
-
-function contextScopes(expr: TemplateExpression, scope: TemplateScope, run: Instantiation): TemplateScope[] {
-  return evaluate(expr, scope, run, 'nodes').map((result) => ({
-    context: result,
-    env: expr.name ? { ...scope.env, [expr.name]: result } : scope.env,
-  }));
+  return true;
 }
 
 /**
@@ -201,8 +207,4 @@ function evaluate(
     );
     return [];
   }
-}
-
-function copy(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? copyJson(value) : value;
 }

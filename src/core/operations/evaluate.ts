@@ -14,7 +14,7 @@ import { closingEntries } from '../bundle/reconcile';
 import { transactionBundle } from '../bundle/transaction';
 import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
-import { withNarrative } from '../narrative/narrative';
+import { narrate } from '../narrative/narrative';
 import { issue } from '../outcomes';
 import { applyPlanDefinition, movedEntries } from '../plan';
 import type { EngineDeps } from './engine';
@@ -73,9 +73,10 @@ export function evaluateResponse(
   });
   const response = extracted.checked.completed;
   const issues = [...extracted.issues];
+  // The extracted resources are this call's own: their narratives are set in place.
   const extractedEntries = (extracted.bundle.entry ?? []).map((e) => ({
     ...e,
-    resource: withNarrative(e.resource as Resource),
+    resource: narrate(e.resource as Resource),
   }));
 
   // 3. Apply the pathway with the response and the extracted resources as `data`.
@@ -93,7 +94,7 @@ export function evaluateResponse(
     const key = provenanceKey(response);
     all.push({
       fullUrl: `urn:uuid:${key}`,
-      resource: withNarrative(
+      resource: narrate(
         buildProvenance(
           response,
           written.map((e) => e.fullUrl!),
@@ -231,7 +232,7 @@ function applyPathway(
     const identifier = keyed.identifier?.find((i) => i.system === keySystem);
     return {
       fullUrl,
-      resource: withNarrative(keyed),
+      resource: narrate(keyed),
       request: {
         method: 'POST',
         url: keyed.resourceType,
