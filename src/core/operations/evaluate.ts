@@ -73,11 +73,11 @@ export function evaluateResponse(
   });
   const response = extracted.checked.completed;
   const issues = [...extracted.issues];
-  // The extracted resources are this call's own: their narratives are set in place.
-  const extractedEntries = (extracted.bundle.entry ?? []).map((e) => ({
-    ...e,
-    resource: narrate(e.resource as Resource),
-  }));
+  // The extracted entries and resources are this call's own: their narratives are set in place.
+  const extractedEntries = extracted.bundle.entry ?? [];
+  for (const entry of extractedEntries) {
+    narrate(entry.resource as Resource);
+  }
 
   // 3. Apply the pathway with the response and the extracted resources as `data`.
   const keySystem = options.keySystem ?? KEY_SYSTEM;
@@ -225,9 +225,10 @@ function applyPathway(
   }
   const requestGroupId = `urn:uuid:${applied.requestGroup.id}`;
   return movedEntries(applied).map(({ fullUrl, resource }) => {
-    let keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
+    // Moved resources are this call's own: the RequestGroup's key and the narratives are set in place.
+    const keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
     if (fullUrl === requestGroupId) {
-      keyed = { ...keyed, identifier: [key('requestgroup')] };
+      keyed.identifier = [key('requestgroup')];
     }
     const identifier = keyed.identifier?.find((i) => i.system === keySystem);
     return {
