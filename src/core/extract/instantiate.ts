@@ -31,6 +31,25 @@ export function instantiate(node: TemplateNode, scope: TemplateScope, run: Insta
   return out;
 }
 
+/**
+ * {@link instantiate} for a resource whose `id` is dropped afterwards (no resourceId): a fixed `id`
+ * of the template root is not set in the first place. Deleting it made each resource a slow
+ * dictionary-mode object for everything after (validation, narratives, JSON). Results that still
+ * have an `id` (from an expression, or a template without extensions) are left to the caller.
+ */
+export function instantiateWithoutId(
+  node: TemplateNode,
+  scope: TemplateScope,
+  run: Instantiation
+): unknown[] {
+  if (node.kind !== 'object') {
+    return instantiate(node, scope, run);
+  }
+  const out: unknown[] = [];
+  produceObject(node, scope, run, out, true);
+  return out;
+}
+
 /** Appends what `node` yields in `scope` to `out` (no intermediate arrays: this runs per element). */
 function produce(node: TemplateNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
   switch (node.kind) {
@@ -55,9 +74,15 @@ function produceArray(node: ArrayNode, scope: TemplateScope, run: Instantiation)
   return items;
 }
 
-function produceObject(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+function produceObject(
+  node: ObjectNode,
+  scope: TemplateScope,
+  run: Instantiation,
+  out: unknown[],
+  withoutId = false
+): void {
   if (!node.context) {
-    produceInScope(node, scope, run, out);
+    produceInScope(node, scope, run, out, withoutId);
     return;
   }
   // One scope per context result; the scope objects are made here, not collected in a list first.
@@ -65,11 +90,17 @@ function produceObject(node: ObjectNode, scope: TemplateScope, run: Instantiatio
   const name = context.name;
   for (const result of evaluate(context, scope, run, 'nodes')) {
     const env = name ? { ...scope.env, [name]: result } : scope.env;
-    produceInScope(node, { context: result, env }, run, out);
+    produceInScope(node, { context: result, env }, run, out, withoutId);
   }
 }
 
-function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+function produceInScope(
+  node: ObjectNode,
+  scope: TemplateScope,
+  run: Instantiation,
+  out: unknown[],
+  withoutId = false
+): void {
   if (node.value) {
     for (const value of evaluate(node.value, scope, run, 'values')) {
       out.push(value);
@@ -79,6 +110,10 @@ function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiati
   const obj: Record<string, unknown> = {};
   let kept = false; // whether any key was set (instead of counting the keys afterwards)
   for (const field of node.fields) {
+    if (withoutId && field.key === 'id' && isFixedSingle(field)) {
+      kept = true; // it would have been set (and counted), then deleted
+      continue;
+    }
     if (field.primitive) {
       kept =
         setValues(
@@ -99,6 +134,11 @@ function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiati
   if (kept) {
     out.push(obj);
   }
+}
+
+/** A field set to a fixed value that is not an array, with no `_key` beside it: setting it has no other effect. */
+function isFixedSingle(field: ObjectNode['fields'][number]): boolean {
+  return !field.isArray && !field.primitive && !field.companion && field.node?.kind === 'const';
 }
 
 /** Sets `obj[key]` to what `node` yields; true when it set it. */
