@@ -17,9 +17,7 @@ export function toIdempotentEntry(entry: BundleEntry): BundleEntry {
   const condition = entry.request?.ifNoneExist;
   if (condition) {
     const patient = patientSearch(resource);
-    // `patient` has no `&` (searchValue escapes it), so a term equal to it shows as `&patient&`.
-    const search =
-      patient && !`&${condition}&`.includes(`&${patient}&`) ? `${condition}&${patient}` : condition;
+    const search = patient && !hasTerm(condition, patient) ? `${condition}&${patient}` : condition;
     return {
       fullUrl: entry.fullUrl,
       resource,
@@ -36,6 +34,20 @@ export function toIdempotentEntry(entry: BundleEntry): BundleEntry {
   throw new Error(
     `Entry ${entry.fullUrl ?? ''} (${resource.resourceType}) has neither a conditional key nor an id`
   );
+}
+
+/**
+ * Whether `term` is one of the `&`-separated terms of `search` (what `&search&` including `&term&`
+ * says, without building either string). `term` has no `&`: {@link searchValue} escapes it.
+ */
+function hasTerm(search: string, term: string): boolean {
+  for (let at = search.indexOf(term); at >= 0; at = search.indexOf(term, at + 1)) {
+    const end = at + term.length;
+    if ((at === 0 || search[at - 1] === '&') && (end === search.length || search[end] === '&')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

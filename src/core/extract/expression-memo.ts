@@ -2,29 +2,37 @@ import type { CompiledFhirPath, FhirPathEnv } from '../fhirpath/fhirpath';
 import { copyJson } from '../json';
 import type { CompiledExpression, Mode } from './compiled-expression';
 
-/** One kept result: the variable values it was computed with, and the results. */
+/** One kept result: the context it ran on (only for expressions that read it), the variable values, the results. */
 interface Kept {
+  readonly context: unknown;
   readonly values: readonly unknown[];
   readonly results: readonly unknown[];
 }
 
-/** At most this many results are kept per compiled function (one per set of variable values). */
-const KEPT_PER_FUNCTION = 4;
+/** At most this many results are kept per compiled function (one per context and set of variable values). */
+const KEPT_PER_FUNCTION = 8;
 
 /**
- * The results of template expressions that do not read their context, within one extraction: the
- * shipped templates ask `%resource.subject`, `%resource.encounter`, `%resource.authored`,
- * `'QuestionnaireResponse/' + %resource.id` and the performer's `iif(%resource…)` in every template
- * (half of all template evaluations). Such an expression's result depends only on the variables it
- * names (expression-reads.ts), compared with `===`: the response, the Questionnaire, allocated ids and
- * named contexts, none of which changes during one `extractResources` call, which this lives for.
- * Expressions that read the context are run each time (their contexts are mostly new objects: keeping
- * their results cost more than it saved). Errors are not kept: the expression runs and fails again,
- * reported each time as before. Object results are kept as private copies and handed out as fresh
- * copies, so no two resources share a value; typed nodes (contexts) are shared, as nobody writes them.
+ * The results of template expressions within one extraction, when they cannot differ from the last
+ * time they ran:
+ * - an expression that does not read its context: the shipped templates ask `%resource.subject`,
+ *   `%resource.encounter`, `%resource.authored`, `'QuestionnaireResponse/' + %resource.id` and the
+ *   performer's `iif(%resource…)` in every template. Its result depends only on the variables it names
+ *   (expression-reads.ts), compared with `===`: the response, the Questionnaire, allocated ids and
+ *   named contexts, none of which changes during one `extractResources` call, which this lives for.
+ * - an expression that reads its context, when that context is a typed node this memo handed out
+ *   (a context such as `%resource.subject`, then read by `reference` and `display` in every template):
+ *   the node is the same object each time, over the same response data, so it is compared with `===`
+ *   too. Other contexts (response items, copies narrowed to one answer) are mostly new objects: their
+ *   expressions run each time, as keeping their results cost more than it saved.
+ * Errors are not kept: the expression runs and fails again, reported each time as before. Object
+ * results are kept as private copies and handed out as fresh copies, so no two resources share a
+ * value; typed nodes (contexts) are shared, as nobody writes them.
  */
 export class ExpressionMemo {
   private readonly kept = new Map<CompiledFhirPath, Kept[]>();
+  /** The typed nodes this memo returned as contexts (mode `nodes`): the contexts it may key on. */
+  private readonly handedOut = new Set<unknown>();
 
   evaluate(
     expression: CompiledExpression,
@@ -35,9 +43,10 @@ export class ExpressionMemo {
   ): unknown[] {
     const fn = expression.get(mode, base);
     const reads = expression.reads;
-    if (reads === undefined || reads.context) {
+    if (reads === undefined || (reads.context && !this.handedOut.has(context))) {
       return fn(context, env);
     }
+    const keyContext = reads.context ? context : undefined;
     const names = reads.variables;
     const values = new Array<unknown>(names.length);
     for (let i = 0; i < names.length; i++) {
@@ -52,13 +61,24 @@ export class ExpressionMemo {
       this.kept.set(fn, list);
     }
     for (const kept of list) {
-      if (sameValues(kept.values, values)) {
+      if (kept.context === keyContext && sameValues(kept.values, values)) {
         return mode === 'values' ? kept.results.map(copy) : kept.results.slice();
       }
     }
     const results = fn(context, env);
+    if (mode === 'nodes') {
+      for (const node of results) {
+        if (typeof node === 'object' && node !== null) {
+          this.handedOut.add(node);
+        }
+      }
+    }
     if (list.length < KEPT_PER_FUNCTION) {
-      list.push({ values, results: mode === 'values' ? results.map(copy) : results.slice() });
+      list.push({
+        context: keyContext,
+        values,
+        results: mode === 'values' ? results.map(copy) : results.slice(),
+      });
     }
     return results;
   }

@@ -12,7 +12,7 @@ import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { IdGenerator } from '../types';
 import { ExpressionMemo } from './expression-memo';
-import { instantiate, type Instantiation, type TemplateScope } from './instantiate';
+import { instantiate, instantiateWithoutId, type Instantiation, type TemplateScope } from './instantiate';
 import { compileTemplate } from './template';
 import type { BundleSite, ItemPlan, ResourceSite, Site, TemplateRef } from './extraction-plan';
 import { extractionPlan } from './extraction-plan';
@@ -92,6 +92,8 @@ function walkItems(
   env: FhirPathEnv
 ): void {
   for (const plan of plans) {
+    // With nothing allocated every instance sees `env` and the item: one site environment for all.
+    let sharedSiteEnv: FhirPathEnv | undefined;
     for (const instance of rItems) {
       if (instance.linkId !== plan.linkId) {
         continue;
@@ -100,11 +102,11 @@ function walkItems(
         // A new id per group instance, or per answer of a question (each yields its own resource).
         const itemEnv = allocateIds(plan.allocate, env, extractor.newId);
         if (plan.sites.length > 0) {
-          extractAt(extractor, plan.sites, {
-            context,
-            base: 'QuestionnaireResponse.item',
-            env: { ...itemEnv, qitem: plan.item },
-          });
+          const siteEnv =
+            plan.allocate.length === 0
+              ? (sharedSiteEnv ??= { ...env, qitem: plan.item })
+              : { ...itemEnv, qitem: plan.item };
+          extractAt(extractor, plan.sites, { context, base: 'QuestionnaireResponse.item', env: siteEnv });
         }
         walkItems(extractor, plan.children, children, itemEnv);
       }
@@ -146,13 +148,15 @@ function extractResource(extractor: Extractor, site: ResourceSite, scope: Templa
     return;
   }
   const node = compileTemplate(template.resource, template.location);
-  for (const produced of instantiate(node, scope, extractor)) {
-    const resource = produced as Resource;
+  // Without a resourceId expression the template's own id is always dropped: not set at all.
+  const produce = site.expressions.has('resourceId') ? instantiate : instantiateWithoutId;
+  for (const produced of produce(node, scope, extractor)) {
+    let resource = produced as Resource;
     const resourceId = evaluateString(site, 'resourceId', scope, extractor);
     if (resourceId) {
       resource.id = resourceId;
-    } else {
-      delete resource.id;
+    } else if (Object.hasOwn(resource, 'id')) {
+      resource = withoutId(resource);
     }
     const request: BundleEntryRequest = {
       method: resourceId ? 'PUT' : 'POST',
@@ -217,6 +221,26 @@ function allocateIds(names: readonly string[], env: FhirPathEnv, newId: IdGenera
     result[name] = `urn:uuid:${newId()}`;
   }
   return result;
+}
+
+/**
+ * The resource without its `id`, the other members in order (what `delete` left, without turning the
+ * object into a slow dictionary-mode one). A `__proto__` member stays an own property, as copyJson keeps it.
+ */
+function withoutId(resource: Resource): Resource {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(resource)) {
+    if (key === 'id') {
+      continue;
+    }
+    const value = (resource as unknown as Record<string, unknown>)[key];
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as unknown as Resource;
 }
 
 function evaluateString(

@@ -2,8 +2,8 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../fhirpath/fhirpath';
 import { issue } from '../outcomes';
 import type { ArrayNode, ObjectNode, TemplateExpression, TemplateNode } from './template';
-import { copyJson } from '../json';
 import type { ExpressionMemo } from './expression-memo';
+import { copyJson } from '../json';
 
 /** What one extraction shares across its templates: the issues found and the results kept. */
 export interface Instantiation {
@@ -31,11 +31,30 @@ export function instantiate(node: TemplateNode, scope: TemplateScope, run: Insta
   return out;
 }
 
+/**
+ * {@link instantiate} for a resource whose `id` is dropped afterwards (no resourceId): a fixed `id`
+ * of the template root is not set in the first place. Deleting it made each resource a slow
+ * dictionary-mode object for everything after (validation, narratives, JSON). Results that still
+ * have an `id` (from an expression, or a template without extensions) are left to the caller.
+ */
+export function instantiateWithoutId(
+  node: TemplateNode,
+  scope: TemplateScope,
+  run: Instantiation
+): unknown[] {
+  if (node.kind !== 'object') {
+    return instantiate(node, scope, run);
+  }
+  const out: unknown[] = [];
+  produceObject(node, scope, run, out, true);
+  return out;
+}
+
 /** Appends what `node` yields in `scope` to `out` (no intermediate arrays: this runs per element). */
 function produce(node: TemplateNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
   switch (node.kind) {
     case 'const':
-      out.push(copy(node.value));
+      out.push(copyJson(node.value));
       return;
     case 'array':
       out.push(produceArray(node, scope, run));
@@ -55,17 +74,33 @@ function produceArray(node: ArrayNode, scope: TemplateScope, run: Instantiation)
   return items;
 }
 
-function produceObject(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+function produceObject(
+  node: ObjectNode,
+  scope: TemplateScope,
+  run: Instantiation,
+  out: unknown[],
+  withoutId = false
+): void {
   if (!node.context) {
-    produceInScope(node, scope, run, out);
+    produceInScope(node, scope, run, out, withoutId);
     return;
   }
-  for (const inner of contextScopes(node.context, scope, run)) {
-    produceInScope(node, inner, run, out);
+  // One scope per context result; the scope objects are made here, not collected in a list first.
+  const context = node.context;
+  const name = context.name;
+  for (const result of evaluate(context, scope, run, 'nodes')) {
+    const env = name ? { ...scope.env, [name]: result } : scope.env;
+    produceInScope(node, { context: result, env }, run, out, withoutId);
   }
 }
 
-function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiation, out: unknown[]): void {
+function produceInScope(
+  node: ObjectNode,
+  scope: TemplateScope,
+  run: Instantiation,
+  out: unknown[],
+  withoutId = false
+): void {
   if (node.value) {
     for (const value of evaluate(node.value, scope, run, 'values')) {
       out.push(value);
@@ -73,28 +108,40 @@ function produceInScope(node: ObjectNode, scope: TemplateScope, run: Instantiati
     return;
   }
   const obj: Record<string, unknown> = {};
+  let kept = false; // whether any key was set (instead of counting the keys afterwards)
   for (const field of node.fields) {
+    if (withoutId && field.key === 'id' && isFixedSingle(field)) {
+      kept = true; // it would have been set (and counted), then deleted
+      continue;
+    }
     if (field.primitive) {
-      setValues(
-        obj,
-        field.key,
-        evaluate(field.primitive, scope, run, 'values'),
-        field.isArray,
-        field.primitive,
-        run.issues
-      );
+      kept =
+        setValues(
+          obj,
+          field.key,
+          evaluate(field.primitive, scope, run, 'values'),
+          field.isArray,
+          field.primitive,
+          run.issues
+        ) || kept;
     } else if (field.node) {
-      setNode(obj, field.key, field.node, field.isArray, scope, run);
+      kept = setNode(obj, field.key, field.node, field.isArray, scope, run) || kept;
     }
     if (field.companion) {
-      setNode(obj, `_${field.key}`, field.companion, false, scope, run);
+      kept = setNode(obj, `_${field.key}`, field.companion, false, scope, run) || kept;
     }
   }
-  if (Object.keys(obj).length > 0) {
+  if (kept) {
     out.push(obj);
   }
 }
 
+/** A field set to a fixed value that is not an array, with no `_key` beside it: setting it has no other effect. */
+function isFixedSingle(field: ObjectNode['fields'][number]): boolean {
+  return !field.isArray && !field.primitive && !field.companion && field.node?.kind === 'const';
+}
+
+/** Sets `obj[key]` to what `node` yields; true when it set it. */
 function setNode(
   obj: Record<string, unknown>,
   key: string,
@@ -102,22 +149,24 @@ function setNode(
   isArray: boolean,
   scope: TemplateScope,
   run: Instantiation
-): void {
+): boolean {
   // Constant and array nodes yield exactly one value: no result list to build.
   if (node.kind !== 'object') {
-    const value = node.kind === 'const' ? copy(node.value) : produceArray(node, scope, run);
+    const value = node.kind === 'const' ? copyJson(node.value) : produceArray(node, scope, run);
     if (!isArray || (value as unknown[]).length > 0) {
       obj[key] = value;
+      return true;
     }
-    return;
+    return false;
   }
   const results = instantiate(node, scope, run);
   if (isArray) {
     const items = (results[0] as unknown[] | undefined) ?? [];
     if (items.length > 0) {
       obj[key] = items;
+      return true;
     }
-    return;
+    return false;
   }
   if (results.length > 1) {
     run.issues.push(
@@ -130,9 +179,12 @@ function setNode(
   }
   if (results.length > 0) {
     obj[key] = results[0];
+    return true;
   }
+  return false;
 }
 
+/** Sets `obj[key]` to the values (all, or the first of several with a warning); true when it set it. */
 function setValues(
   obj: Record<string, unknown>,
   key: string,
@@ -140,13 +192,13 @@ function setValues(
   isArray: boolean,
   expr: TemplateExpression,
   issues: OperationOutcomeIssue[]
-): void {
+): boolean {
   if (values.length === 0) {
-    return;
+    return false;
   }
   if (isArray) {
     obj[key] = values;
-    return;
+    return true;
   }
   if (values.length > 1) {
     issues.push(
@@ -159,13 +211,7 @@ function setValues(
     );
   }
   obj[key] = values[0];
-}
-
-function contextScopes(expr: TemplateExpression, scope: TemplateScope, run: Instantiation): TemplateScope[] {
-  return evaluate(expr, scope, run, 'nodes').map((result) => ({
-    context: result,
-    env: expr.name ? { ...scope.env, [expr.name]: result } : scope.env,
-  }));
+  return true;
 }
 
 /**
@@ -201,8 +247,4 @@ function evaluate(
     );
     return [];
   }
-}
-
-function copy(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? copyJson(value) : value;
 }

@@ -17,12 +17,26 @@ import type {
  * See: https://hl7.org/fhir/R4/narrative.html
  */
 export function withNarrative<T extends Resource>(resource: T): T {
-  const body = narrativeBody(resource);
-  if (body === undefined) {
-    return resource;
+  const text = narrativeOf(resource);
+  return text === undefined ? resource : { ...resource, text };
+}
+
+/**
+ * {@link withNarrative} on a resource the caller owns: sets its `text` in place (where the copy would
+ * have it: at its old place, or last) and returns it, instead of copying every member of the resource
+ * into a new object.
+ */
+export function narrate<T extends Resource>(resource: T): T {
+  const text = narrativeOf(resource);
+  if (text !== undefined) {
+    (resource as { text?: Narrative }).text = text;
   }
-  const text: Narrative = { status: 'generated', div: TABLE_OPEN + body + TABLE_CLOSE };
-  return { ...resource, text };
+  return resource;
+}
+
+function narrativeOf(resource: Resource): Narrative | undefined {
+  const body = narrativeBody(resource);
+  return body === undefined ? undefined : { status: 'generated', div: TABLE_OPEN + body + TABLE_CLOSE };
 }
 
 const TABLE_OPEN = '<div xmlns="http://www.w3.org/1999/xhtml"><table>';
@@ -80,15 +94,27 @@ function conditionBody(c: Condition): string {
     row(h.clinicalStatus, concept(c.clinicalStatus)) +
     row(h.onset, c.onsetDateTime) +
     row(h.recorded, c.recordedDate) +
-    row(
-      h.evidence,
-      c.evidence
-        ?.flatMap((e) => e.code ?? [])
-        .map(concept)
-        .filter(Boolean)
-        .join('; ')
-    )
+    row(h.evidence, absent(c.evidence) ? undefined : evidenceText(c.evidence))
   );
+}
+
+/** The evidence codes' texts, the empty ones left out, joined by `; ` (what flatMap, filter and join gave). */
+function evidenceText(evidence: NonNullable<Condition['evidence']>): string {
+  if (!Array.isArray(evidence)) {
+    return joinPresent(evidence, concept, '; '); // not FHIR: fails as `flatMap` did
+  }
+  const texts = new Joiner('; ');
+  for (const e of evidence) {
+    const codes = e.code ?? [];
+    if (Array.isArray(codes)) {
+      for (const code of codes) {
+        texts.addPresent(concept(code));
+      }
+    } else {
+      texts.addPresent(concept(codes)); // flatMap keeps a value that is not an array as one item
+    }
+  }
+  return texts.text;
 }
 
 const OBSERVATION = {
@@ -116,7 +142,7 @@ function observationBody(o: Observation): string {
   return (
     row(h.observation, concept(o.code)) +
     row(h.value, value) +
-    row(h.interpretation, o.interpretation?.map(concept).join('; ')) +
+    row(h.interpretation, absent(o.interpretation) ? undefined : joinAll(o.interpretation, concept, '; ')) +
     row(
       h.range,
       range?.text ??
@@ -140,8 +166,11 @@ function provenanceBody(p: Provenance): string {
   return (
     row(h.provenance, p.activity ? concept(p.activity) : undefined) +
     row(h.recorded, p.recorded) +
-    row(h.source, p.entity?.map((e) => ref(e.what)).join('; ')) +
-    row(h.agents, p.agent?.map((a) => `${concept(a.type)}: ${ref(a.who)}`).join('; ')) +
+    row(h.source, absent(p.entity) ? undefined : joinAll(p.entity, (e) => ref(e.what), '; ')) +
+    row(
+      h.agents,
+      absent(p.agent) ? undefined : joinAll(p.agent, (a) => `${concept(a.type)}: ${ref(a.who)}`, '; ')
+    ) +
     row(h.targets, String(p.target.length))
   );
 }
@@ -155,6 +184,13 @@ const REQUEST = {
 };
 /** The first row's head by resource type (the label is the type), built on first use. */
 const requestHeads = new Map<string, string>();
+
+function statusText(status: string | undefined, intent: string | undefined): string {
+  const out = new Joiner(' / ');
+  out.addPresent(status);
+  out.addPresent(intent);
+  return out.text;
+}
 
 function requestBody(r: Resource): string {
   const any = r as Resource & {
@@ -176,24 +212,67 @@ function requestBody(r: Resource): string {
   const h = REQUEST;
   return (
     row(typeHead, concept(any.code ?? any.medicationCodeableConcept ?? any.category?.[0])) +
-    row(h.status, [any.status, any.intent].filter(Boolean).join(' / ')) +
+    row(h.status, statusText(any.status, any.intent)) +
     row(h.description, any.description) +
     row(
       h.dosage,
-      any.dosageInstruction
-        ?.map((d) => d.text)
-        .filter(Boolean)
-        .join('; ')
+      absent(any.dosageInstruction) ? undefined : joinPresent(any.dosageInstruction, (d) => d.text, '; ')
     ) +
     row(h.instructions, any.patientInstruction) +
-    row(
-      h.message,
-      any.payload
-        ?.map((p) => p.contentString)
-        .filter(Boolean)
-        .join(' ')
-    )
+    row(h.message, absent(any.payload) ? undefined : joinPresent(any.payload, (p) => p.contentString, ' '))
   );
+}
+
+// What `map(f).join(sep)` and `map(f).filter(Boolean).join(sep)` gave, without the arrays.
+
+/** Texts joined by a separator as `Array.prototype.join` joins them. */
+class Joiner {
+  text = '';
+  private count = 0;
+
+  constructor(private readonly sep: string) {}
+
+  /** Adds a part (absent: the empty string). */
+  add(part: unknown): void {
+    this.text +=
+      (this.count++ === 0 ? '' : this.sep) + (part === undefined || part === null ? '' : String(part));
+  }
+
+  /** Adds a part unless it is falsy (`filter(Boolean)`). */
+  addPresent(part: unknown): void {
+    if (part) {
+      this.add(part);
+    }
+  }
+}
+
+/** Every item's text joined by `sep`, empty ones left out. */
+function joinPresent<T>(items: readonly T[], text: (item: T) => string | undefined, sep: string): string {
+  if (!Array.isArray(items)) {
+    return items.map(text).filter(Boolean).join(sep); // not FHIR: what it did before, error included
+  }
+  const out = new Joiner(sep);
+  for (const item of items) {
+    out.addPresent(text(item));
+  }
+  return out.text;
+}
+
+/** Every item's text joined by `sep`, an absent one as the empty string. */
+function joinAll<T>(items: readonly T[], text: (item: T) => string | undefined, sep: string): string {
+  if (!Array.isArray(items)) {
+    return items.map(text).join(sep); // not FHIR: what it did before, error included
+  }
+  const out = new Joiner(sep);
+  for (const item of items) {
+    out.add(text(item));
+  }
+  return out.text;
+}
+
+/** Undefined or null: what `?.` stops at. */
+function absent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
 }
 
 function concept(cc: CodeableConcept | undefined): string | undefined {

@@ -14,7 +14,7 @@ import { closingEntries } from '../bundle/reconcile';
 import { transactionBundle } from '../bundle/transaction';
 import { nameUuid } from '../bundle/uuid';
 import { declaredKeys } from '../extract/declared-keys';
-import { withNarrative } from '../narrative/narrative';
+import { narrate } from '../narrative/narrative';
 import { issue } from '../outcomes';
 import { applyPlanDefinition, movedEntries } from '../plan';
 import type { EngineDeps } from './engine';
@@ -73,10 +73,11 @@ export function evaluateResponse(
   });
   const response = extracted.checked.completed;
   const issues = [...extracted.issues];
-  const extractedEntries = (extracted.bundle.entry ?? []).map((e) => ({
-    ...e,
-    resource: withNarrative(e.resource as Resource),
-  }));
+  // The extracted entries and resources are this call's own: their narratives are set in place.
+  const extractedEntries = extracted.bundle.entry ?? [];
+  for (const entry of extractedEntries) {
+    narrate(entry.resource as Resource);
+  }
 
   // 3. Apply the pathway with the response and the extracted resources as `data`.
   const keySystem = options.keySystem ?? KEY_SYSTEM;
@@ -93,7 +94,7 @@ export function evaluateResponse(
     const key = provenanceKey(response);
     all.push({
       fullUrl: `urn:uuid:${key}`,
-      resource: withNarrative(
+      resource: narrate(
         buildProvenance(
           response,
           written.map((e) => e.fullUrl!),
@@ -224,14 +225,15 @@ function applyPathway(
   }
   const requestGroupId = `urn:uuid:${applied.requestGroup.id}`;
   return movedEntries(applied).map(({ fullUrl, resource }) => {
-    let keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
+    // Moved resources are this call's own: the RequestGroup's key and the narratives are set in place.
+    const keyed = resource as Resource & { identifier?: { system?: string; value?: string }[] };
     if (fullUrl === requestGroupId) {
-      keyed = { ...keyed, identifier: [key('requestgroup')] };
+      keyed.identifier = [key('requestgroup')];
     }
     const identifier = keyed.identifier?.find((i) => i.system === keySystem);
     return {
       fullUrl,
-      resource: withNarrative(keyed),
+      resource: narrate(keyed),
       request: {
         method: 'POST',
         url: keyed.resourceType,

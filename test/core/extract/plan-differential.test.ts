@@ -117,7 +117,7 @@ describe('template extraction with its plan kept per Questionnaire: the same out
         : { valueString: expression }),
     },
   ];
-  const TEMPLATES = [
+  const TEMPLATES: object[] = [
     // Expressions that do not read their context, asked in every instance and by several templates
     // (evaluated once per extraction), next to ones that do; object values copied out; a named
     // context read through its variable; an expression that fails at run time on some responses.
@@ -184,6 +184,32 @@ describe('template extraction with its plan kept per Questionnaire: the same out
       ],
     },
   ];
+  // Root ids every way a template can have one (the extractor leaves a fixed id out rather than
+  // deleting it; any other it removes): fixed, from an expression, with a `_id` beside it, on a
+  // template without extensions, on a root with a context, a root replaced by a value, an id alone.
+  TEMPLATES.push(
+    { resourceType: 'Basic', id: 'stat', code: { text: 'static' } },
+    { resourceType: 'Basic', id: 'eid', _id: tev("'x-' + %resource.id"), code: { text: 'e' } },
+    {
+      resourceType: 'Basic',
+      id: 'cid',
+      _id: { extension: [{ url: 'http://example.org/e', valueString: 'v' }] },
+      code: { text: 'c', _text: tev('%resource.status') },
+    },
+    {
+      resourceType: 'Basic',
+      id: 'ctx',
+      extension: tec("%resource.item.where(linkId = 'a')"),
+      code: { text: 'x', _text: tev('linkId') },
+    },
+    {
+      resourceType: 'Basic',
+      id: 'val',
+      extension: [{ url: SDC_EXTENSION.templateExtractValue, valueString: '%resource.subject' }],
+    },
+    { id: 'lonely', extension: tec('%resource.subject') },
+    { resourceType: 'Basic', id: ['arr'], code: { text: 'a', _text: tev('linkId') } }
+  );
   const expression = fc.constantFrom(
     "%resource.id + '-x'",
     "'urn:uuid:' + %resource.id",
@@ -196,7 +222,21 @@ describe('template extraction with its plan kept per Questionnaire: the same out
   );
   const templateExtract = fc
     .record({
-      template: fc.constantFrom('#basic', '#obs', '#bun', '#cond', '#missing', ''),
+      template: fc.constantFrom(
+        '#basic',
+        '#obs',
+        '#bun',
+        '#cond',
+        '#missing',
+        '',
+        '#stat',
+        '#eid',
+        '#cid',
+        '#ctx',
+        '#val',
+        '#lonely',
+        '#arr'
+      ),
       subs: fc.dictionary(
         fc.constantFrom('resourceId', 'fullUrl', 'ifNoneExist', 'ifMatch', 'ifNoneMatch', 'ifModifiedSince'),
         expression,
