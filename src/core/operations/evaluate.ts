@@ -63,9 +63,13 @@ export interface Evaluation {
  */
 export function evaluateResponse(
   input: unknown,
-  deps: EngineDeps,
+  engine: EngineDeps,
   options: EvaluateOptions = {}
 ): Evaluation {
+  // One instant per evaluation: `now()` in the content, each request's authoredOn, the Provenance's
+  // recorded and the Bundle's timestamp all agree, however long the evaluation takes.
+  const instant = engine.clock().getTime();
+  const deps: EngineDeps = { ...engine, clock: () => new Date(instant) };
   // 1–2. Check, complete and extract.
   const extracted = extractOperation(input, deps, {
     ...options,

@@ -60,6 +60,26 @@ describe('golden clinical scenarios', () => {
     const b: Bundle = evaluateResponse(first!.response, testEngine()).bundle;
     expect(a).toEqual(b);
   });
+
+  test('one evaluation reads one instant, even from a clock that moves on every read', () => {
+    let reads = 0;
+    const ticking = (): Date => new Date(Date.UTC(2026, 0, 1, 12, 0, 0) + 1000 * reads++);
+    for (const scenario of all.filter((s) => s.name.startsWith('example-'))) {
+      const { bundle } = evaluateResponse(scenario.response, testEngine(ticking));
+      // every instant the Bundle states: its timestamp, the Provenance's recorded, each authoredOn
+      const instants = new Set<string>([bundle.timestamp!]);
+      for (const { resource } of bundle.entry ?? []) {
+        const r = resource as { recorded?: string; authoredOn?: string; contained?: Resource[] };
+        for (const x of [r, ...(r.contained ?? [])] as { recorded?: string; authoredOn?: string }[]) {
+          for (const value of [x.recorded, x.authoredOn]) {
+            if (value !== undefined) instants.add(new Date(value).toISOString());
+          }
+        }
+      }
+      expect(instants.size).toBe(1);
+      expect(reads).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe('amendments', () => {
