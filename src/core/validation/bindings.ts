@@ -16,6 +16,14 @@ export interface BindingTier {
    * definition use it.
    */
   readonly validate: (resource: Resource, profile?: StructureDefinition) => OperationOutcomeIssue[];
+  /** True when the check acts at a value of this definition and type (its walk plan's `acts`). */
+  readonly acts: (definition: ElementNode, type: string) => boolean;
+  /**
+   * The check at one value of a walk over the base definition, adding its issues to `out`; a walk
+   * over the same tree that shows it every value where {@link BindingTier.acts} holds, in walk order,
+   * gives `validate(resource)`'s issues (`base-pass.ts` runs it in the invariant tier's walk).
+   */
+  readonly check: (visit: Visit, out: OperationOutcomeIssue[]) => void;
 }
 
 const CODED_TYPES = new Set(['code', 'Coding', 'CodeableConcept']);
@@ -130,6 +138,8 @@ export function createBindingTier(
   }
 
   return {
+    acts: bound,
+    check,
     validate: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];
       const tree = profile ? trees.profile(profile) : trees.type(resource.resourceType);

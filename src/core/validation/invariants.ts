@@ -119,6 +119,14 @@ export interface InvariantTier {
    * with the base backbone types), and cardinalities the profile changes inside backbone elements.
    */
   readonly validateProfile: (resource: Resource, profile: StructureDefinition) => OperationOutcomeIssue[];
+  /** True when base mode acts at a value of this definition (its walk plan's `acts`). */
+  readonly baseActs: (definition: ElementNode) => boolean;
+  /**
+   * Base mode at one value of a walk over the base definition, adding its issues to `found`; a walk
+   * that shows it every value where {@link InvariantTier.baseActs} holds, in walk order, gives
+   * `validateBase(resource)`'s issues (`base-pass.ts` runs the binding tier in the same walk).
+   */
+  readonly baseVisit: (visit: Visit, found: ClassifiedIssues) => void;
 }
 
 /** A constraint chosen for a node, prepared for evaluation. */
@@ -156,9 +164,10 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
   const selected = new WeakMap<ElementNode, readonly Selected[]>();
   const nested = new WeakMap<ElementNode, readonly NestedCardinality[]>();
   const usePlans = options.plans !== false;
+  const baseActs = (definition: ElementNode): boolean => constraintsOf(definition).length > 0;
   const basePlan = usePlans
     ? createWalkPlan(trees, {
-        acts: (definition) => constraintsOf(definition).length > 0,
+        acts: baseActs,
         nested: true,
         extensions: true,
       })
@@ -315,25 +324,32 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
     return list;
   }
 
+  function baseVisit(visit: Visit, found: ClassifiedIssues): void {
+    const list = constraintsOf(visit.node);
+    if (list.length > 0) {
+      evaluate(
+        visit,
+        list,
+        visit.node.tree.derivation === 'specialization' ? found.structural : found.conformance
+      );
+    }
+  }
+
   return {
+    baseActs,
+    baseVisit,
     validateBase: (resource) => {
-      const structural: OperationOutcomeIssue[] = [];
-      const conformance: OperationOutcomeIssue[] = [];
+      const found: ClassifiedIssues = { structural: [], conformance: [] };
       const tree = trees.type(resource.resourceType);
       if (tree) {
-        const onValue = (visit: Visit): void => {
-          const list = constraintsOf(visit.node);
-          if (list.length > 0) {
-            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
-          }
-        };
+        const onValue = (visit: Visit): void => baseVisit(visit, found);
         if (basePlan) {
           walkActing(resource, tree, basePlan, onValue);
         } else {
           walkResource(resource, tree, trees, onValue);
         }
       }
-      return { structural, conformance };
+      return found;
     },
     validateProfile: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];
