@@ -161,16 +161,19 @@ export function createValidator(options: ValidatorOptions): Validator {
     const resource = input as Resource;
     const issues: OperationOutcomeIssue[] = [];
 
-    // 1-3: base R4; any error here is structural.
-    const jsonIssues = checkJsonRules(resource);
-    issues.push(...jsonIssues);
-    if (jsonIssues.some((i) => i.code === TOO_DEEP)) {
-      return stopped(issues); // The recursive tiers would exhaust the stack on it.
-    }
-    if (schemaTier) {
-      issues.push(...schemaTier.validate(resource));
-      if (hasErrors(issues)) {
-        return stopped(issues);
+    // 1-3: base R4; any error here is structural. A resource the schema tier finds clean has
+    // nothing for the JSON rules or the schema (one walk instead of two, issue 13).
+    if (!schemaTier?.clean(resource)) {
+      const jsonIssues = checkJsonRules(resource);
+      issues.push(...jsonIssues);
+      if (jsonIssues.some((i) => i.code === TOO_DEEP)) {
+        return stopped(issues); // The recursive tiers would exhaust the stack on it.
+      }
+      if (schemaTier) {
+        issues.push(...schemaTier.validate(resource));
+        if (hasErrors(issues)) {
+          return stopped(issues);
+        }
       }
     }
     if (medplumTier) {
