@@ -6,6 +6,7 @@ import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
 import { isInline } from './element-tree';
 import { CSD1_EXPRESSION, codesAreDistinct } from './csd1';
 import { DOM3_EXPRESSION, unmatchedContained } from './dom3';
+import { plainConstraint } from './plain-constraints';
 import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
@@ -140,7 +141,17 @@ interface Selected extends ConstraintDef {
    * value (issue 13); bounded by the node's types, which come from its definition, not from input.
    */
   readonly compiled: Map<string, CompiledFhirPath>;
+  /** A plain check answering "holds" where that is certain (see {@link PLAIN_HOLDS}), else undefined. */
+  readonly holds: ((value: unknown) => true | undefined) | undefined;
 }
+
+/**
+ * The constraints this tier evaluates on output resources (con-4 on each Condition, tim-9 on each
+ * Timing.repeat: their `and (`/`in (` read as calls Medplum lacks) whose plain-constraints.ts check is
+ * used before FHIRPath: where it says "holds", fhirpath.js says true too
+ * (`test/core/validation/invariant-plain.test.ts`); otherwise the expression is evaluated as before.
+ */
+const PLAIN_HOLDS = new Set(['con-4', 'tim-9']);
 
 /** Options of {@link createInvariantTier}. */
 export interface InvariantTierOptions {
@@ -215,7 +226,10 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const sameAs = isPlain(constraint)
         ? -1
         : prepared.findIndex((p) => !isPlain(p) && p.evaluable === evaluable);
-      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map() });
+      const holds = PLAIN_HOLDS.has(constraint.key)
+        ? plainConstraint(constraint.key, constraint.expression)
+        : undefined;
+      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map(), holds });
     }
     return prepared;
   }
@@ -281,6 +295,9 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
     if (constraint.key === 'csd-1' && constraint.expression === CSD1_EXPRESSION) {
       // Plain code: fhirpath.js compares every code with every other (issue 14.4).
       return codesAreDistinct(visit.value as Record<string, unknown>);
+    }
+    if (constraint.holds?.(visit.value) === true) {
+      return true; // Certain from the JSON: no FHIRPath evaluation (issue 13).
     }
     const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
     try {
