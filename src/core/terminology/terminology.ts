@@ -19,8 +19,11 @@ export interface ExpandOptions extends ExpandParameters {
   readonly clock: Clock;
 }
 
-/** Expansion entries by system and code, for constant-time membership. */
-type EntryIndex = ReadonlyMap<string, readonly ExpansionEntry[]>;
+/**
+ * Expansion entries by system, then code, for constant-time membership (two look-ups rather than
+ * one by a joined key: no string built per question, issue 13).
+ */
+type EntryIndex = ReadonlyMap<string, ReadonlyMap<string, readonly ExpansionEntry[]>>;
 
 /**
  * Offline terminology services over a fixed set of CodeSystems, ValueSets and ConceptMaps:
@@ -133,7 +136,7 @@ export class Terminology {
     if (index === null) {
       return undefined;
     }
-    const entries = index.get(entryKey(system, code));
+    const entries = index.get(system)?.get(code);
     if (!entries) {
       return false;
     }
@@ -156,7 +159,7 @@ export class Terminology {
     return validateCodeInValueSet(
       {
         label: canonicalOf(expansion.value.valueSet) ?? 'the value set',
-        entries: (system, code) => index.get(entryKey(system, code)) ?? [],
+        entries: (system, code) => index.get(system)?.get(code) ?? [],
         codeSystem: (system, version) => this.source.codeSystem(system, version),
       },
       input
@@ -217,14 +220,18 @@ export class Terminology {
   private indexOf(expansion: Expansion): EntryIndex {
     let index = this.indexes.get(expansion);
     if (!index) {
-      const built = new Map<string, ExpansionEntry[]>();
+      const built = new Map<string, Map<string, ExpansionEntry[]>>();
       for (const e of expansion.entries) {
-        const key = entryKey(e.system, e.code);
-        const list = built.get(key);
+        let bySystem = built.get(e.system);
+        if (!bySystem) {
+          bySystem = new Map();
+          built.set(e.system, bySystem);
+        }
+        const list = bySystem.get(e.code);
         if (list) {
           list.push(e);
         } else {
-          built.set(key, [e]);
+          bySystem.set(e.code, [e]);
         }
       }
       index = built;
@@ -232,10 +239,6 @@ export class Terminology {
     }
     return index;
   }
-}
-
-function entryKey(system: string, code: string): string {
-  return `${system}\u0000${code}`;
 }
 
 let shipped: Terminology | undefined;

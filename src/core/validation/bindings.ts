@@ -16,6 +16,14 @@ export interface BindingTier {
    * definition use it.
    */
   readonly validate: (resource: Resource, profile?: StructureDefinition) => OperationOutcomeIssue[];
+  /** True when the check acts at a value of this definition and type (its walk plan's `acts`). */
+  readonly acts: (definition: ElementNode, type: string) => boolean;
+  /**
+   * The check at one value of a walk over the base definition, adding its issues to `out`; a walk
+   * over the same tree that shows it every value where {@link BindingTier.acts} holds, in walk order,
+   * gives `validate(resource)`'s issues (`base-pass.ts` runs it in the invariant tier's walk).
+   */
+  readonly check: (visit: Visit, out: OperationOutcomeIssue[]) => void;
 }
 
 const CODED_TYPES = new Set(['code', 'Coding', 'CodeableConcept']);
@@ -27,6 +35,23 @@ export interface BindingTierOptions {
    * as before walk plans (kept for the differential test of the two).
    */
   readonly plans?: boolean;
+}
+
+const NONE: readonly unknown[] = [];
+
+/** A coding the check asks about: an object with a string `code`. */
+function isCoded(c: unknown): c is Coding & { code: string } {
+  return typeof c === 'object' && c !== null && typeof (c as Coding).code === 'string';
+}
+
+/** The issue of a binding whose ValueSet the membership function does not know. */
+function unchecked(valueSet: string, location: string): OperationOutcomeIssue {
+  return issue(
+    'information',
+    'not-supported',
+    `Required binding to ${valueSet} could not be checked: the ValueSet is not available`,
+    location
+  );
 }
 
 /** True when the check acts at a value of this definition and type. */
@@ -60,20 +85,13 @@ export function createBindingTier(
       return;
     }
     const valueSet = visit.node.binding!.valueSet!;
-    const unknown = (): OperationOutcomeIssue =>
-      issue(
-        'information',
-        'not-supported',
-        `Required binding to ${valueSet} could not be checked: the ValueSet is not available`,
-        visit.location
-      );
     if (visit.type === 'code') {
       if (typeof visit.value !== 'string') {
         return;
       }
       const member = memberOf(valueSet, undefined, visit.value);
       if (member === undefined) {
-        out.push(unknown());
+        out.push(unchecked(valueSet, visit.location));
       } else if (!member) {
         out.push(
           issue(
@@ -89,14 +107,26 @@ export function createBindingTier(
     if (typeof visit.value !== 'object' || visit.value === null) {
       return;
     }
-    const codings: Coding[] =
-      visit.type === 'Coding'
-        ? [visit.value as Coding]
-        : Array.isArray((visit.value as { coding?: unknown }).coding)
-          ? (visit.value as { coding: Coding[] }).coding
-          : [];
-    const coded = codings.filter((c) => typeof c === 'object' && c !== null && typeof c.code === 'string');
-    if (coded.length === 0) {
+    // The codings with a code, in order, asked about without collecting them first (no array per
+    // value, issue 13): the first member ends the check; the list is made only for an error.
+    const one = visit.type === 'Coding' ? (visit.value as Coding) : undefined;
+    const list = one ? undefined : (visit.value as { coding?: unknown }).coding;
+    const codings: readonly unknown[] = one ? [one] : Array.isArray(list) ? list : NONE;
+    let coded = 0;
+    let anyUnknown = false;
+    for (let i = 0; i < codings.length; i++) {
+      const c = codings[i];
+      if (!isCoded(c)) {
+        continue;
+      }
+      coded++;
+      const member = memberOf(valueSet, c.system, c.code);
+      if (member) {
+        return;
+      }
+      anyUnknown ||= member === undefined;
+    }
+    if (coded === 0) {
       if (visit.type === 'CodeableConcept') {
         out.push(
           issue('error', 'code-invalid', `No coding from the required ValueSet ${valueSet}`, visit.location)
@@ -104,19 +134,14 @@ export function createBindingTier(
       }
       return;
     }
-    let anyUnknown = false;
-    for (const coding of coded) {
-      const member = memberOf(valueSet, coding.system, coding.code!);
-      if (member) {
-        return;
-      }
-      anyUnknown ||= member === undefined;
-    }
     if (anyUnknown) {
-      out.push(unknown());
+      out.push(unchecked(valueSet, visit.location));
       return;
     }
-    const shown = coded.map((c) => `${c.system ?? ''}#${c.code}`).join(', ');
+    const shown = codings
+      .filter(isCoded)
+      .map((c) => `${c.system ?? ''}#${c.code}`)
+      .join(', ');
     out.push(
       issue(
         'error',
@@ -130,6 +155,8 @@ export function createBindingTier(
   }
 
   return {
+    acts: bound,
+    check,
     validate: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];
       const tree = profile ? trees.profile(profile) : trees.type(resource.resourceType);

@@ -103,7 +103,10 @@ export function createEnumeratedMembership(lookup: TerminologyLookup): MemberOf 
   }
 
   return (valueSetCanonical, system, code) => {
-    const found = expansion(splitCanonical(valueSetCanonical)[0], new Set());
+    // As splitCanonical, without its array; the cycle guard only when expanding (issue 13).
+    const bar = valueSetCanonical.indexOf('|');
+    const url = bar < 0 ? valueSetCanonical : valueSetCanonical.slice(0, bar);
+    const found = expansions.get(url) ?? (expansions.has(url) ? null : expansion(url, new Set()));
     if (!found) {
       return undefined;
     }

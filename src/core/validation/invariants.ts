@@ -6,6 +6,7 @@ import type { ConstraintDef, ElementNode, ElementTree } from './element-tree';
 import { isInline } from './element-tree';
 import { CSD1_EXPRESSION, codesAreDistinct } from './csd1';
 import { DOM3_EXPRESSION, unmatchedContained } from './dom3';
+import { plainConstraint } from './plain-constraints';
 import { childLocation } from './location';
 import type { TreeRegistry } from './trees';
 import type { ClassifiedIssues } from './types';
@@ -119,6 +120,14 @@ export interface InvariantTier {
    * with the base backbone types), and cardinalities the profile changes inside backbone elements.
    */
   readonly validateProfile: (resource: Resource, profile: StructureDefinition) => OperationOutcomeIssue[];
+  /** True when base mode acts at a value of this definition (its walk plan's `acts`). */
+  readonly baseActs: (definition: ElementNode) => boolean;
+  /**
+   * Base mode at one value of a walk over the base definition, adding its issues to `found`; a walk
+   * that shows it every value where {@link InvariantTier.baseActs} holds, in walk order, gives
+   * `validateBase(resource)`'s issues (`base-pass.ts` runs the binding tier in the same walk).
+   */
+  readonly baseVisit: (visit: Visit, found: ClassifiedIssues) => void;
 }
 
 /** A constraint chosen for a node, prepared for evaluation. */
@@ -132,7 +141,17 @@ interface Selected extends ConstraintDef {
    * value (issue 13); bounded by the node's types, which come from its definition, not from input.
    */
   readonly compiled: Map<string, CompiledFhirPath>;
+  /** A plain check answering "holds" where that is certain (see {@link PLAIN_HOLDS}), else undefined. */
+  readonly holds: ((value: unknown) => true | undefined) | undefined;
 }
+
+/**
+ * The constraints this tier evaluates on output resources (con-4 on each Condition, tim-9 on each
+ * Timing.repeat: their `and (`/`in (` read as calls Medplum lacks) whose plain-constraints.ts check is
+ * used before FHIRPath: where it says "holds", fhirpath.js says true too
+ * (`test/core/validation/invariant-plain.test.ts`); otherwise the expression is evaluated as before.
+ */
+const PLAIN_HOLDS = new Set(['con-4', 'tim-9']);
 
 /** Options of {@link createInvariantTier}. */
 export interface InvariantTierOptions {
@@ -156,9 +175,10 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
   const selected = new WeakMap<ElementNode, readonly Selected[]>();
   const nested = new WeakMap<ElementNode, readonly NestedCardinality[]>();
   const usePlans = options.plans !== false;
+  const baseActs = (definition: ElementNode): boolean => constraintsOf(definition).length > 0;
   const basePlan = usePlans
     ? createWalkPlan(trees, {
-        acts: (definition) => constraintsOf(definition).length > 0,
+        acts: baseActs,
         nested: true,
         extensions: true,
       })
@@ -206,7 +226,10 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       const sameAs = isPlain(constraint)
         ? -1
         : prepared.findIndex((p) => !isPlain(p) && p.evaluable === evaluable);
-      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map() });
+      const holds = PLAIN_HOLDS.has(constraint.key)
+        ? plainConstraint(constraint.key, constraint.expression)
+        : undefined;
+      prepared.push({ ...constraint, evaluable, sameAs, compiled: new Map(), holds });
     }
     return prepared;
   }
@@ -273,6 +296,9 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
       // Plain code: fhirpath.js compares every code with every other (issue 14.4).
       return codesAreDistinct(visit.value as Record<string, unknown>);
     }
+    if (constraint.holds?.(visit.value) === true) {
+      return true; // Certain from the JSON: no FHIRPath evaluation (issue 13).
+    }
     const base = visit.node.path.includes('[x]') ? visit.type : visit.node.path;
     try {
       let compiled = constraint.compiled.get(base);
@@ -315,25 +341,32 @@ export function createInvariantTier(trees: TreeRegistry, options: InvariantTierO
     return list;
   }
 
+  function baseVisit(visit: Visit, found: ClassifiedIssues): void {
+    const list = constraintsOf(visit.node);
+    if (list.length > 0) {
+      evaluate(
+        visit,
+        list,
+        visit.node.tree.derivation === 'specialization' ? found.structural : found.conformance
+      );
+    }
+  }
+
   return {
+    baseActs,
+    baseVisit,
     validateBase: (resource) => {
-      const structural: OperationOutcomeIssue[] = [];
-      const conformance: OperationOutcomeIssue[] = [];
+      const found: ClassifiedIssues = { structural: [], conformance: [] };
       const tree = trees.type(resource.resourceType);
       if (tree) {
-        const onValue = (visit: Visit): void => {
-          const list = constraintsOf(visit.node);
-          if (list.length > 0) {
-            evaluate(visit, list, visit.node.tree.derivation === 'specialization' ? structural : conformance);
-          }
-        };
+        const onValue = (visit: Visit): void => baseVisit(visit, found);
         if (basePlan) {
           walkActing(resource, tree, basePlan, onValue);
         } else {
           walkResource(resource, tree, trees, onValue);
         }
       }
-      return { structural, conformance };
+      return found;
     },
     validateProfile: (resource, profile) => {
       const out: OperationOutcomeIssue[] = [];

@@ -23,6 +23,41 @@ export function checkJsonRules(resource: object): OperationOutcomeIssue[] {
 }
 
 /**
+ * True when {@link checkJsonRules} would find nothing in `value` (an object or array) at `depth`
+ * (the resource is 0): no empty array or object and nothing too deep, below it included. The same
+ * walk as {@link JsonRules}, without issues; the schema check runs it where the schema lets any value
+ * pass (schema-check.ts).
+ */
+export function jsonRulesHold(value: object, depth: number): boolean {
+  if (depth > MAX_JSON_DEPTH) {
+    return false;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      return false;
+    }
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && !jsonRulesHold(item, depth + 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) {
+    return false;
+  }
+  for (let k = 0; k < keys.length; k++) {
+    const child = (value as Record<string, unknown>)[keys[k]!];
+    if (typeof child === 'object' && child !== null && !jsonRulesHold(child, depth + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * One pass of {@link checkJsonRules}: methods rather than closures, each object's keys listed once
  * (`Object.keys`: own enumerable keys, in the order `for…in` gave them), and primitives never entered
  * (issue 13: this walk meets every object of every resource validated).

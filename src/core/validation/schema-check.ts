@@ -13,8 +13,26 @@
  * with `items`. A definition using anything else is not modelled and always answers `false`.
  */
 
-/** A yes/no check of one value; `true` only when ajv would accept it. */
-type Check = (value: unknown) => boolean;
+import { jsonRulesHold, MAX_JSON_DEPTH } from './json-rules';
+
+/**
+ * A yes/no check of one value; `true` only when ajv would accept it (and, with the JSON rules, when
+ * `checkJsonRules` would find nothing in it at this `depth`: the resource is 0, each object or array
+ * level adds one).
+ */
+type Check = (value: unknown, depth: number) => boolean;
+
+/** Options of {@link createSchemaCheck}. */
+export interface SchemaCheckOptions {
+  /**
+   * Also hold the JSON rules (json-rules.ts): `true` only when ajv would accept the resource and
+   * `checkJsonRules` would find nothing, in one walk instead of two (issue 13, lever 2). Where the
+   * schema lets any value pass (an object keyword given an array, `xhtml`), the value is checked by
+   * {@link jsonRulesHold}. Conservative off JSON data (an object whose first own member is hidden
+   * answers `false`); on JSON data exact (`schema-differential.test.ts`).
+   */
+  readonly jsonRules?: boolean;
+}
 
 /** The nested-resource keyword the tier puts in place of `ResourceList` (see schema.ts). */
 export const NESTED_RESOURCE_KEYWORD = 'fhirResource';
@@ -26,18 +44,26 @@ const PRIMITIVE_KEYWORDS = new Set(['type', 'pattern']);
 const PROPERTY_KEYWORDS = new Set(['$ref', 'enum', 'const', 'type', 'items', 'pattern']);
 const never: Check = () => false;
 const always: Check = () => true;
+/** `always` under the JSON rules: only a value they accept. */
+const jsonRulesOnly: Check = (value, depth) =>
+  typeof value !== 'object' || value === null || jsonRulesHold(value, depth);
+const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 
 /**
  * The checks of a schema's definitions, built lazily (one per definition the data reaches, so the
  * number is bounded by the schema) and cached.
  * @param definitions - The definitions as given to ajv (with `ResourceList` replaced).
  * @param resourceTypes - The resource types (definitions whose `resourceType` is a `const`).
- * @returns The check of a resource: `true` only when ajv would accept it.
+ * @param options - With the JSON rules or not.
+ * @returns The check of a resource: `true` only when ajv would accept it (and the JSON rules hold,
+ * when asked for).
  */
 export function createSchemaCheck(
   definitions: Readonly<Record<string, unknown>>,
-  resourceTypes: ReadonlySet<string>
+  resourceTypes: ReadonlySet<string>,
+  options: SchemaCheckOptions = {}
 ): (resource: unknown) => boolean {
+  const rules = options.jsonRules === true;
   const checks = new Map<string, Check>();
   // ajv reads a property as `data.name`: a name Object.prototype answers would be seen on every
   // object, so such a schema is not modelled (the R4 schema has none).
@@ -61,7 +87,7 @@ export function createSchemaCheck(
     const keys = Object.keys(definition).filter((k) => !IGNORED.has(k));
     const schema = definition as Record<string, unknown>;
     if (keys.length === 0) {
-      return always; // e.g. xhtml: a description only.
+      return rules ? jsonRulesOnly : always; // e.g. xhtml: a description only.
     }
     if (keys.length === 1 && schema[NESTED_RESOURCE_KEYWORD] === true) {
       return nestedResource;
@@ -92,10 +118,16 @@ export function createSchemaCheck(
       return never;
     }
     const requiredNames = required as string[];
-    return (value) => {
+    return (value, depth) => {
       // ajv applies object keywords to objects only: anything else passes them.
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (typeof value !== 'object' || value === null) {
         return true;
+      }
+      if (Array.isArray(value)) {
+        return !rules || jsonRulesHold(value, depth);
+      }
+      if (rules && depth > MAX_JSON_DEPTH) {
+        return false;
       }
       // ajv finds extra keys with for…in but reads members as `data.name`, which also sees own
       // non-enumerable and inherited members: only plain objects are answered here.
@@ -104,6 +136,11 @@ export function createSchemaCheck(
         return false;
       }
       const names = Object.getOwnPropertyNames(value);
+      // The JSON rules see own enumerable keys: an object with none is empty (ele-1). Names come
+      // in creation order whatever their enumerability, so a hidden first one is simply not answered.
+      if (rules && (names.length === 0 || !propertyIsEnumerable.call(value, names[0]!))) {
+        return false;
+      }
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!;
         const check = properties.get(name);
@@ -111,7 +148,7 @@ export function createSchemaCheck(
           return false;
         }
         const member: unknown = (value as Record<string, unknown>)[name];
-        if (member !== undefined && !check(member)) {
+        if (member !== undefined && !check(member, depth + 1)) {
           return false;
         }
       }
@@ -143,10 +180,10 @@ export function createSchemaCheck(
         return never;
       }
       const name = ref.slice(REF_PREFIX.length);
-      return (value) => {
+      return (value, depth) => {
         const target = definitionCheck(name);
         install(target);
-        return target(value);
+        return target(value, depth);
       };
     }
     if (keys.length === 1 && Array.isArray(schema.enum)) {
@@ -161,13 +198,16 @@ export function createSchemaCheck(
       let item = propertyCheck(schema.items, (check) => {
         item = check;
       });
-      return (value) => {
+      return (value, depth) => {
         if (!Array.isArray(value)) {
           return false;
         }
+        if (rules && (value.length === 0 || depth > MAX_JSON_DEPTH)) {
+          return false; // The JSON rules: never empty, never too deep.
+        }
         // By index, as ajv does: a hole is checked as undefined.
         for (let i = 0; i < value.length; i++) {
-          if (!item(value[i])) {
+          if (!item(value[i], depth + 1)) {
             return false;
           }
         }
@@ -180,16 +220,16 @@ export function createSchemaCheck(
     return never;
   }
 
-  function nestedResource(value: unknown): boolean {
+  function nestedResource(value: unknown, depth: number): boolean {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return false;
     }
     const type = (value as { resourceType?: unknown }).resourceType;
-    return typeof type === 'string' && resourceTypes.has(type) && definitionCheck(type)(value);
+    return typeof type === 'string' && resourceTypes.has(type) && definitionCheck(type)(value, depth);
   }
 
   // ajv's for…in would also meet enumerable members added to Object.prototype, as extra properties.
-  return (resource) => modelled && !hasEnumerableMembers(Object.prototype) && nestedResource(resource);
+  return (resource) => modelled && !hasEnumerableMembers(Object.prototype) && nestedResource(resource, 0);
 }
 
 function hasEnumerableMembers(object: object): boolean {

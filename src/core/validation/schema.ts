@@ -40,6 +40,12 @@ export type SchemaValidate = (resource: unknown) => OperationOutcomeIssue[];
 export interface SchemaTier {
   readonly validate: SchemaValidate;
   /**
+   * True only when both `validate(resource)` and `checkJsonRules(resource)` (json-rules.ts) would
+   * find nothing: one walk for the common case of a valid resource (issue 13, lever 2). On `false`
+   * the caller runs both as before, which then report what there is.
+   */
+  readonly clean: (resource: unknown) => boolean;
+  /**
    * Builds the checks and compiles ajv's validators for these types now (e.g. at start-up), so
    * that neither the first resource nor the first invalid one of a type waits for them. A type
    * not warmed gets its check on first use and its ajv validator when a resource of it first fails
@@ -88,6 +94,7 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
   // The common case, a valid resource, is answered without ajv; the check says yes only when ajv
   // would find no error, so the issues below are ajv's alone (schema-differential.test.ts).
   const accepts = createSchemaCheck(definitions, resourceTypes);
+  const clean = createSchemaCheck(definitions, resourceTypes, { jsonRules: true });
 
   // ajv reads a keyword's errors from the function's own `errors` property and keeps an
   // `instancePath` that is already set, so nested errors arrive with absolute paths.
@@ -147,9 +154,11 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
 
   return {
     resourceTypes,
+    clean,
     warm: (types) => {
       for (const type of types) {
         accepts({ resourceType: type });
+        clean({ resourceType: type });
         validatorFor(type);
       }
     },

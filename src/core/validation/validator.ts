@@ -2,6 +2,7 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { LruCache } from '../lru';
 import { hasErrors, issue } from '../outcomes';
 import { splitCanonical } from '../conformance/registry';
+import { createBasePass } from './base-pass';
 import { createBindingTier } from './bindings';
 import { checkJsonRules, TOO_DEEP } from './json-rules';
 import type { DefinitionProvider } from './definitions';
@@ -12,7 +13,7 @@ import { SharedCrawls } from './medplum-shortcut';
 import type { FhirJsonSchema } from './schema';
 import { createSchemaTier } from './schema';
 import { TreeRegistry } from './trees';
-import type { MemberOf } from './types';
+import type { ClassifiedIssues, MemberOf } from './types';
 
 /** Which tiers run; all default to on (the schema tier only when a schema is given). */
 export interface ValidationTiers {
@@ -33,6 +34,11 @@ export interface ValidatorOptions {
   /** ValueSet membership for required bindings; without it every binding is reported as unchecked. */
   readonly memberOf?: MemberOf;
   readonly tiers?: ValidationTiers;
+  /**
+   * Runs the base invariants and the bindings of a resource validated without a profile in one walk
+   * (default true); false walks them apart, as before (kept for the differential test of the two).
+   */
+  readonly onePass?: boolean;
 }
 
 /** What to validate against. */
@@ -96,6 +102,10 @@ export function createValidator(options: ValidatorOptions): Validator {
   const invariantTier = tiers.invariants !== false ? createInvariantTier(trees) : undefined;
   const bindingTier =
     tiers.bindings !== false ? createBindingTier(trees, options.memberOf ?? (() => undefined)) : undefined;
+  const basePass =
+    invariantTier && bindingTier && options.onePass !== false
+      ? createBasePass(trees, invariantTier, bindingTier)
+      : undefined;
   const profiles = new Map<string, StructureDefinition>();
   for (const sd of options.profiles ?? []) {
     if (sd.url) {
@@ -136,8 +146,12 @@ export function createValidator(options: ValidatorOptions): Validator {
     return interned;
   }
 
-  /** The base tiers (1-3), run once per resource however many profiles follow. */
-  function validateBaseTiers(input: unknown, crawls?: SharedCrawls): BaseTiers {
+  /**
+   * The base tiers (1-3), run once per resource however many profiles follow. With `bindings`, the
+   * binding tier's base-definition issues are found in the invariant tier's walk and kept for
+   * {@link finish} (when the resource is validated without a profile).
+   */
+  function validateBaseTiers(input: unknown, crawls?: SharedCrawls, bindings = false): BaseTiers {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return stopped([issue('error', 'structure', 'Resource must be a JSON object', 'Resource')]);
     }
@@ -147,31 +161,42 @@ export function createValidator(options: ValidatorOptions): Validator {
     const resource = input as Resource;
     const issues: OperationOutcomeIssue[] = [];
 
-    // 1-3: base R4; any error here is structural.
-    const jsonIssues = checkJsonRules(resource);
-    issues.push(...jsonIssues);
-    if (jsonIssues.some((i) => i.code === TOO_DEEP)) {
-      return stopped(issues); // The recursive tiers would exhaust the stack on it.
-    }
-    if (schemaTier) {
-      issues.push(...schemaTier.validate(resource));
-      if (hasErrors(issues)) {
-        return stopped(issues);
+    // 1-3: base R4; any error here is structural. A resource the schema tier finds clean has
+    // nothing for the JSON rules or the schema (one walk instead of two, issue 13).
+    if (!schemaTier?.clean(resource)) {
+      const jsonIssues = checkJsonRules(resource);
+      issues.push(...jsonIssues);
+      if (jsonIssues.some((i) => i.code === TOO_DEEP)) {
+        return stopped(issues); // The recursive tiers would exhaust the stack on it.
+      }
+      if (schemaTier) {
+        issues.push(...schemaTier.validate(resource));
+        if (hasErrors(issues)) {
+          return stopped(issues);
+        }
       }
     }
     if (medplumTier) {
       issues.push(...medplumTier.validateBase(resource, crawls));
     }
     const conformance: OperationOutcomeIssue[] = [];
+    let baseBindings: OperationOutcomeIssue[] | undefined;
     if (invariantTier && !hasErrors(issues)) {
-      const found = invariantTier.validateBase(resource);
+      let found: ClassifiedIssues;
+      if (bindings && basePass) {
+        const both = basePass(resource);
+        found = both;
+        baseBindings = both.bindings;
+      } else {
+        found = invariantTier.validateBase(resource);
+      }
       issues.push(...found.structural);
       conformance.push(...found.conformance);
     }
     if (hasErrors(issues)) {
       return stopped(issues);
     }
-    return { resource, issues, conformance };
+    return { resource, issues, conformance, bindings: baseBindings };
   }
 
   /** Tier 4 after the base tiers: profile, bindings and extension definitions (conformance failures). */
@@ -218,7 +243,9 @@ export function createValidator(options: ValidatorOptions): Validator {
       }
     }
     if (bindingTier) {
-      conformance.push(...bindingTier.validate(resource, profile));
+      conformance.push(
+        ...(profile === undefined && base.bindings ? base.bindings : bindingTier.validate(resource, profile))
+      );
     }
     issues.push(...conformance);
     return hasErrors(conformance) ? { issues, failure: 'conformance' } : { issues };
@@ -235,11 +262,16 @@ export function createValidator(options: ValidatorOptions): Validator {
     validate: (input, validateOptions = {}) => {
       // The Medplum tier's profile pass reuses the base pass's crawls (same call, same resource).
       const crawls = validateOptions.profile !== undefined ? new SharedCrawls() : undefined;
-      return finish(validateBaseTiers(input, crawls), validateOptions.profile, crawls);
+      return finish(
+        validateBaseTiers(input, crawls, validateOptions.profile === undefined),
+        validateOptions.profile,
+        crawls
+      );
     },
     begin: (input) => {
       let base: BaseTiers | undefined;
-      const baseTiers = (): BaseTiers => (base ??= validateBaseTiers(input));
+      // Bindings in the base walk when the first answer asked for is `base()` (no profile).
+      const baseTiers = (): BaseTiers => (base ??= validateBaseTiers(input, undefined, true));
       return {
         base: () => finish(baseTiers(), undefined),
         withProfile: (profile) => {
@@ -265,6 +297,8 @@ interface BaseTiers {
   readonly resource?: Resource;
   readonly issues: readonly OperationOutcomeIssue[];
   readonly conformance: readonly OperationOutcomeIssue[];
+  /** The binding tier's issues without a profile, when found in the base walk ({@link BasePassIssues}). */
+  readonly bindings?: readonly OperationOutcomeIssue[];
 }
 
 function stopped(issues: OperationOutcomeIssue[]): BaseTiers {

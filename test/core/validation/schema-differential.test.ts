@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Resource } from '@medplum/fhirtypes';
 import { createSchemaTier, schemaDefinitions } from '../../../src/core/validation/schema';
 import { createSchemaCheck } from '../../../src/core/validation/schema-check';
+import { checkJsonRules, MAX_JSON_DEPTH } from '../../../src/core/validation/json-rules';
 import { contentFiles } from '../../helpers/content';
 import type { Mutation } from '../../helpers/mutate';
 import { mutate } from '../../helpers/mutate';
@@ -16,6 +17,9 @@ import { r4Schema } from '../../helpers/validation';
  * (what JSON.parse makes in this realm) its verdict must moreover be exactly ajv's, so the fast path
  * is taken wherever ajv passes; elsewhere (other prototypes, hidden members, objects of another
  * realm such as jest's structuredClone makes) it may say no and leave the answer to ajv.
+ *
+ * The tier's `clean` check (the same walk, holding the JSON rules too) says yes only where ajv and
+ * `checkJsonRules` both find nothing, and on JSON data exactly there: the validator then skips both.
  */
 
 const tier = createSchemaTier(r4Schema());
@@ -29,17 +33,27 @@ function json(value: unknown): unknown {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
+/** The JSON rules' issues, for an object (the validator runs them on objects only). */
+function jsonRules(value: unknown): unknown[] | undefined {
+  return typeof value === 'object' && value !== null ? checkJsonRules(value) : undefined;
+}
+
 function expectSame(value: unknown): void {
   const expected = oracle.validate(value);
   expect(tier.validate(value)).toEqual(expected);
   if (accepts(value)) {
     expect(expected).toEqual([]);
   }
+  if (tier.clean(value)) {
+    expect(expected).toEqual([]);
+    expect(jsonRules(value)).toEqual([]);
+  }
   const data = json(value);
   if (data !== undefined) {
     const issues = oracle.validate(data);
     expect(tier.validate(data)).toEqual(issues);
     expect(accepts(data)).toBe(issues.length === 0);
+    expect(tier.clean(data)).toBe(issues.length === 0 && jsonRules(data)?.length === 0);
   }
 }
 
@@ -117,6 +131,7 @@ describe('schema tier: the yes/no check before ajv', () => {
       expect(tier.validate(resource)).toEqual([]);
       expect(oracle.validate(resource)).toEqual([]);
       expect(accepts(resource)).toBe(true);
+      expect(tier.clean(resource)).toBe(true);
     }
   });
 
@@ -238,6 +253,13 @@ describe('schema tier: the yes/no check before ajv', () => {
     const hiddenUnknown = clone();
     Object.defineProperty(hiddenUnknown, 'notAnElement', { value: 1, enumerable: false });
     expectSame(hiddenUnknown); // ajv's for…in does not see it
+    // Only a hidden member: ajv reads it, the JSON rules see an empty object (clean must say no).
+    const hiddenOnly = {
+      ...clone(),
+      code: Object.defineProperty({}, 'text', { value: 'x', enumerable: false }),
+    };
+    expectSame(hiddenOnly);
+    expect(checkJsonRules(hiddenOnly)).not.toEqual([]);
     expectSame(Object.assign(Object.create(null) as object, clone()));
     const inherited = Object.assign(Object.create({ id: 'a b' }) as object, clone());
     Reflect.deleteProperty(inherited, 'id');
@@ -257,6 +279,40 @@ describe('schema tier: the yes/no check before ajv', () => {
     sparse.identifier[2] = { value: 'x' }; // holes: ajv checks them as undefined
     expectSame(sparse);
     expectSame({ ...clone(), meta: { profile: [, 'http://x'] } }); // eslint-disable-line no-sparse-arrays
+  });
+
+  test('the clean check at the depth limit: nested extensions, and any JSON under xhtml', () => {
+    const seed = json(golden.find((r) => r.resourceType === 'Condition')!) as Record<string, unknown>;
+    let cases = 0;
+    // Any JSON under `text.div` (xhtml: the schema lets any value pass), deepest at levels + 1.
+    for (const leaf of ['x', 1, {}, [], [[]], { a: {} }, { a: [1] }]) {
+      for (const levels of [MAX_JSON_DEPTH - 3, MAX_JSON_DEPTH - 2, MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH]) {
+        let div: unknown = leaf;
+        for (let i = 2; i < levels; i++) {
+          div = i % 2 === 0 ? [div] : { v: div };
+        }
+        expectSame({ ...seed, text: { status: 'generated', div } });
+        cases++;
+      }
+    }
+    // Extensions of extensions, valid for the schema: the n-th at depth 2n, its tail one to three deeper.
+    const tails: Record<string, unknown>[] = [
+      { valueString: 'y' },
+      { valueCodeableConcept: { text: 'y' } },
+      { valueCodeableConcept: { coding: [{ code: 'y' }] } },
+      { valueCodeableConcept: { coding: [] } },
+    ];
+    for (let n = MAX_JSON_DEPTH / 2 - 3; n <= MAX_JSON_DEPTH / 2 + 1; n++) {
+      for (const tail of tails) {
+        let extension: Record<string, unknown> = { url: 'http://x', ...tail };
+        for (let i = 1; i < n; i++) {
+          extension = { url: 'http://x', extension: [extension] };
+        }
+        expectSame({ ...seed, extension: [extension] });
+        cases++;
+      }
+    }
+    expect(cases).toBe(48);
   });
 
   test('a member Object.prototype gains is seen as ajv sees it', () => {
