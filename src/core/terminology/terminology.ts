@@ -1,5 +1,6 @@
 import type { CodeSystem, ConceptMap, Resource, ValueSet } from '@medplum/fhirtypes';
 import { ConformanceRegistry, shippedRegistry, splitCanonical } from '../conformance/registry';
+import { LruCache } from '../lru';
 import type { Clock } from '../types';
 import type { ExpandParameters, Expansion, ExpansionCache, ExpansionEntry } from './expand';
 import { computeExpansion, renderExpansion } from './expand';
@@ -18,6 +19,9 @@ import { validateCodeInCodeSystem, validateCodeInValueSet } from './validate-cod
 export interface ExpandOptions extends ExpandParameters {
   readonly clock: Clock;
 }
+
+/** Membership indexes kept for ValueSet texts that are not a known ValueSet's own canonical. */
+const OTHER_MEMBERSHIP = 256;
 
 /**
  * Expansion entries by system, then code, for constant-time membership (two look-ups rather than
@@ -41,7 +45,10 @@ export class Terminology {
   private readonly source: TerminologySource;
   private readonly expansions: ExpansionCache = new Map();
   private readonly indexes = new WeakMap<Expansion, EntryIndex>();
-  private readonly membership = new Map<string, EntryIndex | null>();
+  /** Membership indexes under a known ValueSet's own `url` or `url|version`: bounded by the content. */
+  private readonly membership = new Map<string, EntryIndex>();
+  /** Under any other text a caller sends (unknown canonicals included): bounded. */
+  private readonly otherMembership = new LruCache<string, EntryIndex | null>(OTHER_MEMBERSHIP);
 
   /**
    * @param source - a registry, a list of resources (CodeSystem, ValueSet, ConceptMap; others are
@@ -127,11 +134,19 @@ export class Terminology {
    * ({@link Terminology.expansion} says why)
    */
   memberOf(valueSet: string, system: string, code: string, version?: string): boolean | undefined {
-    let index = this.membership.get(valueSet);
+    let index: EntryIndex | null | undefined = this.membership.get(valueSet);
+    if (index === undefined) {
+      index = this.otherMembership.get(valueSet);
+    }
     if (index === undefined) {
       const expansion = this.expansion(valueSet);
       index = expansion.ok ? this.indexOf(expansion.value) : null;
-      this.membership.set(valueSet, index);
+      const known = index !== null ? this.source.valueSet(valueSet) : undefined;
+      if (index !== null && known && (valueSet === known.url || valueSet === canonicalOf(known))) {
+        this.membership.set(valueSet, index);
+      } else {
+        this.otherMembership.set(valueSet, index);
+      }
     }
     if (index === null) {
       return undefined;

@@ -40,6 +40,29 @@ describe('Terminology.memberOf', () => {
     expect(terminology.memberOf(`${vs('warm')}|2`, COLOURS, 'green')).toBeUndefined();
   });
 
+  test('memory stays bounded however many distinct ValueSet texts arrive, and answers stay the same', () => {
+    const source = countingSource();
+    const counted = new Terminology(source);
+    expect(counted.memberOf(vs('union'), COLOURS, 'red')).toBe(true);
+    for (let i = 0; i < 5_000; i++) {
+      expect(counted.memberOf(vs(`nowhere-${i}`), COLOURS, 'red')).toBeUndefined();
+      expect(counted.memberOf(`${vs('warm')}|${i + 2}`, COLOURS, 'green')).toBeUndefined();
+    }
+    const held = counted as unknown as {
+      membership: Map<string, unknown>;
+      otherMembership: { size: number };
+    };
+    expect(held.membership.size).toBe(1);
+    expect(held.otherMembership.size).toBeLessThanOrEqual(256);
+    // a known ValueSet's own canonical stays indexed: asking again reads no definition
+    const before = source.calls.valueSet;
+    expect(counted.memberOf(vs('union'), COLOURS, 'blue')).toBe(false);
+    expect(counted.memberOf(vs('union'), SNOMED, '60389000')).toBe(true);
+    expect(source.calls.valueSet).toBe(before);
+    // an unknown one forgotten to make room is answered the same when asked again
+    expect(counted.memberOf(vs('nowhere-0'), COLOURS, 'red')).toBeUndefined();
+  });
+
   test('is undefined for an unknown ValueSet and for one that cannot be expanded offline', () => {
     expect(terminology.memberOf(vs('nowhere'), COLOURS, 'red')).toBeUndefined();
     expect(terminology.memberOf(vs('with-filter'), COLOURS, 'blue')).toBeUndefined();
