@@ -117,6 +117,22 @@ export interface SchemaPlan {
   readonly lastSeen: KeyPlan[];
 }
 
+/**
+ * The key plan of `key` found at position `position` of an object: the one met there last time when it
+ * is the same key, else the table's (remembered for next time); undefined for a key the schema lacks.
+ */
+export function keyPlanAt(plan: SchemaPlan, key: string, position: number): KeyPlan | undefined {
+  const seen = plan.lastSeen[position];
+  if (seen !== undefined && seen.key === key) {
+    return seen;
+  }
+  const found = plan.keys.get(key);
+  if (found) {
+    plan.lastSeen[position] = found;
+  }
+  return found;
+}
+
 const plans = new WeakMap<InternalTypeSchema, SchemaPlan>();
 
 /** The plan of a schema, built on first use. */

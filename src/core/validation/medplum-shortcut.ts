@@ -14,7 +14,7 @@ import {
   UCUM,
 } from '@medplum/core';
 import type { ConstraintPlan, KeyPlan, NestedPlan, SchemaPlan } from './medplum-plan';
-import { atomOfPlan, planOf } from './medplum-plan';
+import { atomOfPlan, keyPlanAt, planOf } from './medplum-plan';
 import type { NestedValues } from './medplum-nested';
 import { nestedProperty } from './medplum-nested';
 import { primitivePlan } from './medplum-primitives';
@@ -225,7 +225,6 @@ export class Walk {
     const values = (this.valuesAt[this.depth] ??= []);
     let count = 0;
     let required = 0;
-    const lastSeen = plan.lastSeen;
     for (const key in record) {
       if (!ownOnly && !Object.hasOwn(record, key)) {
         return false; // an inherited key, which Medplum's reading of the object may see: left to it
@@ -233,13 +232,9 @@ export class Walk {
       if (key === 'resourceType') {
         continue;
       }
-      let found: KeyPlan | undefined = lastSeen[count];
-      if (found === undefined || found.key !== key) {
-        found = plan.keys.get(key);
-        if (!found) {
-          return false;
-        }
-        lastSeen[count] = found;
+      const found = keyPlanAt(plan, key, count);
+      if (!found) {
+        return false;
       }
       // Read here, where the engine reads keys fastest: the value at the key the element names.
       const value = found.readKey === key ? record[key] : record[found.readKey];
@@ -332,7 +327,6 @@ export class Walk {
       this.resources.push(record);
     }
     const warned = this.warnings.length;
-    const lastSeen = plan.lastSeen;
     let count = 0;
     let required = 0;
     let last = -1;
@@ -344,13 +338,9 @@ export class Walk {
       if (key === 'resourceType') {
         continue;
       }
-      let found: KeyPlan | undefined = lastSeen[count];
-      if (found === undefined || found.key !== key) {
-        found = plan.keys.get(key);
-        if (!found) {
-          return false;
-        }
-        lastSeen[count] = found;
+      const found = keyPlanAt(plan, key, count);
+      if (!found) {
+        return false;
       }
       count++;
       if (found.index <= last) {
