@@ -14,6 +14,7 @@ import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import vm from 'node:vm';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { BOT_RUNTIME_MODULES } from '../bot/runtime';
 import { BASE85_DECODER_SOURCE, encodeBase85 } from './base85';
@@ -104,10 +105,17 @@ export async function buildBot(options: BuildBotOptions = {}): Promise<BuiltBot>
   const jsonFiles = Object.keys(outputOf(probe.metafile!, outfile)?.inputs ?? {})
     .filter((file) => file.endsWith('.json'))
     .sort();
+  const atns = serializedAtns();
   const result = await build({
     ...common,
     outfile,
-    plugins: [withoutSchemaTier, forbidden, fhirpathSources, compressedJson(jsonFiles)],
+    plugins: [
+      withoutSchemaTier,
+      forbidden,
+      fhirpathSources,
+      atnsFromStore(atns),
+      compressedJson(jsonFiles, atns),
+    ],
     banner: { js: VM_CONTEXT_GLOBALS },
     // esbuild replaces `module.exports`; VM-context bots read the `exports` object they passed in.
     footer: { js: 'Object.assign(exports, module.exports);' },
@@ -136,6 +144,55 @@ const fhirpathSources: Plugin = {
 /** The virtual module holding every JSON file of the bundle, compressed together. */
 const JSON_STORE = 're-fhir:compressed-json';
 
+/** fhirpath.js's generated ANTLR lexer and parser, whose serialized ATN the store holds. */
+const ATN_MODULES = /[\\/]fhirpath[\\/]src[\\/]parser[\\/]generated[\\/]FHIRPath(Lexer|Parser)\.js$/;
+/** The array literal, up to the first `].join("");` (which no part of the literal contains). */
+const ATN_LITERAL = /const serializedATN = (\[[\s\S]*?\])\.join\(""\);/;
+
+/**
+ * The serialized ATN of fhirpath.js's lexer and parser, by module name (`FHIRPathLexer`,
+ * `FHIRPathParser`). It is 6,854 UTF-16 units, two thirds of them control characters, which the
+ * `$deploy` JSON body spells as six-byte `\u00XX` escapes: about 30 KB as code, a few KB in the
+ * compressed store. Read as a literal in an empty context, as the module itself would read it.
+ */
+function serializedAtns(): Record<string, string> {
+  const dir = path.dirname(require.resolve('fhirpath/src/parser/generated/FHIRPathParser.js'));
+  const atns: Record<string, string> = {};
+  for (const name of ['FHIRPathLexer', 'FHIRPathParser']) {
+    const literal = ATN_LITERAL.exec(fs.readFileSync(path.join(dir, `${name}.js`), 'utf8'))?.[1];
+    const parts: unknown = literal === undefined ? undefined : vm.runInNewContext(`(${literal})`);
+    if (!Array.isArray(parts) || !parts.every((part) => typeof part === 'string')) {
+      throw new Error(`fhirpath's ${name}.js has no serializedATN literal of the expected form`);
+    }
+    atns[name] = parts.join('');
+  }
+  return atns;
+}
+
+/** fhirpath.js's lexer and parser read their serialized ATN from the compressed store. */
+function atnsFromStore(atns: Record<string, string>): Plugin {
+  return {
+    name: 'atns-from-store',
+    setup(b) {
+      b.onLoad({ filter: ATN_MODULES }, (args) => {
+        const name = ATN_MODULES.exec(args.path)![1] === 'Lexer' ? 'FHIRPathLexer' : 'FHIRPathParser';
+        const source = fs.readFileSync(args.path, 'utf8');
+        const key = `atn:${name}`;
+        if (atns[name] === undefined || !ATN_LITERAL.test(source)) {
+          throw new Error(`fhirpath's ${name}.js has no serializedATN literal of the expected form`);
+        }
+        return {
+          loader: 'js',
+          contents: source.replace(
+            ATN_LITERAL,
+            () => `const serializedATN = require(${JSON.stringify(JSON_STORE)})(${JSON.stringify(key)});`
+          ),
+        };
+      });
+    },
+  };
+}
+
 /**
  * JSON is three quarters of the bundle (1.5 MB of 2 MB) and compresses about twelvefold with
  * brotli, so every imported JSON file becomes a lookup in ONE brotli-compressed, base-85-encoded
@@ -143,7 +200,7 @@ const JSON_STORE = 're-fhir:compressed-json';
  * once, when the bundle loads (node:zlib, which both Medplum runtimes provide), and each import
  * gets the very value the plain JSON import would give.
  */
-function compressedJson(files: readonly string[]): Plugin {
+function compressedJson(files: readonly string[], atns: Record<string, string>): Plugin {
   return {
     name: 'compressed-json',
     setup(b) {
@@ -156,6 +213,9 @@ function compressedJson(files: readonly string[]): Plugin {
         const all: Record<string, unknown> = {};
         for (const file of files) {
           all[file] = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'));
+        }
+        for (const [name, atn] of Object.entries(atns)) {
+          all[`atn:${name}`] = atn;
         }
         const packed = brotliCompressSync(Buffer.from(JSON.stringify(all), 'utf8'), {
           params: { [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY },

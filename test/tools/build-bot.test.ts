@@ -96,6 +96,14 @@ describe('the bot bundle', () => {
     expect(code).toContain('require("node:zlib")');
   });
 
+  test("carries fhirpath.js's serialized ATN in the store, not as control characters the JSON body escapes", () => {
+    // Six-byte \u00XX escapes in the $deploy body: about 30 KB before the ATN moved into the store.
+    const controls = [...code].filter((ch) => ch < ' ' && ch !== '\n' && ch !== '\t').length;
+    expect(controls).toBeLessThan(16);
+    expect(code).not.toContain('serializedATN=[');
+    // That the ATN read back is the generated one: the runs below parse the content's FHIRPath with it.
+  });
+
   test('leaves to the runtime only what the Medplum bot layer provides, and inlines the rest', () => {
     const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
     for (const name of built.external) {
