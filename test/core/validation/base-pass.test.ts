@@ -127,7 +127,7 @@ describe('the base pass (invariants and bindings in one walk)', () => {
       fc.property(resources, (resource) => {
         issues += expectSamePass(resource);
       }),
-      { numRuns: 80 }
+      { numRuns: 40 }
     );
     // The generator does break codes and invariants: the comparison is not between empty lists only.
     expect(issues).toBeGreaterThan(0);
@@ -141,7 +141,7 @@ describe('the base pass (invariants and bindings in one walk)', () => {
       fc.property(resources, (resource) => {
         expectSameValidation(resource);
       }),
-      { numRuns: 40 }
+      { numRuns: 20 }
     );
     for (const odd of [null, 3, [], {}, { resourceType: 'NotAType' }]) {
       expectSameValidation(odd);
