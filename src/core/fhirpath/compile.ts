@@ -445,7 +445,7 @@ function memoized(node: AstNode): Eval {
   return (input, scope) => {
     const run = scope.run;
     // Made full (not holey) on the first use: most calls of most expressions never need it.
-    const memo = (run.memo ??= new Array<Collection | undefined>(run.slotCount).fill(undefined));
+    const memo = (run.memo ??= emptyMemo(run.slotCount));
     let result = memo[index];
     if (result === undefined) {
       result = inner(input, scope);
@@ -453,6 +453,18 @@ function memoized(node: AstNode): Eval {
     }
     return result;
   };
+}
+
+/**
+ * A memo of `count` empty slots, filled by push: a packed array, without the builtin call that
+ * `new Array(count).fill()` costs for the few slots an expression has.
+ */
+function emptyMemo(count: number): (Collection | undefined)[] {
+  const memo: (Collection | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    memo.push(undefined);
+  }
+  return memo;
 }
 
 /** The whole structure of a parse tree as text: equal keys, equal sub-expressions. */
