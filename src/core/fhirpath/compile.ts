@@ -445,7 +445,7 @@ function memoized(node: AstNode): Eval {
   return (input, scope) => {
     const run = scope.run;
     // Made full (not holey) on the first use: most calls of most expressions never need it.
-    const memo = (run.memo ??= new Array<Collection | undefined>(run.slotCount).fill(undefined));
+    const memo = (run.memo ??= emptyMemo(run.slotCount));
     let result = memo[index];
     if (result === undefined) {
       result = inner(input, scope);
@@ -453,6 +453,18 @@ function memoized(node: AstNode): Eval {
     }
     return result;
   };
+}
+
+/**
+ * A memo of `count` empty slots, filled by push: a packed array, without the builtin call that
+ * `new Array(count).fill()` costs for the few slots an expression has.
+ */
+function emptyMemo(count: number): (Collection | undefined)[] {
+  const memo: (Collection | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    memo.push(undefined);
+  }
+  return memo;
 }
 
 /** The whole structure of a parse tree as text: equal keys, equal sub-expressions. */
@@ -560,7 +572,9 @@ function compileNodeAfresh(node: AstNode): Eval {
       return compileNode(children[0]!);
     case 'InvocationExpression': {
       const fused =
-        compileMemberWhere(children[0]!, children[1]!) ?? compileChainCount(children[0]!, children[1]!);
+        compileMemberWhere(children[0]!, children[1]!) ??
+        compileVariableWhere(children[0]!, children[1]!) ??
+        compileChainCount(children[0]!, children[1]!);
       if (fused) {
         return fused;
       }
@@ -1590,24 +1604,14 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
     return undefined;
   }
   const memberNode = receiver.children[1]!;
-  const { name, args } =
-    invocation.type === 'FunctionInvocation' ? functionParts(invocation) : { name: undefined, args: [] };
-  if (memberNode.type !== 'MemberInvocation' || name !== 'where' || args.length !== 1) {
-    return undefined;
-  }
-  const equality = unwrap(args[0]!, ['EqualityExpression']);
-  const [left, right] = equality?.children ?? [];
-  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
-  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
-  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+  const criterion = memberNode.type === 'MemberInvocation' ? keyCriterion(invocation) : undefined;
+  if (!criterion) {
     return undefined;
   }
   const member = memberOf(memberNode);
-  const child = memberOf(childNode);
-  if (member.typeTest || child.typeTest) {
+  if (member.typeTest) {
     return undefined;
   }
-  const negate = equality.text === '!=';
   const prefix = compileNode(receiver.children[0]!);
   const key = member.steps.key;
   return (input, scope) => {
@@ -1633,61 +1637,165 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
           throw BAIL;
         }
         const path = resourceType ? (resourceType as string) : childPath || null;
-        let node: Node | undefined;
-        const make = (): Node => {
+        if (criterion(element, path)) {
           parent ??= parentItem instanceof Node ? parentItem : new Node(parentItem, null, null);
-          return (node ??= makeNode(element, childPath, childType, parent, key, elements ? index : null));
-        };
-        // The criterion, as compileChainEquality's with `$this` the element
-        let count = 0;
-        let first: unknown;
-        let firstPath: string | null = null;
-        let firstType: string | null = null;
-        let firstIndex: number | null = null;
-        if (readChildAt(element, path, child.steps)) {
-          const found = foundValue;
-          const items = Array.isArray(found) ? (found as unknown[]) : undefined;
-          for (let i = 0, m = items ? items.length : 1; i < m; i++) {
-            const item = items ? items[i] : found;
-            if (item === null || item === undefined) {
-              throw BAIL;
-            }
-            if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
-              throw BAIL;
-            }
-            if (count++ === 0) {
-              first = item;
-              firstPath = foundPath;
-              firstType = foundType;
-              firstIndex = items ? i : null;
-            }
-          }
-        }
-        let kept: boolean;
-        if (count === 0) {
-          kept = false;
-        } else if (count > 1) {
-          kept = negate;
-        } else {
-          let equal: boolean;
-          if (typeof first === 'string' || typeof first === 'boolean') {
-            if (firstPath !== null && DATE_TYPES.has(firstPath)) {
-              throw BAIL;
-            }
-            equal = first === literal;
-          } else {
-            const firstNode = makeNode(first, firstPath, firstType, make(), child.steps.key, firstIndex);
-            equal = equalItems(firstNode, literal);
-          }
-          kept = negate ? !equal : equal;
-        }
-        if (kept) {
-          (out ??= []).push(make());
+          (out ??= []).push(makeNode(element, childPath, childType, parent, key, elements ? index : null));
         }
       }
     }
     return out ?? EMPTY;
   };
+}
+
+/**
+ * The test of `where(child = 'text')` (or `= true`, `!=`, a single member `child`) on one item's
+ * JSON value `data` with fhirpath.js path `path`: compileChainEquality's test with `$this` the item,
+ * without a node for the item or its child (but for the rare child that takes the general
+ * comparison). Undefined when the argument is not of that form.
+ */
+function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null) => boolean) | undefined {
+  const { name, args } =
+    invocation.type === 'FunctionInvocation' ? functionParts(invocation) : { name: undefined, args: [] };
+  if (name !== 'where' || args.length !== 1) {
+    return undefined;
+  }
+  const equality = unwrap(args[0]!, ['EqualityExpression']);
+  const [left, right] = equality?.children ?? [];
+  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
+  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
+  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+    return undefined;
+  }
+  const child = memberOf(childNode);
+  if (child.typeTest) {
+    return undefined;
+  }
+  const negate = equality.text === '!=';
+  return (data, path) => {
+    let count = 0;
+    let first: unknown;
+    let firstPath: string | null = null;
+    let firstType: string | null = null;
+    if (readChildAt(data, path, child.steps)) {
+      const found = foundValue;
+      const items = Array.isArray(found) ? (found as unknown[]) : undefined;
+      for (let i = 0, m = items ? items.length : 1; i < m; i++) {
+        const item = items ? items[i] : found;
+        if (item === null || item === undefined) {
+          throw BAIL;
+        }
+        if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+          throw BAIL;
+        }
+        if (count++ === 0) {
+          first = item;
+          firstPath = foundPath;
+          firstType = foundType;
+        }
+      }
+    }
+    if (count === 0) {
+      return false;
+    }
+    if (count > 1) {
+      return negate;
+    }
+    let equal: boolean;
+    if (typeof first === 'string' || typeof first === 'boolean') {
+      if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+        throw BAIL;
+      }
+      equal = first === literal;
+    } else {
+      // equalItems() reads a node's value and path only: no lineage needed.
+      equal = equalItems(makeNode(first, firstPath, firstType), literal);
+    }
+    return negate ? !equal : equal;
+  };
+}
+
+/**
+ * `%name.where(child = 'text')` (or `= true`, `!=`): the SDC variables' look-up of items by linkId
+ * (`%symptoms.where(linkId = 'dry-orgasm')`). The variable's values are tested as they are in the
+ * environment, and typed (a node made) only when kept; a value is checked for what would make
+ * {@link variable} hand over before it is tested, so the hand-overs are the same as `%name` followed
+ * by `where()`. A variable already converted in this call is read from the call's conversion.
+ */
+function compileVariableWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+  const term = unwrap(receiver, ['TermExpression', 'ExternalConstantTerm']);
+  const name = term && (term.delimitedText ?? term.text);
+  const criterion = name && !/^'.*'$/.test(name) ? keyCriterion(invocation) : undefined;
+  if (!criterion) {
+    return undefined;
+  }
+  return (_input, scope) => {
+    const run = scope.run;
+    const raw = run.env[name!];
+    if (run.vars?.has(name!) || !(name! in run.env) || !Array.isArray(raw)) {
+      // Converted already, built in, or not an array: as `%name` then where().
+      const items = variable(run, name!);
+      let kept: Collection | undefined;
+      for (const item of items) {
+        if (item !== null && item !== undefined) {
+          const node = item instanceof Node ? item : null;
+          if (criterion(node ? node.data : item, node?.path ?? null)) {
+            (kept ??= []).push(item);
+          }
+        }
+      }
+      return kept ?? EMPTY;
+    }
+    let kept: Collection | undefined;
+    for (let i = 0; i < raw.length; i++) {
+      const value: unknown = raw[i];
+      if (value !== null && value !== undefined && criterion(inputData(value), inputPath)) {
+        (kept ??= []).push(typedInput(value));
+      }
+    }
+    return kept ?? EMPTY;
+  };
+}
+
+/** What {@link inputData} found: the fhirpath.js path of the value's node, null for an untyped value. */
+let inputPath: string | null = null;
+
+/**
+ * {@link typedInput} of a variable's value without making its node: the JSON value read, its path in
+ * {@link inputPath}; the same hand-overs.
+ */
+function inputData(value: unknown): unknown {
+  inputPath = null;
+  if (typeof value !== 'object' || value === null) {
+    return value;
+  }
+  if (value instanceof sample.constructor) {
+    const rn = value as unknown as ResourceNodeShape;
+    const data = rn.data;
+    if (
+      rn._data !== null ||
+      (typeof data === 'object' && data !== null && !isPlainObject(data)) ||
+      typeof data === 'number' ||
+      typeof data === 'bigint'
+    ) {
+      throw BAIL; // as fromResourceNode()
+    }
+    inputPath = rn.path;
+    return data;
+  }
+  if (!isPlainObject(value)) {
+    throw BAIL;
+  }
+  const resourceType = (value as { resourceType?: unknown }).resourceType;
+  const meta = (value as { __path__?: PathMeta }).__path__;
+  if (resourceType) {
+    inputPath = resourceType as string; // makeNode() names a resource by its type
+  } else if (meta) {
+    if (meta.fhirNodeDataType === 'integer64') {
+      throw BAIL; // as makeNode()
+    }
+    inputPath = meta.path || null;
+  }
+  return value;
 }
 
 /** Shared results (no closure changes a collection it is given). */
