@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { compile } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { compileFast } from '../../../src/core/fhirpath/compile';
+import { closure, copy, fhirpathJs } from './outcomes';
 import { childStep } from '../../../src/core/fhirpath/navigate';
 
 /**
@@ -12,37 +13,6 @@ import { childStep } from '../../../src/core/fhirpath/navigate';
  * answers, so the caller's answer is fhirpath.js's); every answer it gives must be fhirpath.js's, and
  * most calls must be answered by the closure, so that the comparison is not vacuous.
  */
-
-type Outcome = { value: unknown } | { error: true } | { handedOver: true };
-
-function fhirpathJs(
-  expression: string,
-  context: unknown,
-  env: Record<string, unknown>,
-  base?: string
-): Outcome {
-  try {
-    const fn = compile(base ? { base, expression } : expression, r4, { traceFn: () => undefined });
-    return { value: fn(context, env) };
-  } catch {
-    return { error: true };
-  }
-}
-
-function closure(expression: string, context: unknown, env: Record<string, unknown>, base?: string): Outcome {
-  const fast = compileFast(expression, base);
-  expect(fast).toBeDefined();
-  try {
-    return { value: fast!(context, env) };
-  } catch {
-    return { handedOver: true };
-  }
-}
-
-/** A fresh copy made in this realm (structuredClone's objects and arrays are of another realm here). */
-function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
 
 /**
  * Runs both engines on separate copies (fhirpath.js marks the objects it returns); true when the

@@ -3,6 +3,7 @@ import { compile } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import type { FastOutput } from '../../../src/core/fhirpath/compile';
 import { compileFast } from '../../../src/core/fhirpath/compile';
+import { closure, copy, fhirpathJs } from './outcomes';
 
 /**
  * The raw tier of the compiled closures (issue 13): a trailing member chain whose values are only
@@ -13,43 +14,6 @@ import { compileFast } from '../../../src/core/fhirpath/compile';
  * are not plain JSON (which must be handed over). A closure may hand a call over (fhirpath.js then
  * answers); every answer it gives must be fhirpath.js's, and most must come from the closure.
  */
-
-type Outcome = { value: unknown } | { error: true } | { handedOver: true };
-
-function fhirpathJs(
-  expression: string,
-  context: unknown,
-  env: Record<string, unknown>,
-  base?: string
-): Outcome {
-  try {
-    const fn = compile(base ? { base, expression } : expression, r4, { traceFn: () => undefined });
-    return { value: fn(context, env) };
-  } catch {
-    return { error: true };
-  }
-}
-
-function closure(
-  expression: string,
-  context: unknown,
-  env: Record<string, unknown>,
-  base: string | undefined,
-  output: FastOutput
-): Outcome {
-  const fast = compileFast(expression, base, output);
-  expect(fast).toBeDefined();
-  try {
-    return { value: fast!(context, env) };
-  } catch {
-    return { handedOver: true };
-  }
-}
-
-/** A fresh copy made in this realm. */
-function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
 
 /**
  * Both engines on separate copies (fhirpath.js marks the objects it returns), each copy changed by

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { compile } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { compileFast, type FastOutput } from '../../../src/core/fhirpath/compile';
+import { copy, type Outcome } from './outcomes';
 
 /**
  * `%name.where(child = 'text')` (the SDC variables' look-up of items by linkId), which tests a
@@ -12,8 +13,6 @@ import { compileFast, type FastOutput } from '../../../src/core/fhirpath/compile
  * between two calls of the same compiled expression. Results are compared whole, with the type and
  * lineage each engine gives them (the `__path__` marks of plain results, the nodes' fields).
  */
-
-type Outcome = { value: unknown } | { error: true } | { handedOver: true };
 
 /** A result as a caller sees it: the value with its `__path__` mark, or a node's fields. */
 function seen(value: unknown): unknown {
@@ -51,10 +50,6 @@ function seen(value: unknown): unknown {
         }
       : null,
   };
-}
-
-function copy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 const primitiveExtension = fc.constant({ extension: [{ url: 'http://e', valueString: 'x' }] });
