@@ -78,8 +78,11 @@ export interface KeyPlan {
   /** The element has a pattern or a fixed value (read here: schema elements differ in shape). */
   readonly patterned: boolean;
   readonly slicing: InternalSchemaElement['slicing'];
-  /** The last schema the values' type resolved to, and its plan (a one-entry cache). */
-  readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined };
+  /**
+   * The last schema the values' type resolved to, its plan (a one-entry cache), and the walk that
+   * last resolved it (Medplum's type map cannot change during one synchronous walk).
+   */
+  readonly child: { schema: InternalTypeSchema | undefined; plan: SchemaPlan | undefined; walk: number };
   /** The walk's check of this key's value, specialised to this plan, built on first use. */
   check: PropertyCheck | undefined;
   /** The check reads no path (a type test: it cannot warn), so the walk keeps none for it. */
@@ -210,7 +213,7 @@ function buildPlan(schema: InternalTypeSchema): SchemaPlan {
         references,
         patterned: Boolean(element.pattern || element.fixed),
         slicing: element.slicing,
-        child: { schema: undefined, plan: undefined },
+        child: { schema: undefined, plan: undefined, walk: 0 },
         check: undefined,
         pathless: false,
       });

@@ -40,6 +40,18 @@ function notBlank(v: string): boolean {
   return (c > 0x20 && c < 0x80) || v.trim() !== '';
 }
 
+/**
+ * For Medplum's whole-string regexes of one character class (string and markdown; uri, url and
+ * canonical), a regex finding a code unit outside the class: without the `u` flag a class matches
+ * code units, so `^[\r\n\t\u0020-\uFFFF]+$` fails a non-empty string exactly when it has a unit
+ * in [\0-\x08\x0B\x0C\x0E-\x1F], and `^\S*$` exactly when it has a `\s`.
+ */
+const OUTSIDE = new Map<string, RegExp>([
+  // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+  ['^[\\r\\n\\t\\u0020-\\uFFFF]+$', /[\0-\x08\x0B\x0C\x0E-\x1F]/],
+  ['^\\S*$', /\s/],
+]);
+
 /** Medplum's check, unspecialised (for a type this module does not specialise). */
 export function primitiveIsClean(v: unknown, plan: Omit<PrimitivePlan, 'test'>): boolean {
   if (plan.jsType === undefined || typeof v !== plan.jsType) {
@@ -68,6 +80,12 @@ function testOf(type: string, plan: Omit<PrimitivePlan, 'test'>): (value: unknow
     if (regex.source === '.*' && regex.flags === '') {
       // Unanchored and possibly empty: it matches every string.
       return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v);
+    }
+    // A whole-string match of one character class is a search for a character outside it (the
+    // string is not blank, so not empty): V8 runs the search in about half the time on long text.
+    const outside = regex.flags === '' ? OUTSIDE.get(regex.source) : undefined;
+    if (outside) {
+      return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v) && !outside.test(v);
     }
     return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v) && regex.test(v);
   }

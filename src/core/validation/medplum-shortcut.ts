@@ -156,8 +156,12 @@ type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
  */
 export type PropertyCheck = (walk: Walk, raw: unknown) => boolean;
 
+let walks = 0;
+
 /** One walk of a value (exported for {@link PropertyCheck}'s type). */
 export class Walk {
+  /** This walk's number (see {@link KeyPlan.child}). */
+  readonly id = ++walks;
   /** Reference warnings, in Medplum's order. */
   readonly warnings: OperationOutcomeIssue[] = [];
   /** The text and path of each warning, in the same order. */
@@ -204,7 +208,8 @@ export class Walk {
     if (!plan.supported) {
       return false;
     }
-    const isResourceValue = isResource(record);
+    // Medplum's isResource, for a value known to be an object (every caller's is).
+    const isResourceValue = 'resourceType' in record;
     if (
       isResourceValue &&
       (typeof record.resourceType !== 'string' || !this.isIndexed(record.resourceType))
@@ -225,10 +230,12 @@ export class Walk {
     const values = (this.valuesAt[this.depth] ??= []);
     let count = 0;
     let required = 0;
+    let empty = true;
     for (const key in record) {
       if (!ownOnly && !Object.hasOwn(record, key)) {
         return false; // an inherited key, which Medplum's reading of the object may see: left to it
       }
+      empty = false;
       if (key === 'resourceType') {
         continue;
       }
@@ -255,8 +262,8 @@ export class Walk {
         required++;
       }
     }
-    if (required < plan.required) {
-      return false;
+    if (required < plan.required || (empty && this.depth > 0)) {
+      return false; // below the root, an object without keys: Medplum's empty-value error
     }
     const entered = isResourceValue && record !== this.root.value;
     if (entered) {
@@ -330,11 +337,13 @@ export class Walk {
     let count = 0;
     let required = 0;
     let last = -1;
+    let empty = true;
     this.depth++;
     for (const key in record) {
       if (!ownOnly && !Object.hasOwn(record, key)) {
         return false; // an inherited key, which Medplum's reading of the object may see: left to it
       }
+      empty = false;
       if (key === 'resourceType') {
         continue;
       }
@@ -371,8 +380,8 @@ export class Walk {
         return false;
       }
     }
-    if (required < plan.required) {
-      return false;
+    if (required < plan.required || empty) {
+      return false; // an object without keys: Medplum's empty-value error
     }
     this.depth--;
     if (entered) {
@@ -495,12 +504,19 @@ export class Walk {
 
   /** {@link valueIsCrawled} for an element whose static type is complex. */
   complexIsCrawled(value: unknown, type: string, found: KeyPlan): boolean {
-    // Looked up each time (Medplum's map decides), the plan reused while the schema is the same.
-    const schema = getDataType(type);
+    // Looked up once per walk (Medplum's map decides, and nothing changes it during a walk), the
+    // plan reused while the schema is the same.
     const child = found.child;
-    if (child.schema !== schema) {
-      child.schema = schema;
-      child.plan = planOf(schema);
+    if (child.walk !== this.id) {
+      const schema = getDataType(type);
+      if (child.schema !== schema) {
+        child.schema = schema;
+        child.plan = planOf(schema);
+      }
+      child.walk = this.id;
+    }
+    if (this.depth !== 1 || (!this.recording && !this.reusing)) {
+      return this.objectIsClean(value as Record<string, unknown>, type, child.plan!);
     }
     return this.crawl(value as Record<string, unknown>, type, child.plan!);
   }
@@ -646,6 +662,12 @@ export class Walk {
     return (this.typedResources[at] ??= toTypedValue(this.resources[at]));
   }
 
+  /** {@link checkReferenceType}, for a check that goes on (true). */
+  referenceChecked(value: unknown, found: Pick<KeyPlan, 'references'>): true {
+    this.checkReferenceType(value, found);
+    return true;
+  }
+
   /** Medplum's warning for a reference to a resource type the element's target profiles leave out. */
   private checkReferenceType(value: unknown, found: Pick<KeyPlan, 'references'>): void {
     const references = found.references;
@@ -762,10 +784,16 @@ function compileCheck(found: KeyPlan): PropertyCheck {
     if (primitive) {
       return (walk, raw) => raw !== undefined && !Array.isArray(raw) && walk.valueIsChecked(raw, type, found);
     }
+    // A complex value: an object (its crawl fails it when it has no key, as objectIsPresent would),
+    // its constraints and reference target, then its crawl.
+    const constrained = found.constraints.length > 0;
+    const references = found.references !== undefined && type === 'Reference';
     return (walk, raw) =>
-      raw !== undefined &&
+      typeof raw === 'object' &&
+      raw !== null &&
       !Array.isArray(raw) &&
-      walk.valueIsChecked(raw, type, found) &&
+      (!constrained || walk.constraintsHold(type, raw, found.constraints)) &&
+      (!references || walk.referenceChecked(raw, found)) &&
       walk.complexIsCrawled(raw, type, found);
   }
   if (test) {
@@ -782,21 +810,39 @@ function compileCheck(found: KeyPlan): PropertyCheck {
       return true;
     };
   }
+  const constrained = found.constraints.length > 0;
+  const references = found.references !== undefined && type === 'Reference';
   return (walk, raw) => {
     if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
       return false;
     }
-    // Every value checked first, then every value crawled: Medplum's order of warnings.
+    if (primitive) {
+      for (let i = 0; i < raw.length; i++) {
+        walk.path.push(i);
+        const checked = walk.valueIsChecked(raw[i], type, found);
+        walk.path.pop();
+        if (!checked) {
+          return false;
+        }
+      }
+      return true;
+    }
+    // Every value checked first, then every value crawled: Medplum's order of warnings. (Each crawl
+    // fails an object without keys, as objectIsPresent would; any failure ends the walk, so which
+    // check finds it first does not matter.)
     for (let i = 0; i < raw.length; i++) {
-      walk.path.push(i);
-      const checked = walk.valueIsChecked(raw[i], type, found);
-      walk.path.pop();
-      if (!checked) {
+      const value: unknown = raw[i];
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         return false;
       }
-    }
-    if (primitive) {
-      return true;
+      if (constrained && !walk.constraintsHold(type, value, found.constraints)) {
+        return false;
+      }
+      if (references) {
+        walk.path.push(i);
+        walk.referenceChecked(value, found);
+        walk.path.pop();
+      }
     }
     for (let i = 0; i < raw.length; i++) {
       walk.path.push(i);

@@ -279,8 +279,15 @@ function metaLacks(resource: Record<string, unknown>, name: string): boolean {
   return record !== undefined && record[name] === undefined;
 }
 
+/** An object (not an array) with an own enumerable key, found without Object.keys's array. */
 function isNonEmptyObject(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0
-  );
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) {
+      return true;
+    }
+  }
+  return false;
 }

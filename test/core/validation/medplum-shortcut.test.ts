@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
 import {
   evalFhirPathTyped,
+  getAllDataTypes,
   getDataType,
   OperationOutcomeError,
   toTypedValue,
@@ -448,6 +449,133 @@ describe('the Medplum shortcut', () => {
     const issues = quickBase(late);
     expect(issues).toEqual(medplum(() => validateResource(late)));
     expect(issues!.filter((i) => i.expression?.[0] === 'CarePlan.activity[0].reference')).toHaveLength(1);
+  });
+
+  test("empty, null and scalar values where complex values belong (single and repeated): the general path's verdict and warnings, and Medplum's issues", () => {
+    // The specialised check of a complex element leaves the "not empty" test to the value's crawl
+    // (which fails an object without keys), instead of a loop of its own: these are the values on
+    // which the two could differ.
+    const odd = fc.constantFrom<unknown>(
+      {},
+      [],
+      [{}],
+      null,
+      [null],
+      'x',
+      3,
+      true,
+      [[]],
+      [{}, { text: 't' }],
+      [{ text: 't' }, {}],
+      { text: 't' },
+      [{ text: 't' }],
+      { reference },
+      [{ reference }, {}],
+      { extension: [] },
+      { extension: [{}] },
+      { id: 'x' },
+      { resourceType: 'Patient' }
+    );
+    const edit = fc.record({
+      at: fc.nat(),
+      op: fc.constantFrom<Mutation['op']>('set', 'add'),
+      value: odd,
+      name: fc.constantFrom(
+        'code',
+        'category',
+        'subject',
+        'identifier',
+        'meta',
+        'text',
+        'extension',
+        'coding',
+        'note'
+      ),
+    });
+    let answered = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(edit, { minLength: 1, maxLength: 2 }),
+        (seed, edits) => {
+          const resource = mutate(seed, edits);
+          for (const profile of [undefined, ...claimed(seed)]) {
+            const run = (): unknown => [
+              quickBase(resource),
+              profile && quickProfile(resource, profile),
+              profile && jointPasses(resource, profile),
+            ];
+            const specialised = run();
+            useSpecialisedChecks(false);
+            try {
+              expect(specialised).toEqual(run());
+            } finally {
+              useSpecialisedChecks(true);
+            }
+          }
+          const base = quickBase(resource);
+          if (base !== undefined) {
+            answered++;
+            expect(base).toEqual(medplum(() => validateResource(resource)));
+          }
+        }
+      ),
+      { numRuns: 80 }
+    );
+    expect(answered).toBeGreaterThan(0);
+    // Each shape alone, as a Condition's code (single) and category (repeated): answered only with
+    // Medplum's issues (never when Medplum finds an error), and the same on either path.
+    const condition = seeds.find((r) => r.resourceType === 'Condition')!;
+    let erroneous = 0;
+    for (const value of [{}, [], [{}], null, 'x', [null], [{}, { text: 't' }], { id: 'x' }]) {
+      for (const key of ['code', 'category']) {
+        const edited = { ...condition, [key]: value } as Resource;
+        const expected = medplum(() => validateResource(edited));
+        const quick = quickBase(edited);
+        if (expected === 'threw' || expected.some((i) => i.severity === 'error')) {
+          erroneous++;
+          expect([key, value, quick]).toEqual([key, value, undefined]);
+        } else if (quick !== undefined) {
+          expect(quick).toEqual(expected);
+        }
+        useSpecialisedChecks(false);
+        try {
+          expect(quickBase(edited)).toEqual(quick);
+        } finally {
+          useSpecialisedChecks(true);
+        }
+      }
+    }
+    expect(erroneous).toBeGreaterThan(10);
+  });
+
+  test("a type's schema replaced in Medplum's map between two walks is read by the next walk", () => {
+    // The walk resolves each element's type in Medplum's map once per walk, not once ever.
+    const condition = seeds.find((r) => r.resourceType === 'Condition')! as Resource & {
+      code?: { coding?: { system?: string; code?: string; display?: string }[] };
+    };
+    const noCode: Resource = {
+      ...condition,
+      code: { coding: [{ system: 'http://snomed.info/sct', display: 'no code' }] },
+    } as Resource;
+    const before = quickBase(noCode);
+    expect(before).toBeDefined();
+    expect(before).toEqual(medplum(() => validateResource(noCode)));
+    const types = getAllDataTypes();
+    const coding = types['Coding']!;
+    try {
+      // Coding.code made required: Medplum now reports the missing code, so the walk must defer.
+      types['Coding'] = {
+        ...coding,
+        elements: { ...coding.elements, code: { ...coding.elements['code']!, min: 1 } },
+      };
+      const expected = medplum(() => validateResource(noCode));
+      expect(expected === 'threw' || expected.some((i) => i.severity === 'error')).toBe(true);
+      expect(quickBase(noCode)).toBeUndefined();
+    } finally {
+      types['Coding'] = coding;
+    }
+    expect(quickBase(noCode)).toEqual(before);
   });
 
   test('the profile pass really reuses the crawls (a doctored crawl shows), and only for the same root', () => {
