@@ -15,6 +15,11 @@ import {
  * when it is printable ASCII (no `trim()` copy), xhtml's `.*` (which matches every string) not run,
  * numbers tested by their type's rules alone. (A loop over the code units in place of the string
  * and uri regexes was measured slower than V8's compiled regexes on the output's strings.)
+ *
+ * Medplum 5 (the other peer version) also holds integer, positiveInt and unsignedInt to 32 bits
+ * (`-2147483648..2147483647`, `1..`, `0..`). The tests require that range too, so they pass a value
+ * only when both versions find nothing; an integer beyond it fails the test, and the walk leaves it to
+ * whichever Medplum is loaded (4.5.2 accepts it, 5 reports it).
  * `test/core/validation/medplum-primitives.test.ts` holds every test equal to Medplum's own checks
  * on arbitrary strings (every single code unit, lone surrogates, controls) and numbers.
  */
@@ -27,12 +32,16 @@ export interface PrimitivePlan {
   readonly integer: boolean;
   readonly positive: boolean;
   readonly unsigned: boolean;
-  /** The whole check, specialised for the type: true when Medplum finds nothing. */
+  /** The whole check, specialised for the type: true when Medplum (4.5.2 and 5) finds nothing. */
   readonly test: (value: unknown) => boolean;
 }
 
 /** Medplum's limit on a string's length. */
 export const MAX_STRING = 1024 * 1024;
+
+/** Medplum 5's bounds of the integer types (32 bits). */
+export const INT_MIN = -2147483648;
+export const INT_MAX = 2147483647;
 
 /** Not blank (`v.trim() !== ''`), most often decided by the first code unit. */
 function notBlank(v: string): boolean {
@@ -64,7 +73,7 @@ export function primitiveIsClean(v: unknown, plan: Omit<PrimitivePlan, 'test'>):
     return !plan.regex || plan.regex.exec(v) !== null;
   }
   if (typeof v === 'number') {
-    if (!Number.isFinite(v) || (plan.integer && !Number.isInteger(v))) {
+    if (!Number.isFinite(v) || (plan.integer && !(Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX))) {
       return false;
     }
     return !(plan.positive && v <= 0) && !(plan.unsigned && v < 0);
@@ -94,13 +103,13 @@ function testOf(type: string, plan: Omit<PrimitivePlan, 'test'>): (value: unknow
   }
   if (plan.jsType === 'number') {
     if (plan.positive) {
-      return (v) => typeof v === 'number' && Number.isInteger(v) && v > 0;
+      return (v) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= INT_MAX;
     }
     if (plan.unsigned) {
-      return (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+      return (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= INT_MAX;
     }
     if (plan.integer) {
-      return (v) => typeof v === 'number' && Number.isInteger(v);
+      return (v) => typeof v === 'number' && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX;
     }
     return (v) => typeof v === 'number' && Number.isFinite(v);
   }

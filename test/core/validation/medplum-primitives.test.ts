@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { fhirTypeToJsType, OperationOutcomeError, validateResource, validationRegexes } from '@medplum/core';
 import type { Observation } from '@medplum/fhirtypes';
 import { ensureIndexed } from '../../../src/core/validation/definitions';
-import { MAX_STRING, primitiveIsClean, primitivePlan } from '../../../src/core/validation/medplum-primitives';
+import { createMedplumTier } from '../../../src/core/validation/medplum';
+import {
+  INT_MAX,
+  INT_MIN,
+  MAX_STRING,
+  primitiveIsClean,
+  primitivePlan,
+} from '../../../src/core/validation/medplum-primitives';
 import { r4Definitions } from '../../helpers/validation';
 
 /**
@@ -28,6 +35,17 @@ function medplumVerdict(type: string, v: unknown): boolean {
     return !(type === 'positiveInt' && v <= 0) && !(type === 'unsignedInt' && v < 0);
   }
   return true;
+}
+
+/**
+ * Medplum 5's range of the integer types (32 bits), which 4.5.2 does not check: a test passes a
+ * value only when it is in range too (then both versions find nothing).
+ */
+function inRange(type: string, v: unknown): boolean {
+  if (typeof v !== 'number' || !['integer', 'positiveInt', 'unsignedInt'].includes(type)) {
+    return true;
+  }
+  return v >= INT_MIN && v <= INT_MAX;
 }
 
 const TYPES = Object.keys(fhirTypeToJsType).filter((t) => t !== 'http://hl7.org/fhirpath/System.String');
@@ -103,8 +121,9 @@ describe('Medplum primitive checks', () => {
     fc.assert(
       fc.property(fc.constantFrom(...TYPES), anyValue, (type, v) => {
         const plan = primitivePlan(type)!;
-        expect(plan.test(v)).toBe(medplumVerdict(type, v));
-        expect(primitiveIsClean(v, plan)).toBe(medplumVerdict(type, v));
+        const verdict = medplumVerdict(type, v) && inRange(type, v);
+        expect(plan.test(v)).toBe(verdict);
+        expect(primitiveIsClean(v, plan)).toBe(verdict);
       }),
       { numRuns: 8000 }
     );
@@ -157,7 +176,8 @@ describe('Medplum primitive checks', () => {
           // Medplum reads an empty string as absent; the walk leaves it to Medplum (test false).
           expect(primitivePlan(type)!.test(v)).toBe(false);
         } else {
-          expect([type, v, primitivePlan(type)!.test(v)]).toEqual([type, v, verdict]);
+          // Medplum 4.5.2 accepts an integer beyond 32 bits (Medplum 5 does not): the test leaves it.
+          expect([type, v, primitivePlan(type)!.test(v)]).toEqual([type, v, verdict && inRange(type, v)]);
         }
       }),
       { numRuns: 1500 }
@@ -179,6 +199,34 @@ describe('Medplum primitive checks', () => {
     expect(primitivePlan('positiveInt')!.test(-0)).toBe(false);
     expect(primitivePlan('decimal')!.test(NaN)).toBe(false);
     expect(primitivePlan('integer')!.test(1.5)).toBe(false);
+    // Medplum 5's 32-bit range (4.5.2 has none): inside it passes, beyond it is left to Medplum.
+    expect(primitivePlan('integer')!.test(INT_MAX)).toBe(true);
+    expect(primitivePlan('integer')!.test(INT_MIN)).toBe(true);
+    expect(primitivePlan('integer')!.test(INT_MAX + 1)).toBe(false);
+    expect(primitivePlan('integer')!.test(INT_MIN - 1)).toBe(false);
+    expect(primitivePlan('positiveInt')!.test(INT_MAX)).toBe(true);
+    expect(primitivePlan('positiveInt')!.test(INT_MAX + 1)).toBe(false);
+    expect(primitivePlan('unsignedInt')!.test(INT_MAX + 1)).toBe(false);
+    expect(primitivePlan('decimal')!.test(2 ** 40)).toBe(true);
+  });
+
+  test('an integer beyond 32 bits: the tier gives what the loaded Medplum gives (4.5.2 nothing, 5 an error)', () => {
+    const tier = createMedplumTier(r4Definitions());
+    for (const value of [INT_MAX + 1, INT_MIN - 1, 2 ** 52]) {
+      const observation = {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'c' },
+        valueInteger: value,
+      } as Observation;
+      let expected: unknown;
+      try {
+        expected = validateResource(observation);
+      } catch (err) {
+        expected = (err as OperationOutcomeError).outcome.issue;
+      }
+      expect(tier.validateBase(observation)).toEqual(expected);
+    }
   });
 
   test('a plan only for names Medplum reads as primitive, the same plan each time', () => {
