@@ -2,10 +2,10 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import type { InternalSchemaElement, InternalTypeSchema } from '@medplum/core';
 import {
   getAllDataTypes,
-  getDataType,
+  getDataType as medplumGetDataType,
   OperationOutcomeError,
   parseStructureDefinition,
-  toTypedValue,
+  toTypedValue as medplumToTypedValue,
   validateResource,
   validateTypedValue,
 } from '@medplum/core';
@@ -15,6 +15,12 @@ import type { DefinitionProvider } from './definitions';
 import { collectResourceTypes, ensureIndexed, isIndexed } from './definitions';
 import type { SharedCrawls } from './medplum-shortcut';
 import { medplumIssues } from './medplum-shortcut';
+
+// Bound once: these run per resource, and a call through the package's export getters costs more.
+const getDataType = medplumGetDataType;
+const toTypedValue = medplumToTypedValue;
+/** No resource types to index beyond the data types (one array for every call). */
+const NO_TYPES: readonly string[] = [];
 
 /** The Medplum tier: `@medplum/core` validation against base definitions and profiles. */
 export interface MedplumTier {
@@ -97,7 +103,7 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
 
   return {
     validateBase: (resource, crawls) => {
-      ensureIndexed(provider, []);
+      ensureIndexed(provider, NO_TYPES);
       if (isIndexed(resource.resourceType)) {
         const quick = medplumIssues(
           toTypedValue(resource),
@@ -114,7 +120,7 @@ export function createMedplumTier(provider: DefinitionProvider): MedplumTier {
     },
     validateProfile: (resource, profile, crawls) => {
       const known = registeredKey(profile);
-      ensureIndexed(provider, []);
+      ensureIndexed(provider, NO_TYPES);
       if (known !== undefined && isIndexed(resource.resourceType)) {
         const quick = medplumIssues(
           { type: known, value: resource },
