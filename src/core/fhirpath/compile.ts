@@ -192,8 +192,11 @@ export function compileFast(
   let raw: RawEval | undefined;
   let slotCount = 0;
   slots = new Map();
+  perItemDepth = 0;
   try {
     const tree = parse(expression) as AstNode;
+    occurrences = new Map();
+    countOccurrences(tree, occurrences);
     body = compileNode(tree);
     // Decided once per expression: plain values of a trailing member chain need no nodes.
     raw = output === 'nodes' ? undefined : compileRawValues(tree);
@@ -206,6 +209,7 @@ export function compileFast(
     return undefined;
   } finally {
     slots = undefined;
+    occurrences = undefined;
   }
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
@@ -411,6 +415,40 @@ function toPlain(result: Collection, markObjects: boolean): unknown[] {
  */
 let slots: Map<string, number> | undefined;
 
+/**
+ * How often each focus-free sub-expression worth a slot occurs in the expression being compiled, by
+ * {@link structureKey}; undefined outside {@link compileFast}.
+ */
+let occurrences: Map<string, number> | undefined;
+
+function countOccurrences(node: AstNode, counts: Map<string, number>): void {
+  if (MEMO_TYPES.has(node.type) && isFocusFree(node)) {
+    const key = structureKey(node);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  for (const child of node.children ?? []) {
+    countOccurrences(child, counts);
+  }
+}
+
+/**
+ * How many arguments evaluated once per item (`where()`, `select()`, `exists()`, `all()`) enclose the
+ * node being compiled. Only there, or where the same sub-expression occurs twice, can a focus-free
+ * sub-expression run more than once in a call; elsewhere it runs at most once, and a memo slot would
+ * only cost its look-up and the memo array.
+ */
+let perItemDepth = 0;
+
+/** An argument evaluated once per item of its receiver: its focus-free parts get memo slots. */
+function compilePerItem(arg: AstNode): Eval {
+  perItemDepth++;
+  try {
+    return compileNode(arg);
+  } finally {
+    perItemDepth--;
+  }
+}
+
 /** Sub-expressions worth a slot: operators and invocations (literals and `%name` cost nothing). */
 const MEMO_TYPES = new Set([
   'InvocationExpression',
@@ -430,12 +468,11 @@ const MEMO_TYPES = new Set([
  * A focus-free sub-expression (see {@link isFocusFree}) reads only `%variables`, `%context` and
  * literals, which are fixed for one call: its result is the same wherever and however often it is
  * evaluated in that call (in `where()` once per item, say), so the first evaluation is kept in the
- * call's memo. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
+ * call's memo: inside a per-item argument (see {@link perItemDepth}), or when it occurs more than once. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
  * the same point as before, and a branch never taken is never evaluated. Results are shared, as
  * `%variable` results already are: no closure changes a collection it is given.
  */
-function memoized(node: AstNode): Eval {
-  const key = structureKey(node);
+function memoized(node: AstNode, key: string): Eval {
   let slot = slots!.get(key);
   if (slot === undefined) {
     slot = slots!.size;
@@ -555,7 +592,10 @@ function functionParts(invocation: AstNode): { name: string | undefined; args: A
 
 function compileNode(node: AstNode): Eval {
   if (slots !== undefined && MEMO_TYPES.has(node.type) && isFocusFree(node)) {
-    return memoized(node);
+    const key = structureKey(node);
+    if (perItemDepth > 0 || (occurrences?.get(key) ?? 0) > 1) {
+      return memoized(node, key);
+    }
   }
   return compileNodeAfresh(node);
 }
@@ -1112,7 +1152,7 @@ function compileFunction(functn: AstNode): Eval {
         return value === undefined ? EMPTY : value ? FALSE : TRUE;
       };
     case 'where/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       return (input, scope) => {
         if (input.length === 0) {
           return EMPTY;
@@ -1128,7 +1168,7 @@ function compileFunction(functn: AstNode): Eval {
       };
     }
     case 'exists/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
       return (input, scope) => {
         if (input.length === 0) {
@@ -1145,7 +1185,7 @@ function compileFunction(functn: AstNode): Eval {
       };
     }
     case 'all/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       // fhirpath.js stops at the first item whose criterion is not a single true.
       return (input, scope) => {
         const inner = itemScope(scope);
@@ -1177,7 +1217,7 @@ function compileFunction(functn: AstNode): Eval {
     case 'htmlChecks/0':
       return (input) => htmlChecks(input);
     case 'select/1': {
-      const projection = perItem(compiled()[0]!);
+      const projection = perItem(compilePerItem(args[0]!));
       return (input, scope) => {
         const inner = itemScope(scope);
         const out: Collection = [];
