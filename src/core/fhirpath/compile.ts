@@ -909,6 +909,17 @@ interface Chain {
 
 /** The chain an expression ends with, when it ends with at least one member step. */
 function memberChain(node: AstNode): Chain | undefined {
+  const { members, head } = chainParts(node);
+  if (members.length === 0) {
+    return undefined;
+  }
+  // Throws Unsupported for what compileMember refuses, before the head is compiled.
+  const compiledMembers = members.map(memberOf);
+  return { head: head && compileNode(head), members: compiledMembers };
+}
+
+/** The member steps an expression ends with, and what they read from (undefined: the input). */
+function chainParts(node: AstNode): { members: AstNode[]; head: AstNode | undefined } {
   const members: AstNode[] = [];
   let current: AstNode = node;
   let head: AstNode | undefined;
@@ -931,12 +942,7 @@ function memberChain(node: AstNode): Chain | undefined {
     }
     break;
   }
-  if (members.length === 0) {
-    return undefined;
-  }
-  // Throws Unsupported for what compileMember refuses, before the head is compiled.
-  const compiledMembers = members.map(memberOf);
-  return { head: head && compileNode(head), members: compiledMembers };
+  return { members, head };
 }
 
 /**
@@ -954,12 +960,7 @@ let rawObject = false;
 /** Walks `chain` from the receiver's items (or `input`), filling the raw tier's state. */
 function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boolean): void {
   const items = chain.head ? chain.head(input, scope) : input;
-  rawCount = 0;
-  rawFirst = undefined;
-  rawFirstPath = null;
-  rawFirstType = null;
-  rawValues = collect ? [] : undefined;
-  rawObject = false;
+  resetRaw(collect);
   const members = chain.members;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -975,6 +976,15 @@ function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boole
       walkFrom(item, null, members, 0);
     }
   }
+}
+
+function resetRaw(collect: boolean): void {
+  rawCount = 0;
+  rawFirst = undefined;
+  rawFirstPath = null;
+  rawFirstType = null;
+  rawValues = collect ? [] : undefined;
+  rawObject = false;
 }
 
 /** {@link children} of one value at step `at`, then the next steps from each child found. */
@@ -1712,10 +1722,12 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
 }
 
 /**
- * The test of `where(child = 'text')` (or `= true`, `!=`, a single member `child`) on one item's
- * JSON value `data` with fhirpath.js path `path`: compileChainEquality's test with `$this` the item,
- * without a node for the item or its child (but for the rare child that takes the general
- * comparison). Undefined when the argument is not of that form.
+ * The test of `where(…)` on one item's JSON value `data` with fhirpath.js path `path`, for a
+ * criterion made of `chain = 'text'` (or `= true`, `!=`; `chain` member steps from the item, such as
+ * `linkId` or `answer.value`) joined by `and` and `or`: what compileChainEquality's test and
+ * compileLogic give with `$this` the item, without a node for the item or its children (but for the
+ * rare value that takes the general comparison). Both sides of `and` and `or` are tested, left first,
+ * as fhirpath.js does. Undefined when the argument is not of that form.
  */
 function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null) => boolean) | undefined {
   const { name, args } =
@@ -1723,56 +1735,77 @@ function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null
   if (name !== 'where' || args.length !== 1) {
     return undefined;
   }
-  const equality = unwrap(args[0]!, ['EqualityExpression']);
-  const [left, right] = equality?.children ?? [];
-  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
-  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
-  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+  const test = rawTest(args[0]!);
+  return test && ((data, path) => test(data, path) === true);
+}
+
+/** A criterion's three-valued result on one item's JSON (undefined is the empty collection). */
+type RawTest = (data: unknown, path: string | null) => boolean | undefined;
+
+function rawTest(node: AstNode): RawTest | undefined {
+  let current = node;
+  while (
+    (current.type === 'TermExpression' || current.type === 'ParenthesizedTerm') &&
+    current.children?.length === 1
+  ) {
+    current = current.children[0]!;
+  }
+  const [leftNode, rightNode] = current.children ?? [];
+  if (!leftNode || !rightNode || current.children!.length !== 2) {
     return undefined;
   }
-  const child = memberOf(childNode);
-  if (child.typeTest) {
+  if (current.type === 'AndExpression' || current.type === 'OrExpression') {
+    const left = rawTest(leftNode);
+    const right = left && rawTest(rightNode);
+    if (!left || !right) {
+      return undefined;
+    }
+    // compileLogic's `and` and `or`
+    return current.text === 'and'
+      ? (data, path) => {
+          const a = left(data, path);
+          const b = right(data, path);
+          return a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
+        }
+      : (data, path) => {
+          const a = left(data, path);
+          const b = right(data, path);
+          return a === true || b === true ? true : a === undefined || b === undefined ? undefined : false;
+        };
+  }
+  if (current.type !== 'EqualityExpression' || (current.text !== '=' && current.text !== '!=')) {
     return undefined;
   }
-  const negate = equality.text === '!=';
+  const literal = stringLiteral(rightNode) ?? booleanLiteral(rightNode);
+  const { members: memberNodes, head } = chainParts(leftNode);
+  if (literal === undefined || head !== undefined || memberNodes.length === 0) {
+    return undefined;
+  }
+  const members = memberNodes.map(memberOf);
+  if (members[0]!.typeTest) {
+    return undefined;
+  }
+  const negate = current.text === '!=';
   return (data, path) => {
-    let count = 0;
-    let first: unknown;
-    let firstPath: string | null = null;
-    let firstType: string | null = null;
-    if (readChildAt(data, path, child.steps)) {
-      const found = foundValue;
-      const items = Array.isArray(found) ? (found as unknown[]) : undefined;
-      for (let i = 0, m = items ? items.length : 1; i < m; i++) {
-        const item = items ? items[i] : found;
-        if (item === null || item === undefined) {
-          throw BAIL;
-        }
-        if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
-          throw BAIL;
-        }
-        if (count++ === 0) {
-          first = item;
-          firstPath = foundPath;
-          firstType = foundType;
-        }
-      }
+    // walkChain() from the one item, as compileChainEquality's literal test reads it
+    resetRaw(false);
+    walkFrom(data, path, members, 0);
+    if (rawCount === 0) {
+      return undefined;
     }
-    if (count === 0) {
-      return false;
+    if (rawCount > 1) {
+      return negate; // the lengths differ
     }
-    if (count > 1) {
-      return negate;
-    }
+    const first = rawFirst;
     let equal: boolean;
     if (typeof first === 'string' || typeof first === 'boolean') {
-      if (firstPath !== null && DATE_TYPES.has(firstPath)) {
+      if (rawFirstPath !== null && DATE_TYPES.has(rawFirstPath)) {
         throw BAIL;
       }
       equal = first === literal;
     } else {
       // equalItems() reads a node's value and path only: no lineage needed.
-      equal = equalItems(makeNode(first, firstPath, firstType), literal);
+      equal = equalItems(firstNode(), literal);
     }
     return negate ? !equal : equal;
   };
