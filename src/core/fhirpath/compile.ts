@@ -1786,28 +1786,61 @@ function rawTest(node: AstNode): RawTest | undefined {
     return undefined;
   }
   const negate = current.text === '!=';
-  return (data, path) => {
-    // walkChain() from the one item, as compileChainEquality's literal test reads it
-    resetRaw(false);
-    walkFrom(data, path, members, 0);
-    if (rawCount === 0) {
+  const compare = (
+    count: number,
+    first: unknown,
+    firstPath: string | null,
+    firstType: string | null
+  ): boolean | undefined => {
+    if (count === 0) {
       return undefined;
     }
-    if (rawCount > 1) {
+    if (count > 1) {
       return negate; // the lengths differ
     }
-    const first = rawFirst;
     let equal: boolean;
     if (typeof first === 'string' || typeof first === 'boolean') {
-      if (rawFirstPath !== null && DATE_TYPES.has(rawFirstPath)) {
+      if (firstPath !== null && DATE_TYPES.has(firstPath)) {
         throw BAIL;
       }
       equal = first === literal;
     } else {
       // equalItems() reads a node's value and path only: no lineage needed.
-      equal = equalItems(firstNode(), literal);
+      equal = equalItems(makeNode(first, firstPath, firstType), literal);
     }
     return negate ? !equal : equal;
+  };
+  if (members.length > 1) {
+    return (data, path) => {
+      // walkChain() from the one item, as compileChainEquality's literal test reads it
+      resetRaw(false);
+      walkFrom(data, path, members, 0);
+      return compare(rawCount, rawFirst, rawFirstPath, rawFirstType);
+    };
+  }
+  // One member (`linkId`): walkFrom()'s reads, without its module state.
+  const steps = members[0]!.steps;
+  return (data, path) => {
+    if (!readChildAt(data, path, steps)) {
+      return undefined;
+    }
+    const found = foundValue;
+    const items = Array.isArray(found) ? (found as unknown[]) : undefined;
+    let count = 0;
+    let first: unknown;
+    for (let i = 0, m = items ? items.length : 1; i < m; i++) {
+      const item = items ? items[i] : found;
+      if (item === null || item === undefined) {
+        throw BAIL;
+      }
+      if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+        throw BAIL;
+      }
+      if (count++ === 0) {
+        first = item;
+      }
+    }
+    return compare(count, first, foundPath, foundType);
   };
 }
 
