@@ -1,5 +1,6 @@
 import { compile, parse } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
+import { checkHtml } from './html-checks';
 import { MemberSteps } from './navigate';
 
 /**
@@ -191,8 +192,11 @@ export function compileFast(
   let raw: RawEval | undefined;
   let slotCount = 0;
   slots = new Map();
+  perItemDepth = 0;
   try {
     const tree = parse(expression) as AstNode;
+    occurrences = new Map();
+    countOccurrences(tree, occurrences);
     body = compileNode(tree);
     // Decided once per expression: plain values of a trailing member chain need no nodes.
     raw = output === 'nodes' ? undefined : compileRawValues(tree);
@@ -205,6 +209,7 @@ export function compileFast(
     return undefined;
   } finally {
     slots = undefined;
+    occurrences = undefined;
   }
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
@@ -410,6 +415,40 @@ function toPlain(result: Collection, markObjects: boolean): unknown[] {
  */
 let slots: Map<string, number> | undefined;
 
+/**
+ * How often each focus-free sub-expression worth a slot occurs in the expression being compiled, by
+ * {@link structureKey}; undefined outside {@link compileFast}.
+ */
+let occurrences: Map<string, number> | undefined;
+
+function countOccurrences(node: AstNode, counts: Map<string, number>): void {
+  if (MEMO_TYPES.has(node.type) && isFocusFree(node)) {
+    const key = structureKey(node);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  for (const child of node.children ?? []) {
+    countOccurrences(child, counts);
+  }
+}
+
+/**
+ * How many arguments evaluated once per item (`where()`, `select()`, `exists()`, `all()`) enclose the
+ * node being compiled. Only there, or where the same sub-expression occurs twice, can a focus-free
+ * sub-expression run more than once in a call; elsewhere it runs at most once, and a memo slot would
+ * only cost its look-up and the memo array.
+ */
+let perItemDepth = 0;
+
+/** An argument evaluated once per item of its receiver: its focus-free parts get memo slots. */
+function compilePerItem(arg: AstNode): Eval {
+  perItemDepth++;
+  try {
+    return compileNode(arg);
+  } finally {
+    perItemDepth--;
+  }
+}
+
 /** Sub-expressions worth a slot: operators and invocations (literals and `%name` cost nothing). */
 const MEMO_TYPES = new Set([
   'InvocationExpression',
@@ -429,12 +468,11 @@ const MEMO_TYPES = new Set([
  * A focus-free sub-expression (see {@link isFocusFree}) reads only `%variables`, `%context` and
  * literals, which are fixed for one call: its result is the same wherever and however often it is
  * evaluated in that call (in `where()` once per item, say), so the first evaluation is kept in the
- * call's memo. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
+ * call's memo: inside a per-item argument (see {@link perItemDepth}), or when it occurs more than once. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
  * the same point as before, and a branch never taken is never evaluated. Results are shared, as
  * `%variable` results already are: no closure changes a collection it is given.
  */
-function memoized(node: AstNode): Eval {
-  const key = structureKey(node);
+function memoized(node: AstNode, key: string): Eval {
   let slot = slots!.get(key);
   if (slot === undefined) {
     slot = slots!.size;
@@ -554,7 +592,10 @@ function functionParts(invocation: AstNode): { name: string | undefined; args: A
 
 function compileNode(node: AstNode): Eval {
   if (slots !== undefined && MEMO_TYPES.has(node.type) && isFocusFree(node)) {
-    return memoized(node);
+    const key = structureKey(node);
+    if (perItemDepth > 0 || (occurrences?.get(key) ?? 0) > 1) {
+      return memoized(node, key);
+    }
   }
   return compileNodeAfresh(node);
 }
@@ -868,6 +909,17 @@ interface Chain {
 
 /** The chain an expression ends with, when it ends with at least one member step. */
 function memberChain(node: AstNode): Chain | undefined {
+  const { members, head } = chainParts(node);
+  if (members.length === 0) {
+    return undefined;
+  }
+  // Throws Unsupported for what compileMember refuses, before the head is compiled.
+  const compiledMembers = members.map(memberOf);
+  return { head: head && compileNode(head), members: compiledMembers };
+}
+
+/** The member steps an expression ends with, and what they read from (undefined: the input). */
+function chainParts(node: AstNode): { members: AstNode[]; head: AstNode | undefined } {
   const members: AstNode[] = [];
   let current: AstNode = node;
   let head: AstNode | undefined;
@@ -890,12 +942,7 @@ function memberChain(node: AstNode): Chain | undefined {
     }
     break;
   }
-  if (members.length === 0) {
-    return undefined;
-  }
-  // Throws Unsupported for what compileMember refuses, before the head is compiled.
-  const compiledMembers = members.map(memberOf);
-  return { head: head && compileNode(head), members: compiledMembers };
+  return { members, head };
 }
 
 /**
@@ -913,12 +960,7 @@ let rawObject = false;
 /** Walks `chain` from the receiver's items (or `input`), filling the raw tier's state. */
 function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boolean): void {
   const items = chain.head ? chain.head(input, scope) : input;
-  rawCount = 0;
-  rawFirst = undefined;
-  rawFirstPath = null;
-  rawFirstType = null;
-  rawValues = collect ? [] : undefined;
-  rawObject = false;
+  resetRaw(collect);
   const members = chain.members;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -934,6 +976,15 @@ function walkChain(chain: Chain, input: Collection, scope: Scope, collect: boole
       walkFrom(item, null, members, 0);
     }
   }
+}
+
+function resetRaw(collect: boolean): void {
+  rawCount = 0;
+  rawFirst = undefined;
+  rawFirstPath = null;
+  rawFirstType = null;
+  rawValues = collect ? [] : undefined;
+  rawObject = false;
 }
 
 /** {@link children} of one value at step `at`, then the next steps from each child found. */
@@ -1111,7 +1162,7 @@ function compileFunction(functn: AstNode): Eval {
         return value === undefined ? EMPTY : value ? FALSE : TRUE;
       };
     case 'where/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       return (input, scope) => {
         if (input.length === 0) {
           return EMPTY;
@@ -1127,7 +1178,7 @@ function compileFunction(functn: AstNode): Eval {
       };
     }
     case 'exists/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       // Every item is tested, as fhirpath.js does (an error in a later item is still raised).
       return (input, scope) => {
         if (input.length === 0) {
@@ -1144,7 +1195,7 @@ function compileFunction(functn: AstNode): Eval {
       };
     }
     case 'all/1': {
-      const criterion = perItem(compiled()[0]!);
+      const criterion = perItem(compilePerItem(args[0]!));
       // fhirpath.js stops at the first item whose criterion is not a single true.
       return (input, scope) => {
         const inner = itemScope(scope);
@@ -1176,7 +1227,7 @@ function compileFunction(functn: AstNode): Eval {
     case 'htmlChecks/0':
       return (input) => htmlChecks(input);
     case 'select/1': {
-      const projection = perItem(compiled()[0]!);
+      const projection = perItem(compilePerItem(args[0]!));
       return (input, scope) => {
         const inner = itemScope(scope);
         const out: Collection = [];
@@ -1316,24 +1367,47 @@ function stringLiteral(arg: AstNode): string | undefined {
 }
 
 /**
- * `htmlChecks()` (R4's txt-1 on Narrative.div): fhirpath.js's own check, given the input as typed
- * nodes, so that the XHTML rules stay fhirpath.js's; what the closure saves is the interpretation
- * of the expression around it (the base type's resolution, a context per node).
+ * `htmlChecks()` (R4's txt-1 and txt-2 on Narrative.div) as fhirpath.js's htmlChecksFn: one string,
+ * checked as a whole `div` when typed FHIR `xhtml`, as a div's content when typed `string` (or a
+ * type derived from it) or `System.String`, or untyped; empty for anything else. The scan is
+ * html-checks.ts's, which answers as fhirpath.js's own.
  */
-const htmlChecksByFhirPathJs = compile('htmlChecks()', r4, {
-  resolveInternalTypes: true,
-}) as unknown as (context: unknown[]) => unknown[];
 function htmlChecks(input: Collection): Collection {
   if (input.length !== 1) {
-    return [];
+    return EMPTY;
   }
   const item = input[0];
-  // fhirpath.js keeps a ResourceNode context as it is; a plain string is a System.String.
-  const context = item instanceof Node ? toResourceNode(item) : item;
-  if (typeof valueOf(item) !== 'string') {
-    return [];
+  const value = valueOf(item);
+  if (typeof value !== 'string') {
+    return EMPTY;
   }
-  return htmlChecksByFhirPathJs([context]);
+  const type = item instanceof Node ? item.type : null;
+  let fragment: boolean;
+  if (!type) {
+    fragment = true; // a plain string, or a node fhirpath.js types by its value: System.String
+  } else if (type.startsWith('System.')) {
+    if (type !== 'System.String') {
+      return EMPTY;
+    }
+    fragment = true;
+  } else if (type === 'xhtml') {
+    fragment = false;
+  } else if (derivesFromString(type)) {
+    fragment = true;
+  } else {
+    return EMPTY;
+  }
+  return checkHtml(value, fragment) ? TRUE : FALSE;
+}
+
+/** fhirpath.js's TypeInfo.isType(type, 'string') in the R4 model. */
+function derivesFromString(type: string | undefined): boolean {
+  for (; type; type = model.type2Parent[type]) {
+    if (type === 'string') {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** `ofType(X)` for a concrete resource type X (no type derives from one). */
@@ -1648,10 +1722,12 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
 }
 
 /**
- * The test of `where(child = 'text')` (or `= true`, `!=`, a single member `child`) on one item's
- * JSON value `data` with fhirpath.js path `path`: compileChainEquality's test with `$this` the item,
- * without a node for the item or its child (but for the rare child that takes the general
- * comparison). Undefined when the argument is not of that form.
+ * The test of `where(…)` on one item's JSON value `data` with fhirpath.js path `path`, for a
+ * criterion made of `chain = 'text'` (or `= true`, `!=`; `chain` member steps from the item, such as
+ * `linkId` or `answer.value`) joined by `and` and `or`: what compileChainEquality's test and
+ * compileLogic give with `$this` the item, without a node for the item or its children (but for the
+ * rare value that takes the general comparison). Both sides of `and` and `or` are tested, left first,
+ * as fhirpath.js does. Undefined when the argument is not of that form.
  */
 function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null) => boolean) | undefined {
   const { name, args } =
@@ -1659,46 +1735,68 @@ function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null
   if (name !== 'where' || args.length !== 1) {
     return undefined;
   }
-  const equality = unwrap(args[0]!, ['EqualityExpression']);
-  const [left, right] = equality?.children ?? [];
-  const childNode = left && unwrap(left, ['TermExpression', 'InvocationTerm', 'MemberInvocation']);
-  const literal = right && (stringLiteral(right) ?? booleanLiteral(right));
-  if (!equality || (equality.text !== '=' && equality.text !== '!=') || !childNode || literal === undefined) {
+  const test = rawTest(args[0]!);
+  return test && ((data, path) => test(data, path) === true);
+}
+
+/** A criterion's three-valued result on one item's JSON (undefined is the empty collection). */
+type RawTest = (data: unknown, path: string | null) => boolean | undefined;
+
+function rawTest(node: AstNode): RawTest | undefined {
+  let current = node;
+  while (
+    (current.type === 'TermExpression' || current.type === 'ParenthesizedTerm') &&
+    current.children?.length === 1
+  ) {
+    current = current.children[0]!;
+  }
+  const [leftNode, rightNode] = current.children ?? [];
+  if (!leftNode || !rightNode || current.children!.length !== 2) {
     return undefined;
   }
-  const child = memberOf(childNode);
-  if (child.typeTest) {
-    return undefined;
-  }
-  const negate = equality.text === '!=';
-  return (data, path) => {
-    let count = 0;
-    let first: unknown;
-    let firstPath: string | null = null;
-    let firstType: string | null = null;
-    if (readChildAt(data, path, child.steps)) {
-      const found = foundValue;
-      const items = Array.isArray(found) ? (found as unknown[]) : undefined;
-      for (let i = 0, m = items ? items.length : 1; i < m; i++) {
-        const item = items ? items[i] : found;
-        if (item === null || item === undefined) {
-          throw BAIL;
-        }
-        if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
-          throw BAIL;
-        }
-        if (count++ === 0) {
-          first = item;
-          firstPath = foundPath;
-          firstType = foundType;
-        }
-      }
+  if (current.type === 'AndExpression' || current.type === 'OrExpression') {
+    const left = rawTest(leftNode);
+    const right = left && rawTest(rightNode);
+    if (!left || !right) {
+      return undefined;
     }
+    // compileLogic's `and` and `or`
+    return current.text === 'and'
+      ? (data, path) => {
+          const a = left(data, path);
+          const b = right(data, path);
+          return a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
+        }
+      : (data, path) => {
+          const a = left(data, path);
+          const b = right(data, path);
+          return a === true || b === true ? true : a === undefined || b === undefined ? undefined : false;
+        };
+  }
+  if (current.type !== 'EqualityExpression' || (current.text !== '=' && current.text !== '!=')) {
+    return undefined;
+  }
+  const literal = stringLiteral(rightNode) ?? booleanLiteral(rightNode);
+  const { members: memberNodes, head } = chainParts(leftNode);
+  if (literal === undefined || head !== undefined || memberNodes.length === 0) {
+    return undefined;
+  }
+  const members = memberNodes.map(memberOf);
+  if (members[0]!.typeTest) {
+    return undefined;
+  }
+  const negate = current.text === '!=';
+  const compare = (
+    count: number,
+    first: unknown,
+    firstPath: string | null,
+    firstType: string | null
+  ): boolean | undefined => {
     if (count === 0) {
-      return false;
+      return undefined;
     }
     if (count > 1) {
-      return negate;
+      return negate; // the lengths differ
     }
     let equal: boolean;
     if (typeof first === 'string' || typeof first === 'boolean') {
@@ -1711,6 +1809,38 @@ function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null
       equal = equalItems(makeNode(first, firstPath, firstType), literal);
     }
     return negate ? !equal : equal;
+  };
+  if (members.length > 1) {
+    return (data, path) => {
+      // walkChain() from the one item, as compileChainEquality's literal test reads it
+      resetRaw(false);
+      walkFrom(data, path, members, 0);
+      return compare(rawCount, rawFirst, rawFirstPath, rawFirstType);
+    };
+  }
+  // One member (`linkId`): walkFrom()'s reads, without its module state.
+  const steps = members[0]!.steps;
+  return (data, path) => {
+    if (!readChildAt(data, path, steps)) {
+      return undefined;
+    }
+    const found = foundValue;
+    const items = Array.isArray(found) ? (found as unknown[]) : undefined;
+    let count = 0;
+    let first: unknown;
+    for (let i = 0, m = items ? items.length : 1; i < m; i++) {
+      const item = items ? items[i] : found;
+      if (item === null || item === undefined) {
+        throw BAIL;
+      }
+      if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+        throw BAIL;
+      }
+      if (count++ === 0) {
+        first = item;
+      }
+    }
+    return compare(count, first, foundPath, foundType);
   };
 }
 
