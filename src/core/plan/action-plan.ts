@@ -1,4 +1,5 @@
 import type { Expression, Extension, PlanDefinition, PlanDefinitionAction } from '@medplum/fhirtypes';
+import { copyJson } from '../json';
 import { canonicalOf } from './environment';
 import { VARIABLE_EXTENSION, variableSpecs } from './expression';
 import type { VariableSpec } from './expression';
@@ -49,7 +50,15 @@ export interface ConditionPlan {
   readonly expression: Expression | undefined;
   readonly location: string;
   readonly text: string;
+  /** `text` as a JSON string, for the "not met" issue. */
+  readonly quoted: string;
 }
+
+/**
+ * How an action's conditions combine: `all` (the default), `any`, or `invalid` when a
+ * `cqf-applicabilityBehavior` extension holds anything else (reported on each call, then `all`).
+ */
+export type BehaviorMode = 'all' | 'any' | 'invalid';
 
 /** One action, read once: locations, issue prefix, variables, conditions, copied parts, label. */
 export interface ActionPlan {
@@ -62,11 +71,34 @@ export interface ActionPlan {
   readonly conditions: readonly ConditionPlan[];
   /** The first `cqf-applicabilityBehavior` extension, if any. */
   readonly behavior: Extension | undefined;
+  /** What {@link behavior} says. */
+  readonly behaviorMode: BehaviorMode;
   /** The {@link COPIED_KEYS} the action has. */
   readonly copiedKeys: readonly CopiedKey[];
   /** Its line in the narratives. */
   readonly label: string;
   readonly children: readonly ActionPlan[];
+  /**
+   * `JSON.stringify` of a copy of each {@link copied} extension, filled on first use (see
+   * {@link copiedJson}); the CarePlan's extensions are told apart by it.
+   */
+  readonly copiedJsonCache: (string | undefined)[];
+}
+
+/**
+ * The JSON of a copy of the action's `index`-th copied extension, as `JSON.stringify` writes it:
+ * what every untouched copy made from it in any call gives, since a planned definition does not
+ * change (see {@link definitionPlan}).
+ * @param plan - the action's plan
+ * @param index - the index in {@link ActionPlan.copied}
+ */
+export function copiedJson(plan: ActionPlan, index: number): string {
+  let json = plan.copiedJsonCache[index];
+  if (json === undefined) {
+    json = JSON.stringify(copyJson(plan.copied[index]));
+    plan.copiedJsonCache[index] = json;
+  }
+  return json;
 }
 
 /**
@@ -117,21 +149,30 @@ function actionPlan(canonical: string, action: PlanDefinitionAction, path: strin
         expression: condition.expression,
         location: `${path}.condition[${index}].expression`,
         text: condition.expression?.expression ?? '',
+        quoted: JSON.stringify(condition.expression?.expression ?? ''),
       });
     }
   });
+  const behavior = action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION);
+  const copied = (action.extension ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url));
   return {
     action,
     path,
     where: `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`,
-    copied: (action.extension ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url)),
+    copied,
     variables: variableSpecs(action.extension, path),
     conditions,
-    behavior: action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION),
+    behavior,
+    behaviorMode: !behavior
+      ? 'all'
+      : behavior.valueCode === 'any' || behavior.valueCode === 'all'
+        ? behavior.valueCode
+        : 'invalid',
     copiedKeys: COPIED_KEYS.filter((key) => action[key] !== undefined),
     label: [action.prefix, action.title ?? action.textEquivalent ?? action.code?.[0]?.text ?? 'Action']
       .filter((part): part is string => Boolean(part))
       .join(' '),
     children: actionPlans(canonical, action.action, `${path}.action`),
+    copiedJsonCache: copied.map(() => undefined),
   };
 }

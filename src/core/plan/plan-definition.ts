@@ -18,7 +18,7 @@ import type { ActivityRequest } from './activity-definition';
 import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { APPLICABILITY_BEHAVIOR_EXTENSION, definitionPlan } from './action-plan';
+import { APPLICABILITY_BEHAVIOR_EXTENSION, copiedJson, definitionPlan } from './action-plan';
 import type { ActionPlan, DefinitionPlan } from './action-plan';
 import { evaluateExpression, withVariableSpecs } from './expression';
 import { ExpressionMemo } from './expression-memo';
@@ -55,6 +55,13 @@ interface Run {
   readonly stack: string[];
   /** Results of variables and conditions, whose focus (`data`) this run never modifies. */
   readonly memo: ExpressionMemo;
+  /** The plan of each applied RequestGroup action, whose `extension` is its plan's `copied`, copied. */
+  readonly plans: Map<RequestGroupAction, ActionPlan>;
+  /**
+   * Set when a dynamic value wrote on a RequestGroup action: it may have changed any action's
+   * extensions below it, so their JSON is no longer known from the plan.
+   */
+  touched: boolean;
 }
 
 interface AppliedAction {
@@ -113,6 +120,8 @@ export function applyPlanDefinition(
     requests: [],
     stack: [canonical],
     memo: new ExpressionMemo(),
+    plans: new Map(),
+    touched: false,
   };
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
@@ -140,10 +149,12 @@ export function applyPlanDefinition(
 
   const base = copyJson(options.carePlanBase ?? {});
   delete base.id;
-  const extensions = dedupe([
-    ...(base.extension ?? []),
-    ...collectExtensions(actions, options.carePlanExtensionUrls ?? []),
-  ]);
+  const extensions = carePlanExtensions(
+    run,
+    base.extension ?? [],
+    actions,
+    options.carePlanExtensionUrls ?? []
+  );
   const supportingInfo = params.supportingInfo ?? questionnaireResponseUrls(run);
   // resourceType and id lead, as in FHIR's own JSON; the caller's base elements follow.
   const carePlan: CarePlan & { id: string } = {
@@ -348,6 +359,9 @@ function applyAction(
     );
   }
 
+  if (!target && action.dynamicValue?.length) {
+    run.touched = true;
+  }
   applyDynamicValues(
     action.dynamicValue,
     target?.node ?? rgAction,
@@ -382,6 +396,9 @@ function applyAction(
     );
     return undefined;
   }
+  if (copied.length > 0) {
+    run.plans.set(rgAction, actionPlan);
+  }
   return {
     action: rgAction,
     item: {
@@ -404,26 +421,22 @@ function checkApplicability(
   if (conditions.length === 0) {
     return { applicable: true, failed: false, conditions: [] };
   }
-  const behaviorExtension = actionPlan.behavior;
-  let behavior: 'all' | 'any' = 'all';
-  if (behaviorExtension) {
-    if (behaviorExtension.valueCode === 'any' || behaviorExtension.valueCode === 'all') {
-      behavior = behaviorExtension.valueCode;
-    } else {
-      run.issues.push(
-        issue(
-          'warning',
-          'code-invalid',
-          `${where}: applicabilityBehavior ${JSON.stringify(behaviorExtension.valueCode ?? '')} is not all|any; using all`,
-          `${path}.extension`
-        )
-      );
-    }
+  const behavior = actionPlan.behaviorMode;
+  if (behavior === 'invalid') {
+    run.issues.push(
+      issue(
+        'warning',
+        'code-invalid',
+        `${where}: applicabilityBehavior ${JSON.stringify(actionPlan.behavior?.valueCode ?? '')} is not all|any; using all`,
+        `${path}.extension`
+      )
+    );
   }
   const traces: ConditionTrace[] = [];
   const unmet: string[] = [];
+  const unmetTexts: string[] = [];
   let failed = false;
-  for (const { expression, location, text } of conditions) {
+  for (const { expression, location, text, quoted } of conditions) {
     const result = evaluateExpression(expression, run.environment.data, env, location, where, run.memo);
     if (!result.ok) {
       run.issues.push(result.issue);
@@ -444,20 +457,20 @@ function checkApplicability(
     }
     if (!met) {
       unmet.push(location);
+      unmetTexts.push(quoted);
     }
     traces.push({ expression: text, met, result: result.values });
   }
   if (failed) {
     return { applicable: false, failed, conditions: traces };
   }
-  const applicable = behavior === 'all' ? unmet.length === 0 : unmet.length < conditions.length;
+  const applicable = behavior === 'any' ? unmet.length < conditions.length : unmet.length === 0;
   if (!applicable) {
-    const texts = traces.filter((t) => !t.met).map((t) => JSON.stringify(t.expression));
     run.issues.push(
       issue(
         'information',
         'informational',
-        `${where}: not applicable; condition not met: ${texts.join('; ')}`,
+        `${where}: not applicable; condition not met: ${unmetTexts.join('; ')}`,
         unmet
       )
     );
@@ -479,23 +492,42 @@ function copyAction(actionPlan: ActionPlan, extensions: Extension[]): RequestGro
   return result;
 }
 
-function collectExtensions(actions: readonly RequestGroupAction[], urls: readonly string[]): Extension[] {
+/**
+ * The CarePlan's extensions: the base's, then copies of those of the applied actions whose url is
+ * asked for, without repeats. Repeats are found among the actions' own extensions (equal JSON to
+ * their copies) so that only those kept are copied; an action's extension untouched since it was
+ * copied from its plan has its JSON from the plan.
+ */
+function carePlanExtensions(
+  run: Run,
+  base: readonly Extension[],
+  actions: readonly RequestGroupAction[],
+  urls: readonly string[]
+): Extension[] {
   if (urls.length === 0) {
-    return [];
+    return dedupe(base);
   }
-  const found: Extension[] = [];
+  const found: Extension[] = [...base];
+  const json: (string | undefined)[] = base.map(() => undefined);
   const visit = (list: readonly RequestGroupAction[] | undefined): void => {
     for (const action of list ?? []) {
-      for (const extension of action.extension ?? []) {
+      const plan = run.touched ? undefined : run.plans.get(action);
+      const extensions = action.extension ?? [];
+      for (let i = 0; i < extensions.length; i++) {
+        const extension = extensions[i]!;
         if (urls.includes(extension.url)) {
-          found.push(copyJson(extension));
+          found.push(extension);
+          json.push(plan ? copiedJson(plan, i) : undefined);
         }
       }
       visit(action.action);
     }
   };
   visit(actions);
-  return found;
+  const kept = dedupe(found, json);
+  // The base is the call's own copy; the actions' extensions are shared with the trace.
+  const fromBase = new Set(base);
+  return kept.map((extension) => (fromBase.has(extension) ? extension : copyJson(extension)));
 }
 
 /**
@@ -503,21 +535,21 @@ function collectExtensions(actions: readonly RequestGroupAction[], urls: readonl
  * a url and coded value are compared as JSON: equal JSON has equal strings there, so the others
  * cannot be repeats (the plan's rule extensions differ mostly by code).
  */
-function dedupe(extensions: readonly Extension[]): Extension[] {
+function dedupe(extensions: readonly Extension[], known?: readonly (string | undefined)[]): Extension[] {
   if (extensions.length < 2) {
     return [...extensions];
   }
   const kept = new Map<string, { extension: Extension; json?: string }[]>();
-  return extensions.filter((extension) => {
+  return extensions.filter((extension, index) => {
     const code = extension.valueCoding?.code;
     const group =
       typeof extension.url === 'string' && typeof code === 'string' ? `${extension.url}|${code}` : '';
     const earlier = kept.get(group);
     if (!earlier) {
-      kept.set(group, [{ extension }]);
+      kept.set(group, [{ extension, json: known?.[index] }]);
       return true;
     }
-    const json = JSON.stringify(extension);
+    const json = known?.[index] ?? JSON.stringify(extension);
     for (const other of earlier) {
       other.json ??= JSON.stringify(other.extension);
       if (other.json === json) {

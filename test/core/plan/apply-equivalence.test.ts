@@ -165,7 +165,18 @@ describe('$apply equals the earlier $apply', () => {
         .map(([name, expression]) => ({ name, ...expression })),
     });
     const dynamicValueArb = fc.record({
-      path: fc.constantFrom('description', 'note.text', 'status', 'intent', 'code.text', 'title', 'no.such'),
+      path: fc.constantFrom(
+        'description',
+        'note.text',
+        'status',
+        'intent',
+        'code.text',
+        'title',
+        'no.such',
+        // Rewrites a copied rule extension (its own or a sub-action's) after it was copied.
+        'extension[0].valueCoding.display',
+        'action[0].extension[0].valueCoding.code'
+      ),
       expression: expressionArb,
     });
     const actionArb: fc.Memo<PlanDefinitionAction> = fc.memo(
@@ -232,6 +243,50 @@ describe('$apply equals the earlier $apply', () => {
       ),
       { numRuns: 5 * RUNS }
     );
+  });
+
+  test('a dynamic value that rewrites a copied rule extension changes which the CarePlan keeps', () => {
+    const rule = (code: string): Extension => ({
+      url: RULE_EXTENSION,
+      valueCoding: { system: 'http://example.org/rules', code, display: code },
+    });
+    // The nested definition's actions sit under b's RequestGroup action before b's dynamic values run.
+    const child = { title: 'c', extension: [rule('R1')] };
+    const inner: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/inner',
+      status: 'active',
+      action: [child, child],
+    };
+    const plan: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/rewrite',
+      status: 'active',
+      action: [
+        { title: 'a', extension: [rule('R1')] },
+        {
+          title: 'b',
+          extension: [rule('R1')],
+          definitionCanonical: inner.url,
+          dynamicValue: [
+            { path: 'extension[0].valueCoding.display', expression: fhirpath("'changed'") },
+            { path: 'action[0].extension[0].valueCoding.code', expression: fhirpath("'R2'") },
+          ],
+        },
+      ],
+    };
+    const options = { carePlanExtensionUrls: [RULE_EXTENSION] };
+    const params = { subject: 'Patient/p', data: caseData({}) };
+    const held = (): ApplyDeps => depsOver([plan, inner]);
+    for (let i = 0; i < 2; i++) {
+      expectSameApply(plan.url!, params, held, options);
+    }
+    const applied = applyPlanDefinition(plan.url!, params, held(), options);
+    expect(applied.carePlan.extension?.map((e) => [e.valueCoding?.code, e.valueCoding?.display])).toEqual([
+      ['R1', 'R1'],
+      ['R1', 'changed'],
+      ['R2', 'R1'],
+    ]);
   });
 
   test('$apply leaves the content as it is: deep-frozen definitions give the same plan', () => {
