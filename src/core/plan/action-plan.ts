@@ -2,6 +2,7 @@ import type { Expression, Extension, PlanDefinition, PlanDefinitionAction } from
 import { copyJson } from '../json';
 import { canonicalOf } from './environment';
 import { VARIABLE_EXTENSION, variableSpecs } from './expression';
+import { actionLineParts } from './narrative';
 import type { VariableSpec } from './expression';
 
 /** Extension that makes several applicability conditions combine with OR (`any`) instead of AND (`all`). */
@@ -83,6 +84,24 @@ export interface ActionPlan {
    * {@link copiedJson}); the CarePlan's extensions are told apart by it.
    */
   readonly copiedJsonCache: (string | undefined)[];
+  /** Its line in the narratives, escaped, filled on first use (see {@link narrativeLine}). */
+  line?: { readonly head: string; readonly tail: string };
+}
+
+/**
+ * The escaped parts of the action's line in the narratives, worked out when the action first applies
+ * (escaping a malformed value throws there, as it would when the line is written).
+ * @param plan - the action's plan
+ */
+export function narrativeLine(plan: ActionPlan): { readonly head: string; readonly tail: string } {
+  const { action } = plan;
+  plan.line ??= actionLineParts({
+    label: plan.label,
+    textEquivalent: action.title && action.textEquivalent ? action.textEquivalent : undefined,
+    selectionBehavior: action.selectionBehavior,
+    optional: action.requiredBehavior === 'could',
+  });
+  return plan.line;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { ActivityRequest } from './activity-definition';
 import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { APPLICABILITY_BEHAVIOR_EXTENSION, copiedJson, definitionPlan } from './action-plan';
+import { APPLICABILITY_BEHAVIOR_EXTENSION, copiedJson, definitionPlan, narrativeLine } from './action-plan';
 import type { ActionPlan, DefinitionPlan } from './action-plan';
 import { evaluateExpression, withVariableSpecs } from './expression';
 import { ExpressionMemo } from './expression-memo';
@@ -399,17 +399,8 @@ function applyAction(
   if (copied.length > 0) {
     run.plans.set(rgAction, actionPlan);
   }
-  return {
-    action: rgAction,
-    item: {
-      label: actionPlan.label,
-      ...(action.title && action.textEquivalent ? { textEquivalent: action.textEquivalent } : {}),
-      ...(resourceType ? { resourceType } : {}),
-      ...(action.selectionBehavior ? { selectionBehavior: action.selectionBehavior } : {}),
-      optional: action.requiredBehavior === 'could',
-      children: nestedItems,
-    },
-  };
+  const { head, tail } = narrativeLine(actionPlan);
+  return { action: rgAction, item: { head, resourceType, tail, children: nestedItems } };
 }
 
 function checkApplicability(
