@@ -2,6 +2,7 @@ import type { Expression, Extension, PlanDefinition, PlanDefinitionAction } from
 import { copyJson } from '../json';
 import { canonicalOf } from './environment';
 import { VARIABLE_EXTENSION, variableSpecs } from './expression';
+import { variablesOf } from './expression-memo';
 import { actionLineParts } from './narrative';
 import type { VariableSpec } from './expression';
 
@@ -70,6 +71,11 @@ export interface ActionPlan {
   readonly copied: readonly Extension[];
   readonly variables: readonly VariableSpec[];
   readonly conditions: readonly ConditionPlan[];
+  /**
+   * Whether the conditions need the action's own environment: it has variables, or a condition
+   * names `%action` or cannot be read for the variables it names (see {@link variablesOf}).
+   */
+  readonly conditionsNeedOwnEnv: boolean;
   /** The first `cqf-applicabilityBehavior` extension, if any. */
   readonly behavior: Extension | undefined;
   /** What {@link behavior} says. */
@@ -173,14 +179,16 @@ function actionPlan(canonical: string, action: PlanDefinitionAction, path: strin
     }
   });
   const behavior = action.extension?.find((e) => e.url === APPLICABILITY_BEHAVIOR_EXTENSION);
+  const variables = variableSpecs(action.extension, path);
   const copied = (action.extension ?? []).filter((e) => !PROCESSING_EXTENSIONS.has(e.url));
   return {
     action,
     path,
     where: `PlanDefinition ${canonical}, action ${JSON.stringify(action.title ?? action.id ?? path)}`,
     copied,
-    variables: variableSpecs(action.extension, path),
+    variables,
     conditions,
+    conditionsNeedOwnEnv: variables.length > 0 || conditions.some(({ text }) => readsAction(text)),
     behavior,
     behaviorMode: !behavior
       ? 'all'
@@ -194,4 +202,17 @@ function actionPlan(canonical: string, action: PlanDefinitionAction, path: strin
     children: actionPlans(canonical, action.action, `${path}.action`),
     copiedJsonCache: copied.map(() => undefined),
   };
+}
+
+/**
+ * Whether an expression may depend on `%action` being defined: it names it, names a variable in a way
+ * {@link variablesOf} does not read, or calls `defineVariable` (fhirpath.js refuses to define a name
+ * the environment has). Text that is not a string is never evaluated.
+ */
+function readsAction(text: unknown): boolean {
+  if (typeof text !== 'string') {
+    return false;
+  }
+  const names = variablesOf(text);
+  return names === null || names.includes('action') || text.includes('defineVariable');
 }

@@ -231,30 +231,30 @@ function applyAction(
   const { action, path, where } = actionPlan;
   const canonical = plan.canonical;
   const copied = actionPlan.copied.map((e) => copyJson(e));
-  const trace: Mutable<ActionTrace> = {
-    planDefinition: canonical,
-    path,
-    ...(action.title ? { title: action.title } : {}),
-    outcome: 'applied',
-    conditions: [],
-    extensions: copied,
-  };
+  const trace: Mutable<ActionTrace> = action.title
+    ? {
+        planDefinition: canonical,
+        path,
+        title: action.title,
+        outcome: 'applied',
+        conditions: [],
+        extensions: copied,
+      }
+    : { planDefinition: canonical, path, outcome: 'applied', conditions: [], extensions: copied };
   run.trace.push(trace);
-  const env = withVariableSpecs(
-    actionPlan.variables,
-    run.environment.data,
-    parentEnv,
-    { action },
-    where,
-    run.issues,
-    run.memo
-  );
+  // The action's own environment (the parent's with %action and its variables) is made only when
+  // something reads it: conditions that name neither %action nor a variable of the action give the
+  // same results in the parent's, which holds the same focus and every other variable.
+  let env = actionPlan.conditionsNeedOwnEnv ? actionEnv(run, actionPlan, parentEnv) : undefined;
 
-  const check = checkApplicability(run, actionPlan, env);
+  const check = checkApplicability(run, actionPlan, env ?? parentEnv);
   trace.conditions = check.conditions;
   if (!check.applicable) {
     trace.outcome = check.failed ? 'error' : 'not-applicable';
     return undefined;
+  }
+  if (!env && (action.dynamicValue?.length || actionPlan.children.length > 0)) {
+    env = actionEnv(run, actionPlan, parentEnv);
   }
 
   const rgAction = copyAction(actionPlan, copied);
@@ -366,7 +366,7 @@ function applyAction(
     action.dynamicValue,
     target?.node ?? rgAction,
     target?.base ?? 'RequestGroup.action',
-    env,
+    env ?? parentEnv, // without dynamic values, not read
     `${path}.dynamicValue`,
     where,
     run.issues
@@ -377,7 +377,7 @@ function applyAction(
 
   if (actionPlan.children.length > 0) {
     expectsContent = true;
-    const children = applyActions(run, plan, actionPlan.children, env, depth);
+    const children = applyActions(run, plan, actionPlan.children, env!, depth);
     if (children.length > 0) {
       rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
       nestedItems.push(...children.map((c) => c.item));
@@ -401,6 +401,19 @@ function applyAction(
   }
   const { head, tail } = narrativeLine(actionPlan);
   return { action: rgAction, item: { head, resourceType, tail, children: nestedItems } };
+}
+
+/** The environment of an action: its parent's, with `%action` and then the action's own variables. */
+function actionEnv(run: Run, actionPlan: ActionPlan, parentEnv: FhirPathEnv): FhirPathEnv {
+  return withVariableSpecs(
+    actionPlan.variables,
+    run.environment.data,
+    parentEnv,
+    { action: actionPlan.action },
+    actionPlan.where,
+    run.issues,
+    run.memo
+  );
 }
 
 function checkApplicability(

@@ -77,6 +77,30 @@ describe('definitionPlan', () => {
     ]);
   });
 
+  test("conditions need the action's own environment only when they may read %action or its variables", () => {
+    const needs = (action: PlanDefinitionAction): boolean =>
+      definitionPlan({ ...definition(), action: [action] }, false).actions[0]!.conditionsNeedOwnEnv;
+    const when = (...texts: string[]): PlanDefinitionAction => ({
+      condition: texts.map((text) => ({ kind: 'applicability' as const, expression: fhirpath(text) })),
+    });
+    expect(needs({})).toBe(false);
+    expect(needs(when('%v = 1', '%data.entry.exists()', "'%action'.exists() and false"))).toBe(true);
+    expect(needs(when('%v = 1', '%data.entry.exists()'))).toBe(false);
+    expect(needs(when('%action.title.exists()'))).toBe(true);
+    expect(needs(when("defineVariable('x', 1).exists()"))).toBe(true);
+    expect(needs(when("%'action'.exists()"))).toBe(true);
+    expect(needs(when('now() > @2020'))).toBe(true);
+    expect(needs({ condition: [{ kind: 'applicability', expression: { language: 'text/fhirpath' } }] })).toBe(
+      false
+    );
+    expect(
+      needs({
+        extension: [{ url: VARIABLE, valueExpression: { name: 'w', ...fhirpath('1') } }],
+        ...when('true'),
+      })
+    ).toBe(true);
+  });
+
   test('an applicabilityBehavior other than all or any is planned as invalid', () => {
     for (const valueCode of ['some', undefined]) {
       const plan = definitionPlan(

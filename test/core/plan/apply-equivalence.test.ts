@@ -151,6 +151,9 @@ describe('$apply equals the earlier $apply', () => {
       fhirpath('%v.exists()'),
       fhirpath('%v.count() > 1'),
       fhirpath("%action.title = 'a'"),
+      // Depends on whether %action is defined (fhirpath.js refuses to redefine an environment variable).
+      fhirpath("defineVariable('action', 1).exists()"),
+      fhirpath("defineVariable('w2', 1).select(%w2).exists()"),
       fhirpath('%resource.resourceType'),
       fhirpath('%rootResource.type'),
       fhirpath('%context.entry.count()'),
