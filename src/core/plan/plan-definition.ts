@@ -543,6 +543,14 @@ function dedupe(extensions: readonly Extension[], known?: readonly (string | und
   if (extensions.length < 2) {
     return [...extensions];
   }
+  if (known && known.every((json) => json !== undefined)) {
+    // Every JSON known: a repeat is an extension whose JSON was seen before.
+    const seen = new Set<string>();
+    return extensions.filter((_, index) => {
+      const json = known[index]!;
+      return seen.has(json) ? false : (seen.add(json), true);
+    });
+  }
   const kept = new Map<string, { extension: Extension; json?: string }[]>();
   return extensions.filter((extension, index) => {
     const code = extension.valueCoding?.code;

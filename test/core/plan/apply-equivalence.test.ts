@@ -126,6 +126,23 @@ describe('$apply equals the earlier $apply', () => {
       ],
       ...(kind === 'MedicationRequest' ? { productCodeableConcept: { text: 'drug' } } : {}),
     }));
+    // Without variables (their dynamic values get the request's environment at once), with and
+    // without dynamic values.
+    definitions.push(
+      ...definitions.map((d, i) => {
+        const plain: ActivityDefinition = { ...d, url: `${d.url}-plain` };
+        delete plain.extension;
+        if (i % 2 === 1) {
+          delete plain.dynamicValue;
+        } else {
+          plain.dynamicValue = [
+            ...(d.dynamicValue ?? []),
+            { path: 'code.text', expression: fhirpath('%activityDefinition.url & %rootResource.status') },
+          ];
+        }
+        return plain;
+      })
+    );
     const nested: PlanDefinition = {
       resourceType: 'PlanDefinition',
       url: 'http://example.org/PlanDefinition/nested',
