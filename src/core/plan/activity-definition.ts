@@ -13,7 +13,7 @@ import { issue, ReFhirError } from '../outcomes';
 import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { withVariables } from './expression';
+import { variableSpecs, withVariableSpecs } from './expression';
 import type { ActivityRequest, ApplyDeps, ApplyParameters } from './types';
 import { copyJson } from '../json';
 
@@ -124,15 +124,27 @@ export function instantiateActivity(
     return undefined;
   }
   const request = build(kind as RequestKind, definition, context, where);
-  const env: FhirPathEnv = withVariables(
-    definition.extension,
-    context.environment.data,
-    context.environment.env,
-    { activityDefinition: definition },
-    'ActivityDefinition',
-    where,
-    context.issues
-  );
+  const specs = variableSpecs(definition.extension, 'ActivityDefinition');
+  // Without variables the dynamic values alone read the environment, always on the request: it is
+  // made with the request as focus at once, as applyDynamicValues would make it from the data's.
+  const env: FhirPathEnv =
+    specs.length > 0
+      ? withVariableSpecs(
+          specs,
+          context.environment.data,
+          context.environment.env,
+          { activityDefinition: definition },
+          where,
+          context.issues
+        )
+      : definition.dynamicValue?.length
+        ? {
+            ...context.environment.env,
+            activityDefinition: definition,
+            resource: request,
+            rootResource: request,
+          }
+        : context.environment.env;
   applyDynamicValues(
     definition.dynamicValue,
     request,

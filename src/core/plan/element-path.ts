@@ -1,5 +1,6 @@
 import r4 from 'fhirpath/fhir-context/r4';
 import { copyJson } from '../json';
+import { PairCache } from '../lru';
 
 /**
  * Writes values at a `dynamicValue.path`. The path language is the "simple FHIRPath" subset the R4
@@ -137,30 +138,12 @@ export function setPathValues(
   path: string,
   values: readonly unknown[]
 ): string | undefined {
-  const segments = parseSimplePath(path);
-  if (!segments) {
-    return `path ${JSON.stringify(path)} is not a simple path (names and constant indexes only)`;
+  const resolved = resolvePath(base, path);
+  if (typeof resolved === 'string') {
+    return resolved;
   }
-  const infos: ElementInfo[] = [];
-  let currentBase = base;
-  for (const segment of segments) {
-    const info = describeElement(currentBase, segment.name);
-    if (!info) {
-      return `${currentBase} has no element ${JSON.stringify(segment.name)}`;
-    }
-    if (!info.repeating && segment.index !== undefined && segment.index !== 0) {
-      return `${currentBase}.${segment.name} does not repeat; only [0] may index it`;
-    }
-    infos.push(info);
-    currentBase = info.childBase;
-  }
+  const { segments, infos, spread } = resolved;
   const last = infos[infos.length - 1]!;
-  let spread = -1;
-  segments.forEach((segment, i) => {
-    if (infos[i]!.repeating && segment.index === undefined) {
-      spread = i;
-    }
-  });
   for (const value of values) {
     const reason = misfit(last.typeCode, value);
     if (reason) {
@@ -198,6 +181,56 @@ export function setPathValues(
     return undefined;
   }
   return assign(node, segment, info, values[0], removing);
+}
+
+/** A path read against the model: its segments, what each names, and its spread point (or -1). */
+interface ResolvedPath {
+  readonly segments: readonly PathSegment[];
+  readonly infos: readonly ElementInfo[];
+  readonly spread: number;
+}
+
+/**
+ * Resolved paths by model path of the target and path: they depend on nothing else (the model does
+ * not change), and every request of a kind meets the same few. Bounded, as content may be inline.
+ */
+const resolvedPaths = new PairCache<string, string, ResolvedPath | string>(1024);
+
+/** The path read against the model, or why it cannot be written (see {@link resolvedPaths}). */
+function resolvePath(base: string, path: string): ResolvedPath | string {
+  let resolved = resolvedPaths.get(base, path);
+  if (resolved === undefined) {
+    resolved = readPath(base, path);
+    resolvedPaths.set(base, path, resolved);
+  }
+  return resolved;
+}
+
+function readPath(base: string, path: string): ResolvedPath | string {
+  const segments = parseSimplePath(path);
+  if (!segments) {
+    return `path ${JSON.stringify(path)} is not a simple path (names and constant indexes only)`;
+  }
+  const infos: ElementInfo[] = [];
+  let currentBase = base;
+  for (const segment of segments) {
+    const info = describeElement(currentBase, segment.name);
+    if (!info) {
+      return `${currentBase} has no element ${JSON.stringify(segment.name)}`;
+    }
+    if (!info.repeating && segment.index !== undefined && segment.index !== 0) {
+      return `${currentBase}.${segment.name} does not repeat; only [0] may index it`;
+    }
+    infos.push(info);
+    currentBase = info.childBase;
+  }
+  let spread = -1;
+  segments.forEach((segment, i) => {
+    if (infos[i]!.repeating && segment.index === undefined) {
+      spread = i;
+    }
+  });
+  return { segments, infos, spread };
 }
 
 function copy(value: unknown): unknown {

@@ -12,16 +12,42 @@ const XHTML = 'http://www.w3.org/1999/xhtml';
 
 /**
  * One line of the action list, taken from the PlanDefinition action before any dynamic value ran (so
- * content that fills an action from patient data cannot leak into the narrative).
+ * content that fills an action from patient data cannot leak into the narrative). What depends only on
+ * the action is escaped once, in its plan ({@link actionLineParts}).
  */
 export interface NarrativeItem {
+  /** The bold label, escaped. */
+  readonly head: string;
+  /** Resource type of the request the action references, if any. */
+  readonly resourceType: string | undefined;
+  /** Its text equivalent, selection behaviour and optionality, escaped. */
+  readonly tail: string;
+  readonly children: readonly NarrativeItem[];
+}
+
+/**
+ * The parts of an action's line that do not depend on the call: the escaped label, then the text
+ * equivalent (shown when the action also has a title), the selection behaviour and `[optional]`
+ * (required behaviour `could`).
+ * @param action - what the line shows of the action
+ */
+export function actionLineParts(action: {
   readonly label: string;
   readonly textEquivalent?: string;
-  /** Resource type of the request the action references, if any. */
-  readonly resourceType?: string;
   readonly selectionBehavior?: string;
   readonly optional: boolean;
-  readonly children: readonly NarrativeItem[];
+}): { head: string; tail: string } {
+  let tail = '';
+  if (action.textEquivalent) {
+    tail += `: ${escapeXhtml(action.textEquivalent)}`;
+  }
+  if (action.selectionBehavior) {
+    tail += ` [select ${escapeXhtml(action.selectionBehavior)}]`;
+  }
+  if (action.optional) {
+    tail += ' [optional]';
+  }
+  return { head: `<b>${escapeXhtml(action.label)}</b>`, tail };
 }
 
 /**
@@ -77,24 +103,17 @@ function itemList(items: readonly NarrativeItem[]): string {
   if (items.length === 0) {
     return '<p>No action applies.</p>';
   }
-  return `<ul>${items
-    .map((item) => `<li>${itemLine(item)}${item.children.length > 0 ? itemList(item.children) : ''}</li>`)
-    .join('')}</ul>`;
-}
-
-function itemLine(item: NarrativeItem): string {
-  const parts = [`<b>${escapeXhtml(item.label)}</b>`];
-  if (item.resourceType) {
-    parts.push(` (${escapeXhtml(item.resourceType)})`);
+  let list = '<ul>';
+  for (const item of items) {
+    list += `<li>${item.head}`;
+    if (item.resourceType) {
+      list += ` (${escapeXhtml(item.resourceType)})`;
+    }
+    list += item.tail;
+    if (item.children.length > 0) {
+      list += itemList(item.children);
+    }
+    list += '</li>';
   }
-  if (item.textEquivalent) {
-    parts.push(`: ${escapeXhtml(item.textEquivalent)}`);
-  }
-  if (item.selectionBehavior) {
-    parts.push(` [select ${escapeXhtml(item.selectionBehavior)}]`);
-  }
-  if (item.optional) {
-    parts.push(' [optional]');
-  }
-  return parts.join('');
+  return `${list}</ul>`;
 }

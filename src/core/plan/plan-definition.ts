@@ -18,7 +18,7 @@ import type { ActivityRequest } from './activity-definition';
 import { applyDynamicValues } from './dynamic-values';
 import { baseEnvironment, canonicalOf } from './environment';
 import type { ApplyEnvironment } from './environment';
-import { APPLICABILITY_BEHAVIOR_EXTENSION, definitionPlan } from './action-plan';
+import { APPLICABILITY_BEHAVIOR_EXTENSION, copiedJson, definitionPlan, narrativeLine } from './action-plan';
 import type { ActionPlan, DefinitionPlan } from './action-plan';
 import { evaluateExpression, withVariableSpecs } from './expression';
 import { ExpressionMemo } from './expression-memo';
@@ -55,6 +55,13 @@ interface Run {
   readonly stack: string[];
   /** Results of variables and conditions, whose focus (`data`) this run never modifies. */
   readonly memo: ExpressionMemo;
+  /** The plan of each applied RequestGroup action, whose `extension` is its plan's `copied`, copied. */
+  readonly plans: Map<RequestGroupAction, ActionPlan>;
+  /**
+   * Set when a dynamic value wrote on a RequestGroup action: it may have changed any action's
+   * extensions below it, so their JSON is no longer known from the plan.
+   */
+  touched: boolean;
 }
 
 interface AppliedAction {
@@ -113,6 +120,8 @@ export function applyPlanDefinition(
     requests: [],
     stack: [canonical],
     memo: new ExpressionMemo(),
+    plans: new Map(),
+    touched: false,
   };
   const subject = { reference: params.subject } as Reference<never>;
   const encounter = params.encounter ? { encounter: { reference: params.encounter } } : {};
@@ -140,10 +149,12 @@ export function applyPlanDefinition(
 
   const base = copyJson(options.carePlanBase ?? {});
   delete base.id;
-  const extensions = dedupe([
-    ...(base.extension ?? []),
-    ...collectExtensions(actions, options.carePlanExtensionUrls ?? []),
-  ]);
+  const extensions = carePlanExtensions(
+    run,
+    base.extension ?? [],
+    actions,
+    options.carePlanExtensionUrls ?? []
+  );
   const supportingInfo = params.supportingInfo ?? questionnaireResponseUrls(run);
   // resourceType and id lead, as in FHIR's own JSON; the caller's base elements follow.
   const carePlan: CarePlan & { id: string } = {
@@ -220,30 +231,30 @@ function applyAction(
   const { action, path, where } = actionPlan;
   const canonical = plan.canonical;
   const copied = actionPlan.copied.map((e) => copyJson(e));
-  const trace: Mutable<ActionTrace> = {
-    planDefinition: canonical,
-    path,
-    ...(action.title ? { title: action.title } : {}),
-    outcome: 'applied',
-    conditions: [],
-    extensions: copied,
-  };
+  const trace: Mutable<ActionTrace> = action.title
+    ? {
+        planDefinition: canonical,
+        path,
+        title: action.title,
+        outcome: 'applied',
+        conditions: [],
+        extensions: copied,
+      }
+    : { planDefinition: canonical, path, outcome: 'applied', conditions: [], extensions: copied };
   run.trace.push(trace);
-  const env = withVariableSpecs(
-    actionPlan.variables,
-    run.environment.data,
-    parentEnv,
-    { action },
-    where,
-    run.issues,
-    run.memo
-  );
+  // The action's own environment (the parent's with %action and its variables) is made only when
+  // something reads it: conditions that name neither %action nor a variable of the action give the
+  // same results in the parent's, which holds the same focus and every other variable.
+  let env = actionPlan.conditionsNeedOwnEnv ? actionEnv(run, actionPlan, parentEnv) : undefined;
 
-  const check = checkApplicability(run, actionPlan, env);
+  const check = checkApplicability(run, actionPlan, env ?? parentEnv);
   trace.conditions = check.conditions;
   if (!check.applicable) {
     trace.outcome = check.failed ? 'error' : 'not-applicable';
     return undefined;
+  }
+  if (!env && (action.dynamicValue?.length || actionPlan.children.length > 0)) {
+    env = actionEnv(run, actionPlan, parentEnv);
   }
 
   const rgAction = copyAction(actionPlan, copied);
@@ -348,11 +359,14 @@ function applyAction(
     );
   }
 
+  if (!target && action.dynamicValue?.length) {
+    run.touched = true;
+  }
   applyDynamicValues(
     action.dynamicValue,
     target?.node ?? rgAction,
     target?.base ?? 'RequestGroup.action',
-    env,
+    env ?? parentEnv, // without dynamic values, not read
     `${path}.dynamicValue`,
     where,
     run.issues
@@ -363,7 +377,7 @@ function applyAction(
 
   if (actionPlan.children.length > 0) {
     expectsContent = true;
-    const children = applyActions(run, plan, actionPlan.children, env, depth);
+    const children = applyActions(run, plan, actionPlan.children, env!, depth);
     if (children.length > 0) {
       rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
       nestedItems.push(...children.map((c) => c.item));
@@ -382,17 +396,24 @@ function applyAction(
     );
     return undefined;
   }
-  return {
-    action: rgAction,
-    item: {
-      label: actionPlan.label,
-      ...(action.title && action.textEquivalent ? { textEquivalent: action.textEquivalent } : {}),
-      ...(resourceType ? { resourceType } : {}),
-      ...(action.selectionBehavior ? { selectionBehavior: action.selectionBehavior } : {}),
-      optional: action.requiredBehavior === 'could',
-      children: nestedItems,
-    },
-  };
+  if (copied.length > 0) {
+    run.plans.set(rgAction, actionPlan);
+  }
+  const { head, tail } = narrativeLine(actionPlan);
+  return { action: rgAction, item: { head, resourceType, tail, children: nestedItems } };
+}
+
+/** The environment of an action: its parent's, with `%action` and then the action's own variables. */
+function actionEnv(run: Run, actionPlan: ActionPlan, parentEnv: FhirPathEnv): FhirPathEnv {
+  return withVariableSpecs(
+    actionPlan.variables,
+    run.environment.data,
+    parentEnv,
+    { action: actionPlan.action },
+    actionPlan.where,
+    run.issues,
+    run.memo
+  );
 }
 
 function checkApplicability(
@@ -404,26 +425,22 @@ function checkApplicability(
   if (conditions.length === 0) {
     return { applicable: true, failed: false, conditions: [] };
   }
-  const behaviorExtension = actionPlan.behavior;
-  let behavior: 'all' | 'any' = 'all';
-  if (behaviorExtension) {
-    if (behaviorExtension.valueCode === 'any' || behaviorExtension.valueCode === 'all') {
-      behavior = behaviorExtension.valueCode;
-    } else {
-      run.issues.push(
-        issue(
-          'warning',
-          'code-invalid',
-          `${where}: applicabilityBehavior ${JSON.stringify(behaviorExtension.valueCode ?? '')} is not all|any; using all`,
-          `${path}.extension`
-        )
-      );
-    }
+  const behavior = actionPlan.behaviorMode;
+  if (behavior === 'invalid') {
+    run.issues.push(
+      issue(
+        'warning',
+        'code-invalid',
+        `${where}: applicabilityBehavior ${JSON.stringify(actionPlan.behavior?.valueCode ?? '')} is not all|any; using all`,
+        `${path}.extension`
+      )
+    );
   }
   const traces: ConditionTrace[] = [];
   const unmet: string[] = [];
+  const unmetTexts: string[] = [];
   let failed = false;
-  for (const { expression, location, text } of conditions) {
+  for (const { expression, location, text, quoted } of conditions) {
     const result = evaluateExpression(expression, run.environment.data, env, location, where, run.memo);
     if (!result.ok) {
       run.issues.push(result.issue);
@@ -444,20 +461,20 @@ function checkApplicability(
     }
     if (!met) {
       unmet.push(location);
+      unmetTexts.push(quoted);
     }
     traces.push({ expression: text, met, result: result.values });
   }
   if (failed) {
     return { applicable: false, failed, conditions: traces };
   }
-  const applicable = behavior === 'all' ? unmet.length === 0 : unmet.length < conditions.length;
+  const applicable = behavior === 'any' ? unmet.length < conditions.length : unmet.length === 0;
   if (!applicable) {
-    const texts = traces.filter((t) => !t.met).map((t) => JSON.stringify(t.expression));
     run.issues.push(
       issue(
         'information',
         'informational',
-        `${where}: not applicable; condition not met: ${texts.join('; ')}`,
+        `${where}: not applicable; condition not met: ${unmetTexts.join('; ')}`,
         unmet
       )
     );
@@ -479,23 +496,42 @@ function copyAction(actionPlan: ActionPlan, extensions: Extension[]): RequestGro
   return result;
 }
 
-function collectExtensions(actions: readonly RequestGroupAction[], urls: readonly string[]): Extension[] {
+/**
+ * The CarePlan's extensions: the base's, then copies of those of the applied actions whose url is
+ * asked for, without repeats. Repeats are found among the actions' own extensions (equal JSON to
+ * their copies) so that only those kept are copied; an action's extension untouched since it was
+ * copied from its plan has its JSON from the plan.
+ */
+function carePlanExtensions(
+  run: Run,
+  base: readonly Extension[],
+  actions: readonly RequestGroupAction[],
+  urls: readonly string[]
+): Extension[] {
   if (urls.length === 0) {
-    return [];
+    return dedupe(base);
   }
-  const found: Extension[] = [];
+  const found: Extension[] = [...base];
+  const json: (string | undefined)[] = base.map(() => undefined);
   const visit = (list: readonly RequestGroupAction[] | undefined): void => {
     for (const action of list ?? []) {
-      for (const extension of action.extension ?? []) {
+      const plan = run.touched ? undefined : run.plans.get(action);
+      const extensions = action.extension ?? [];
+      for (let i = 0; i < extensions.length; i++) {
+        const extension = extensions[i]!;
         if (urls.includes(extension.url)) {
-          found.push(copyJson(extension));
+          found.push(extension);
+          json.push(plan ? copiedJson(plan, i) : undefined);
         }
       }
       visit(action.action);
     }
   };
   visit(actions);
-  return found;
+  const kept = dedupe(found, json);
+  // The base is the call's own copy; the actions' extensions are shared with the trace.
+  const fromBase = new Set(base);
+  return kept.map((extension) => (fromBase.has(extension) ? extension : copyJson(extension)));
 }
 
 /**
@@ -503,21 +539,29 @@ function collectExtensions(actions: readonly RequestGroupAction[], urls: readonl
  * a url and coded value are compared as JSON: equal JSON has equal strings there, so the others
  * cannot be repeats (the plan's rule extensions differ mostly by code).
  */
-function dedupe(extensions: readonly Extension[]): Extension[] {
+function dedupe(extensions: readonly Extension[], known?: readonly (string | undefined)[]): Extension[] {
   if (extensions.length < 2) {
     return [...extensions];
   }
+  if (known && known.every((json) => json !== undefined)) {
+    // Every JSON known: a repeat is an extension whose JSON was seen before.
+    const seen = new Set<string>();
+    return extensions.filter((_, index) => {
+      const json = known[index]!;
+      return seen.has(json) ? false : (seen.add(json), true);
+    });
+  }
   const kept = new Map<string, { extension: Extension; json?: string }[]>();
-  return extensions.filter((extension) => {
+  return extensions.filter((extension, index) => {
     const code = extension.valueCoding?.code;
     const group =
       typeof extension.url === 'string' && typeof code === 'string' ? `${extension.url}|${code}` : '';
     const earlier = kept.get(group);
     if (!earlier) {
-      kept.set(group, [{ extension }]);
+      kept.set(group, [{ extension, json: known?.[index] }]);
       return true;
     }
-    const json = JSON.stringify(extension);
+    const json = known?.[index] ?? JSON.stringify(extension);
     for (const other of earlier) {
       other.json ??= JSON.stringify(other.extension);
       if (other.json === json) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { PlanDefinition, PlanDefinitionAction } from '@medplum/fhirtypes';
-import { definitionPlan } from '../../../src/core/plan/action-plan';
+import { copiedJson, definitionPlan } from '../../../src/core/plan/action-plan';
 import type { ActionPlan } from '../../../src/core/plan/action-plan';
 import { fhirpath } from './support';
 
@@ -54,9 +54,13 @@ describe('definitionPlan', () => {
         expression: fhirpath('%v = 1'),
         location: 'PlanDefinition.action[0].condition[1].expression',
         text: '%v = 1',
+        quoted: '"%v = 1"',
       },
     ]);
     expect(first.behavior).toEqual({ url: BEHAVIOR, valueCode: 'any' });
+    expect(first.behaviorMode).toBe('any');
+    expect(first.children.map((c) => c.behaviorMode)).toEqual(['all', 'all']);
+    expect(copiedJson(first, 0)).toBe(JSON.stringify({ url: 'http://example.org/rule', valueCode: 'R1' }));
     expect(first.copiedKeys).toEqual(['prefix', 'title', 'documentation']);
     expect(first.label).toBe('1. first');
     expect(first.children.map((c) => [c.path, c.where, c.label])).toEqual([
@@ -71,6 +75,48 @@ describe('definitionPlan', () => {
         'coded',
       ],
     ]);
+  });
+
+  test("conditions need the action's own environment only when they may read %action or its variables", () => {
+    const needs = (action: PlanDefinitionAction): boolean =>
+      definitionPlan({ ...definition(), action: [action] }, false).actions[0]!.conditionsNeedOwnEnv;
+    const when = (...texts: string[]): PlanDefinitionAction => ({
+      condition: texts.map((text) => ({ kind: 'applicability' as const, expression: fhirpath(text) })),
+    });
+    expect(needs({})).toBe(false);
+    expect(needs(when('%v = 1', '%data.entry.exists()', "'%action'.exists() and false"))).toBe(true);
+    expect(needs(when('%v = 1', '%data.entry.exists()'))).toBe(false);
+    expect(needs(when('%action.title.exists()'))).toBe(true);
+    expect(needs(when("defineVariable('x', 1).exists()"))).toBe(true);
+    expect(needs(when("%'action'.exists()"))).toBe(true);
+    expect(needs(when('now() > @2020'))).toBe(true);
+    expect(needs({ condition: [{ kind: 'applicability', expression: { language: 'text/fhirpath' } }] })).toBe(
+      false
+    );
+    expect(
+      needs({
+        extension: [{ url: VARIABLE, valueExpression: { name: 'w', ...fhirpath('1') } }],
+        ...when('true'),
+      })
+    ).toBe(true);
+  });
+
+  test('an applicabilityBehavior other than all or any is planned as invalid', () => {
+    for (const valueCode of ['some', undefined]) {
+      const plan = definitionPlan(
+        {
+          ...definition(),
+          action: [{ extension: [{ url: BEHAVIOR, ...(valueCode ? { valueCode } : {}) }] }],
+        },
+        false
+      );
+      expect(plan.actions[0]!.behaviorMode).toBe('invalid');
+    }
+    const all = definitionPlan(
+      { ...definition(), action: [{ extension: [{ url: BEHAVIOR, valueCode: 'all' }] }] },
+      false
+    );
+    expect(all.actions[0]!.behaviorMode).toBe('all');
   });
 
   test('keeps the plan of a held definition, and plans any other one afresh', () => {

@@ -126,6 +126,23 @@ describe('$apply equals the earlier $apply', () => {
       ],
       ...(kind === 'MedicationRequest' ? { productCodeableConcept: { text: 'drug' } } : {}),
     }));
+    // Without variables (their dynamic values get the request's environment at once), with and
+    // without dynamic values.
+    definitions.push(
+      ...definitions.map((d, i) => {
+        const plain: ActivityDefinition = { ...d, url: `${d.url}-plain` };
+        delete plain.extension;
+        if (i % 2 === 1) {
+          delete plain.dynamicValue;
+        } else {
+          plain.dynamicValue = [
+            ...(d.dynamicValue ?? []),
+            { path: 'code.text', expression: fhirpath('%activityDefinition.url & %rootResource.status') },
+          ];
+        }
+        return plain;
+      })
+    );
     const nested: PlanDefinition = {
       resourceType: 'PlanDefinition',
       url: 'http://example.org/PlanDefinition/nested',
@@ -151,6 +168,9 @@ describe('$apply equals the earlier $apply', () => {
       fhirpath('%v.exists()'),
       fhirpath('%v.count() > 1'),
       fhirpath("%action.title = 'a'"),
+      // Depends on whether %action is defined (fhirpath.js refuses to redefine an environment variable).
+      fhirpath("defineVariable('action', 1).exists()"),
+      fhirpath("defineVariable('w2', 1).select(%w2).exists()"),
       fhirpath('%resource.resourceType'),
       fhirpath('%rootResource.type'),
       fhirpath('%context.entry.count()'),
@@ -165,7 +185,18 @@ describe('$apply equals the earlier $apply', () => {
         .map(([name, expression]) => ({ name, ...expression })),
     });
     const dynamicValueArb = fc.record({
-      path: fc.constantFrom('description', 'note.text', 'status', 'intent', 'code.text', 'title', 'no.such'),
+      path: fc.constantFrom(
+        'description',
+        'note.text',
+        'status',
+        'intent',
+        'code.text',
+        'title',
+        'no.such',
+        // Rewrites a copied rule extension (its own or a sub-action's) after it was copied.
+        'extension[0].valueCoding.display',
+        'action[0].extension[0].valueCoding.code'
+      ),
       expression: expressionArb,
     });
     const actionArb: fc.Memo<PlanDefinitionAction> = fc.memo(
@@ -232,6 +263,50 @@ describe('$apply equals the earlier $apply', () => {
       ),
       { numRuns: 5 * RUNS }
     );
+  });
+
+  test('a dynamic value that rewrites a copied rule extension changes which the CarePlan keeps', () => {
+    const rule = (code: string): Extension => ({
+      url: RULE_EXTENSION,
+      valueCoding: { system: 'http://example.org/rules', code, display: code },
+    });
+    // The nested definition's actions sit under b's RequestGroup action before b's dynamic values run.
+    const child = { title: 'c', extension: [rule('R1')] };
+    const inner: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/inner',
+      status: 'active',
+      action: [child, child],
+    };
+    const plan: PlanDefinition = {
+      resourceType: 'PlanDefinition',
+      url: 'http://example.org/PlanDefinition/rewrite',
+      status: 'active',
+      action: [
+        { title: 'a', extension: [rule('R1')] },
+        {
+          title: 'b',
+          extension: [rule('R1')],
+          definitionCanonical: inner.url,
+          dynamicValue: [
+            { path: 'extension[0].valueCoding.display', expression: fhirpath("'changed'") },
+            { path: 'action[0].extension[0].valueCoding.code', expression: fhirpath("'R2'") },
+          ],
+        },
+      ],
+    };
+    const options = { carePlanExtensionUrls: [RULE_EXTENSION] };
+    const params = { subject: 'Patient/p', data: caseData({}) };
+    const held = (): ApplyDeps => depsOver([plan, inner]);
+    for (let i = 0; i < 2; i++) {
+      expectSameApply(plan.url!, params, held, options);
+    }
+    const applied = applyPlanDefinition(plan.url!, params, held(), options);
+    expect(applied.carePlan.extension?.map((e) => [e.valueCoding?.code, e.valueCoding?.display])).toEqual([
+      ['R1', 'R1'],
+      ['R1', 'changed'],
+      ['R2', 'R1'],
+    ]);
   });
 
   test('$apply leaves the content as it is: deep-frozen definitions give the same plan', () => {

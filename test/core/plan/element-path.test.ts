@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { parseSimplePath, setPathValues } from '../../../src/core/plan';
+import { setPathValues as legacySetPathValues } from './legacy/element-path';
 
 describe('parseSimplePath', () => {
   test('accepts dotted names with constant indexes', () => {
@@ -144,5 +146,72 @@ describe('setPathValues', () => {
   test('refuses to walk through a value that is not an element', () => {
     const target: Record<string, unknown> = { code: 'oops' };
     expect(setPathValues(target, 'ServiceRequest', 'code.text', ['a'])).toMatch(/not an element/);
+  });
+});
+
+describe('setPathValues equals the uncached one (test/core/plan/legacy/element-path.ts)', () => {
+  test('generated targets, paths and values, each written twice (the second from the read path)', () => {
+    const segmentArb = fc
+      .tuple(
+        fc.constantFrom(
+          'note',
+          'text',
+          'code',
+          'coding',
+          'reasonReference',
+          'reference',
+          'dosageInstruction',
+          'timing',
+          'repeat',
+          'frequency',
+          'status',
+          'action',
+          'title',
+          'doNotPerform',
+          'no',
+          '1x'
+        ),
+        fc.option(fc.constantFrom(0, 1, 3), { nil: undefined })
+      )
+      .map(([name, index]) => (index === undefined ? name : `${name}[${index}]`));
+    const pathArb = fc.oneof(
+      fc.array(segmentArb, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.')),
+      fc.constantFrom('', ' ', 'note..text', 'note[x]')
+    );
+    const valueArb = fc.array(
+      fc.oneof(
+        fc.string({ maxLength: 3 }),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant({ text: 'a' }),
+        fc.constant([1])
+      ),
+      { maxLength: 3 }
+    );
+    const targetArb = fc.constantFrom(
+      () => ({}),
+      () => ({ note: [{ text: 'a' }], code: { text: 'c' } }),
+      () => ({ note: 'not an array', code: [] }),
+      () => ({ action: [{ title: 't' }] })
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('ServiceRequest', 'MedicationRequest', 'CommunicationRequest', 'RequestGroup.action'),
+        pathArb,
+        valueArb,
+        targetArb,
+        (base, path, values, make) => {
+          for (let i = 0; i < 2; i++) {
+            const now = make() as Record<string, unknown>;
+            const before = make() as Record<string, unknown>;
+            expect(setPathValues(now, base, path, values)).toBe(
+              legacySetPathValues(before, base, path, values)
+            );
+            expect(JSON.stringify(now)).toBe(JSON.stringify(before));
+          }
+        }
+      ),
+      { numRuns: 100 }
+    );
   });
 });

@@ -3,7 +3,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FhirPathEnv } from '../../../../src/core/fhirpath/fhirpath';
 import { issue } from '../../../../src/core/outcomes';
-import { setPathValues } from '../../../../src/core/plan/element-path';
+import { setPathValues } from './element-path';
 import { evaluateExpression } from './expression';
 import type { Expression } from '@medplum/fhirtypes';
 

@@ -23,8 +23,8 @@ import { baseEnvironment, canonicalOf } from '../../../../src/core/plan/environm
 import type { ApplyEnvironment } from '../../../../src/core/plan/environment';
 import { evaluateExpression, VARIABLE_EXTENSION, withVariables } from './expression';
 import { ExpressionMemo } from '../../../../src/core/plan/expression-memo';
-import { carePlanNarrative, requestGroupNarrative } from '../../../../src/core/plan/narrative';
-import type { NarrativeItem } from '../../../../src/core/plan/narrative';
+import { carePlanNarrative, requestGroupNarrative } from './narrative';
+import type { NarrativeItem } from './narrative';
 import type {
   ActionTrace,
   ApplyDeps,
