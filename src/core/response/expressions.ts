@@ -129,6 +129,8 @@ const NO_DEPS: ReadonlySet<string> = new Set();
  */
 export class ExpressionSession {
   private readonly scopes = new Map<ResponseNode | undefined, Scope>();
+  /** The Questionnaire's scope, made on first use. */
+  private root: Scope | undefined;
   private readonly lookups: Partial<Record<LinkIdLookup['axis'], Map<string, unknown[]>>> = {};
   private clockValues: Record<string, string> | undefined;
   private readonly reported = new Set<string>();
@@ -270,18 +272,17 @@ export class ExpressionSession {
   }
 
   private scopeFor(node: ResponseNode | undefined): Scope {
+    if (node !== undefined && node.q?.variablesAbove === false) {
+      // No item on its way up defines variables: the scope is the Questionnaire's.
+      return this.rootScope();
+    }
     const existing = this.scopes.get(node);
     if (existing) {
       return existing;
     }
     let scope: Scope;
     if (!node) {
-      scope = {
-        parent: undefined,
-        node: undefined,
-        defs: definitionsByName(this.cq.variables),
-        values: new Map(),
-      };
+      scope = this.rootScope();
     } else {
       const parent = this.scopeFor(node.container.node);
       const defs = node.q ? node.q.variables : [];
@@ -290,6 +291,16 @@ export class ExpressionSession {
     }
     this.scopes.set(node, scope);
     return scope;
+  }
+
+  private rootScope(): Scope {
+    this.root ??= {
+      parent: undefined,
+      node: undefined,
+      defs: definitionsByName(this.cq.variables),
+      values: new Map(),
+    };
+    return this.root;
   }
 
   /**

@@ -96,6 +96,11 @@ export interface QItem {
   readonly enableBehavior: 'all' | 'any' | undefined;
   readonly enableWhenExpression: ExpressionDef | undefined;
   readonly variables: readonly ExpressionDef[];
+  /**
+   * True when this item or an ancestor defines variables; when false, its expressions see only the
+   * Questionnaire's variables.
+   */
+  readonly variablesAbove: boolean;
   readonly calculated: ExpressionDef | undefined;
   readonly hasInitialExpression: boolean;
   /** True when this item or a descendant carries a calculatedExpression. */
@@ -218,6 +223,7 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
           item.enableBehavior === 'all' || item.enableBehavior === 'any' ? item.enableBehavior : undefined,
         enableWhenExpression: exprs.enableWhenExpression,
         variables: exprs.variables,
+        variablesAbove: exprs.variables.length > 0 || parent?.variablesAbove === true,
         calculated: exprs.calculated,
         hasInitialExpression: ext.has(ITEM_EXTENSION.initialExpression),
         calculatedInside: false,
