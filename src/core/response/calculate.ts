@@ -115,15 +115,16 @@ function calculateInOnePass(
     return { response: session.touchedResponse ? cloneJson(working) : working, issues, passes: 1 };
   }
   applyWrites(working, cq, writes);
-  // Every calculated item has one node, so the writes say what each submitted value became.
-  const written = new Map<string, Write>();
+  // Every calculated item has one node, so the writes say what each submitted value became. The
+  // submitted values were read from this tree's nodes: the same node objects, so no keys are spelled.
+  const written = new Map<ResponseNode, Write>();
   for (const w of writes) {
-    written.set(w.node.key, w);
+    written.set(w.node, w);
   }
   reportChanges(
     submitted,
-    (key) => {
-      const w = written.get(key);
+    (node) => {
+      const w = written.get(node);
       return w === undefined ? undefined : valuesOf(w.answers);
     },
     report
@@ -560,8 +561,8 @@ function applyWrites(
 /** A calculated item's answer values as submitted. */
 interface Submitted {
   readonly q: QItem;
-  readonly key: string;
-  readonly expression: string;
+  /** Its node in the first pass's tree (its key and location are spelled only when needed). */
+  readonly node: ResponseNode;
   readonly values: unknown[];
 }
 
@@ -576,7 +577,7 @@ function submittedValues(tree: ResponseTree, cq: CompiledQuestionnaire): Submitt
     for (const node of tree.nodesOf(q)) {
       const values = valuesOf(node.item.answer);
       if (values.length > 0) {
-        result.push({ q, key: node.key, expression: node.expression, values });
+        result.push({ q, node, values });
       }
     }
   }
@@ -591,8 +592,8 @@ function reportReplacedValues(
 ): void {
   reportChanges(
     submitted,
-    (key, q) => {
-      const now = after.nodeByKey(key);
+    (node, q) => {
+      const now = after.nodeByKey(node.key);
       return now?.q === q ? valuesOf(now.item.answer) : [];
     },
     report
@@ -602,16 +603,16 @@ function reportReplacedValues(
 /**
  * Information issues for submitted calculated answers whose values changed.
  * @param submitted - the submitted values.
- * @param current - the values now at a submitted node's key; undefined when unchanged.
+ * @param current - the values now at a submitted node's place; undefined when unchanged.
  * @param report - receives the issues.
  */
 function reportChanges(
   submitted: readonly Submitted[],
-  current: (key: string, q: QItem) => unknown[] | undefined,
+  current: (node: ResponseNode, q: QItem) => unknown[] | undefined,
   report: (i: OperationOutcomeIssue) => void
 ): void {
-  for (const { q, key, expression, values } of submitted) {
-    const now = current(key, q) ?? values;
+  for (const { q, node, values } of submitted) {
+    const now = current(node, q) ?? values;
     if (jsonEqual(values, now)) {
       continue;
     }
@@ -622,7 +623,7 @@ function reportChanges(
         now.length > 0
           ? `submitted answer of calculated item '${q.linkId}' was replaced by the calculated value`
           : `submitted answer of calculated item '${q.linkId}' was removed: the calculation gives no value`,
-        `${expression}.answer`
+        `${node.expression}.answer`
       )
     );
   }
