@@ -1,4 +1,5 @@
 import type {
+  Coding,
   OperationOutcomeIssue,
   Questionnaire,
   QuestionnaireResponse,
@@ -371,10 +372,6 @@ const CHOICE_PRIMITIVES: readonly ValueType[] = ['integer', 'date', 'time', 'str
  * See: https://hl7.org/fhirpath/N1/#conversion (implicit conversions)
  */
 function toAnswer(r: unknown, q: QItem): QuestionnaireResponseItemAnswer | undefined {
-  const typed = (type: ValueType, value: unknown): QuestionnaireResponseItemAnswer | undefined =>
-    isWellFormed({ type, value })
-      ? ({ [ANSWER_KEY[type]]: value } as QuestionnaireResponseItemAnswer)
-      : undefined;
   switch (q.type) {
     case 'boolean':
       return typed('boolean', r);
@@ -425,6 +422,30 @@ function toAnswer(r: unknown, q: QItem): QuestionnaireResponseItemAnswer | undef
       return isObject(r) ? typed('Attachment', cloneJson(r)) : undefined;
     default:
       return undefined;
+  }
+}
+
+/** The answer `{ value[x]: value }` when the value is a well-formed `type`, else undefined. */
+function typed(type: ValueType, value: unknown): QuestionnaireResponseItemAnswer | undefined {
+  if (!isWellFormed({ type, value })) {
+    return undefined;
+  }
+  // Literal keys: each answer of a type gets the same object shape (a computed key does not).
+  switch (type) {
+    case 'boolean':
+      return { valueBoolean: value as boolean };
+    case 'decimal':
+      return { valueDecimal: value as number };
+    case 'integer':
+      return { valueInteger: value as number };
+    case 'date':
+      return { valueDate: value as string };
+    case 'string':
+      return { valueString: value as string };
+    case 'Coding':
+      return { valueCoding: value as Coding };
+    default:
+      return { [ANSWER_KEY[type]]: value } as QuestionnaireResponseItemAnswer;
   }
 }
 

@@ -78,29 +78,29 @@ function dependsOn(deps: ReadonlySet<string>, changed: ReadonlySet<string>): boo
 }
 
 /**
- * Compiled FHIRPath per expression and context type. The definitions belong to a compiled
- * Questionnaire (a private, never modified copy), so this holds no more than its expressions, and
- * it spares a look-up in the shared compile cache on every evaluation.
+ * Compiled FHIRPath per expression and context type, kept on the definition itself: it belongs to a
+ * compiled Questionnaire (a private, never modified copy), so this holds no more than its
+ * expressions, and it spares a look-up in the shared compile cache (or any map) on every evaluation.
  */
-const compiledByDef = new WeakMap<ExpressionDef, { item?: CompiledFhirPath; root?: CompiledFhirPath }>();
-
 function compiledFor(def: ExpressionDef, onItem: boolean): CompiledFhirPath {
-  let slots = compiledByDef.get(def);
-  if (!slots) {
-    slots = {};
-    compiledByDef.set(def, slots);
-  }
-  const known = onItem ? slots.item : slots.root;
+  const slots = def as CompiledSlots;
+  const known = onItem ? slots.compiledOnItem : slots.compiledOnResponse;
   if (known) {
     return known;
   }
   const fn = compileFhirPath(def.source, onItem ? ITEM_BASE : undefined);
   if (onItem) {
-    slots.item = fn;
+    slots.compiledOnItem = fn;
   } else {
-    slots.root = fn;
+    slots.compiledOnResponse = fn;
   }
   return fn;
+}
+
+/** The compiled closures an ExpressionDef carries once evaluated (see {@link compiledFor}). */
+interface CompiledSlots {
+  compiledOnItem?: CompiledFhirPath;
+  compiledOnResponse?: CompiledFhirPath;
 }
 
 /** Marks a variable under evaluation (cycle detection). */

@@ -250,3 +250,59 @@ describe('submitted values of calculated items', () => {
     expect(reported).toBeGreaterThan(0);
   });
 });
+
+/**
+ * answerOptions looked up by code for a Coding answer: options of every type, Codings with and
+ * without a system, one code under two systems, codes that are not strings; answers of every type.
+ */
+describe('answers checked against answerOptions', () => {
+  const coding = fc.record(
+    {
+      system: fc.constantFrom('http://a', 'http://b'),
+      code: fc.oneof(fc.constantFrom('x', 'y', 'z'), fc.constant(7), fc.constant(null)),
+      display: fc.constant('shown'),
+    },
+    { requiredKeys: [] }
+  );
+  const value = fc.oneof(
+    coding.map((c) => ({ valueCoding: c })),
+    fc.constantFrom('x', 'y').map((s) => ({ valueString: s })),
+    fc.integer({ min: 0, max: 2 }).map((n) => ({ valueInteger: n })),
+    fc.constant({ valueDate: '2020-01-01' }),
+    fc.constant({ valueBoolean: true })
+  );
+  const generated = fc
+    .record({
+      type: fc.constantFrom('choice', 'open-choice'),
+      repeats: fc.boolean(),
+      options: fc.array(value, { maxLength: 5 }),
+      answers: fc.array(value, { maxLength: 3 }),
+    })
+    .map(({ type, repeats, options, answers }) => ({
+      q: questionnaire([
+        {
+          linkId: 'c',
+          type: type as QuestionnaireItem['type'],
+          repeats,
+          answerOption: options as QuestionnaireItem['answerOption'],
+        },
+      ]),
+      qr: response([{ linkId: 'c', answer: answers as QuestionnaireResponseItem['answer'] }]),
+    }));
+
+  test('the same issues as the oracle', () => {
+    let rejected = 0;
+    fc.assert(
+      fc.property(generated, ({ q, qr }) => {
+        const now = validateResponse(qr, q, { clock, memberOf });
+        expect(JSON.stringify(now)).toBe(
+          JSON.stringify(OracleValidate.validateResponse(qr, q, { clock, memberOf }))
+        );
+        rejected += now.filter((i) => i.code === 'code-invalid').length;
+      }),
+      { numRuns: 100 }
+    );
+    // Answers outside the options are among the cases.
+    expect(rejected).toBeGreaterThan(0);
+  });
+});
