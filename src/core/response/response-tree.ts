@@ -13,15 +13,8 @@ const NO_NODES: readonly ResponseNode[] = [];
 export class Container {
   /** Items present here (matched or not), in response order. */
   readonly children: ResponseNode[] = [];
-  /** Virtual nodes made here by {@link ResponseTree.virtual}, by Questionnaire sibling index. */
-  virtualChildren: ResponseNode[] | undefined;
-  /**
-   * The matched ones by Questionnaire item, in response order, at the item's index among
-   * `qChildren` (where every item matched here is); made on the first match (most containers hold none).
-   */
-  private byQ: (ResponseNode[] | undefined)[] | undefined;
-  /** Matched items whose Questionnaire item is not among `qChildren` (none when built by the tree). */
-  private byOtherQ: Map<QItem, ResponseNode[]> | undefined;
+  /** The matched ones by Questionnaire item, in response order; made on the first match (most containers hold none). */
+  private byQ: Map<QItem, ResponseNode[]> | undefined;
   private cachedExpression: string | undefined;
   private cachedKey: string | undefined;
   private cachedPos: readonly number[] | undefined;
@@ -40,35 +33,20 @@ export class Container {
   /** Adds a present item (the tree does, while reading the response). */
   add(node: ResponseNode): void {
     this.children.push(node);
-    const q = node.q;
-    if (!q) {
-      return;
-    }
-    if (this.qChildren[q.siblingIndex] === q) {
-      this.byQ ??= [];
-      const list = this.byQ[q.siblingIndex];
+    if (node.q) {
+      this.byQ ??= new Map();
+      const list = this.byQ.get(node.q);
       if (list) {
         list.push(node);
       } else {
-        this.byQ[q.siblingIndex] = [node];
+        this.byQ.set(node.q, [node]);
       }
-      return;
-    }
-    this.byOtherQ ??= new Map();
-    const list = this.byOtherQ.get(q);
-    if (list) {
-      list.push(node);
-    } else {
-      this.byOtherQ.set(q, [node]);
     }
   }
 
   /** Present items matched to `q`, in response order (read only). */
   childrenOf(q: QItem): readonly ResponseNode[] {
-    if (this.qChildren[q.siblingIndex] === q) {
-      return this.byQ?.[q.siblingIndex] ?? NO_NODES;
-    }
-    return this.byOtherQ?.get(q) ?? NO_NODES;
+    return this.byQ?.get(q) ?? NO_NODES;
   }
 
   /** FHIRPath location of the container element. */
@@ -165,8 +143,7 @@ export class ResponseTree {
   readonly root: Container;
   /** Every present node in document (response) order. */
   readonly nodes: ResponseNode[] = [];
-  /** Present nodes by their Questionnaire item's preorder index (`QItem.order`). */
-  private readonly byQ: (ResponseNode[] | undefined)[];
+  private readonly byQ = new Map<QItem, ResponseNode[]>();
   /** Every container created (present, then virtual ones as they are asked for). */
   private readonly containers: Container[] = [];
   private byKey: Map<string, ResponseNode> | undefined;
@@ -183,14 +160,13 @@ export class ResponseTree {
     readonly response: QuestionnaireResponse,
     readonly cq: CompiledQuestionnaire
   ) {
-    this.byQ = new Array<ResponseNode[] | undefined>(cq.all.length);
     this.root = this.container(undefined, undefined, cq.roots);
     this.fill(this.root, isObject(response) ? response.item : undefined);
   }
 
   /** Present nodes matched to a Questionnaire item, in document order. */
   nodesOf(q: QItem): readonly ResponseNode[] {
-    return (this.cq.all[q.order] === q ? this.byQ[q.order] : undefined) ?? [];
+    return this.byQ.get(q) ?? [];
   }
 
   /** Present node with this logical key. */
@@ -265,36 +241,20 @@ export class ResponseTree {
 
   /** A stand-in for an item that is absent from a container (memoised). */
   virtual(container: Container, q: QItem): ResponseNode {
-    // Kept on the container by the item's index among its Questionnaire siblings (no map per
-    // container); an item that is not one of the container's Questionnaire children is kept by
-    // item in a map, as every virtual node once was.
-    const slot = container.qChildren[q.siblingIndex] === q ? q.siblingIndex : -1;
-    let map: Map<QItem, ResponseNode> | undefined;
-    if (slot >= 0) {
-      const existing = container.virtualChildren?.[slot];
-      if (existing) {
-        return existing;
-      }
-    } else {
-      map = this.virtuals.get(container);
-      if (!map) {
-        map = new Map();
-        this.virtuals.set(container, map);
-      }
-      const existing = map.get(q);
-      if (existing) {
-        return existing;
-      }
+    let map = this.virtuals.get(container);
+    if (!map) {
+      map = new Map();
+      this.virtuals.set(container, map);
+    }
+    const existing = map.get(q);
+    if (existing) {
+      return existing;
     }
     const node = new ResponseNode(q.linkId, { linkId: q.linkId }, q, undefined, container, -1, 0, true);
     if (q.type === 'group') {
       node.containers.push(this.container(node, undefined, q.children));
     }
-    if (map) {
-      map.set(q, node);
-    } else {
-      (container.virtualChildren ??= [])[slot] = node;
-    }
+    map.set(q, node);
     return node;
   }
 
@@ -341,12 +301,11 @@ export class ResponseTree {
       if (!q) {
         continue;
       }
-      // Every matched item is one of this Questionnaire's, so its preorder index is its slot.
-      const list = this.byQ[q.order];
+      const list = this.byQ.get(q);
       if (list) {
         list.push(node);
       } else {
-        this.byQ[q.order] = [node];
+        this.byQ.set(q, [node]);
       }
       if (q.type === 'group') {
         const c = this.container(node, undefined, q.children);
