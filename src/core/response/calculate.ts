@@ -1,4 +1,5 @@
 import type {
+  Coding,
   OperationOutcomeIssue,
   Questionnaire,
   QuestionnaireResponse,
@@ -115,15 +116,16 @@ function calculateInOnePass(
     return { response: session.touchedResponse ? cloneJson(working) : working, issues, passes: 1 };
   }
   applyWrites(working, cq, writes);
-  // Every calculated item has one node, so the writes say what each submitted value became.
-  const written = new Map<string, Write>();
+  // Every calculated item has one node, so the writes say what each submitted value became. The
+  // submitted values were read from this tree's nodes: the same node objects, so no keys are spelled.
+  const written = new Map<ResponseNode, Write>();
   for (const w of writes) {
-    written.set(w.node.key, w);
+    written.set(w.node, w);
   }
   reportChanges(
     submitted,
-    (key) => {
-      const w = written.get(key);
+    (node) => {
+      const w = written.get(node);
       return w === undefined ? undefined : valuesOf(w.answers);
     },
     report
@@ -370,10 +372,6 @@ const CHOICE_PRIMITIVES: readonly ValueType[] = ['integer', 'date', 'time', 'str
  * See: https://hl7.org/fhirpath/N1/#conversion (implicit conversions)
  */
 function toAnswer(r: unknown, q: QItem): QuestionnaireResponseItemAnswer | undefined {
-  const typed = (type: ValueType, value: unknown): QuestionnaireResponseItemAnswer | undefined =>
-    isWellFormed({ type, value })
-      ? ({ [ANSWER_KEY[type]]: value } as QuestionnaireResponseItemAnswer)
-      : undefined;
   switch (q.type) {
     case 'boolean':
       return typed('boolean', r);
@@ -424,6 +422,30 @@ function toAnswer(r: unknown, q: QItem): QuestionnaireResponseItemAnswer | undef
       return isObject(r) ? typed('Attachment', cloneJson(r)) : undefined;
     default:
       return undefined;
+  }
+}
+
+/** The answer `{ value[x]: value }` when the value is a well-formed `type`, else undefined. */
+function typed(type: ValueType, value: unknown): QuestionnaireResponseItemAnswer | undefined {
+  if (!isWellFormed({ type, value })) {
+    return undefined;
+  }
+  // Literal keys: each answer of a type gets the same object shape (a computed key does not).
+  switch (type) {
+    case 'boolean':
+      return { valueBoolean: value as boolean };
+    case 'decimal':
+      return { valueDecimal: value as number };
+    case 'integer':
+      return { valueInteger: value as number };
+    case 'date':
+      return { valueDate: value as string };
+    case 'string':
+      return { valueString: value as string };
+    case 'Coding':
+      return { valueCoding: value as Coding };
+    default:
+      return { [ANSWER_KEY[type]]: value } as QuestionnaireResponseItemAnswer;
   }
 }
 
@@ -560,8 +582,8 @@ function applyWrites(
 /** A calculated item's answer values as submitted. */
 interface Submitted {
   readonly q: QItem;
-  readonly key: string;
-  readonly expression: string;
+  /** Its node in the first pass's tree (its key and location are spelled only when needed). */
+  readonly node: ResponseNode;
   readonly values: unknown[];
 }
 
@@ -576,7 +598,7 @@ function submittedValues(tree: ResponseTree, cq: CompiledQuestionnaire): Submitt
     for (const node of tree.nodesOf(q)) {
       const values = valuesOf(node.item.answer);
       if (values.length > 0) {
-        result.push({ q, key: node.key, expression: node.expression, values });
+        result.push({ q, node, values });
       }
     }
   }
@@ -591,8 +613,8 @@ function reportReplacedValues(
 ): void {
   reportChanges(
     submitted,
-    (key, q) => {
-      const now = after.nodeByKey(key);
+    (node, q) => {
+      const now = after.nodeByKey(node.key);
       return now?.q === q ? valuesOf(now.item.answer) : [];
     },
     report
@@ -602,16 +624,16 @@ function reportReplacedValues(
 /**
  * Information issues for submitted calculated answers whose values changed.
  * @param submitted - the submitted values.
- * @param current - the values now at a submitted node's key; undefined when unchanged.
+ * @param current - the values now at a submitted node's place; undefined when unchanged.
  * @param report - receives the issues.
  */
 function reportChanges(
   submitted: readonly Submitted[],
-  current: (key: string, q: QItem) => unknown[] | undefined,
+  current: (node: ResponseNode, q: QItem) => unknown[] | undefined,
   report: (i: OperationOutcomeIssue) => void
 ): void {
-  for (const { q, key, expression, values } of submitted) {
-    const now = current(key, q) ?? values;
+  for (const { q, node, values } of submitted) {
+    const now = current(node, q) ?? values;
     if (jsonEqual(values, now)) {
       continue;
     }
@@ -622,7 +644,7 @@ function reportChanges(
         now.length > 0
           ? `submitted answer of calculated item '${q.linkId}' was replaced by the calculated value`
           : `submitted answer of calculated item '${q.linkId}' was removed: the calculation gives no value`,
-        `${expression}.answer`
+        `${node.expression}.answer`
       )
     );
   }

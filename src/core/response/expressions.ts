@@ -78,29 +78,29 @@ function dependsOn(deps: ReadonlySet<string>, changed: ReadonlySet<string>): boo
 }
 
 /**
- * Compiled FHIRPath per expression and context type. The definitions belong to a compiled
- * Questionnaire (a private, never modified copy), so this holds no more than its expressions, and
- * it spares a look-up in the shared compile cache on every evaluation.
+ * Compiled FHIRPath per expression and context type, kept on the definition itself: it belongs to a
+ * compiled Questionnaire (a private, never modified copy), so this holds no more than its
+ * expressions, and it spares a look-up in the shared compile cache (or any map) on every evaluation.
  */
-const compiledByDef = new WeakMap<ExpressionDef, { item?: CompiledFhirPath; root?: CompiledFhirPath }>();
-
 function compiledFor(def: ExpressionDef, onItem: boolean): CompiledFhirPath {
-  let slots = compiledByDef.get(def);
-  if (!slots) {
-    slots = {};
-    compiledByDef.set(def, slots);
-  }
-  const known = onItem ? slots.item : slots.root;
+  const slots = def as CompiledSlots;
+  const known = onItem ? slots.compiledOnItem : slots.compiledOnResponse;
   if (known) {
     return known;
   }
   const fn = compileFhirPath(def.source, onItem ? ITEM_BASE : undefined);
   if (onItem) {
-    slots.item = fn;
+    slots.compiledOnItem = fn;
   } else {
-    slots.root = fn;
+    slots.compiledOnResponse = fn;
   }
   return fn;
+}
+
+/** The compiled closures an ExpressionDef carries once evaluated (see {@link compiledFor}). */
+interface CompiledSlots {
+  compiledOnItem?: CompiledFhirPath;
+  compiledOnResponse?: CompiledFhirPath;
 }
 
 /** Marks a variable under evaluation (cycle detection). */
@@ -129,6 +129,8 @@ const NO_DEPS: ReadonlySet<string> = new Set();
  */
 export class ExpressionSession {
   private readonly scopes = new Map<ResponseNode | undefined, Scope>();
+  /** The Questionnaire's scope, made on first use. */
+  private root: Scope | undefined;
   private readonly lookups: Partial<Record<LinkIdLookup['axis'], Map<string, unknown[]>>> = {};
   private clockValues: Record<string, string> | undefined;
   private readonly reported = new Set<string>();
@@ -270,18 +272,17 @@ export class ExpressionSession {
   }
 
   private scopeFor(node: ResponseNode | undefined): Scope {
+    if (node !== undefined && node.q?.variablesAbove === false) {
+      // No item on its way up defines variables: the scope is the Questionnaire's.
+      return this.rootScope();
+    }
     const existing = this.scopes.get(node);
     if (existing) {
       return existing;
     }
     let scope: Scope;
     if (!node) {
-      scope = {
-        parent: undefined,
-        node: undefined,
-        defs: definitionsByName(this.cq.variables),
-        values: new Map(),
-      };
+      scope = this.rootScope();
     } else {
       const parent = this.scopeFor(node.container.node);
       const defs = node.q ? node.q.variables : [];
@@ -290,6 +291,16 @@ export class ExpressionSession {
     }
     this.scopes.set(node, scope);
     return scope;
+  }
+
+  private rootScope(): Scope {
+    this.root ??= {
+      parent: undefined,
+      node: undefined,
+      defs: definitionsByName(this.cq.variables),
+      values: new Map(),
+    };
+    return this.root;
   }
 
   /**

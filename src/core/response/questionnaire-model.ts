@@ -96,6 +96,11 @@ export interface QItem {
   readonly enableBehavior: 'all' | 'any' | undefined;
   readonly enableWhenExpression: ExpressionDef | undefined;
   readonly variables: readonly ExpressionDef[];
+  /**
+   * True when this item or an ancestor defines variables; when false, its expressions see only the
+   * Questionnaire's variables.
+   */
+  readonly variablesAbove: boolean;
   readonly calculated: ExpressionDef | undefined;
   readonly hasInitialExpression: boolean;
   /** True when this item or a descendant carries a calculatedExpression. */
@@ -114,6 +119,13 @@ export interface QItem {
   readonly regex: RegExp | undefined;
   readonly minOccurs: number | undefined;
   readonly maxOccurs: number | undefined;
+  /**
+   * The Coding answerOptions by code (options whose code is a string): a Coding answer can match
+   * only those with its code (see `valuesEqual`).
+   */
+  readonly optionCodingsByCode: ReadonlyMap<string, readonly TypedValue[]>;
+  /** True when any of minValue, maxValue, maxLength, minLength, maxDecimalPlaces or regex is set. */
+  readonly hasLimits: boolean;
 }
 
 /** A Questionnaire prepared for response processing. */
@@ -218,6 +230,7 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
           item.enableBehavior === 'all' || item.enableBehavior === 'any' ? item.enableBehavior : undefined,
         enableWhenExpression: exprs.enableWhenExpression,
         variables: exprs.variables,
+        variablesAbove: exprs.variables.length > 0 || parent?.variablesAbove === true,
         calculated: exprs.calculated,
         hasInitialExpression: ext.has(ITEM_EXTENSION.initialExpression),
         calculatedInside: false,
@@ -236,7 +249,16 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
         regex: ext.regex(ITEM_EXTENSION.regex),
         minOccurs: ext.integer(ITEM_EXTENSION.minOccurs),
         maxOccurs: ext.integer(ITEM_EXTENSION.maxOccurs),
+        optionCodingsByCode: codingsByCode(optionValues),
+        hasLimits: false,
       };
+      (q as { hasLimits: boolean }).hasLimits =
+        q.minValue !== undefined ||
+        q.maxValue !== undefined ||
+        q.maxLength !== undefined ||
+        q.minLength !== undefined ||
+        q.maxDecimalPlaces !== undefined ||
+        q.regex !== undefined;
       all.push(q);
       if (!byLinkId.has(linkId)) {
         byLinkId.set(linkId, q);
@@ -296,6 +318,21 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
     cache.set(questionnaire, compiled);
   }
   return compiled;
+}
+
+function codingsByCode(options: readonly TypedValue[]): ReadonlyMap<string, readonly TypedValue[]> {
+  const byCode = new Map<string, TypedValue[]>();
+  for (const o of options) {
+    if (o.type === 'Coding' && isObject(o.value) && typeof o.value.code === 'string') {
+      const list = byCode.get(o.value.code);
+      if (list) {
+        list.push(o);
+      } else {
+        byCode.set(o.value.code, [o]);
+      }
+    }
+  }
+  return byCode;
 }
 
 /**

@@ -149,6 +149,8 @@ export class ResponseTree {
   private byKey: Map<string, ResponseNode> | undefined;
   private containersByKey: Map<string, Container> | undefined;
   private readonly virtuals = new Map<Container, Map<QItem, ResponseNode>>();
+  /** {@link containersFor} by parent item. */
+  private readonly containersBelow = new Map<QItem, Container[]>();
 
   /**
    * @param response - the response (read only).
@@ -218,15 +220,21 @@ export class ResponseTree {
    * Every container in which items of `q` live, following the Questionnaire hierarchy through
    * present and virtual instances (see {@link instancesIn}).
    */
-  containersFor(q: QItem): Container[] {
+  containersFor(q: QItem): readonly Container[] {
     if (!q.parent) {
       return [this.root];
     }
-    const result: Container[] = [];
-    for (const c of this.containersFor(q.parent)) {
-      for (const n of this.instancesIn(c, q.parent)) {
-        result.push(...n.containers);
+    // Siblings share their parent's containers: found once per parent (virtual nodes are memoised,
+    // so the answer cannot change).
+    let result = this.containersBelow.get(q.parent);
+    if (result === undefined) {
+      result = [];
+      for (const c of this.containersFor(q.parent)) {
+        for (const n of this.instancesIn(c, q.parent)) {
+          result.push(...n.containers);
+        }
       }
+      this.containersBelow.set(q.parent, result);
     }
     return result;
   }

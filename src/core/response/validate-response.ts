@@ -474,7 +474,7 @@ class ItemChecker {
       return;
     }
     if (q.optionValues.length > 0) {
-      if (!q.optionValues.some((o) => valuesEqual(tv, o))) {
+      if (!isOption(q, tv)) {
         this.report(
           issue(
             'error',
@@ -526,6 +526,9 @@ class ItemChecker {
   }
 
   private limits(q: QItem, tv: TypedValue, node: ResponseNode, index: number): void {
+    if (!q.hasLimits) {
+      return;
+    }
     const at = (): string => valuePath(node, index);
     if (q.minValue && (compareValues(tv, q.minValue) ?? 0) < 0) {
       this.report(
@@ -638,6 +641,19 @@ class ItemChecker {
       );
     }
   }
+}
+
+/**
+ * `q.optionValues.some((o) => valuesEqual(tv, o))`: a Coding equals only a Coding option with its
+ * code (codingMatches), so only those are compared; other values are compared with every option.
+ */
+function isOption(q: QItem, tv: TypedValue): boolean {
+  if (tv.type !== 'Coding') {
+    return q.optionValues.some((o) => valuesEqual(tv, o));
+  }
+  const code = isObject(tv.value) ? tv.value.code : undefined;
+  const candidates = typeof code === 'string' ? q.optionCodingsByCode.get(code) : undefined;
+  return candidates !== undefined && candidates.some((o) => valuesEqual(tv, o));
 }
 
 /** FHIRPath location of answer `index` of a node. */

@@ -385,18 +385,28 @@ export function arrayOf(v: unknown): readonly unknown[] {
  * @param value - the value to copy.
  */
 export function cloneJson<T>(value: T): T {
-  if (Array.isArray(value)) {
-    return value.map((v) => cloneJson(v)) as T;
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) {
-      out[key] = cloneJson((value as Record<string, unknown>)[key]);
-    }
-    return out as T;
-  }
-  return value;
+  return value !== null && typeof value === 'object' ? (cloneObject(value) as T) : value;
 }
+
+// The recursion runs only for objects and arrays; `for…in` with an own-property test visits the keys
+// of Object.keys, in its order, without building the array. Keys are assigned (not defined), as
+// before: the copy of a `__proto__` key is the same as it always was.
+function cloneObject(value: object): unknown {
+  if (Array.isArray(value)) {
+    // map, as before: it keeps an array's holes.
+    return value.map(cloneJson);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (hasOwnKey.call(value, key)) {
+      const child = (value as Record<string, unknown>)[key];
+      out[key] = child !== null && typeof child === 'object' ? cloneObject(child) : child;
+    }
+  }
+  return out;
+}
+
+const hasOwnKey = Object.prototype.hasOwnProperty;
 
 /** Structural equality of JSON-shaped data (key order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
