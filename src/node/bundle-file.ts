@@ -18,6 +18,8 @@ export class BundleFile {
   private bytes: Buffer | undefined;
   private found: FileIndex | undefined;
   private bytesLength: number | undefined;
+  /** See `urlIndex`; null: the file has no entries in the expected shape. */
+  private byUrl: Map<string, number[]> | null | undefined;
 
   /** @param path - The Bundle file. */
   constructor(private readonly path: string) {}
@@ -96,7 +98,7 @@ export class BundleFile {
       // An entry ends before the next entry starts (or at the end of the file).
       const ends = new Map<number, number>();
       offsets.forEach((start, i) => ends.set(start, offsets[i + 1] ?? bytes.length));
-      this.found = { urls, starts, ends };
+      this.found = { urls, starts, ends, offsets };
       this.bytesLength = bytes.length;
     }
     return this.found;
@@ -136,6 +138,75 @@ export class BundleFile {
   }
 
   /**
+   * Every entry whose own resource's `url` is `url`, parsed, in file order; undefined when the file
+   * is not shaped as expected (the caller then parses the whole file). The first call makes one pass
+   * over the file, noting for every `"url"` key with a string value (at any depth) the entry it lies
+   * in: that is every entry whose resource could have the url, so a url the pass did not see is a
+   * miss at once, and a url it saw costs only its candidate entries' bytes, each checked after
+   * parsing (a nested `url` element is never taken for the resource's). Kept: one list of offsets
+   * per distinct url string (a few thousand in the R4 terminology files).
+   * @param url - The resource's canonical URL.
+   */
+  entriesOfResourceUrl(url: string): BundleEntry[] | undefined {
+    const byUrl = this.urlIndex();
+    if (byUrl === undefined) {
+      return undefined;
+    }
+    const found: BundleEntry[] = [];
+    const ends = this.index().ends;
+    for (const start of byUrl.get(url) ?? []) {
+      const entry = wholeEntryIn(readRange(this.path, start, ends.get(start) ?? this.size()));
+      if (entry === undefined) {
+        return undefined;
+      }
+      if ((entry.resource as { url?: unknown } | undefined)?.url === url) {
+        found.push(entry);
+      }
+    }
+    return found;
+  }
+
+  /** True when `url` is the string value of some `"url"` key in the file's entries (see {@link entriesOfResourceUrl}). */
+  holdsUrl(url: string): boolean {
+    return this.urlIndex()?.has(url) ?? false;
+  }
+
+  /**
+   * For each string value of a `"url"` key, the starts of the entries it lies in (see
+   * {@link entriesOfResourceUrl}); undefined when the file has no entries in the expected shape.
+   */
+  private urlIndex(): ReadonlyMap<string, readonly number[]> | undefined {
+    if (this.byUrl === undefined) {
+      const { offsets } = this.index();
+      if (offsets.length === 0) {
+        this.byUrl = null;
+        return undefined;
+      }
+      const bytes = this.load();
+      const byUrl = new Map<string, number[]>();
+      let entry = -1; // Index in `offsets` of the entry the key lies in (keys are met in file order).
+      for (let at = bytes.indexOf(URL_KEY); at >= 0; at = bytes.indexOf(URL_KEY, at + 1)) {
+        while (entry + 1 < offsets.length && offsets[entry + 1]! < at) {
+          entry++;
+        }
+        const value = entry < 0 ? undefined : stringAfterKey(bytes, at + URL_KEY.length);
+        if (value === undefined) {
+          continue; // Before the first entry, or not a key with a string value.
+        }
+        const start = offsets[entry]!;
+        const starts = byUrl.get(value);
+        if (!starts) {
+          byUrl.set(value, [start]);
+        } else if (starts[starts.length - 1] !== start) {
+          starts.push(start);
+        }
+      }
+      this.byUrl = byUrl;
+    }
+    return this.byUrl ?? undefined;
+  }
+
+  /**
    * False when the file holds no `fullUrl` string at all: then a missing entry is a true miss, not a
    * file in an unexpected shape.
    * @param fullUrl - The entry's fullUrl.
@@ -163,6 +234,8 @@ interface FileIndex {
   readonly starts: ReadonlyMap<string, number>;
   /** For each such start, where the next one starts (or the file's length). */
   readonly ends: ReadonlyMap<number, number>;
+  /** Every such start, in file order. */
+  readonly offsets: readonly number[];
 }
 
 /** The bytes `[start, end)` of a file, read alone. */
@@ -211,11 +284,40 @@ function entryIn(bytes: Buffer): BundleEntry | undefined {
   }
 }
 
+/**
+ * The entry object that the bytes hold whole: one object followed only by what may close the Bundle
+ * (whitespace, `,`, `]`, `}`), else undefined. Stricter than {@link entryIn}: a range cut short or
+ * running on into an enclosing entry (a nested object with a `fullUrl` first) is refused, so a url
+ * index built on these ranges never misses an entry it misplaced (the caller reads the whole file).
+ */
+function wholeEntryIn(bytes: Buffer): BundleEntry | undefined {
+  const end = objectEnd(bytes, 0);
+  if (end === undefined) {
+    return undefined;
+  }
+  for (let i = end; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (!isSpace(byte) && byte !== COMMA && byte !== CLOSE && byte !== CLOSE_ARRAY) {
+      return undefined;
+    }
+  }
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8', 0, end));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as BundleEntry)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const OPEN = 0x7b; // {
 const CLOSE = 0x7d; // }
 const QUOTE = 0x22; // "
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
+const COMMA = 0x2c;
+const CLOSE_ARRAY = 0x5d; // ]
 const FULL_URL_KEY = Buffer.from('"fullUrl"', 'utf8');
 
 function isSpace(byte: number): boolean {

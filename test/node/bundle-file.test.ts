@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { BundleFile } from '../../src/node/bundle-file';
 
 describe('BundleFile', () => {
@@ -111,5 +112,97 @@ describe('BundleFile', () => {
       expect(f.entry('http://x/inner')).toEqual({ fullUrl: 'http://x/inner', resource: tricky });
       expect(f.entry('http://x/last')).toEqual(nested.entry[1]);
     }
+  });
+
+  describe('entriesOfResourceUrl', () => {
+    /** The reference: every entry whose own resource has the url, from the whole file parsed. */
+    function reference(content: { entry: { resource?: { url?: unknown } }[] }, url: string): unknown[] {
+      return content.entry.filter((e) => e.resource?.url === url);
+    }
+
+    const vs = (id: string, url: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      resourceType: 'ValueSet',
+      id,
+      extension: [{ url: 'http://x/ext', valueString: `"url": "${url}" { ]` }],
+      ...extra,
+      url,
+    });
+
+    test('finds every entry whose resource has the url, in file order, and not those holding it nested', () => {
+      const content = {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          { fullUrl: 'http://x/1', resource: vs('1', 'http://x/vs') },
+          { fullUrl: 'http://x/2', resource: vs('2', 'http://x/other', { compose: { url: 'http://x/vs' } }) },
+          { fullUrl: 'http://x/3', resource: { ...tricky, url: 'http://x/vs' } },
+          { fullUrl: 'http://x/4', resource: vs('4', 'http://x/ext') },
+        ],
+      };
+      for (const pretty of [true, false]) {
+        const f = file(content, pretty);
+        for (const url of ['http://x/vs', 'http://x/other', 'http://x/ext', 'http://x/none', 'http://x/1']) {
+          expect(f.entriesOfResourceUrl(url)).toEqual(reference(content, url));
+        }
+      }
+    });
+
+    test('refuses (undefined) a file whose entries it cannot delimit, rather than miss one', () => {
+      const nested = {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          {
+            fullUrl: 'http://x/outer',
+            resource: {
+              resourceType: 'Bundle',
+              type: 'collection',
+              entry: [{ fullUrl: 'http://x/inner', resource: vs('i', 'http://x/inner-vs') }],
+              url: 'http://x/outer-vs',
+            },
+          },
+          { fullUrl: 'http://x/last', resource: vs('l', 'http://x/last-vs') },
+        ],
+      };
+      for (const pretty of [true, false]) {
+        // The outer resource's url lies after the nested entry's start: its range is not one entry.
+        expect(file(nested, pretty).entriesOfResourceUrl('http://x/outer-vs')).toBeUndefined();
+        expect(file({ resourceType: 'Bundle', entry: [] }, pretty).entriesOfResourceUrl('http://x/a')).toBe(
+          undefined
+        );
+      }
+    });
+
+    test('equals a plain parse on generated Bundles (property)', () => {
+      const urls = ['http://x/a', 'http://x/b', 'http://x/é', 'http://x/"q"'];
+      const resource = fc.record({
+        resourceType: fc.constantFrom('ValueSet', 'CodeSystem', 'Basic'),
+        id: fc.string({ maxLength: 4 }),
+        text: fc.string({ maxLength: 12 }),
+        extension: fc.array(
+          fc.record({ url: fc.constantFrom(...urls), valueString: fc.string({ maxLength: 8 }) }),
+          {
+            maxLength: 2,
+          }
+        ),
+        url: fc.option(fc.constantFrom(...urls), { nil: undefined }),
+      });
+      const entries = fc.array(fc.record({ fullUrl: fc.constantFrom(...urls, 'http://x/f'), resource }), {
+        minLength: 1,
+        maxLength: 6,
+      });
+      fc.assert(
+        fc.property(entries, fc.boolean(), (entry, pretty) => {
+          const content = { resourceType: 'Bundle', type: 'collection', entry };
+          const f = file(content, pretty);
+          for (const url of urls) {
+            // JSON.stringify drops `url: undefined`, as the reference's parse would.
+            const parsed = JSON.parse(JSON.stringify(content)) as typeof content;
+            expect(f.entriesOfResourceUrl(url)).toEqual(reference(parsed, url));
+          }
+        }),
+        { numRuns: 60 }
+      );
+    });
   });
 });
