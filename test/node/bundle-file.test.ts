@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { BundleFile } from '../../src/node/bundle-file';
+import { resourcesPath } from '../../src/node/definitions';
 
 describe('BundleFile', () => {
   let dir: string;
@@ -203,6 +204,74 @@ describe('BundleFile', () => {
         }),
         { numRuns: 60 }
       );
+    });
+  });
+
+  describe('index passes read a window at a time', () => {
+    /** A Bundle with random whitespace around keys and urls of random lengths, as text. */
+    const bundleText = fc
+      .record({
+        ids: fc.uniqueArray(fc.stringMatching(/^[a-z]{1,3}$/), { minLength: 1, maxLength: 6 }),
+        pad: fc.array(fc.nat({ max: 40 }), { minLength: 8, maxLength: 8 }),
+        long: fc.nat({ max: 120 }),
+        nested: fc.boolean(),
+      })
+      .map(({ ids, pad, long, nested }) => {
+        const sp = (i: number): string => ' '.repeat(pad[i % pad.length]!);
+        const entries = ids.map((id, i) => {
+          const url = `http://x/${id}${'/p'.repeat(i === 0 ? long : 0)}`;
+          const inner =
+            nested && i === 1 ? `{"fullUrl":"http://x/in-${id}","resource":{"resourceType":"Basic"}}` : '1';
+          return (
+            `${sp(i)}{${sp(i + 1)}"fullUrl"${sp(i + 2)}:${sp(i + 3)}"${url}",${sp(i + 4)}"resource"${sp(i)}:{` +
+            `"resourceType":"ValueSet","id":"${id}","extension":[{"url":"http://x/e","valueString":"é ${'}'.repeat(i)}"}],` +
+            `"contained":[${inner}],${sp(i + 5)}"url"${sp(i + 6)}:${sp(i + 7)}"${url}-vs"}}`
+          );
+        });
+        return {
+          text: `{"resourceType":"Bundle","type":"collection","entry":[${entries.join(',')}]}`,
+          ids,
+          long,
+        };
+      });
+
+    test('give what one pass over the whole file gives, whatever the window (property)', () => {
+      fc.assert(
+        fc.property(bundleText, fc.integer({ min: 1, max: 300 }), ({ text }, window) => {
+          const path = join(dir, 'windowed.json');
+          writeFileSync(path, text);
+          const whole = new BundleFile(path); // one window: the whole file
+          const windowed = new BundleFile(path, window);
+          expect(windowed.fullUrls()).toEqual(whole.fullUrls());
+          const parsed = JSON.parse(text) as { entry: { fullUrl: string; resource: { url: string } }[] };
+          for (const e of parsed.entry) {
+            expect(windowed.entry(e.fullUrl)).toEqual(whole.entry(e.fullUrl));
+            expect(windowed.entriesOfResourceUrl(e.resource.url)).toEqual(
+              whole.entriesOfResourceUrl(e.resource.url)
+            );
+            expect(windowed.holdsUrl('http://x/e')).toBe(whole.holdsUrl('http://x/e'));
+          }
+        }),
+        { numRuns: 100 }
+      );
+    });
+
+    test('the real definitions file: the same index read in 1 MB windows as whole', () => {
+      const path = resourcesPath();
+      expect(path).toBeDefined();
+      const windowed = new BundleFile(path!);
+      const whole = new BundleFile(path!, Number.MAX_SAFE_INTEGER);
+      expect(windowed.fullUrls()).toEqual(whole.fullUrls());
+      expect(windowed.fullUrls().size).toBeGreaterThan(140);
+      expect(windowed.wholeReads).toBe(0); // windows only, no fallback
+      expect(whole.wholeReads).toBe(0); // one window holds the whole file
+      for (const url of [
+        'http://hl7.org/fhir/StructureDefinition/Condition',
+        'http://hl7.org/fhir/StructureDefinition/Bundle',
+      ]) {
+        expect(windowed.entry(url)).toEqual(whole.entry(url));
+      }
+      expect(windowed.wholeReads).toBe(0); // entries are read alone
     });
   });
 });

@@ -25,6 +25,7 @@ describe('loadR4Terminology', () => {
         .find((r) => r.resourceType === 'ValueSet' || r.resourceType === 'CodeSystem');
       expect(found).toEqual(resource);
     }
+    expect(files.map((f) => f.wholeReads)).toEqual([0, 0]); // read in windows and entries, never whole
   });
 
   test('gives exactly the resource of the whole-file index for every url in the files', () => {
