@@ -46,10 +46,12 @@ export interface SchemaTier {
    */
   readonly clean: (resource: unknown) => boolean;
   /**
-   * Builds the checks and compiles ajv's validators for these types now (e.g. at start-up), so
-   * that neither the first resource nor the first invalid one of a type waits for them. A type
-   * not warmed gets its check on first use and its ajv validator when a resource of it first fails
-   * the check.
+   * Builds the yes/no checks for these types now (e.g. at start-up), so that the first resource of
+   * a type does not wait for them; a type not warmed gets its checks on first use. ajv's validators
+   * are never compiled here: only input that fails the check needs them, so each is compiled when
+   * a resource of its type first fails (about 0.1–0.3 s for the first type, which brings in the
+   * data types; milliseconds for each further one), and the valid input's start-up does not pay
+   * for them.
    */
   readonly warm: (resourceTypes: readonly string[]) => void;
   /** Resource types defined by the schema. */
@@ -80,21 +82,36 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
       primitiveByPattern.set(pattern, name);
     }
   }
-  // code.optimize off: the generated code's optimisation pass roughly doubles compile time (the
-  // first evaluation's cost) and makes no measurable difference to validation speed.
-  const ajv = new Ajv({
-    strictTypes: false,
-    allErrors: true,
-    validateSchema: false,
-    code: { optimize: false },
-  });
-  ajv.addMetaSchema(draft06);
-  ajv.addVocabulary(['discriminator']);
   const validators = new Map<string, ValidateFunction>();
   // The common case, a valid resource, is answered without ajv; the check says yes only when ajv
   // would find no error, so the issues below are ajv's alone (schema-differential.test.ts).
   const accepts = createSchemaCheck(definitions, resourceTypes);
   const clean = createSchemaCheck(definitions, resourceTypes, { jsonRules: true });
+  // ajv is made, and each type's validator compiled, only when a resource first fails the check
+  // (issue 13: compiling the common types was about three quarters of a pool worker's start-up).
+  let ajv: Ajv | undefined;
+
+  function createAjv(): Ajv {
+    // code.optimize off: the generated code's optimisation pass roughly doubles compile time (the
+    // first invalid resource's cost) and makes no measurable difference to validation speed.
+    const made = new Ajv({
+      strictTypes: false,
+      allErrors: true,
+      validateSchema: false,
+      code: { optimize: false },
+    });
+    made.addMetaSchema(draft06);
+    made.addVocabulary(['discriminator']);
+    made.addKeyword({
+      keyword: NESTED_RESOURCE_KEYWORD,
+      schemaType: 'boolean',
+      errors: true,
+      validate: validateNested,
+    });
+    // `definitions` only: the root oneOf is never compiled.
+    made.addSchema({ $schema: schema.$schema, $id: SCHEMA_ID, definitions }, SCHEMA_ID);
+    return made;
+  }
 
   // ajv reads a keyword's errors from the function's own `errors` property and keeps an
   // `instancePath` that is already set, so nested errors arrive with absolute paths.
@@ -106,18 +123,11 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
     },
     { errors: undefined as ErrorObject[] | undefined }
   );
-  ajv.addKeyword({
-    keyword: NESTED_RESOURCE_KEYWORD,
-    schemaType: 'boolean',
-    errors: true,
-    validate: validateNested,
-  });
-  // `definitions` only: the root oneOf is never compiled.
-  ajv.addSchema({ $schema: schema.$schema, $id: SCHEMA_ID, definitions }, SCHEMA_ID);
 
   function validatorFor(resourceType: string): ValidateFunction | undefined {
     let validator = validators.get(resourceType);
     if (!validator && resourceTypes.has(resourceType)) {
+      ajv ??= createAjv();
       validator = ajv.getSchema(`${SCHEMA_ID}#/definitions/${resourceType}`);
       if (validator) {
         validators.set(resourceType, validator);
@@ -159,7 +169,6 @@ export function createSchemaTier(schema: FhirJsonSchema, options: SchemaTierOpti
       for (const type of types) {
         accepts({ resourceType: type });
         clean({ resourceType: type });
-        validatorFor(type);
       }
     },
     validate: (resource) => {

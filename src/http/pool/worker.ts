@@ -5,7 +5,10 @@ import { runTask, toTaskError, transferablesOf } from './tasks';
 
 /** What the pool sends a worker at start. */
 export interface WorkerSetup {
-  /** Resource types whose validators are compiled at start, before the first task. */
+  /**
+   * Resource types prepared at start, before the first task (indexed definitions, the schema tier's
+   * quick checks; ajv's validators wait for the first input of a type that fails the quick check).
+   */
   readonly warmTypes: readonly string[];
 }
 
@@ -19,8 +22,8 @@ export type AnswerMessage =
   | { readonly id: number; readonly ok: false; readonly error: ReturnType<typeof toTaskError> };
 
 /**
- * A pool worker (pool.ts starts it): loads the content and the R4 definitions once, compiles the
- * validators of the common types, says `ready`, then runs one task at a time as the pool sends them.
+ * A pool worker (pool.ts starts it): loads the content and the R4 definitions once, prepares the
+ * validation of the common types, says `ready`, then runs one task at a time as the pool sends them.
  */
 function main(): void {
   const port = parentPort;
