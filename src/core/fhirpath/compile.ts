@@ -1,6 +1,5 @@
 import { compile, parse } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { checkHtml } from './html-checks';
 import { MemberSteps } from './navigate';
 
 /**
@@ -1367,47 +1366,24 @@ function stringLiteral(arg: AstNode): string | undefined {
 }
 
 /**
- * `htmlChecks()` (R4's txt-1 and txt-2 on Narrative.div) as fhirpath.js's htmlChecksFn: one string,
- * checked as a whole `div` when typed FHIR `xhtml`, as a div's content when typed `string` (or a
- * type derived from it) or `System.String`, or untyped; empty for anything else. The scan is
- * html-checks.ts's, which answers as fhirpath.js's own.
+ * `htmlChecks()` (R4's txt-1 on Narrative.div): fhirpath.js's own check, given the input as typed
+ * nodes, so that the XHTML rules stay fhirpath.js's; what the closure saves is the interpretation
+ * of the expression around it (the base type's resolution, a context per node).
  */
+const htmlChecksByFhirPathJs = compile('htmlChecks()', r4, {
+  resolveInternalTypes: true,
+}) as unknown as (context: unknown[]) => unknown[];
 function htmlChecks(input: Collection): Collection {
   if (input.length !== 1) {
-    return EMPTY;
+    return [];
   }
   const item = input[0];
-  const value = valueOf(item);
-  if (typeof value !== 'string') {
-    return EMPTY;
+  // fhirpath.js keeps a ResourceNode context as it is; a plain string is a System.String.
+  const context = item instanceof Node ? toResourceNode(item) : item;
+  if (typeof valueOf(item) !== 'string') {
+    return [];
   }
-  const type = item instanceof Node ? item.type : null;
-  let fragment: boolean;
-  if (!type) {
-    fragment = true; // a plain string, or a node fhirpath.js types by its value: System.String
-  } else if (type.startsWith('System.')) {
-    if (type !== 'System.String') {
-      return EMPTY;
-    }
-    fragment = true;
-  } else if (type === 'xhtml') {
-    fragment = false;
-  } else if (derivesFromString(type)) {
-    fragment = true;
-  } else {
-    return EMPTY;
-  }
-  return checkHtml(value, fragment) ? TRUE : FALSE;
-}
-
-/** fhirpath.js's TypeInfo.isType(type, 'string') in the R4 model. */
-function derivesFromString(type: string | undefined): boolean {
-  for (; type; type = model.type2Parent[type]) {
-    if (type === 'string') {
-      return true;
-    }
-  }
-  return false;
+  return htmlChecksByFhirPathJs([context]);
 }
 
 /** `ofType(X)` for a concrete resource type X (no type derives from one). */
