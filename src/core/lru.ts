@@ -5,6 +5,8 @@
  */
 export class LruCache<K, V> {
   private readonly entries = new Map<K, V>();
+  /** The key at the young end of `entries` (the last one set or got), if any. */
+  private youngest: K | undefined;
 
   /**
    * @param capacity - How many entries to keep (at least 1).
@@ -27,10 +29,12 @@ export class LruCache<K, V> {
   /** The value for `key`, marking it most recently used; undefined when absent. */
   get(key: K): V | undefined {
     const value = this.entries.get(key);
-    if (value !== undefined) {
-      // A Map iterates in insertion order: re-inserting moves the key to the young end.
+    // A Map iterates in insertion order: re-inserting moves the key to the young end, where the key
+    // last set or got already is (the validator asks for one profile's tree several times in a row).
+    if (value !== undefined && key !== this.youngest) {
       this.entries.delete(key);
       this.entries.set(key, value);
+      this.youngest = key;
     }
     return value;
   }
@@ -39,6 +43,7 @@ export class LruCache<K, V> {
   set(key: K, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
+    this.youngest = key;
     if (this.entries.size > this.capacity) {
       const [oldest, forgotten] = this.entries.entries().next().value as [K, V];
       this.entries.delete(oldest);
@@ -49,6 +54,7 @@ export class LruCache<K, V> {
   /** Forgets everything. */
   clear(): void {
     this.entries.clear();
+    this.youngest = undefined;
   }
 }
 

@@ -2,35 +2,60 @@ import fc from 'fast-check';
 import { LruCache, PairCache } from '../../src/core/lru';
 
 describe('LruCache', () => {
-  test('keeps at most its capacity, forgetting the least recently used first', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 8 }),
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 100 }),
-        (capacity, operations) => {
-          const cache = new LruCache<number, number>(capacity);
-          // A model: keys from least to most recently used.
-          let order: number[] = [];
-          for (const [isSet, key] of operations) {
-            if (isSet) {
-              cache.set(key, key * 10);
-              order = [...order.filter((k) => k !== key), key];
-              if (order.length > capacity) {
-                order = order.slice(1);
-              }
-            } else {
-              const got = cache.get(key);
-              expect(got).toBe(order.includes(key) ? key * 10 : undefined);
-              if (order.includes(key)) {
+  // Also few keys and a small capacity: a key got again after other keys were set must still move to
+  // the young end (the get of the key already there is skipped), which only evictions can show.
+  test.each([
+    [8, 20],
+    [4, 4],
+  ])(
+    'keeps at most its capacity %i, forgetting the least recently used first (keys 0–%i)',
+    (maxCapacity, maxKey) => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: maxCapacity }),
+          fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: maxKey })), { maxLength: 100 }),
+          (capacity, operations) => {
+            const evicted: [number, number][] = [];
+            const cache = new LruCache<number, number>(capacity, (k, v) => evicted.push([k, v]));
+            // A model: keys from least to most recently used.
+            let order: number[] = [];
+            for (const [isSet, key] of operations) {
+              if (isSet) {
+                cache.set(key, key * 10);
                 order = [...order.filter((k) => k !== key), key];
+                if (order.length > capacity) {
+                  // The entry forgotten is the model's least recently used, told to onEvict.
+                  expect(evicted.pop()).toEqual([order[0], order[0]! * 10]);
+                  order = order.slice(1);
+                }
+                expect(evicted).toEqual([]);
+              } else {
+                const got = cache.get(key);
+                expect(got).toBe(order.includes(key) ? key * 10 : undefined);
+                if (order.includes(key)) {
+                  order = [...order.filter((k) => k !== key), key];
+                }
               }
+              expect(cache.size).toBe(order.length);
+              expect(cache.size).toBeLessThanOrEqual(capacity);
             }
-            expect(cache.size).toBe(order.length);
-            expect(cache.size).toBeLessThanOrEqual(capacity);
           }
-        }
-      )
-    );
+        )
+      );
+    }
+  );
+
+  test('a key got again after another was set moves to the young end (the repeated get skips only the youngest)', () => {
+    const evicted: number[] = [];
+    const cache = new LruCache<number, number>(2, (key) => evicted.push(key));
+    cache.set(0, 0);
+    cache.get(0);
+    cache.set(1, 10);
+    cache.get(0);
+    cache.get(0);
+    cache.set(2, 20);
+    expect(evicted).toEqual([1]);
+    expect([cache.get(0), cache.get(1), cache.get(2)]).toEqual([0, undefined, 20]);
   });
 
   test('refuses a capacity below one', () => {

@@ -7,6 +7,8 @@ interface Kept {
   readonly context: unknown;
   readonly values: readonly unknown[];
   readonly results: readonly unknown[];
+  /** No result is an object: the results are handed out without copying each. */
+  readonly primitive: boolean;
 }
 
 /** At most this many results are kept per compiled function (one per context and set of variable values). */
@@ -48,21 +50,21 @@ export class ExpressionMemo {
     }
     const keyContext = reads.context ? context : undefined;
     const names = reads.variables;
-    const values = new Array<unknown>(names.length);
     for (let i = 0; i < names.length; i++) {
       if (!Object.hasOwn(env, names[i]!)) {
         return fn(context, env); // fhirpath.js supplies it, or fails: not an input we can compare
       }
-      values[i] = env[names[i]!];
     }
+    // The variables are compared where they lie: no array of their values per call, only per result kept.
     let list = this.kept.get(fn);
     if (list === undefined) {
       list = [];
       this.kept.set(fn, list);
-    }
-    for (const kept of list) {
-      if (kept.context === keyContext && sameValues(kept.values, values)) {
-        return mode === 'values' ? kept.results.map(copy) : kept.results.slice();
+    } else {
+      for (const kept of list) {
+        if (kept.context === keyContext && sameValues(kept.values, names, env)) {
+          return mode === 'values' && !kept.primitive ? kept.results.map(copy) : kept.results.slice();
+        }
       }
     }
     const results = fn(context, env);
@@ -74,23 +76,30 @@ export class ExpressionMemo {
       }
     }
     if (list.length < KEPT_PER_FUNCTION) {
+      const primitive = results.every(isPrimitive);
       list.push({
         context: keyContext,
-        values,
-        results: mode === 'values' ? results.map(copy) : results.slice(),
+        values: names.map((name) => env[name]),
+        results: mode === 'values' && !primitive ? results.map(copy) : results.slice(),
+        primitive,
       });
     }
     return results;
   }
 }
 
-function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
+/** Whether the kept values are those of the named variables in `env`, compared with `===`. */
+function sameValues(values: readonly unknown[], names: readonly string[], env: FhirPathEnv): boolean {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] !== env[names[i]!]) {
       return false;
     }
   }
   return true;
+}
+
+function isPrimitive(value: unknown): boolean {
+  return typeof value !== 'object' || value === null;
 }
 
 function copy(value: unknown): unknown {

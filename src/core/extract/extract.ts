@@ -93,43 +93,59 @@ function walkItems(
 ): void {
   for (const plan of plans) {
     // With nothing allocated every instance sees `env` and the item: one site environment for all.
-    let sharedSiteEnv: FhirPathEnv | undefined;
+    let shared: FhirPathEnv | undefined;
     for (const instance of rItems) {
       if (instance.linkId !== plan.linkId) {
         continue;
       }
-      for (const { context, children } of scopesOf(plan, instance)) {
-        // A new id per group instance, or per answer of a question (each yields its own resource).
-        const itemEnv = allocateIds(plan.allocate, env, extractor.newId);
-        if (plan.sites.length > 0) {
-          const siteEnv =
-            plan.allocate.length === 0
-              ? (sharedSiteEnv ??= { ...env, qitem: plan.item })
-              : { ...itemEnv, qitem: plan.item };
-          extractAt(extractor, plan.sites, { context, base: 'QuestionnaireResponse.item', env: siteEnv });
+      // A group instance is one scope; a question yields one scope per answer, narrowed to that
+      // answer (visited here in turn, without a list of scopes per instance).
+      const answers = instance.answer ?? [];
+      if (plan.isGroup || answers.length === 0) {
+        shared = visitScope(extractor, plan, instance, instance.item ?? [], env, shared);
+      } else if (answers.length === 1) {
+        shared = visitScope(extractor, plan, instance, answers[0]!.item ?? [], env, shared);
+      } else {
+        for (const answer of answers) {
+          shared = visitScope(
+            extractor,
+            plan,
+            { ...instance, answer: [answer] },
+            answer.item ?? [],
+            env,
+            shared
+          );
         }
-        walkItems(extractor, plan.children, children, itemEnv);
       }
     }
   }
 }
 
-/** A group instance is one scope; a question yields one scope per answer, narrowed to that answer. */
-function scopesOf(
+/**
+ * Extracts one scope of an item and walks its children. Returns the site environment the instances
+ * of an item that allocates nothing share (made on first use), to be passed to the next instance.
+ */
+function visitScope(
+  extractor: Extractor,
   plan: ItemPlan,
-  instance: QuestionnaireResponseItem
-): { context: QuestionnaireResponseItem; children: QuestionnaireResponseItem[] }[] {
-  const answers = instance.answer ?? [];
-  if (plan.isGroup || answers.length === 0) {
-    return [{ context: instance, children: instance.item ?? [] }];
+  context: QuestionnaireResponseItem,
+  children: readonly QuestionnaireResponseItem[],
+  env: FhirPathEnv,
+  shared: FhirPathEnv | undefined
+): FhirPathEnv | undefined {
+  // A new id per group instance, or per answer of a question (each yields its own resource).
+  const itemEnv = allocateIds(plan.allocate, env, extractor.newId);
+  if (plan.sites.length > 0) {
+    const siteEnv =
+      plan.allocate.length === 0
+        ? (shared ??= { ...env, qitem: plan.item })
+        : { ...itemEnv, qitem: plan.item };
+    extractAt(extractor, plan.sites, { context, base: 'QuestionnaireResponse.item', env: siteEnv });
   }
-  if (answers.length === 1) {
-    return [{ context: instance, children: answers[0]!.item ?? [] }];
+  if (plan.children.length > 0) {
+    walkItems(extractor, plan.children, children, itemEnv);
   }
-  return answers.map((answer) => ({
-    context: { ...instance, answer: [answer] },
-    children: answer.item ?? [],
-  }));
+  return shared;
 }
 
 function extractAt(extractor: Extractor, sites: readonly Site[], scope: TemplateScope): void {

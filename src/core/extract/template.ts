@@ -96,7 +96,14 @@ function compileObject(obj: Record<string, unknown>, location: string): Template
     seen.add(key);
     if (key === 'extension') {
       if (rest.length > 0) {
-        fields.push({ key, node: compileValue(rest, `${location}.extension`), isArray: true });
+        // Every field has the same members in the same order: one object shape for the loop over them.
+        fields.push({
+          key,
+          node: compileValue(rest, `${location}.extension`),
+          primitive: undefined,
+          companion: undefined,
+          isArray: true,
+        });
       }
     } else {
       fields.push(compileField(obj, key, location));

@@ -120,12 +120,13 @@ export function evaluateResponse(
 
   // 5. Our output must meet our profiles (a Questionnaire given by the caller makes its faults theirs;
   // a closing write is a copy of what the caller says is stored, so its faults are the caller's too).
-  const closingUrls = new Set(closing.map((e) => e.fullUrl));
-  validateOutput(
-    all.filter((e) => !closingUrls.has(e.fullUrl)),
-    deps,
-    blameFor(extracted.checked.questionnaire, deps)
-  );
+  // Without `previous` nothing is closed: every entry is ours, with no set or filtered copy to build.
+  let ours = all;
+  if (closing.length > 0) {
+    const closingUrls = new Set(closing.map((e) => e.fullUrl));
+    ours = all.filter((e) => !closingUrls.has(e.fullUrl));
+  }
+  validateOutput(ours, deps, blameFor(extracted.checked.questionnaire, deps));
   validateOutput(closing, deps, 'conformance');
 
   if (closing.length > 0) {

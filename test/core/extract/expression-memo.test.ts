@@ -104,6 +104,32 @@ describe('ExpressionMemo', () => {
     first.forEach((v, i) => expect(second[i]).not.toBe(v));
   });
 
+  test('result lists are never shared: emptying one answer leaves the next whole', () => {
+    // Kept results that are all primitives are handed out as a copied list, not copied one by one:
+    // the list itself must still be new, as an array template field puts it in the resource.
+    for (const [text, mode] of [
+      ["'QuestionnaireResponse/' + %resource.id", 'values'],
+      ['%resource.item.linkId', 'values'],
+      ['%resource.item.answer.value', 'values'],
+      ['%resource.subject', 'nodes'],
+      ["'identifier=x|' + %resource.id", 'plain'],
+    ] as const) {
+      const memo = new ExpressionMemo();
+      const expression = new CompiledExpression(text);
+      const want = expression.get(mode, undefined)(RESPONSE, env());
+      const first = memo.evaluate(expression, mode, undefined, RESPONSE, env());
+      first.splice(0, first.length);
+      const second = memo.evaluate(expression, mode, undefined, RESPONSE, env());
+      expect(second).toHaveLength(want.length);
+      second.push('changed');
+      const third = memo.evaluate(expression, mode, undefined, RESPONSE, env());
+      expect(third).toHaveLength(want.length);
+      if (mode === 'values') {
+        expect(third).toEqual(want);
+      }
+    }
+  });
+
   // Any sequence of asks, on contexts handed out or not, with varying variables: each answer equals a
   // fresh evaluation.
   const CONTEXTS = [
