@@ -12,6 +12,8 @@
  * server for the cores, so absolute req/s understate what a client elsewhere would see, for the echo
  * baseline most of all.
  *
+ * - inline: the $re-evaluate run again (BENCH_BASELINE_DURATION) with the shipped Questionnaire sent inline
+ *   in Parameters (INLINE_DEFINITIONS on), after the library's second run.
  * Per run it also reports the main thread's CPU per request (Linux: the thread's utime + stime from
  * /proc, 10 ms ticks, so only over runs of seconds): what the server's one shared thread spends per
  * request. For the echo run it is a bare Express parse + send; for $re-evaluate, everything around the
@@ -46,6 +48,21 @@ const WORKERS = Number(process.env.WORKERS ?? availableParallelism());
 const EXAMPLES = ['turp-tamsulosin', 'diabetic-confirmed', 'anejaculation', 'distress-pe'].map((name) =>
   readFileSync(join(__dirname, `../profiles/examples/QuestionnaireResponse-re-example-${name}.json`), 'utf8')
 );
+/** The same responses in Parameters that carry the shipped Questionnaire (269 KB) inline. */
+const INLINE_EXAMPLES = ((): string[] => {
+  const questionnaire = JSON.parse(
+    readFileSync(join(__dirname, '../profiles/Questionnaire-re-evaluation.json'), 'utf8')
+  ) as unknown;
+  return EXAMPLES.map((text) =>
+    JSON.stringify({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'questionnaire-response', resource: JSON.parse(text) as unknown },
+        { name: 'questionnaire', resource: questionnaire },
+      ],
+    })
+  );
+})();
 
 interface Figures {
   readonly name: string;
@@ -105,7 +122,13 @@ function listen(app: express.Express): Promise<{ server: Server; url: string }> 
  * the run: from 1 s after the load generator started sending to the last sample before the end,
  * counting the requests the server received in between.
  */
-async function load(name: string, url: string, seconds: number, server: Server): Promise<Figures> {
+async function load(
+  name: string,
+  url: string,
+  seconds: number,
+  server: Server,
+  inline = false
+): Promise<Figures> {
   let received = 0;
   const count = (): void => void received++;
   server.on('request', count);
@@ -117,7 +140,7 @@ async function load(name: string, url: string, seconds: number, server: Server):
     }
   }, 250);
   try {
-    const figures = await loadOnce(name, url, seconds, () => (sending = performance.now()));
+    const figures = await loadOnce(name, url, seconds, inline, () => (sending = performance.now()));
     const [from, to] = [samples[0], samples[samples.length - 1]];
     return from?.cpu !== undefined && to?.cpu !== undefined && to.received > from.received
       ? { ...figures, mainCpuMs: (to.cpu - from.cpu) / (to.received - from.received) }
@@ -141,10 +164,16 @@ interface LoadResult {
  * Runs autocannon in a child process (this same script, with BENCH_HTTP_LOAD set): in this process it
  * would cost the server's main thread CPU (in a worker thread too: it reports to the main thread).
  */
-function loadOnce(name: string, url: string, seconds: number, onSending: () => void): Promise<Figures> {
+function loadOnce(
+  name: string,
+  url: string,
+  seconds: number,
+  inline: boolean,
+  onSending: () => void
+): Promise<Figures> {
   return new Promise<Figures>((resolve, reject) => {
     const child = fork(__filename, [], {
-      env: { ...process.env, BENCH_HTTP_LOAD: JSON.stringify({ url, seconds }) },
+      env: { ...process.env, BENCH_HTTP_LOAD: JSON.stringify({ url, seconds, inline }) },
     });
     child.on('message', (message: 'sending' | LoadResult) => {
       if (message === 'sending') {
@@ -166,7 +195,15 @@ function loadOnce(name: string, url: string, seconds: number, onSending: () => v
 }
 
 /** The child process of {@link loadOnce}: 10 connections for `seconds`, the result to the parent. */
-async function generateLoad({ url, seconds }: { url: string; seconds: number }): Promise<void> {
+async function generateLoad({
+  url,
+  seconds,
+  inline,
+}: {
+  url: string;
+  seconds: number;
+  inline: boolean;
+}): Promise<void> {
   const send = (message: 'sending' | LoadResult): Promise<void> =>
     new Promise((resolve) => process.send!(message, undefined, undefined, () => resolve()));
   await send('sending');
@@ -174,7 +211,7 @@ async function generateLoad({ url, seconds }: { url: string; seconds: number }):
     url,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: EXAMPLES.map((body) => ({
+    requests: (inline ? INLINE_EXAMPLES : EXAMPLES).map((body) => ({
       method: 'POST' as const,
       headers: { 'content-type': 'application/fhir+json' },
       body,
@@ -273,7 +310,8 @@ async function main(): Promise<void> {
   });
   await pool.ready();
   const poolStartMs = performance.now() - poolStarted;
-  const app = createApp({ engine, logger, tasks: pool });
+  // Inline content allowed, for the inline run (the shipped-content runs do not send any).
+  const app = createApp({ engine, logger, tasks: pool, inlineDefinitions: true });
   const fhir = await listen(app);
 
   const echoApp = express();
@@ -328,6 +366,14 @@ async function main(): Promise<void> {
   rss.push({ t: (Date.now() - started) / 1000, rss: process.memoryUsage().rss });
   // The machine's load drifts; a second library run after the HTTP run shows how much.
   const libraryAfter = library(engine, BASELINE_DURATION, 'library (in-process, sequential), after');
+  // The Questionnaire sent inline: each request carries 269 KB more to read, hand over and intern.
+  const inlineFigures = await load(
+    '$re-evaluate over HTTP, Questionnaire inline',
+    `${fhir.url}/fhir/QuestionnaireResponse/$re-evaluate`,
+    BASELINE_DURATION,
+    fhir.server,
+    true
+  );
   const libraryRate = (libraryFigures.reqPerSec + libraryAfter.reqPerSec) / 2;
 
   const last = rss[rss.length - 1]!;
@@ -341,7 +387,7 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     durations: { baseline: BASELINE_DURATION, reEvaluate: DURATION },
     poolStartMs: Math.round(poolStartMs),
-    runs: [echoFigures, libraryFigures, poolFigures, http, libraryAfter],
+    runs: [echoFigures, libraryFigures, poolFigures, http, libraryAfter, inlineFigures],
     ratios: {
       httpVsEcho: http.reqPerSec / echoFigures.reqPerSec,
       httpVsLibrary: http.reqPerSec / libraryRate,
@@ -409,5 +455,5 @@ const loadChild = process.env.BENCH_HTTP_LOAD;
 if (loadChild === undefined) {
   void main();
 } else {
-  void generateLoad(JSON.parse(loadChild) as { url: string; seconds: number });
+  void generateLoad(JSON.parse(loadChild) as { url: string; seconds: number; inline: boolean });
 }

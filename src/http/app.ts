@@ -15,14 +15,14 @@ import type { AppContext, Routes } from './context';
 import { errorHandler, notFoundHandler, rejectMalformedUrl } from './errors';
 import { KeyedLock } from './keyed-lock';
 import { createLogger, requestLogging } from './logging';
-import { formBody, jsonBody, negotiate } from './negotiation';
+import { formBody, jsonBody, negotiate, rawJsonBody } from './negotiation';
 import { cdsHooksRoutes } from './routes/cds-hooks';
 import { conformanceRoutes } from './routes/conformance';
 import { healthRoutes } from './routes/health';
 import { metadataRoutes, smartConfigurationRoutes } from './routes/metadata';
 import { planDefinitionRoutes } from './routes/plan-definition';
 import { questionnairePopulateRoutes } from './routes/questionnaire-populate';
-import { questionnaireResponseRoutes } from './routes/questionnaire-response';
+import { questionnaireResponseRoutes, RE_EVALUATE_PATH } from './routes/questionnaire-response';
 import { terminologyRoutes } from './routes/terminology';
 import { inProcessRunner } from './pool/runner';
 import { ServedContent } from './served-content';
@@ -53,7 +53,8 @@ export interface AppTestHooks {
  * Middleware order: request id and access log → security headers (helmet; `x-powered-by` off) → CORS
  * (only when origins are configured) → 400 for a path that does not percent-decode → health → under the
  * FHIR base: SMART configuration → content negotiation (406/415) → `metadata` (public) → bearer auth
- * (401, when configured) → JSON body with the size limit (413) → operations, terminology, reads and
+ * (401, when configured) → JSON body with the size limit (413; `$re-evaluate`'s read as bytes, parsed
+ * in the pool) → operations, terminology, reads and
  * searches → JSON 404 → the error handler, which turns every error into an OperationOutcome.
  * @param config - Settings; every field has a default that serves the local demo.
  * @param hooks - Test seams.
@@ -149,6 +150,10 @@ export function createApp(config: AppConfig = {}, hooks: AppTestHooks = {}): Exp
   );
   if (config.auth) {
     fhir.use(authenticate(createTokenVerifier(config.auth)));
+  }
+  if (!ctx.upstream) {
+    // `$re-evaluate` without an upstream hands its body's bytes to the pool, which parses them.
+    fhir.use(rawJsonBody(limit, RE_EVALUATE_PATH));
   }
   fhir.use(jsonBody(limit), formBody(limit));
   for (const m of modules) {

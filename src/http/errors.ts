@@ -84,10 +84,13 @@ interface ParserError {
   readonly expose?: boolean;
 }
 
+/** The 400's text for a body that is not JSON, whichever thread parsed it (json-text.ts too). */
+export const BODY_NOT_JSON = 'The body is not valid JSON';
+
 function fromParser(err: ParserError): HttpError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
-      return httpError(400, 'invalid', 'The body is not valid JSON');
+      return httpError(400, 'invalid', BODY_NOT_JSON);
     case 'entity.too.large':
       return httpError(413, 'too-long', 'The body is larger than this server accepts');
     case 'encoding.unsupported':

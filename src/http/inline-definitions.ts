@@ -1,5 +1,4 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { AppContext } from './context';
 import { httpError } from './errors';
 import type { OperationInput } from './parameters';
 
@@ -8,13 +7,13 @@ import type { OperationInput } from './parameters';
  * Off by default: such content carries FHIRPath and regular expressions that run synchronously on the
  * server, and one crafted pattern can hold the event loop for seconds. Shipped content is reached by
  * canonical and is not affected.
- * @param ctx - The app context (its `inlineDefinitions` setting).
+ * @param ctx - The app context, or anything carrying its `inlineDefinitions` setting.
  * @param params - The operation's parameters, if any.
  * @param name - The parameter name.
  * @param resourceType - The type it must have.
  */
 export function inlineDefinition<T extends Resource>(
-  ctx: AppContext,
+  ctx: { readonly config: { readonly inlineDefinitions?: boolean } },
   params: OperationInput | undefined,
   name: string,
   resourceType: T['resourceType']

@@ -211,6 +211,42 @@ export function jsonBody(limit: string | number): RequestHandler {
 }
 
 /**
+ * Content types the JSON parser reads as UTF-8 JSON without any doubt: FHIR JSON or plain JSON with at
+ * most `charset=utf-8` and `fhirVersion` parameters, unquoted. Another form (a quoted value, another
+ * charset or parameter) is left to the JSON parser as before.
+ */
+const PLAIN_UTF8_JSON =
+  /^application\/(?:fhir\+)?json(?:[ \t]*;[ \t]*(?:charset=utf-8|fhirversion=[0-9.]+))*[ \t]*$/i;
+
+/** UTF-8 check of a body read as bytes, as {@link verifyUtf8} checks one read for JSON (400). */
+function verifyUtf8Bytes(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) {
+    throw bodyError('encoding.invalid', 'not UTF-8');
+  }
+}
+
+/**
+ * Reads the body of `POST {path}` as bytes (a Buffer in `req.body`) instead of parsing it, for a route
+ * that has it parsed elsewhere (`$re-evaluate`: in a pool worker, json-text.ts). It takes over only
+ * where {@link jsonBody} would read UTF-8 JSON (a content type of {@link PLAIN_UTF8_JSON}), with the same
+ * reader (body-parser's, so the same size limit, decompression and errors: 413, 400) and the same UTF-8
+ * check; anything else goes on to `jsonBody` untouched. It must come right before `jsonBody`, which then
+ * finds the body read and leaves it.
+ * @param limit - Largest accepted body.
+ * @param path - The route's path under the FHIR base.
+ */
+export function rawJsonBody(limit: string | number, path: string): RequestHandler {
+  const raw = express.raw({ limit, type: () => true, verify: verifyUtf8Bytes });
+  return (req, res, next) => {
+    if (req.method !== 'POST' || req.path !== path || !PLAIN_UTF8_JSON.test(req.get('content-type') ?? '')) {
+      next();
+      return;
+    }
+    raw(req, res, next);
+  };
+}
+
+/**
  * Form body parser for `POST [type]/_search`.
  * @param limit - Largest accepted body.
  */

@@ -5,7 +5,7 @@ import { WorkerPool } from '../../src/http/pool/pool';
 import { MIN_WORKER_HEAP_MB } from '../../src/http/config';
 import { inProcessRunner } from '../../src/http/pool/runner';
 import { ReFhirError } from '../../src/core/outcomes';
-import { MANAGEMENT_PATHWAY } from '../../src/core/constants';
+import { MANAGEMENT_PATHWAY, QUESTIONNAIRE_CANONICAL } from '../../src/core/constants';
 import { inlineCodeSystemParameters, responseWithContained } from '../helpers/adversarial';
 import { example } from '../helpers/bad-input';
 import { testEngine } from '../helpers/engine';
@@ -196,6 +196,23 @@ describe('over HTTP, every pooled operation answers as it does in the request th
       '/QuestionnaireResponse/$re-evaluate',
       { ...response, status: 'x' },
     ],
+    // Its body goes to the worker as bytes (transferred) and is parsed there: content given inline, and
+    // a body that is not JSON, answer as in the request thread.
+    [
+      '$re-evaluate with the shipped Questionnaire inline',
+      '/QuestionnaireResponse/$re-evaluate',
+      {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'questionnaire-response', resource: response },
+          {
+            name: 'questionnaire',
+            resource: testEngine().registry.resolve(QUESTIONNAIRE_CANONICAL, 'Questionnaire'),
+          },
+        ],
+      },
+    ],
+    ['$re-evaluate of a body that is not JSON', '/QuestionnaireResponse/$re-evaluate', '{"resourceType":'],
     [
       '$extract',
       '/QuestionnaireResponse/$extract',

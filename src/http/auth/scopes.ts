@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import { httpError } from '../errors';
 
 /** SMART v2 permissions: create, read, update, delete, search. */
@@ -114,13 +113,13 @@ function describe(need: Need): string {
  * by `patient/` scopes also requires the token's `patient` claim to be the subject of the data
  * (`Patient/{patient}`); `user/` and `system/` scopes are not limited to one patient.
  * Throws 403 (`insufficient_scope`) naming what is missing, or 403 for a patient mismatch.
- * @param req - The request (its `auth`).
+ * @param req - The request, or anything carrying its `auth` (a pool worker gets only that).
  * @param needs - The permissions needed.
  * @param patientData - For operations on patient data: the reference of its subject (possibly absent,
  * which a patient-limited token cannot cover).
  */
 export function authorize(
-  req: Request,
+  req: { readonly auth?: Pick<AuthContext, 'scopes' | 'patient'> },
   needs: readonly Need[],
   patientData?: { readonly subject: string | undefined }
 ): void {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { httpError } from '../errors';
 import type { TaskRunner } from './runner';
 import type { ResultOf, Task } from './tasks';
-import { fromTaskError } from './tasks';
+import { fromTaskError, taskTransferables } from './tasks';
 import type { AnswerMessage, WorkerSetup } from './worker';
 
 /** Settings of a {@link WorkerPool}. */
@@ -227,7 +227,7 @@ export class WorkerPool implements TaskRunner {
       started: slot.worker.performance.eventLoopUtilization(),
     };
     slot.current = running;
-    slot.worker.postMessage({ id: running.id, task: pending.task });
+    slot.worker.postMessage({ id: running.id, task: pending.task }, taskTransferables(pending.task));
     this.options.logger.debug({ op: pending.task.op, queued: this.queue.length }, 'task started');
     this.watch(slot, running, this.options.budgetMs);
   }

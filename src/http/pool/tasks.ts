@@ -28,6 +28,9 @@ import type {
 import { isObject } from '../../core/json';
 import { framesOf, HttpError } from '../errors';
 import { fhirJsonBytes } from '../send';
+import type { AuthContext } from '../auth/scopes';
+import { parseJsonBody } from '../json-text';
+import { reEvaluateInput } from '../re-evaluate-input';
 
 /**
  * The CPU-heavy operations, as plain data (so they can be posted to a worker thread). Everything else
@@ -45,6 +48,20 @@ export type Task =
        * stringifies it and transfers the bytes, so the main thread neither clones nor stringifies it.
        */
       readonly encode?: { readonly pretty: boolean };
+    }
+  | {
+      /**
+       * `$re-evaluate` from the request body's bytes (checked UTF-8, transferred, not copied): the worker
+       * parses them and reads the input as the route would (re-evaluate-input.ts), so the main thread
+       * neither parses nor clones the body. Answers an EncodedEvaluation.
+       */
+      readonly op: 're-evaluate-body';
+      readonly body: Uint8Array;
+      /** The request's token scopes and patient claim (never the token), when auth is on. */
+      readonly auth?: Pick<AuthContext, 'scopes' | 'patient'>;
+      /** The server's INLINE_DEFINITIONS setting. */
+      readonly inlineDefinitions: boolean;
+      readonly pretty: boolean;
     }
   | {
       readonly op: 'apply';
@@ -67,6 +84,7 @@ export interface TaskResults {
   validate: OperationOutcomeIssue[];
   extract: { bundle: Bundle; issues: OperationOutcomeIssue[] };
   're-evaluate': { bundle: Bundle; issues: OperationOutcomeIssue[] };
+  're-evaluate-body': EncodedEvaluation;
   apply: CarePlan;
   expand: TerminologyResult<ValueSet>;
   'validate-code': TerminologyResult<ValidateCodeResult>;
@@ -100,6 +118,15 @@ export function transferablesOf(value: unknown): ArrayBuffer[] {
 }
 
 /**
+ * The ArrayBuffers a task hands to the worker rather than copies: a request body it owns whole (the
+ * route gives it so; the main thread never reads it again).
+ * @param task - The task.
+ */
+export function taskTransferables(task: Task): ArrayBuffer[] {
+  return task.op === 're-evaluate-body' ? transferablesOf({ json: task.body }) : [];
+}
+
+/**
  * Runs one task on an engine: in a worker thread (pool/worker.ts), or in this thread (the in-process
  * runner). Throws what the engine throws (ReFhirError) or an HttpError.
  * @param deps - The engine.
@@ -123,14 +150,13 @@ function run(deps: EngineDeps, task: Task): TaskResults[keyof TaskResults] | Enc
     }
     case 're-evaluate': {
       const { bundle, issues } = evaluateResponse(task.response, deps, task.options);
-      if (task.encode) {
-        return {
-          json: fhirJsonBytes(bundle, task.encode.pretty),
-          entries: bundle.entry?.length ?? 0,
-          warnings: issues.filter((i) => i.severity === 'warning').length,
-        };
-      }
-      return { bundle, issues };
+      return task.encode ? encoded({ bundle, issues }, task.encode.pretty) : { bundle, issues };
+    }
+    case 're-evaluate-body': {
+      const input = reEvaluateInput(parseJsonBody(task.body), task, {
+        config: { inlineDefinitions: task.inlineDefinitions },
+      });
+      return encoded(evaluateResponse(input.submitted, deps, input.options), task.pretty);
     }
     case 'apply': {
       const target = task.planDefinition;
@@ -158,6 +184,17 @@ function run(deps: EngineDeps, task: Task): TaskResults[keyof TaskResults] | Enc
       checkStructure(deps, task.codeSystem);
       return deps.terminology.validateCodeInCodeSystem(task.codeSystem, task.input);
   }
+}
+
+function encoded(
+  { bundle, issues }: { bundle: Bundle; issues: OperationOutcomeIssue[] },
+  pretty: boolean
+): EncodedEvaluation {
+  return {
+    json: fhirJsonBytes(bundle, pretty),
+    entries: bundle.entry?.length ?? 0,
+    warnings: issues.filter((i) => i.severity === 'warning').length,
+  };
 }
 
 /** A resource given inline must be valid FHIR before it is used (400 otherwise). */

@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import { Router } from 'express';
 import type { Bundle, Questionnaire, QuestionnaireResponse, StructureDefinition } from '@medplum/fhirtypes';
 import type { PreviousWrites } from '../../core/bundle/reconcile';
@@ -8,9 +7,10 @@ import { outcome } from '../../core/outcomes';
 import { extractParameters } from '../../index';
 import { authorize, RESPONSE_NEED, WRITE_NEEDS } from '../auth/scopes';
 import type { AppContext, Routes } from '../context';
-import { httpError, methodNotAllowed } from '../errors';
+import { BODY_NOT_JSON, httpError, HttpError, methodNotAllowed } from '../errors';
 import { inlineDefinition } from '../inline-definitions';
-import { hasBody, OperationInput } from '../parameters';
+import { OperationInput } from '../parameters';
+import { reEvaluateInput, responseRequest, subjectOf } from '../re-evaluate-input';
 import { whenClientGone } from '../pool/runner';
 import { sendFhirJson, sendOutcome, sendResource } from '../send';
 import { previousUpstreamWrites } from '../upstream/previous-writes';
@@ -20,49 +20,29 @@ import { QueueFull } from '../keyed-lock';
 
 /** SDC STU4 `$extract`. */
 export const SDC_EXTRACT = 'http://hl7.org/fhir/uv/sdc/OperationDefinition/QuestionnaireResponse-extract';
+/** `$re-evaluate`'s path under the FHIR base (its body is read as bytes there: app.ts). */
+export const RE_EVALUATE_PATH = '/QuestionnaireResponse/$re-evaluate';
 /** R4 `$validate`. */
 export const R4_VALIDATE = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
 /** Our `$re-evaluate` (profiles/OperationDefinition-re-evaluate.json). */
 export const RE_EVALUATE = `${CANONICAL_BASE}/OperationDefinition/re-evaluate`;
 
-/** The submitted response and the other inputs, from a bare QuestionnaireResponse or a Parameters body. */
-interface ResponseRequest {
-  readonly response: QuestionnaireResponse;
-  readonly params?: OperationInput;
-}
-
 /**
- * Reads an operation's input: a bare QuestionnaireResponse, or Parameters with `questionnaire-response`
- * (and the operation's other parameters). Anything else is 400.
- * @param req - The request.
- * @param known - The Parameters names the operation declares.
+ * The body's bytes in a Uint8Array that owns its ArrayBuffer whole, so the pool can transfer it: as
+ * read, or a copy when it is a view into a larger buffer (Node's pooled slab must never be moved).
  */
-function responseRequest(req: Request, known: readonly string[]): ResponseRequest {
-  const body: unknown = req.body;
-  if (!hasBody(body)) {
-    throw httpError(400, 'required', 'The body must be a QuestionnaireResponse or a Parameters resource');
-  }
-  if (isObject(body) && body.resourceType === 'QuestionnaireResponse') {
-    return { response: body as unknown as QuestionnaireResponse };
-  }
-  if (isObject(body) && body.resourceType === 'Parameters') {
-    const params = OperationInput.fromParameters(body, known);
-    const response = params.resource<QuestionnaireResponse>(
-      'questionnaire-response',
-      'QuestionnaireResponse'
-    );
-    if (!response) {
-      throw httpError(400, 'required', 'Parameter questionnaire-response is required');
-    }
-    return { response, params };
-  }
-  throw httpError(400, 'structure', 'The body must be a QuestionnaireResponse or a Parameters resource');
+function ownedBytes(body: Uint8Array): Uint8Array {
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
 }
 
-function subjectOf(response: QuestionnaireResponse): { subject: string | undefined } {
-  return {
-    subject: typeof response.subject?.reference === 'string' ? response.subject.reference : undefined,
-  };
+/** The 400 for a body that is not JSON (json-text.ts), as it comes back from the pool. */
+function isBodyNotJson(err: unknown): boolean {
+  return (
+    err instanceof HttpError &&
+    err.status === 400 &&
+    err.outcome.issue?.length === 1 &&
+    err.outcome.issue[0]!.details?.text === BODY_NOT_JSON
+  );
 }
 
 /**
@@ -122,7 +102,7 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   });
 
   router.post('/QuestionnaireResponse/\\$extract', async (req, res) => {
-    const { response, params } = responseRequest(req, ['questionnaire-response', 'questionnaire']);
+    const { response, params } = responseRequest(req.body, ['questionnaire-response', 'questionnaire']);
     authorize(req, [RESPONSE_NEED], subjectOf(response));
     const questionnaire = inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire');
     const { bundle, issues } = await ctx.tasks.run(
@@ -133,20 +113,32 @@ export function questionnaireResponseRoutes(ctx: AppContext): Routes {
   });
 
   router.post('/QuestionnaireResponse/\\$re-evaluate', async (req, res) => {
-    const { response: submitted, params } = responseRequest(req, [
-      'questionnaire-response',
-      'questionnaire',
-      'encounter',
-      'practitioner',
-      'organization',
-    ]);
-    authorize(req, [RESPONSE_NEED, ...WRITE_NEEDS], subjectOf(submitted));
-    const options = {
-      questionnaire: inlineDefinition<Questionnaire>(ctx, params, 'questionnaire', 'Questionnaire'),
-      encounter: params?.reference('encounter'),
-      practitioner: params?.reference('practitioner'),
-      organization: params?.reference('organization'),
-    };
+    if (req.body instanceof Uint8Array) {
+      // Read as bytes (negotiation.ts rawJsonBody, only without an upstream): the worker parses and
+      // checks them as reEvaluateInput does here, evaluates, and answers the serialised Bundle.
+      const { json, entries, warnings } = await ctx.tasks
+        .run(
+          {
+            op: 're-evaluate-body',
+            body: ownedBytes(req.body),
+            auth: req.auth && { scopes: req.auth.scopes, patient: req.auth.patient },
+            inlineDefinitions: ctx.config.inlineDefinitions === true,
+            pretty: req.pretty === true,
+          },
+          whenClientGone(res)
+        )
+        .catch((err: unknown) => {
+          if (isBodyNotJson(err)) {
+            // As when the JSON parser refuses the body: before any route, so the log names none.
+            req.route = undefined;
+          }
+          throw err;
+        });
+      req.logFields = { entries, warnings };
+      sendFhirJson(res, 200, json);
+      return;
+    }
+    const { submitted, options } = reEvaluateInput(req.body, req, ctx);
     const upstream = ctx.upstream;
     if (!upstream) {
       // The Bundle is the answer as is: the worker serialises it, and this thread only sends the bytes.
