@@ -25,7 +25,7 @@
  * os.availableParallelism()). For a short comparison run: BENCH_DURATION=15 BENCH_BASELINE_DURATION=5.
  * RSS per worker is the process's RSS less its RSS before the pool started, divided by the workers
  * (threads share one process). Pool start is the time from creating the pool to every worker having
- * loaded the content and compiled its validators. Results also go to bench/results/http.json.
+ * loaded the content and prepared its validators (ajv compiles only on a first failure). Results also go to bench/results/http.json.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -433,7 +433,7 @@ async function main(): Promise<void> {
   );
   console.log('goals:', summary.goals);
   console.log(
-    `pool start (${WORKERS} workers load the content and compile their validators, in parallel): ${summary.poolStartMs} ms`
+    `pool start (${WORKERS} workers load the content and prepare their validators, in parallel): ${summary.poolStartMs} ms`
   );
   console.log(
     `RSS before the pool (main thread's engine loaded): ${summary.rss.beforePoolMb} MB; after warm-up: ${summary.rss.afterWarmUpMb} MB; ` +

@@ -31,7 +31,7 @@ import type { UpstreamDeps } from './upstream/client';
 import { createUpstreamClient } from './upstream/client';
 import { webRoutes } from './web';
 
-/** Resource types prepared at start so the first request does not pay for compiling validators. */
+/** Resource types prepared at start (quick schema checks, definitions, element trees) so the first request does not pay for them. */
 export const WARM_TYPES = [
   'QuestionnaireResponse',
   'Parameters',

@@ -81,7 +81,10 @@ export interface Validator {
    * @param resource - Any JSON value.
    */
   readonly begin: (resource: unknown) => ResourceValidation;
-  /** Prepares the given resource types now (schema validators, indexed definitions) instead of on first use. */
+  /**
+   * Prepares the given resource types now (quick schema checks, indexed definitions, element trees)
+   * instead of on first use; ajv's validators are still compiled only when a resource first fails.
+   */
   readonly warm: (resourceTypes: readonly string[]) => void;
 }
 

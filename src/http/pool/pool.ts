@@ -22,7 +22,7 @@ export interface PoolOptions {
   readonly budgetMs: number;
   /** Heap limit of each worker (old generation, MB); absent: Node's default. */
   readonly maxHeapMb?: number;
-  /** Resource types whose validators each worker compiles at start. */
+  /** Resource types whose quick schema checks, definitions and element trees each worker prepares at start. */
   readonly warmTypes: readonly string[];
   readonly logger: Logger;
 }
