@@ -467,8 +467,9 @@ const MEMO_TYPES = new Set([
  * A focus-free sub-expression (see {@link isFocusFree}) reads only `%variables`, `%context` and
  * literals, which are fixed for one call: its result is the same wherever and however often it is
  * evaluated in that call (in `where()` once per item, say), so the first evaluation is kept in the
- * call's memo: inside a per-item argument (see {@link perItemDepth}), or when it occurs more than once. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at
- * the same point as before, and a branch never taken is never evaluated. Results are shared, as
+ * call's memo: inside a per-item argument (see {@link perItemDepth}), or when it occurs more than
+ * once. Evaluated lazily where it first occurs, so an error or a hand-over (BAIL) happens at the
+ * same point as before, and a branch never taken is never evaluated. Results are shared, as
  * `%variable` results already are: no closure changes a collection it is given.
  */
 function memoized(node: AstNode, key: string): Eval {

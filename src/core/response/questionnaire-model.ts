@@ -209,6 +209,14 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
           .map((o) => singleValueOf(o, 'value'))
           .filter((v): v is TypedValue => v !== undefined),
       ];
+      const limits = {
+        minValue: ext.value(ITEM_EXTENSION.minValue),
+        maxValue: ext.value(ITEM_EXTENSION.maxValue),
+        maxLength: typeof item.maxLength === 'number' ? item.maxLength : undefined,
+        minLength: ext.integer(ITEM_EXTENSION.minLength),
+        maxDecimalPlaces: ext.integer(ITEM_EXTENSION.maxDecimalPlaces),
+        regex: ext.regex(ITEM_EXTENSION.regex),
+      };
       const children: QItem[] = [];
       const q: QItem = {
         item,
@@ -241,24 +249,12 @@ export function compileQuestionnaire(questionnaire: Questionnaire): CompiledQues
           type,
           optionValues.map((v) => v.type)
         ),
-        minValue: ext.value(ITEM_EXTENSION.minValue),
-        maxValue: ext.value(ITEM_EXTENSION.maxValue),
-        maxLength: typeof item.maxLength === 'number' ? item.maxLength : undefined,
-        minLength: ext.integer(ITEM_EXTENSION.minLength),
-        maxDecimalPlaces: ext.integer(ITEM_EXTENSION.maxDecimalPlaces),
-        regex: ext.regex(ITEM_EXTENSION.regex),
+        ...limits,
         minOccurs: ext.integer(ITEM_EXTENSION.minOccurs),
         maxOccurs: ext.integer(ITEM_EXTENSION.maxOccurs),
         optionCodingsByCode: codingsByCode(optionValues),
-        hasLimits: false,
+        hasLimits: Object.values(limits).some((limit) => limit !== undefined),
       };
-      (q as { hasLimits: boolean }).hasLimits =
-        q.minValue !== undefined ||
-        q.maxValue !== undefined ||
-        q.maxLength !== undefined ||
-        q.minLength !== undefined ||
-        q.maxDecimalPlaces !== undefined ||
-        q.regex !== undefined;
       all.push(q);
       if (!byLinkId.has(linkId)) {
         byLinkId.set(linkId, q);

@@ -771,6 +771,9 @@ function compileCheck(found: KeyPlan): PropertyCheck {
   const { min, max } = found;
   const primitive = found.primitive;
   const test = primitive && found.constraints.length === 0 ? primitive.test : undefined;
+  // What a complex value is checked for before its crawl (valueIsChecked's parts, bound here).
+  const constrained = found.constraints.length > 0;
+  const references = found.references !== undefined && type === 'Reference';
   if (!found.isArray) {
     if (1 < min || 1 > max) {
       found.pathless = true;
@@ -786,8 +789,6 @@ function compileCheck(found: KeyPlan): PropertyCheck {
     }
     // A complex value: an object (its crawl fails it when it has no key, as objectIsPresent would),
     // its constraints and reference target, then its crawl.
-    const constrained = found.constraints.length > 0;
-    const references = found.references !== undefined && type === 'Reference';
     return (walk, raw) =>
       typeof raw === 'object' &&
       raw !== null &&
@@ -810,8 +811,6 @@ function compileCheck(found: KeyPlan): PropertyCheck {
       return true;
     };
   }
-  const constrained = found.constraints.length > 0;
-  const references = found.references !== undefined && type === 'Reference';
   return (walk, raw) => {
     if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
       return false;
