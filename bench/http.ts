@@ -32,7 +32,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
 import { evaluateResponse } from '../src/core/operations/evaluate';
@@ -41,17 +41,19 @@ import { createLogger } from '../src/http/logging';
 import { WorkerPool } from '../src/http/pool/pool';
 import { createNodeEngine } from '../src/node/engine';
 
+/** The repository (bench/launch.mjs runs the bundle from bench/results/.build with BENCH_ROOT set). */
+const ROOT = resolve(process.env.BENCH_ROOT ?? process.cwd());
 const DURATION = Number(process.env.BENCH_DURATION ?? 60);
 const BASELINE_DURATION = Number(process.env.BENCH_BASELINE_DURATION ?? 10);
 const CONNECTIONS = 10;
 const WORKERS = Number(process.env.WORKERS ?? availableParallelism());
 const EXAMPLES = ['turp-tamsulosin', 'diabetic-confirmed', 'anejaculation', 'distress-pe'].map((name) =>
-  readFileSync(join(__dirname, `../profiles/examples/QuestionnaireResponse-re-example-${name}.json`), 'utf8')
+  readFileSync(join(ROOT, `profiles/examples/QuestionnaireResponse-re-example-${name}.json`), 'utf8')
 );
 /** The same responses in Parameters that carry the shipped Questionnaire (269 KB) inline. */
 const INLINE_EXAMPLES = ((): string[] => {
   const questionnaire = JSON.parse(
-    readFileSync(join(__dirname, '../profiles/Questionnaire-re-evaluation.json'), 'utf8')
+    readFileSync(join(ROOT, 'profiles/Questionnaire-re-evaluation.json'), 'utf8')
   ) as unknown;
   return EXAMPLES.map((text) =>
     JSON.stringify({
@@ -444,8 +446,8 @@ async function main(): Promise<void> {
     `load average (1, 5, 15 min) at the end: ${summary.loadAverage.map((l) => l.toFixed(2)).join(', ')}`
   );
 
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results/http.json'), JSON.stringify(summary, null, 2) + '\n');
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/http.json'), JSON.stringify(summary, null, 2) + '\n');
   fhir.server.close();
   echo.server.close();
   await pool.close();
