@@ -601,12 +601,49 @@ function functionParts(invocation: AstNode): { name: string | undefined; args: A
 
 function compileNode(node: AstNode): Eval {
   if (slots !== undefined && MEMO_TYPES.has(node.type) && isFocusFree(node)) {
+    const constant = readsVariables(node) ? undefined : folded(node);
+    if (constant !== undefined) {
+      return constant;
+    }
     const key = structureKey(node);
     if (perItemDepth > 0 || (occurrences?.get(key) ?? 0) > 1) {
       return memoized(node, key);
     }
   }
   return compileNodeAfresh(node);
+}
+
+/**
+ * A focus-free sub-expression of literals alone (`'a' | 'b' | 'c'`, `'x' + 'y'`): the same result in
+ * every call, so it is evaluated once, when compiling, and shared (no closure changes a collection it
+ * is given). Undefined when that evaluation hands over: it then runs in each call as before, so the
+ * hand-over (fhirpath.js's answer or error) stays where it was.
+ */
+function folded(node: AstNode): Eval | undefined {
+  const inner = compileNodeAfresh(node);
+  const run: Run = {
+    root: EMPTY,
+    env: NO_ENV,
+    vars: undefined,
+    variableCount: 0,
+    memo: undefined,
+    slotCount: slots!.size,
+  };
+  let value: Collection;
+  try {
+    value = inner(EMPTY, { run, self: EMPTY });
+  } catch {
+    return undefined;
+  }
+  return () => value;
+}
+
+/** No variables at compile time: {@link folded} runs with none (any `%name` would hand over). */
+const NO_ENV: Record<string, unknown> = Object.freeze({});
+
+/** Whether a sub-expression reads a `%variable` (or `%context`). */
+function readsVariables(node: AstNode): boolean {
+  return node.type === 'ExternalConstantTerm' || (node.children ?? []).some(readsVariables);
 }
 
 function compileNodeAfresh(node: AstNode): Eval {
