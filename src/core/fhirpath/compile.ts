@@ -50,8 +50,13 @@ type Collection = Item[];
 interface Run {
   readonly root: Collection;
   readonly env: Record<string, unknown>;
-  /** `%name` values converted once per evaluation (made on the first `%name`). */
-  vars: Map<string, Collection> | undefined;
+  /**
+   * `%name` values converted once per evaluation, by the name's slot (see {@link variableSlot}); made
+   * on the first `%name`: an array of the expression's few names, not a Map per call.
+   */
+  vars: (Collection | undefined)[] | undefined;
+  /** How many variable slots the expression has. */
+  readonly variableCount: number;
   /** Results of the expression's focus-free sub-expressions, by slot (see {@link memoized}). */
   memo: (Collection | undefined)[] | undefined;
   /** How many slots the expression has. */
@@ -190,7 +195,9 @@ export function compileFast(
   let body: Eval;
   let raw: RawEval | undefined;
   let slotCount = 0;
+  let variableCount = 0;
   slots = new Map();
+  variableSlots = new Map();
   perItemDepth = 0;
   try {
     const tree = parse(expression) as AstNode;
@@ -200,6 +207,7 @@ export function compileFast(
     // Decided once per expression: plain values of a trailing member chain need no nodes.
     raw = output === 'nodes' ? undefined : compileRawValues(tree);
     slotCount = slots.size;
+    variableCount = variableSlots.size;
   } catch (err) {
     if (err instanceof Unsupported) {
       return undefined;
@@ -208,12 +216,13 @@ export function compileFast(
     return undefined;
   } finally {
     slots = undefined;
+    variableSlots = undefined;
     occurrences = undefined;
   }
   const baseInfo = base ? resolveBase(base) : undefined;
   return (context, env) => {
     const root = rootCollection(context, baseInfo);
-    const run: Run = { root, env, vars: undefined, memo: undefined, slotCount };
+    const run: Run = { root, env, vars: undefined, variableCount, memo: undefined, slotCount };
     const scope: Scope = { run, self: root };
     if (raw !== undefined) {
       const values = raw(root, scope);
@@ -592,12 +601,49 @@ function functionParts(invocation: AstNode): { name: string | undefined; args: A
 
 function compileNode(node: AstNode): Eval {
   if (slots !== undefined && MEMO_TYPES.has(node.type) && isFocusFree(node)) {
+    const constant = readsVariables(node) ? undefined : folded(node);
+    if (constant !== undefined) {
+      return constant;
+    }
     const key = structureKey(node);
     if (perItemDepth > 0 || (occurrences?.get(key) ?? 0) > 1) {
       return memoized(node, key);
     }
   }
   return compileNodeAfresh(node);
+}
+
+/**
+ * A focus-free sub-expression of literals alone (`'a' | 'b' | 'c'`, `'x' + 'y'`): the same result in
+ * every call, so it is evaluated once, when compiling, and shared (no closure changes a collection it
+ * is given). Undefined when that evaluation hands over: it then runs in each call as before, so the
+ * hand-over (fhirpath.js's answer or error) stays where it was.
+ */
+function folded(node: AstNode): Eval | undefined {
+  const inner = compileNodeAfresh(node);
+  const run: Run = {
+    root: EMPTY,
+    env: NO_ENV,
+    vars: undefined,
+    variableCount: 0,
+    memo: undefined,
+    slotCount: slots!.size,
+  };
+  let value: Collection;
+  try {
+    value = inner(EMPTY, { run, self: EMPTY });
+  } catch {
+    return undefined;
+  }
+  return () => value;
+}
+
+/** No variables at compile time: {@link folded} runs with none (any `%name` would hand over). */
+const NO_ENV: Record<string, unknown> = Object.freeze({});
+
+/** Whether a sub-expression reads a `%variable` (or `%context`). */
+function readsVariables(node: AstNode): boolean {
+  return node.type === 'ExternalConstantTerm' || (node.children ?? []).some(readsVariables);
 }
 
 function compileNodeAfresh(node: AstNode): Eval {
@@ -613,6 +659,7 @@ function compileNodeAfresh(node: AstNode): Eval {
       return compileNode(children[0]!);
     case 'InvocationExpression': {
       const fused =
+        compileCountedWhere(children[0]!, children[1]!) ??
         compileMemberWhere(children[0]!, children[1]!) ??
         compileVariableWhere(children[0]!, children[1]!) ??
         compileChainCount(children[0]!, children[1]!);
@@ -710,12 +757,29 @@ function compileVariable(node: AstNode): Eval {
   if (!name || /^'.*'$/.test(name)) {
     throw new Unsupported('variable name');
   }
-  return (_input, scope) => variable(scope.run, name);
+  const slot = variableSlot(name);
+  return (_input, scope) => variable(scope.run, name, slot);
 }
 
-function variable(run: Run, name: string): Collection {
-  const cached = run.vars?.get(name);
-  if (cached) {
+/**
+ * The variable slots of the expression being compiled, by name; undefined outside
+ * {@link compileFast}.
+ */
+let variableSlots: Map<string, number> | undefined;
+
+/** The slot of `%name` in its call's {@link Run.vars}: one per distinct name in the expression. */
+function variableSlot(name: string): number {
+  let slot = variableSlots!.get(name);
+  if (slot === undefined) {
+    slot = variableSlots!.size;
+    variableSlots!.set(name, slot);
+  }
+  return slot;
+}
+
+function variable(run: Run, name: string, slot: number): Collection {
+  const cached = run.vars?.[slot];
+  if (cached !== undefined) {
     return cached;
   }
   let value: Collection;
@@ -741,7 +805,7 @@ function variable(run: Run, name: string): Collection {
   } else {
     throw BAIL; // fhirpath.js's other variables, or its error for an unknown one
   }
-  (run.vars ??= new Map()).set(name, value);
+  (run.vars ??= emptyMemo(run.variableCount))[slot] = value;
   return value;
 }
 
@@ -1645,29 +1709,36 @@ function firstNode(): Node {
 }
 
 /**
- * `path.member.where(child = 'text')` (or `= true`, `!=`): the content's look-up of items by linkId.
- * The member's values are tested on their JSON, and a node is made only for each value kept (and
- * for the rare value whose child takes the general comparison). Same checks, same hand-overs, same
- * nodes as `path.member` followed by `where()` with {@link compileChainEquality}'s test.
+ * `path.member.where(child = 'text')` (or `= true`, `!=`, or `child = <focus-free>`): the content's
+ * look-up of items by linkId or code. The member's values are tested on their JSON, and a node is
+ * made only for each value kept (and for the rare value whose child takes the general comparison).
+ * Same checks, same hand-overs, same nodes as `path.member` followed by `where()` with
+ * {@link compileChainEquality}'s test. With `test` (a trailing `exists()` or `empty()`), only whether
+ * a value is kept: every value is still tested, and no node is made.
  */
-function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+function compileMemberWhere(receiver: AstNode, invocation: AstNode, test?: CountTest): Eval | undefined {
   if (receiver.type !== 'InvocationExpression' || receiver.children?.length !== 2) {
     return undefined;
   }
   const memberNode = receiver.children[1]!;
-  const criterion = memberNode.type === 'MemberInvocation' ? keyCriterion(invocation) : undefined;
-  if (!criterion) {
+  if (memberNode.type !== 'MemberInvocation') {
     return undefined;
   }
   const member = memberOf(memberNode);
   if (member.typeTest) {
     return undefined;
   }
+  const criterion = keyCriterion(invocation);
+  if (!criterion) {
+    return undefined;
+  }
+  const keeps = criterion.keeps;
   const prefix = compileNode(receiver.children[0]!);
   const key = member.steps.key;
   return (input, scope) => {
     const parents = prefix(input, scope);
     let out: Collection | undefined;
+    let found = false;
     for (const parentItem of parents) {
       if (!readChild(parentItem, member.steps)) {
         continue;
@@ -1688,38 +1759,99 @@ function compileMemberWhere(receiver: AstNode, invocation: AstNode): Eval | unde
           throw BAIL;
         }
         const path = resourceType ? (resourceType as string) : childPath || null;
-        if (criterion(element, path)) {
+        if (keeps(element, path, scope)) {
+          if (test !== undefined) {
+            found = true;
+            continue;
+          }
           parent ??= parentItem instanceof Node ? parentItem : new Node(parentItem, null, null);
           (out ??= []).push(makeNode(element, childPath, childType, parent, key, elements ? index : null));
         }
       }
     }
-    return out ?? EMPTY;
+    return test !== undefined ? countResult(test, found) : (out ?? EMPTY);
   };
+}
+
+/** A trailing `exists()` or `empty()` fused into the `where()` before it. */
+type CountTest = 'exists' | 'empty';
+
+function countResult(test: CountTest, found: boolean): Collection {
+  return found === (test === 'exists') ? TRUE : FALSE;
+}
+
+/**
+ * `X.where(…).exists()` and `X.where(…).empty()` for the keyed `where()` forms
+ * ({@link compileMemberWhere}, {@link compileVariableWhere}): the kept items are only counted. Not
+ * when `X.where(…)` gets a memo slot, whose result other occurrences share.
+ */
+function compileCountedWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+  if (invocation.type !== 'FunctionInvocation' || receiver.type !== 'InvocationExpression') {
+    return undefined;
+  }
+  const { name, args } = functionParts(invocation);
+  if (args.length !== 0 || (name !== 'exists' && name !== 'empty') || memoizes(receiver)) {
+    return undefined;
+  }
+  const [prefix, where] = receiver.children ?? [];
+  if (!prefix || !where || receiver.children!.length !== 2) {
+    return undefined;
+  }
+  return compileMemberWhere(prefix, where, name) ?? compileVariableWhere(prefix, where, name);
+}
+
+/** Whether {@link compileNode} gives `node` a memo slot. */
+function memoizes(node: AstNode): boolean {
+  return (
+    slots !== undefined &&
+    MEMO_TYPES.has(node.type) &&
+    isFocusFree(node) &&
+    (perItemDepth > 0 || (occurrences?.get(structureKey(node)) ?? 0) > 1)
+  );
 }
 
 /**
  * The test of `where(…)` on one item's JSON value `data` with fhirpath.js path `path`, for a
- * criterion made of `chain = 'text'` (or `= true`, `!=`; `chain` member steps from the item, such as
- * `linkId` or `answer.value`) joined by `and` and `or`: what compileChainEquality's test and
- * compileLogic give with `$this` the item, without a node for the item or its children (but for the
- * rare value that takes the general comparison). Both sides of `and` and `or` are tested, left first,
- * as fhirpath.js does. Undefined when the argument is not of that form.
+ * criterion made of `chain = 'text'` (or `= true`, `!=`, or a focus-free right side such as
+ * `iif(%x, 'a', 'b')`; `chain` member steps from the item, such as `linkId` or `answer.value`)
+ * joined by `and` and `or`: what compileChainEquality's test and compileLogic give with `$this` the
+ * item, without a node for the item or its children (but for the rare value that takes the general
+ * comparison). Both sides of `and` and `or` are tested, left first, as fhirpath.js does. Undefined
+ * when the argument is not of that form.
  */
-function keyCriterion(invocation: AstNode): ((data: unknown, path: string | null) => boolean) | undefined {
+interface KeyCriterion {
+  /** The criterion is a single true for the item; `scope` is the scope `where()` is evaluated in. */
+  readonly keeps: (data: unknown, path: string | null, scope: Scope) => boolean;
+  /**
+   * A chain starts with a member named as a type (`code`): fhirpath.js first tests the item's type,
+   * which hands over an item that is not an object (see {@link typeTestHolds}); an object never
+   * is one. The test itself hands over any item that is not an object but null (it reads a member).
+   */
+  readonly typeTest: boolean;
+}
+
+function keyCriterion(invocation: AstNode): KeyCriterion | undefined {
   const { name, args } =
     invocation.type === 'FunctionInvocation' ? functionParts(invocation) : { name: undefined, args: [] };
   if (name !== 'where' || args.length !== 1) {
     return undefined;
   }
-  const test = rawTest(args[0]!);
-  return test && ((data, path) => test(data, path) === true);
+  const typeTest = { found: false };
+  perItemDepth++; // the criterion runs once per item: its focus-free parts get memo slots
+  try {
+    const test = rawTest(args[0]!, typeTest);
+    return (
+      test && { keeps: (data, path, scope) => test(data, path, scope) === true, typeTest: typeTest.found }
+    );
+  } finally {
+    perItemDepth--;
+  }
 }
 
 /** A criterion's three-valued result on one item's JSON (undefined is the empty collection). */
-type RawTest = (data: unknown, path: string | null) => boolean | undefined;
+type RawTest = (data: unknown, path: string | null, scope: Scope) => boolean | undefined;
 
-function rawTest(node: AstNode): RawTest | undefined {
+function rawTest(node: AstNode, typeTest: { found: boolean }): RawTest | undefined {
   let current = node;
   while (
     (current.type === 'TermExpression' || current.type === 'ParenthesizedTerm') &&
@@ -1732,21 +1864,21 @@ function rawTest(node: AstNode): RawTest | undefined {
     return undefined;
   }
   if (current.type === 'AndExpression' || current.type === 'OrExpression') {
-    const left = rawTest(leftNode);
-    const right = left && rawTest(rightNode);
+    const left = rawTest(leftNode, typeTest);
+    const right = left && rawTest(rightNode, typeTest);
     if (!left || !right) {
       return undefined;
     }
     // compileLogic's `and` and `or`
     return current.text === 'and'
-      ? (data, path) => {
-          const a = left(data, path);
-          const b = right(data, path);
+      ? (data, path, scope) => {
+          const a = left(data, path, scope);
+          const b = right(data, path, scope);
           return a === false || b === false ? false : a === undefined || b === undefined ? undefined : true;
         }
-      : (data, path) => {
-          const a = left(data, path);
-          const b = right(data, path);
+      : (data, path, scope) => {
+          const a = left(data, path, scope);
+          const b = right(data, path, scope);
           return a === true || b === true ? true : a === undefined || b === undefined ? undefined : false;
         };
   }
@@ -1755,20 +1887,24 @@ function rawTest(node: AstNode): RawTest | undefined {
   }
   const literal = stringLiteral(rightNode) ?? booleanLiteral(rightNode);
   const { members: memberNodes, head } = chainParts(leftNode);
-  if (literal === undefined || head !== undefined || memberNodes.length === 0) {
+  if (head !== undefined || memberNodes.length === 0 || (literal === undefined && !isFocusFree(rightNode))) {
     return undefined;
   }
   const members = memberNodes.map(memberOf);
-  if (members[0]!.typeTest) {
-    return undefined;
-  }
+  typeTest.found ||= members[0]!.typeTest;
   const negate = current.text === '!=';
+  // A focus-free right side: the same for every item, from the call's memo after the first.
+  const other = literal === undefined ? compileNode(rightNode) : undefined;
   const compare = (
     count: number,
     first: unknown,
     firstPath: string | null,
-    firstType: string | null
+    firstType: string | null,
+    scope: Scope
   ): boolean | undefined => {
+    if (other !== undefined) {
+      return compareWith(other(scope.self, scope), count, first, firstPath, firstType, negate);
+    }
     if (count === 0) {
       return undefined;
     }
@@ -1788,20 +1924,22 @@ function rawTest(node: AstNode): RawTest | undefined {
     return negate ? !equal : equal;
   };
   if (members.length > 1) {
-    return (data, path) => {
+    return (data, path, scope) => {
       // walkChain() from the one item, as compileChainEquality's literal test reads it
       resetRaw(false);
       walkFrom(data, path, members, 0);
-      return compare(rawCount, rawFirst, rawFirstPath, rawFirstType);
+      return compare(rawCount, rawFirst, rawFirstPath, rawFirstType, scope);
     };
   }
   // One member (`linkId`): walkFrom()'s reads, without its module state.
   const steps = members[0]!.steps;
-  return (data, path) => {
+  return (data, path, scope) => {
     if (!readChildAt(data, path, steps)) {
-      return undefined;
+      return compare(0, undefined, null, null, scope);
     }
     const found = foundValue;
+    const foundAt = foundPath;
+    const typed = foundType;
     const items = Array.isArray(found) ? (found as unknown[]) : undefined;
     let count = 0;
     let first: unknown;
@@ -1810,56 +1948,115 @@ function rawTest(node: AstNode): RawTest | undefined {
       if (item === null || item === undefined) {
         throw BAIL;
       }
-      if (foundType === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
+      if (typed === 'integer64' && !(item as { resourceType?: unknown }).resourceType) {
         throw BAIL;
       }
       if (count++ === 0) {
         first = item;
       }
     }
-    return compare(count, first, foundPath, foundType);
+    return compare(count, first, foundAt, typed, scope);
   };
 }
 
 /**
- * `%name.where(child = 'text')` (or `= true`, `!=`): the SDC variables' look-up of items by linkId
- * (`%symptoms.where(linkId = 'dry-orgasm')`). The variable's values are tested as they are in the
- * environment, and typed (a node made) only when kept; a value is checked for what would make
- * {@link variable} hand over before it is tested, so the hand-overs are the same as `%name` followed
- * by `where()`. A variable already converted in this call is read from the call's conversion.
+ * compileChainEquality's test of a chain's values (how many, the first typed) against the other
+ * side's collection `b`: three-valued (undefined is the empty collection). Several values each
+ * side take the general equality there; here they hand over.
  */
-function compileVariableWhere(receiver: AstNode, invocation: AstNode): Eval | undefined {
+function compareWith(
+  b: Collection,
+  count: number,
+  first: unknown,
+  firstPath: string | null,
+  firstType: string | null,
+  negate: boolean
+): boolean | undefined {
+  if (count === 0 || b.length === 0) {
+    return undefined;
+  }
+  if (count !== b.length) {
+    return negate; // the lengths differ
+  }
+  if (count > 1) {
+    throw BAIL;
+  }
+  const item = b[0];
+  let equal: boolean;
+  const y = item instanceof Node ? item.data : item;
+  if (
+    (typeof first === 'string' || typeof first === 'boolean') &&
+    (typeof y === 'string' || typeof y === 'boolean')
+  ) {
+    // equalItems() of two strings or booleans: a date on either side is handed over.
+    if ((firstPath !== null && DATE_TYPES.has(firstPath)) || isDateNode(item)) {
+      throw BAIL;
+    }
+    equal = first === y;
+  } else {
+    // equalItems() reads a node's value and path only: no lineage needed.
+    equal = equalItems(makeNode(first, firstPath, firstType), item);
+  }
+  return negate ? !equal : equal;
+}
+
+/**
+ * `%name.where(child = 'text')` (or `= true`, `!=`, or a focus-free right side): the SDC variables'
+ * look-up of items by linkId (`%symptoms.where(linkId = 'dry-orgasm')`). The variable's values are
+ * tested as they are in the environment, and typed (a node made) only when kept; a value is checked
+ * for what would make {@link variable} hand over before it is tested, so the hand-overs are the same
+ * as `%name` followed by `where()`. A variable already converted in this call is read from the
+ * call's conversion. With `test` (a trailing `exists()` or `empty()`), kept values are only counted.
+ */
+function compileVariableWhere(receiver: AstNode, invocation: AstNode, test?: CountTest): Eval | undefined {
   const term = unwrap(receiver, ['TermExpression', 'ExternalConstantTerm']);
   const name = term && (term.delimitedText ?? term.text);
   const criterion = name && !/^'.*'$/.test(name) ? keyCriterion(invocation) : undefined;
   if (!criterion) {
     return undefined;
   }
+  const { keeps, typeTest } = criterion;
+  const slot = variableSlot(name!);
   return (_input, scope) => {
     const run = scope.run;
     const raw = run.env[name!];
-    if (run.vars?.has(name!) || !(name! in run.env) || !Array.isArray(raw)) {
+    let found = false;
+    let kept: Collection | undefined;
+    if (run.vars?.[slot] !== undefined || !(name! in run.env) || !Array.isArray(raw)) {
       // Converted already, built in, or not an array: as `%name` then where().
-      const items = variable(run, name!);
-      let kept: Collection | undefined;
+      const items = variable(run, name!, slot);
       for (const item of items) {
-        if (item !== null && item !== undefined) {
+        if (item === null || item === undefined) {
+          if (typeTest) {
+            throw BAIL; // typeTestHolds()
+          }
+        } else {
           const node = item instanceof Node ? item : null;
-          if (criterion(node ? node.data : item, node?.path ?? null)) {
-            (kept ??= []).push(item);
+          if (keeps(node ? node.data : item, node?.path ?? null, scope)) {
+            found = true;
+            if (test === undefined) {
+              (kept ??= []).push(item);
+            }
           }
         }
       }
-      return kept ?? EMPTY;
-    }
-    let kept: Collection | undefined;
-    for (let i = 0; i < raw.length; i++) {
-      const value: unknown = raw[i];
-      if (value !== null && value !== undefined && criterion(inputData(value), inputPath)) {
-        (kept ??= []).push(typedInput(value));
+    } else {
+      for (let i = 0; i < raw.length; i++) {
+        const value: unknown = raw[i];
+        if (value === null || value === undefined) {
+          if (typeTest) {
+            throw BAIL; // typeTestHolds()
+          }
+        } else if (keeps(inputData(value), inputPath, scope)) {
+          found = true;
+          if (test === undefined) {
+            // inputData() made the checks typedInput() makes: this cannot hand over.
+            (kept ??= []).push(typedInput(value));
+          }
+        }
       }
     }
-    return kept ?? EMPTY;
+    return test !== undefined ? countResult(test, found) : (kept ?? EMPTY);
   };
 }
 
@@ -1875,7 +2072,11 @@ function inputData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
     return value;
   }
-  if (value instanceof sample.constructor) {
+  // A JSON object first (the common case): a ResourceNode is not one.
+  if (!isPlainObject(value)) {
+    if (!(value instanceof sample.constructor)) {
+      throw BAIL;
+    }
     const rn = value as unknown as ResourceNodeShape;
     const data = rn.data;
     if (
@@ -1888,9 +2089,6 @@ function inputData(value: unknown): unknown {
     }
     inputPath = rn.path;
     return data;
-  }
-  if (!isPlainObject(value)) {
-    throw BAIL;
   }
   const resourceType = (value as { resourceType?: unknown }).resourceType;
   const meta = (value as { __path__?: PathMeta }).__path__;

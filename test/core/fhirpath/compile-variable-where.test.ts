@@ -138,6 +138,31 @@ const joinedCriteria = [
   "item.item.where(linkId = 'c' or answer.value = true).linkId",
 ];
 
+/**
+ * The keyed `where()` with a focus-free right side (the calculation's
+ * `%qitem.answerOption.value.where(code = iif(…))`), with a criterion member named as a type (`code`,
+ * which fhirpath.js type-tests first: null and primitive items hand over), and with a trailing
+ * `exists()` or `empty()` that only counts the kept values (but for a receiver the memo shares).
+ */
+const widerCriteria = [
+  "%v.where(linkId = iif(%v.exists(), 'a', 'b'))",
+  "%v.where(linkId = iif(%v.count() > 2, 'a', {})).linkId",
+  '%v.where(linkId = %v.first().linkId)',
+  "%v.where(linkId != ('a' | 'b'))",
+  "%v.where(linkId = 'a' and answer.value = iif(%v.empty(), false, true))",
+  "item.where(linkId = iif(%v.exists(), 'c', 'a')).answer.value",
+  "%v.answer.value.where(code = 'c')",
+  "%v.item.answer.value.where(code = iif(%v.exists(), 'c', {}))",
+  "%v.where(code = 'c' or linkId = 'a')",
+  "%v.answer.value.where(code != 'c').exists()",
+  "%v.where(linkId = 'a' and answer.value = true).empty()",
+  "%v.where(linkId = 'b').exists()",
+  "item.where(linkId = 'a' or answer.value = false).exists()",
+  "item.item.where(linkId = iif(%v.exists(), 'c', 'b')).empty()",
+  "%v.where(linkId = 'a').exists() or %v.where(linkId = 'a').empty()",
+  "%v.where(code = iif(%v.exists(), 'c', 'a')).exists()",
+];
+
 function theirs(expression: string, output: FastOutput, qr: unknown, env: Record<string, unknown>): Outcome {
   try {
     const fn = compile(expression, r4, {
@@ -220,6 +245,10 @@ describe('%name.where(child = literal) agrees with fhirpath.js', () => {
 
   test('criteria joined by and/or, with member chains (answer.value) on either side', () => {
     agreeOnGenerated(joinedCriteria);
+  });
+
+  test('focus-free right sides, criteria on a type-named member (code), and a trailing exists() or empty()', () => {
+    agreeOnGenerated(widerCriteria);
   });
 
   test('the values kept, in order, with duplicated linkIds and several literals on one variable', () => {
