@@ -85,10 +85,10 @@ function step(
       !types ||
       types.length === 0 ||
       key.includes('[x]') ||
-      element.path.slice(element.path.lastIndexOf('.') + 1) !== key ||
+      !lastStepIs(element.path, key) ||
       typeof raw !== 'object' ||
       Array.isArray(raw) ||
-      raw['_' + key] !== undefined
+      raw[extensionKey(key)] !== undefined
     ) {
       return null; // Choices, primitive extensions, no element: Medplum's own reading.
     }
@@ -121,3 +121,26 @@ function step(
   (found as TypedValueWithPath).path = prefix;
   return found;
 }
+
+/** `path.slice(path.lastIndexOf('.') + 1) === key`, without the copy. */
+function lastStepIs(path: string, key: string): boolean {
+  const start = path.lastIndexOf('.') + 1;
+  return path.length - start === key.length && path.startsWith(key, start);
+}
+
+/**
+ * `_` and the key (a primitive's extension key), kept per key: a key built per read is looked up by
+ * its text each time. Bounded: keys come from profiles, possibly a caller's.
+ */
+function extensionKey(key: string): string {
+  let underscored = extensionKeys.get(key);
+  if (underscored === undefined) {
+    underscored = '_' + key;
+    if (extensionKeys.size < 256) {
+      extensionKeys.set(key, underscored);
+    }
+  }
+  return underscored;
+}
+
+const extensionKeys = new Map<string, string>();

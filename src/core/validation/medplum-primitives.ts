@@ -13,8 +13,9 @@ import {
  * positiveInt, >= 0 for unsignedInt. The tests here give the same verdict with less work: no
  * match array per string (`test` instead of `exec`), the blank test decided by the first code unit
  * when it is printable ASCII (no `trim()` copy), xhtml's `.*` (which matches every string) not run,
- * numbers tested by their type's rules alone. (A loop over the code units in place of the string
- * and uri regexes was measured slower than V8's compiled regexes on the output's strings.)
+ * numbers tested by their type's rules alone, code's regex as a loop over its (short) code units.
+ * (A loop over the code units in place of the string and uri regexes was measured slower than V8's
+ * compiled regexes on the output's strings.)
  *
  * Medplum 5 (the other peer version) also holds integer, positiveInt and unsignedInt to 32 bits
  * (`-2147483648..2147483647`, `1..`, `0..`). The tests require that range too, so they pass a value
@@ -61,6 +62,45 @@ const OUTSIDE = new Map<string, RegExp>([
   ['^\\S*$', /\s/],
 ]);
 
+/** Medplum's regex of `code`: words of non-white-space, one space between them. */
+const CODE_SOURCE = '^[^\\s]+( [^\\s]+)*$';
+
+/**
+ * `/^[^\s]+( [^\s]+)*$/.test(v)` for a non-empty string, by its code units: no white space but
+ * single spaces inside. Codes are short (7 units on average in the output), where a loop costs
+ * about a third less than entering the regex.
+ */
+function isCodeText(v: string): boolean {
+  let previous = 0x20; // a space before the first unit: a leading space fails
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x20) {
+      if (previous === 0x20) {
+        return false;
+      }
+    } else if (c < 0x20 ? c >= 0x09 && c <= 0x0d : c >= 0xa0 && isWideSpace(c)) {
+      return false;
+    }
+    previous = c;
+  }
+  return previous !== 0x20;
+}
+
+/** JavaScript's `\s` above U+00A0 included (its line terminators and Unicode spaces). */
+function isWideSpace(c: number): boolean {
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
 /** Medplum's check, unspecialised (for a type this module does not specialise). */
 export function primitiveIsClean(v: unknown, plan: Omit<PrimitivePlan, 'test'>): boolean {
   if (plan.jsType === undefined || typeof v !== plan.jsType) {
@@ -95,6 +135,9 @@ function testOf(type: string, plan: Omit<PrimitivePlan, 'test'>): (value: unknow
     const outside = regex.flags === '' ? OUTSIDE.get(regex.source) : undefined;
     if (outside) {
       return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v) && !outside.test(v);
+    }
+    if (regex.source === CODE_SOURCE && regex.flags === '') {
+      return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v) && isCodeText(v);
     }
     return (v) => typeof v === 'string' && v.length <= MAX_STRING && notBlank(v) && regex.test(v);
   }

@@ -145,6 +145,9 @@ export function useSpecialisedChecks(enabled: boolean): void {
 
 const UCUM_VALUE = toTypedValue(UCUM);
 
+/** The warnings of a crawl that gave none (most): one array for all. */
+const NO_WARNINGS: SharedCrawl['warnings'] = [];
+
 type TypedValueWithPath = TypedValue & { path: string };
 
 /** The values one element yields for one parent, as Medplum's navigation returns them. */
@@ -152,9 +155,10 @@ type PropertyValues = TypedValueWithPath | TypedValueWithPath[];
 
 /**
  * One present key's checks and crawl, specialised to its plan (see {@link compileCheck}); `raw` is
- * the object's value at the key.
+ * the object's value at the key. The value comes first so that a primitive's own test (one
+ * argument) is a check as it is, without a closure around it.
  */
-export type PropertyCheck = (walk: Walk, raw: unknown) => boolean;
+export type PropertyCheck = (raw: unknown, walk: Walk) => boolean;
 
 let walks = 0;
 
@@ -290,13 +294,13 @@ export class Walk {
       }
       const check = (found.check ??= compileCheck(found));
       if (found.pathless) {
-        if (!check(this, values[i])) {
+        if (!check(values[i], this)) {
           return false; // A type test: no warning, so no path.
         }
         continue;
       }
       this.path.push(found.dotKey);
-      const clean = check(this, values[i]);
+      const clean = check(values[i], this);
       this.path.pop();
       if (!clean) {
         return false;
@@ -368,13 +372,13 @@ export class Walk {
       const value = found.readKey === key ? record[key] : record[found.readKey];
       const check = (found.check ??= compileCheck(found));
       if (found.pathless) {
-        if (!check(this, value)) {
+        if (!check(value, this)) {
           return false;
         }
         continue;
       }
       this.path.push(found.dotKey);
-      const clean = check(this, value);
+      const clean = check(value, this);
       this.path.pop();
       if (!clean) {
         return false;
@@ -552,7 +556,13 @@ export class Walk {
     recording.set(
       record,
       clean && this.rootReads === reads && !recording.has(record)
-        ? { type, plan, key, index, warnings: this.warningParts.slice(start) }
+        ? {
+            type,
+            plan,
+            key,
+            index,
+            warnings: start === this.warningParts.length ? NO_WARNINGS : this.warningParts.slice(start),
+          }
         : null
     );
     return clean;
@@ -766,7 +776,7 @@ function compileCheck(found: KeyPlan): PropertyCheck {
     return never;
   }
   if (found.dynamic || found.patterned || found.slicing) {
-    return (walk, raw) => walk.propertyIsClean(raw, found);
+    return (raw, walk) => walk.propertyIsClean(raw, found);
   }
   const { min, max } = found;
   const primitive = found.primitive;
@@ -782,14 +792,14 @@ function compileCheck(found: KeyPlan): PropertyCheck {
     if (test) {
       // Fails undefined and arrays too: they are never of a primitive's JSON type.
       found.pathless = true;
-      return (_walk, raw) => test(raw);
+      return test;
     }
     if (primitive) {
-      return (walk, raw) => raw !== undefined && !Array.isArray(raw) && walk.valueIsChecked(raw, type, found);
+      return (raw, walk) => raw !== undefined && !Array.isArray(raw) && walk.valueIsChecked(raw, type, found);
     }
     // A complex value: an object (its crawl fails it when it has no key, as objectIsPresent would),
     // its constraints and reference target, then its crawl.
-    return (walk, raw) =>
+    return (raw, walk) =>
       typeof raw === 'object' &&
       raw !== null &&
       !Array.isArray(raw) &&
@@ -799,7 +809,7 @@ function compileCheck(found: KeyPlan): PropertyCheck {
   }
   if (test) {
     found.pathless = true;
-    return (_walk, raw) => {
+    return (raw) => {
       if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
         return false;
       }
@@ -811,7 +821,7 @@ function compileCheck(found: KeyPlan): PropertyCheck {
       return true;
     };
   }
-  return (walk, raw) => {
+  return (raw, walk) => {
     if (!Array.isArray(raw) || raw.length === 0 || raw.length < min || raw.length > max) {
       return false;
     }

@@ -116,6 +116,21 @@ describe('Medplum primitive checks', () => {
     );
   });
 
+  test("the code test (a loop over code units) equals Medplum's code regex on arbitrary strings", () => {
+    const codeRe = validationRegexes.code!;
+    expect(codeRe.source).toBe('^[^\\s]+( [^\\s]+)*$');
+    // Words and runs of white space, so that single, double, leading and trailing spaces all occur.
+    const spaced = fc
+      .array(fc.oneof(text, fc.constantFrom(' ', '  ', '\u00a0', '\t', 'a', 'ab')), { maxLength: 8 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(fc.oneof(text, spaced), (s) => {
+        expect(primitivePlan('code')!.test(s)).toBe(s.trim() !== '' && codeRe.test(s));
+      }),
+      { numRuns: 5000 }
+    );
+  });
+
   test("each type's test gives Medplum's verdict on arbitrary values, and so does the unspecialised check", () => {
     expect(TYPES.length).toBeGreaterThan(15);
     fc.assert(
