@@ -1,4 +1,4 @@
-import type { ElementNode } from './element-tree';
+import type { ChildRef, ElementNode } from './element-tree';
 import { isInline, isPrimitiveType } from './element-tree';
 import type { TreeSource } from './walk';
 
@@ -85,44 +85,59 @@ export function unmatchedContained(
       }
       const childDepth = depth + 1;
       const childWithin = depth === 0 && key === 'contained' ? -2 : within; // -2: set per item below
-      const items = Array.isArray(value) ? value : [value];
-      for (let i = 0; i < items.length; i++) {
-        const item: unknown = items[i];
-        const itemWithin = childWithin === -2 ? i : childWithin;
-        const itemContainedDepth = childWithin === -2 ? 0 : containedDepth + 1;
-        if (typeof item === 'string') {
-          dom3Work.visited++;
-          const node = child.node;
-          if (key === 'reference' && depth >= 1) {
-            references.add(item);
-            if (itemWithin >= 0 && itemContainedDepth >= 2 && item === '#') {
-              refersToContainer[itemWithin] = true;
-            }
-          }
-          if (URI_TYPES.has(child.type) && node.path !== 'Extension.url') {
-            references.add(item);
-            if (itemWithin >= 0 && itemContainedDepth >= 1 && child.type === 'canonical' && item === '#') {
-              refersToContainer[itemWithin] = true;
-            }
-          }
-          continue;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          walkItem(value[i], i, key, child, depth, childDepth, childWithin, containedDepth);
         }
-        if (!isRecord(item) || isPrimitiveType(child.type)) {
-          continue;
-        }
-        if (child.type === 'Resource') {
-          const nested = typeof item.resourceType === 'string' ? trees.type(item.resourceType) : undefined;
-          if (nested) {
-            walkObject(item, nested.root, nested.type, childDepth, itemWithin, itemContainedDepth);
-          }
-          continue;
-        }
-        const node = child.node.contentReference
-          ? (child.node.tree.byPath.get(child.node.contentReference) ?? child.node)
-          : child.node;
-        walkObject(item, node, child.type, childDepth, itemWithin, itemContainedDepth);
+      } else {
+        walkItem(value, 0, key, child, depth, childDepth, childWithin, containedDepth); // no array per value
       }
     }
+  };
+  /** One value (an array's item at `i`) under `key` of an object at `depth`. */
+  const walkItem = (
+    item: unknown,
+    i: number,
+    key: string,
+    child: ChildRef,
+    depth: number,
+    childDepth: number,
+    childWithin: number,
+    containedDepth: number
+  ): void => {
+    const itemWithin = childWithin === -2 ? i : childWithin;
+    const itemContainedDepth = childWithin === -2 ? 0 : containedDepth + 1;
+    if (typeof item === 'string') {
+      dom3Work.visited++;
+      const node = child.node;
+      if (key === 'reference' && depth >= 1) {
+        references.add(item);
+        if (itemWithin >= 0 && itemContainedDepth >= 2 && item === '#') {
+          refersToContainer[itemWithin] = true;
+        }
+      }
+      if (URI_TYPES.has(child.type) && node.path !== 'Extension.url') {
+        references.add(item);
+        if (itemWithin >= 0 && itemContainedDepth >= 1 && child.type === 'canonical' && item === '#') {
+          refersToContainer[itemWithin] = true;
+        }
+      }
+      return;
+    }
+    if (!isRecord(item) || isPrimitiveType(child.type)) {
+      return;
+    }
+    if (child.type === 'Resource') {
+      const nested = typeof item.resourceType === 'string' ? trees.type(item.resourceType) : undefined;
+      if (nested) {
+        walkObject(item, nested.root, nested.type, childDepth, itemWithin, itemContainedDepth);
+      }
+      return;
+    }
+    const node = child.node.contentReference
+      ? (child.node.tree.byPath.get(child.node.contentReference) ?? child.node)
+      : child.node;
+    walkObject(item, node, child.type, childDepth, itemWithin, itemContainedDepth);
   };
   walkObject(resource, root, String(resource.resourceType), 0, -1, 0);
 

@@ -102,17 +102,31 @@ export function createEnumeratedMembership(lookup: TerminologyLookup): MemberOf 
     return members ?? null;
   }
 
+  // The expansion by the canonical as asked (`url|version` from a binding), so that a question costs
+  // no slice and no hash of a new string (issue 13). An expansion, once looked up, never changes, so
+  // this map only short-cuts `expansions`; canonicals may come from input, so it stops growing when full.
+  const byCanonical = new Map<string, Expansion | null>();
+
   return (valueSetCanonical, system, code) => {
-    // As splitCanonical, without its array; the cycle guard only when expanding (issue 13).
-    const bar = valueSetCanonical.indexOf('|');
-    const url = bar < 0 ? valueSetCanonical : valueSetCanonical.slice(0, bar);
-    const found = expansions.get(url) ?? (expansions.has(url) ? null : expansion(url, new Set()));
+    let found = byCanonical.get(valueSetCanonical);
+    if (found === undefined) {
+      // As splitCanonical, without its array; the cycle guard only when expanding (issue 13).
+      const bar = valueSetCanonical.indexOf('|');
+      const url = bar < 0 ? valueSetCanonical : valueSetCanonical.slice(0, bar);
+      found = expansions.get(url) ?? (expansions.has(url) ? null : expansion(url, new Set()));
+      if (byCanonical.size < CANONICALS_KEPT) {
+        byCanonical.set(valueSetCanonical, found);
+      }
+    }
     if (!found) {
       return undefined;
     }
     return system === undefined ? found.codes.has(code) : (found.bySystem.get(system)?.has(code) ?? false);
   };
 }
+
+/** How many canonicals (as asked) are remembered with their expansion; more are answered through `expansions`. */
+const CANONICALS_KEPT = 1024;
 
 interface Expansion {
   readonly bySystem: Map<string, Set<string>>;

@@ -13,6 +13,7 @@ import { SharedCrawls } from './medplum-shortcut';
 import type { FhirJsonSchema } from './schema';
 import { createSchemaTier } from './schema';
 import { TreeRegistry } from './trees';
+import { notRepeated } from './repeated-issues';
 import type { ClassifiedIssues, MemberOf } from './types';
 
 /** Which tiers run; all default to on (the schema tier only when a schema is given). */
@@ -237,8 +238,7 @@ export function createValidator(options: ValidatorOptions): Validator {
           // Nothing of the base pass to leave out (the usual case): no key per issue (issue 13).
           conformance.push(...found);
         } else {
-          const seen = new Set(issues.map(key));
-          conformance.push(...found.filter((i) => !seen.has(key(i))));
+          conformance.push(...notRepeated(found, issues));
         }
       }
       if (invariantTier) {
@@ -313,8 +313,4 @@ const GIVEN_PROFILES_KEPT = 16;
 
 function structural(issues: OperationOutcomeIssue[]): ValidationResult {
   return { issues, failure: 'structural' };
-}
-
-function key(i: OperationOutcomeIssue): string {
-  return `${i.severity}\u0000${i.code}\u0000${i.details?.text ?? ''}\u0000${(i.expression ?? []).join(',')}`;
 }

@@ -55,11 +55,12 @@ export interface PlanStep {
   readonly children: readonly ChildStep[];
   readonly byKey: ReadonlyMap<string, ChildStep>;
   /**
-   * The keys of the last object walked here with more than a few wanted keys, and their children
-   * (undefined where not wanted): objects of one type mostly come with the same keys in the same
-   * order, and comparing the keys costs less than a look-up per key. One entry, compared in full.
+   * The keys of the last few objects walked here with more than a few wanted keys (each order once,
+   * the newest first), and their children (undefined where not wanted): objects of one element
+   * mostly come in a few key orders, and comparing the keys costs less than a look-up per key.
+   * Bounded by `walk.ts`; each entry compared in full.
    */
-  lastOrder: KeyOrder | undefined;
+  readonly orders: KeyOrder[];
 }
 
 /** An object's keys, in order, and the wanted child of each (or undefined). */
@@ -264,7 +265,7 @@ export function createWalkPlan(source: PlanSource, options: WalkPlanOptions): Wa
         keys: children?.keys ?? [],
         children: [...byKey.values()],
         byKey,
-        lastOrder: undefined,
+        orders: [],
       };
       byType.set(type, found);
     }

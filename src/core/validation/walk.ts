@@ -294,28 +294,46 @@ class ActingWalk {
   }
 }
 
-/** The wanted child of each key (undefined where none), from the step's last key order when it is the same. */
+/**
+ * The wanted child of each key (undefined where none), from one of the step's last key orders when
+ * it is the same: objects of one element come in a few key orders (an action with or without a
+ * `documentation`), which one remembered order kept replacing (issue 13).
+ */
 function childrenInOrder(step: PlanStep, names: readonly string[]): readonly (ChildStep | undefined)[] {
-  const last = step.lastOrder;
-  if (last !== undefined && last.names.length === names.length) {
-    let same = true;
-    for (let i = 0; i < names.length; i++) {
-      if (last.names[i] !== names[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
-      return last.children;
+  const orders = step.orders;
+  for (let o = 0; o < orders.length; o++) {
+    const order = orders[o]!;
+    if (sameNames(order.names, names)) {
+      return order.children;
     }
   }
   const children: (ChildStep | undefined)[] = [];
   for (let i = 0; i < names.length; i++) {
     children.push(step.byKey.get(names[i]!));
   }
-  step.lastOrder = { names, children };
+  // The newest first; the oldest forgotten past ORDERS_KEPT.
+  orders.unshift({ names, children });
+  if (orders.length > ORDERS_KEPT) {
+    orders.pop();
+  }
   return children;
 }
+
+/** True when both lists hold the same keys in the same order. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** How many key orders a step remembers (see {@link childrenInOrder}). */
+const ORDERS_KEPT = 4;
 
 const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 

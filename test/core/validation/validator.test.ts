@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { CodeSystem, OperationOutcomeIssue, Resource, ValueSet } from '@medplum/fhirtypes';
 import { createValidator } from '../../../src/core/validation/validator';
 import { createSchemaTier } from '../../../src/core/validation/schema';
 import { createEnumeratedMembership, firstKnown } from '../../../src/core/validation/enumerated-valuesets';
@@ -387,5 +387,52 @@ describe('createEnumeratedMembership', () => {
 
   test('an unknown ValueSet is unknown', () => {
     expect(memberOf('http://example.org/none', 'http://example.org/cs', 'a')).toBeUndefined();
+  });
+
+  test('answers as a new membership would, whatever was asked before (expansions kept by canonical)', () => {
+    const lookup = (url: string): ValueSet | CodeSystem | undefined =>
+      url === 'http://example.org/vs'
+        ? {
+            resourceType: 'ValueSet',
+            status: 'active',
+            compose: {
+              include: [{ system: 'http://example.org/cs' }],
+              exclude: [{ system: 'http://example.org/cs', concept: [{ code: 'c' }] }],
+            },
+          }
+        : url === 'http://example.org/vs2'
+          ? {
+              resourceType: 'ValueSet',
+              status: 'active',
+              compose: { include: [{ valueSet: ['http://example.org/vs|2'] }] },
+            }
+          : url === 'http://example.org/cs'
+            ? {
+                resourceType: 'CodeSystem',
+                status: 'active',
+                content: 'complete',
+                concept: [{ code: 'a', concept: [{ code: 'b' }] }, { code: 'c' }],
+              }
+            : undefined;
+    const question = fc.tuple(
+      fc.constantFrom(
+        'http://example.org/vs',
+        'http://example.org/vs2',
+        'http://example.org/none',
+        'http://example.org/cs'
+      ),
+      fc.constantFrom('', '|1.0', '|2', '|'),
+      fc.constantFrom(undefined, 'http://example.org/cs', 'http://other'),
+      fc.constantFrom('a', 'b', 'c', 'd')
+    );
+    fc.assert(
+      fc.property(fc.array(question, { minLength: 1, maxLength: 30 }), (questions) => {
+        const kept = createEnumeratedMembership(lookup);
+        for (const [url, version, system, code] of questions) {
+          const fresh = createEnumeratedMembership(lookup);
+          expect(kept(url + version, system, code)).toBe(fresh(url + version, system, code));
+        }
+      })
+    );
   });
 });
