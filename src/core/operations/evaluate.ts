@@ -215,6 +215,8 @@ function applyPathway(
       },
       requestIdentifier: ({ planDefinition, path }) =>
         key(`${definitionName(planDefinition)}-${pathKey(path)}`),
+      // The evaluation does not return the trace.
+      trace: false,
     }
   );
   issues.push(...applied.issues.filter((i) => i.severity !== 'information'));
