@@ -11,6 +11,12 @@ export type CanonicalResource = Resource & { url: string; version?: string };
 export class ConformanceRegistry {
   private readonly byCanonical = new Map<string, CanonicalResource[]>();
   private readonly byId = new Map<string, Resource>();
+  /**
+   * What {@link resolve} found for a canonical without a type. The index never changes after the
+   * constructor, so an answer stays true; only hits are kept, so the keys are bounded by the content
+   * (each url, bare or with one of its versions).
+   */
+  private readonly found = new Map<string, CanonicalResource>();
 
   constructor(readonly resources: readonly Resource[]) {
     for (const resource of resources) {
@@ -37,6 +43,25 @@ export class ConformanceRegistry {
   resolve<T extends Resource = CanonicalResource>(
     canonical: string,
     resourceType?: T['resourceType']
+  ): T | undefined {
+    let found = this.found.get(canonical);
+    if (found === undefined) {
+      found = this.lookUp(canonical, undefined);
+      if (found === undefined) {
+        // No candidate of any type, so none of the one asked for.
+        return undefined;
+      }
+      this.found.set(canonical, found);
+    }
+    // The first candidate of any type is also the first of its own type; another type searches again.
+    return !resourceType || found.resourceType === resourceType
+      ? (found as unknown as T)
+      : this.lookUp<T>(canonical, resourceType);
+  }
+
+  private lookUp<T extends Resource = CanonicalResource>(
+    canonical: string,
+    resourceType: T['resourceType'] | undefined
   ): T | undefined {
     const [url, version] = splitCanonical(canonical);
     const candidates = this.byCanonical.get(url);

@@ -20,6 +20,7 @@ import { applyPlanDefinition, movedEntries } from '../plan';
 import type { EngineDeps } from './engine';
 import { blameFor } from './engine';
 import { extractOperation } from './extract';
+import { originKey } from './origin-key';
 import type { ResponseInput } from './response-input';
 import { validateOutput } from './validate-output';
 
@@ -213,8 +214,9 @@ function applyPathway(
           },
         ],
       },
-      requestIdentifier: ({ planDefinition, path }) =>
-        key(`${definitionName(planDefinition)}-${pathKey(path)}`),
+      requestIdentifier: ({ planDefinition, path }) => key(originKey(planDefinition, path)),
+      // The evaluation does not return the trace.
+      trace: false,
     }
   );
   issues.push(...applied.issues.filter((i) => i.severity !== 'information'));
@@ -246,25 +248,6 @@ function applyPathway(
       },
     };
   });
-}
-
-/** `PlanDefinition.action[0].action[2]` → `0.2`: stable while the content is unchanged. */
-function pathKey(path: string): string {
-  let key = '';
-  let first = true;
-  for (const m of path.matchAll(INDEX)) {
-    key += first ? m[1] : `.${m[1]}`;
-    first = false;
-  }
-  return key;
-}
-const INDEX = /\[(\d+)\]/g;
-
-/** `http://x/PlanDefinition/name|1.0` → `name`: the canonical's last segment, without its version. */
-function definitionName(canonical: string): string {
-  const bar = canonical.indexOf('|');
-  const url = bar < 0 ? canonical : canonical.slice(0, bar);
-  return url.slice(url.lastIndexOf('/') + 1);
 }
 
 function isRefuted(condition: Condition): boolean {

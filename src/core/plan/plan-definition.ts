@@ -38,6 +38,9 @@ export { APPLICABILITY_BEHAVIOR_EXTENSION };
 
 const DEFAULT_MAX_DEPTH = 16;
 
+/** The conditions of an untraced call: never read. */
+const NO_CONDITIONS: readonly ConditionTrace[] = [];
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface Run {
@@ -49,6 +52,8 @@ interface Run {
   readonly requestExtensionUrls: readonly string[];
   readonly requestIdentifier?: ApplyOptions['requestIdentifier'];
   readonly issues: OperationOutcomeIssue[];
+  /** Whether the trace is kept ({@link ApplyOptions.trace}). */
+  readonly tracing: boolean;
   readonly trace: Mutable<ActionTrace>[];
   readonly requests: (ActivityRequest & { id: string })[];
   /** Canonicals of the PlanDefinitions being applied, outermost first, to stop cycles. */
@@ -116,6 +121,7 @@ export function applyPlanDefinition(
     requestExtensionUrls: options.requestExtensionUrls ?? [],
     requestIdentifier: options.requestIdentifier,
     issues: [],
+    tracing: options.trace ?? true,
     trace: [],
     requests: [],
     stack: [canonical],
@@ -230,34 +236,50 @@ function applyAction(
 ): AppliedAction | undefined {
   const { action, path, where } = actionPlan;
   const canonical = plan.canonical;
-  const copied = actionPlan.copied.map((e) => copyJson(e));
-  const trace: Mutable<ActionTrace> = action.title
-    ? {
-        planDefinition: canonical,
-        path,
-        title: action.title,
-        outcome: 'applied',
-        conditions: [],
-        extensions: copied,
-      }
-    : { planDefinition: canonical, path, outcome: 'applied', conditions: [], extensions: copied };
-  run.trace.push(trace);
+  // Copies of the action's extensions, shared by its trace and its RequestGroup action: without a
+  // trace they are made only when the RequestGroup action is.
+  let copied: Extension[] | undefined;
+  const copies = (): Extension[] => (copied ??= actionPlan.copied.map((e) => copyJson(e)));
+  let trace: Mutable<ActionTrace> | undefined;
+  if (run.tracing) {
+    trace = action.title
+      ? {
+          planDefinition: canonical,
+          path,
+          title: action.title,
+          outcome: 'applied',
+          conditions: [],
+          extensions: copies(),
+        }
+      : { planDefinition: canonical, path, outcome: 'applied', conditions: [], extensions: copies() };
+    run.trace.push(trace);
+  }
   // The action's own environment (the parent's with %action and its variables) is made only when
   // something reads it: conditions that name neither %action nor a variable of the action give the
   // same results in the parent's, which holds the same focus and every other variable.
   let env = actionPlan.conditionsNeedOwnEnv ? actionEnv(run, actionPlan, parentEnv) : undefined;
 
   const check = checkApplicability(run, actionPlan, env ?? parentEnv);
-  trace.conditions = check.conditions;
+  if (trace) {
+    trace.conditions = check.conditions;
+  }
   if (!check.applicable) {
-    trace.outcome = check.failed ? 'error' : 'not-applicable';
+    if (trace) {
+      trace.outcome = check.failed ? 'error' : 'not-applicable';
+    }
     return undefined;
   }
-  if (!env && (action.dynamicValue?.length || actionPlan.children.length > 0)) {
+  const dynamic = Boolean(action.dynamicValue?.length);
+  if (!env && actionPlan.children.length > 0) {
     env = actionEnv(run, actionPlan, parentEnv);
   }
 
-  const rgAction = copyAction(actionPlan, copied);
+  // Dynamic values may read and write the RequestGroup action, so with them it is made first, as the
+  // R4 algorithm has it; without them it is made once the action is known to stay (a pruned action
+  // needs none), with the same members in the same order.
+  let rgAction = dynamic ? copyAction(actionPlan, copies()) : undefined;
+  let resource: Reference | undefined;
+  let subActions: RequestGroupAction[] | undefined;
   let target: { node: ActivityRequest; base: string } | undefined;
   let resourceType: string | undefined;
   let expectsContent = false;
@@ -283,7 +305,7 @@ function applyAction(
         issues: run.issues,
       });
       if (request) {
-        const stamped = copied.filter((e) => run.requestExtensionUrls.includes(e.url));
+        const stamped = copies().filter((e) => run.requestExtensionUrls.includes(e.url));
         if (stamped.length > 0) {
           request.extension = dedupe([...(request.extension ?? []), ...stamped.map((e) => copyJson(e))]);
         }
@@ -294,7 +316,7 @@ function applyAction(
         const id = run.deps.newId();
         const stored = Object.assign(request, { id });
         run.requests.push(stored);
-        rgAction.resource = { reference: `urn:uuid:${id}` };
+        resource = { reference: `urn:uuid:${id}` };
         target = { node: stored, base: stored.resourceType };
         resourceType = stored.resourceType;
       }
@@ -325,13 +347,13 @@ function applyAction(
         const nested = applyPlan(run, nestedDefinition, definitionPlan(nestedDefinition, true), depth + 1);
         run.stack.pop();
         if (nested.length > 0) {
-          rgAction.action = nested.map((n) => n.action);
+          subActions = nested.map((n) => n.action);
           nestedItems.push(...nested.map((n) => n.item));
         }
       }
     } else if (resolved.resourceType === 'Questionnaire') {
       const questionnaire = resolved as Questionnaire;
-      rgAction.resource = {
+      resource = {
         reference: action.definitionCanonical,
         ...(questionnaire.title || questionnaire.name
           ? { display: questionnaire.title ?? questionnaire.name }
@@ -359,18 +381,29 @@ function applyAction(
     );
   }
 
-  if (!target && action.dynamicValue?.length) {
-    run.touched = true;
+  if (rgAction) {
+    if (resource) {
+      rgAction.resource = resource;
+    }
+    if (subActions) {
+      rgAction.action = subActions;
+    }
+    if (!target) {
+      run.touched = true;
+    }
+    const node = target?.node ?? rgAction;
+    applyDynamicValues(
+      action.dynamicValue,
+      node,
+      target?.base ?? 'RequestGroup.action',
+      // An action without variables, conditions that need its environment or sub-actions gets it
+      // here, focused on the target at once: one copy instead of two (see focusEnv).
+      env ?? actionEnv(run, actionPlan, parentEnv, node),
+      `${path}.dynamicValue`,
+      where,
+      run.issues
+    );
   }
-  applyDynamicValues(
-    action.dynamicValue,
-    target?.node ?? rgAction,
-    target?.base ?? 'RequestGroup.action',
-    env ?? parentEnv, // without dynamic values, not read
-    `${path}.dynamicValue`,
-    where,
-    run.issues
-  );
   if (target) {
     keepAsOption(target.node, where, `${path}.dynamicValue`, run.issues);
   }
@@ -379,13 +412,20 @@ function applyAction(
     expectsContent = true;
     const children = applyActions(run, plan, actionPlan.children, env!, depth);
     if (children.length > 0) {
-      rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
+      if (rgAction) {
+        rgAction.action = [...(rgAction.action ?? []), ...children.map((c) => c.action)];
+      } else {
+        subActions = [...(subActions ?? []), ...children.map((c) => c.action)];
+      }
       nestedItems.push(...children.map((c) => c.item));
     }
   }
 
-  if (expectsContent && !rgAction.resource && !rgAction.action?.length) {
-    trace.outcome = 'pruned';
+  const content = rgAction ? rgAction.resource || rgAction.action?.length : resource || subActions?.length;
+  if (expectsContent && !content) {
+    if (trace) {
+      trace.outcome = 'pruned';
+    }
     run.issues.push(
       issue(
         'information',
@@ -396,18 +436,36 @@ function applyAction(
     );
     return undefined;
   }
-  if (copied.length > 0) {
+  if (!rgAction) {
+    rgAction = copyAction(actionPlan, copies());
+    if (resource) {
+      rgAction.resource = resource;
+    }
+    if (subActions) {
+      rgAction.action = subActions;
+    }
+  }
+  if (actionPlan.copied.length > 0) {
     run.plans.set(rgAction, actionPlan);
   }
   const { head, tail } = narrativeLine(actionPlan);
   return { action: rgAction, item: { head, resourceType, tail, children: nestedItems } };
 }
 
-/** The environment of an action: its parent's, with `%action` and then the action's own variables. */
-function actionEnv(run: Run, actionPlan: ActionPlan, parentEnv: FhirPathEnv): FhirPathEnv {
+/**
+ * The environment of an action: its parent's, with `%action` and then the action's own variables.
+ * `focus` is `%resource` (the `data` Bundle unless given); an action with variables takes the default,
+ * their focus.
+ */
+function actionEnv(
+  run: Run,
+  actionPlan: ActionPlan,
+  parentEnv: FhirPathEnv,
+  focus: unknown = run.environment.data
+): FhirPathEnv {
   return withVariableSpecs(
     actionPlan.variables,
-    run.environment.data,
+    focus,
     parentEnv,
     { action: actionPlan.action },
     actionPlan.where,
@@ -420,7 +478,7 @@ function checkApplicability(
   run: Run,
   actionPlan: ActionPlan,
   env: FhirPathEnv
-): { applicable: boolean; failed: boolean; conditions: ConditionTrace[] } {
+): { applicable: boolean; failed: boolean; conditions: readonly ConditionTrace[] } {
   const { conditions, path, where } = actionPlan;
   if (conditions.length === 0) {
     return { applicable: true, failed: false, conditions: [] };
@@ -436,7 +494,8 @@ function checkApplicability(
       )
     );
   }
-  const traces: ConditionTrace[] = [];
+  // Without a trace, the conditions' results are not recorded.
+  const traces: ConditionTrace[] | undefined = run.tracing ? [] : undefined;
   const unmet: string[] = [];
   const unmetTexts: string[] = [];
   let failed = false;
@@ -445,7 +504,7 @@ function checkApplicability(
     if (!result.ok) {
       run.issues.push(result.issue);
       failed = true;
-      traces.push({ expression: text, met: false });
+      traces?.push({ expression: text, met: false });
       continue;
     }
     const met = isTrue(result.values);
@@ -463,10 +522,10 @@ function checkApplicability(
       unmet.push(location);
       unmetTexts.push(quoted);
     }
-    traces.push({ expression: text, met, result: result.values });
+    traces?.push({ expression: text, met, result: result.values });
   }
   if (failed) {
-    return { applicable: false, failed, conditions: traces };
+    return { applicable: false, failed, conditions: traces ?? NO_CONDITIONS };
   }
   const applicable = behavior === 'any' ? unmet.length < conditions.length : unmet.length === 0;
   if (!applicable) {
@@ -479,7 +538,7 @@ function checkApplicability(
       )
     );
   }
-  return { applicable, failed, conditions: traces };
+  return { applicable, failed, conditions: traces ?? NO_CONDITIONS };
 }
 
 // The R4 algorithm copies the descriptive elements of the action; behaviours are kept so that a

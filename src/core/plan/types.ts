@@ -86,6 +86,11 @@ export interface ApplyOptions {
   /** Deepest PlanDefinition nesting followed before reporting an issue (default 16). */
   readonly maxDepth?: number;
   /**
+   * `false` leaves {@link AppliedPlan.trace} empty, for a caller that does not read it (the
+   * evaluation): nothing is copied or recorded for it. Everything else is the same. Default `true`.
+   */
+  readonly trace?: boolean;
+  /**
    * Gives each request an identifier from where it was defined (the PlanDefinition's `url|version` and
    * the action's location), which stays the same when the same action applies again: a caller can key
    * idempotent writes on it.

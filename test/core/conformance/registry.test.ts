@@ -35,6 +35,47 @@ function expected(resources: readonly Resource[], canonical: string, type?: stri
 }
 
 describe('ConformanceRegistry.resolve', () => {
+  test('answers a look-up seen before as a new registry answers it (generated look-up sequences)', () => {
+    const resource = fc.record({
+      resourceType: fc.constantFrom('Questionnaire', 'PlanDefinition', 'ValueSet'),
+      url: fc.constantFrom('http://x/a', 'http://x/b'),
+      version: fc.option(fc.constantFrom('1.0.0', '1.2.0', '1.10.0', '2.0.0', '0.9', ''), { nil: undefined }),
+      id: fc.uuid(),
+    });
+    const lookUp = fc.tuple(
+      fc.constantFrom(
+        'http://x/a',
+        'http://x/b',
+        'http://x/a|1.10.0',
+        'http://x/b|0.9',
+        'http://x/a|',
+        'http://x/c'
+      ),
+      fc.constantFrom(undefined, 'Questionnaire', 'PlanDefinition', 'ValueSet')
+    );
+    fc.assert(
+      fc.property(
+        fc.array(resource, { maxLength: 8 }),
+        fc.array(lookUp, { maxLength: 12 }),
+        (resources, lookUps) => {
+          // One registry answers the whole sequence (its memory of earlier answers in play); a new one
+          // per look-up answers without memory, and the specified look-up says whether there is an answer.
+          const registry = new ConformanceRegistry(resources as Resource[]);
+          for (const [canonical, type] of lookUps) {
+            const found = registry.resolve(canonical, type as never);
+            const fresh = new ConformanceRegistry(resources as Resource[]);
+            expect(found).toBe(fresh.resolve(canonical, type as never));
+            const want = expected(resources as Resource[], canonical, type);
+            expect(found === undefined).toBe(want === undefined);
+            if (type) {
+              expect(found?.resourceType ?? type).toBe(type);
+            }
+          }
+        }
+      )
+    );
+  });
+
   test('gives the exact version, else the highest, of the right type (generated registries)', () => {
     const resource = fc.record({
       resourceType: fc.constantFrom('Questionnaire', 'PlanDefinition'),
