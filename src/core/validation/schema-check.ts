@@ -28,8 +28,8 @@ export interface SchemaCheckOptions {
    * Also hold the JSON rules (json-rules.ts): `true` only when ajv would accept the resource and
    * `checkJsonRules` would find nothing, in one walk instead of two (issue 13, lever 2). Where the
    * schema lets any value pass (an object keyword given an array, `xhtml`), the value is checked by
-   * {@link jsonRulesHold}. Conservative off JSON data (an object whose first own member is hidden
-   * answers `false`); on JSON data exact (`schema-differential.test.ts`).
+   * {@link jsonRulesHold}. Conservative off JSON data (a hidden member may answer `false` where ajv
+   * and the JSON rules find nothing); on JSON data exact (`schema-differential.test.ts`).
    */
   readonly jsonRules?: boolean;
 }
@@ -47,7 +47,6 @@ const always: Check = () => true;
 /** `always` under the JSON rules: only a value they accept. */
 const jsonRulesOnly: Check = (value, depth) =>
   typeof value !== 'object' || value === null || jsonRulesHold(value, depth);
-const propertyIsEnumerable = Object.prototype.propertyIsEnumerable;
 
 /**
  * The checks of a schema's definitions, built lazily (one per definition the data reaches, so the
@@ -107,10 +106,23 @@ export function createSchemaCheck(
     if (declared !== undefined && (typeof declared !== 'object' || declared === null)) {
       return never;
     }
+    // The name and check met at each position of the objects checked last: objects of one
+    // definition mostly list the same names in the same order, and comparing a name by identity
+    // costs less than a Map look-up. An entry is always a declared name and that name's check (a
+    // resolved $ref replaces its own entries), so a nested check overwriting it does no harm.
+    const seenNames: string[] = [];
+    const seenChecks: Check[] = [];
     for (const [name, property] of Object.entries(declared ?? {})) {
       properties.set(
         name,
-        propertyCheck(property, (check) => properties.set(name, check))
+        propertyCheck(property, (check) => {
+          properties.set(name, check);
+          for (let i = 0; i < seenNames.length; i++) {
+            if (seenNames[i] === name) {
+              seenChecks[i] = check;
+            }
+          }
+        })
       );
     }
     const required = schema.required ?? [];
@@ -136,16 +148,26 @@ export function createSchemaCheck(
         return false;
       }
       const names = Object.getOwnPropertyNames(value);
-      // The JSON rules see own enumerable keys: an object with none is empty (ele-1). Names come
-      // in creation order whatever their enumerability, so a hidden first one is simply not answered.
-      if (rules && (names.length === 0 || !propertyIsEnumerable.call(value, names[0]!))) {
+      // The JSON rules see own enumerable keys: an object with none is empty (ele-1). for…in meets
+      // exactly those here (the prototype is Object.prototype, checked to have none, or null), and
+      // costs less than asking a name's enumerability.
+      if (rules && (names.length === 0 || !hasEnumerableMembers(value))) {
         return false;
       }
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!;
-        const check = properties.get(name);
-        if (check === undefined) {
-          return false;
+        let check: Check | undefined;
+        if (i < seenNames.length && seenNames[i] === name) {
+          check = seenChecks[i]!;
+        } else {
+          check = properties.get(name);
+          if (check === undefined) {
+            return false;
+          }
+          if (i <= seenNames.length) {
+            seenNames[i] = name;
+            seenChecks[i] = check;
+          }
         }
         const member: unknown = (value as Record<string, unknown>)[name];
         if (member !== undefined && !check(member, depth + 1)) {

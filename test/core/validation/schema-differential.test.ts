@@ -221,6 +221,72 @@ describe('schema tier: the yes/no check before ajv', () => {
     );
   });
 
+  test('objects of one definition one after another, their names in any order and subset: as ajv', () => {
+    // The check remembers the names met at each position of an object of a definition; codings
+    // whose names come in varying orders, some unknown or with bad values, make it meet changes.
+    const seed = json(golden.find((r) => r.resourceType === 'Condition')!) as Record<string, unknown>;
+    const coding = fc.dictionary(
+      fc.constantFrom('system', 'version', 'code', 'display', 'userSelected', 'id', 'extension', 'x'),
+      fc.oneof(fc.constantFrom('http://x', 'a', true), badValue),
+      { maxKeys: 5 }
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(coding, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+        (codings) => {
+          expectSame({ ...seed, category: codings.map((list) => ({ coding: list })) });
+        }
+      ),
+      { numRuns: 300 }
+    );
+  });
+
+  test('hidden members anywhere: clean only where ajv and the JSON rules find nothing', () => {
+    const objectsIn = (value: unknown, found: Record<string, unknown>[]): Record<string, unknown>[] => {
+      if (typeof value === 'object' && value !== null) {
+        if (!Array.isArray(value)) {
+          found.push(value as Record<string, unknown>);
+        }
+        for (const member of Object.values(value)) {
+          objectsIn(member, found);
+        }
+      }
+      return found;
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...golden),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 4 }),
+        (seed, picks) => {
+          const copy = json(seed);
+          const objects = objectsIn(copy, []);
+          for (const [at, key] of picks) {
+            const object = objects[at % objects.length]!;
+            const names = Object.keys(object);
+            if (names.length > 0) {
+              Object.defineProperty(object, names[key % names.length]!, { enumerable: false });
+            }
+          }
+          expectSame(copy);
+        }
+      )
+    );
+    // A hidden first member with enumerable ones after it: answered without ajv.
+    const condition = json(golden.find((r) => r.resourceType === 'Condition')!) as Record<string, unknown>;
+    const hiddenFirst = (text: string): Record<string, unknown> => {
+      const code = Object.defineProperty({}, 'text', { value: text, enumerable: false }) as Record<
+        string,
+        unknown
+      >;
+      code.coding = [{ system: 'http://x', code: 'a' }];
+      return { ...condition, code };
+    };
+    expectSame(hiddenFirst('x'));
+    expect(tier.clean(hiddenFirst('x'))).toBe(true);
+    expectSame(hiddenFirst('a\u000bb')); // not a FHIR string, and ajv reads it
+    expect(tier.clean(hiddenFirst('a\u000bb'))).toBe(false);
+  });
+
   test('values that are not resources, unknown types and non-string resourceType', () => {
     for (const value of [
       null,
