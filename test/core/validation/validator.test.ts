@@ -358,7 +358,7 @@ describe('createValidator', () => {
 });
 
 describe('createEnumeratedMembership', () => {
-  const memberOf = createEnumeratedMembership((url) =>
+  const lookup = (url: string): ValueSet | CodeSystem | undefined =>
     url === 'http://example.org/vs'
       ? {
           resourceType: 'ValueSet',
@@ -368,15 +368,21 @@ describe('createEnumeratedMembership', () => {
             exclude: [{ system: 'http://example.org/cs', concept: [{ code: 'c' }] }],
           },
         }
-      : url === 'http://example.org/cs'
+      : url === 'http://example.org/vs2'
         ? {
-            resourceType: 'CodeSystem',
+            resourceType: 'ValueSet',
             status: 'active',
-            content: 'complete',
-            concept: [{ code: 'a', concept: [{ code: 'b' }] }, { code: 'c' }],
+            compose: { include: [{ valueSet: ['http://example.org/vs|2'] }] },
           }
-        : undefined
-  );
+        : url === 'http://example.org/cs'
+          ? {
+              resourceType: 'CodeSystem',
+              status: 'active',
+              content: 'complete',
+              concept: [{ code: 'a', concept: [{ code: 'b' }] }, { code: 'c' }],
+            }
+          : undefined;
+  const memberOf = createEnumeratedMembership(lookup);
 
   test('includes nested concepts of a complete CodeSystem and honours excludes', () => {
     expect(memberOf('http://example.org/vs|1.0', 'http://example.org/cs', 'b')).toBe(true);
@@ -390,30 +396,6 @@ describe('createEnumeratedMembership', () => {
   });
 
   test('answers as a new membership would, whatever was asked before (expansions kept by canonical)', () => {
-    const lookup = (url: string): ValueSet | CodeSystem | undefined =>
-      url === 'http://example.org/vs'
-        ? {
-            resourceType: 'ValueSet',
-            status: 'active',
-            compose: {
-              include: [{ system: 'http://example.org/cs' }],
-              exclude: [{ system: 'http://example.org/cs', concept: [{ code: 'c' }] }],
-            },
-          }
-        : url === 'http://example.org/vs2'
-          ? {
-              resourceType: 'ValueSet',
-              status: 'active',
-              compose: { include: [{ valueSet: ['http://example.org/vs|2'] }] },
-            }
-          : url === 'http://example.org/cs'
-            ? {
-                resourceType: 'CodeSystem',
-                status: 'active',
-                content: 'complete',
-                concept: [{ code: 'a', concept: [{ code: 'b' }] }, { code: 'c' }],
-              }
-            : undefined;
     const question = fc.tuple(
       fc.constantFrom(
         'http://example.org/vs',
