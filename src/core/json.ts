@@ -6,6 +6,19 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** True when both lists hold the same items (`===`) in the same order. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) {
+    return false;
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
  * A deep copy of JSON-shaped data (objects, arrays, primitives): what `structuredClone` gives for
  * such data, several times faster (structuredClone goes through the serializer). Only own

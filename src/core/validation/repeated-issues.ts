@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { sameItems } from '../json';
 
 /**
  * The issues of `found` whose {@link issueKey} is that of no issue of `earlier`. A few of each (the
@@ -34,17 +35,7 @@ function sameFields(a: OperationOutcomeIssue, b: OperationOutcomeIssue): boolean
   if (a.severity !== b.severity || a.code !== b.code || (a.details?.text ?? '') !== (b.details?.text ?? '')) {
     return false;
   }
-  const x = a.expression ?? NO_EXPRESSION;
-  const y = b.expression ?? NO_EXPRESSION;
-  if (x.length !== y.length) {
-    return false;
-  }
-  for (let k = 0; k < x.length; k++) {
-    if (x[k] !== y[k]) {
-      return false;
-    }
-  }
-  return true;
+  return sameItems(a.expression ?? NO_EXPRESSION, b.expression ?? NO_EXPRESSION);
 }
 
 const NO_EXPRESSION: readonly string[] = [];

@@ -1,4 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { sameItems } from '../json';
 import type { ChildRef, ElementNode, ElementTree } from './element-tree';
 import { isInline, isPrimitiveType } from './element-tree';
 import { childLocation, indexLocation } from './location';
@@ -303,7 +304,7 @@ function childrenInOrder(step: PlanStep, names: readonly string[]): readonly (Ch
   const orders = step.orders;
   for (let o = 0; o < orders.length; o++) {
     const order = orders[o]!;
-    if (sameNames(order.names, names)) {
+    if (sameItems(order.names, names)) {
       return order.children;
     }
   }
@@ -317,19 +318,6 @@ function childrenInOrder(step: PlanStep, names: readonly string[]): readonly (Ch
     orders.pop();
   }
   return children;
-}
-
-/** True when both lists hold the same keys in the same order. */
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) {
-    return false;
-  }
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 /** How many key orders a step remembers (see {@link childrenInOrder}). */
